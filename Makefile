@@ -1,0 +1,35 @@
+# citemap: `make run` serves the bundled data, `make test` runs every test.
+GO        ?= go
+ADDR      ?= 127.0.0.1:8080
+DB        ?= ./mapserver.db
+FUZZTIME  ?= 5s
+
+.PHONY: build run test vet fuzz bench clean
+
+build:
+	$(GO) build -o bin/mapserver ./cmd/mapserver
+
+# Serves the database at $(DB); a missing or empty one is filled with the
+# bundled data/ first.
+run: build
+	./bin/mapserver serve --addr $(ADDR) --db $(DB)
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# A short run of every fuzz target; crashers land in testdata/fuzz.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeAnchor$$' -fuzztime $(FUZZTIME) ./layers
+	$(GO) test -run '^$$' -fuzz '^FuzzReadLayer$$' -fuzztime $(FUZZTIME) ./layers
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

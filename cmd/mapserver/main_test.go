@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the mapserver built once for the tests that run it as a user does.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mapserver-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "mapserver")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build mapserver: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the binary to completion.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.Env = append(os.Environ(), "MAPSERVER_DB=", "MAPSERVER_ADDR=")
+	err := cmd.Run()
+	code = cmd.ProcessState.ExitCode()
+	if err != nil && code < 0 {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+type proc struct {
+	base string
+	cmd  *exec.Cmd
+	done chan error
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// start starts `mapserver serve` on a free loopback port and waits for the
+// line that says it listens.
+func start(t *testing.T, db string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &proc{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case err := <-s.done:
+		t.Fatalf("mapserver exited before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("mapserver did not start listening within 30s")
+	}
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *proc) stop(t *testing.T) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("mapserver did not shut down cleanly: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		t.Error("mapserver ignored SIGTERM for 15s")
+	}
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+func TestServeEmptyDatabaseLoadsBundledData(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "map.db")
+	s := start(t, db)
+
+	res, b := get(t, s.base+"/collections?f=json")
+	if res.StatusCode != 200 {
+		t.Fatalf("collections: %d %s", res.StatusCode, b)
+	}
+	var colls struct{ Collections []struct{ ID string } }
+	if err := json.Unmarshal(b, &colls); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range colls.Collections {
+		ids = append(ids, c.ID)
+	}
+	if got := strings.Join(ids, ","); got != "borders,disputed,bases,corridors,events" {
+		t.Errorf("collections = %s, want borders,disputed,bases,corridors,events", got)
+	}
+
+	res, b = get(t, s.base+"/layers/bases.geojson")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/geo+json" {
+		t.Fatalf("download: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var fc struct {
+		Type     string
+		Features []struct {
+			ID         string
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	if fc.Type != "FeatureCollection" || len(fc.Features) == 0 {
+		t.Fatalf("download = %.200s", b)
+	}
+	for _, f := range fc.Features {
+		if n, _ := f.Properties["source_count"].(float64); n < 1 {
+			t.Errorf("feature %s cites no source", f.ID)
+		}
+	}
+	if res, _ := get(t, s.base+"/healthz"); res.StatusCode != 200 {
+		t.Errorf("healthz = %d", res.StatusCode)
+	}
+}
+
+func TestSecondServerOnSameDatabaseExits(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "map.db")
+	start(t, db)
+	began := time.Now()
+	_, stderr, code := run(t, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	took := time.Since(began)
+	if code == 0 || !strings.Contains(stderr, "in use") {
+		t.Fatalf("second serve: exit %d, stderr %q; want non-zero and 'in use'", code, stderr)
+	}
+	if took > 10*time.Second {
+		t.Errorf("second serve took %s to give up", took)
+	}
+	t.Logf("second serve gave up after %s: %s", took.Round(time.Millisecond), strings.TrimSpace(stderr))
+}
+
+func TestCheck(t *testing.T) {
+	out, stderr, code := run(t, "check", "../../data")
+	if code != 0 || !strings.Contains(out, "ok:") {
+		t.Fatalf("check bundled data: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// A deliberately broken copy: a feature with no claims, a quote edited.
+	broken := copyDir(t, "../../data")
+	edit(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
+		f := fc["features"].([]any)[0].(map[string]any)
+		f["properties"].(map[string]any)["claims"] = []any{}
+	})
+	var firstFeature string
+	edit(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
+		firstFeature = fc["features"].([]any)[0].(map[string]any)["id"].(string)
+	})
+	var passage string
+	src := filepath.Join(broken, "sources", "004_70ff61cf739652f9.json")
+	edit(t, src, func(s map[string]any) {
+		p := s["passages"].([]any)[0].(map[string]any)
+		passage = p["id"].(string)
+		p["exact"] = p["exact"].(string) + " (edited)"
+	})
+	out, _, code = run(t, "check", broken)
+	if code == 0 {
+		t.Fatalf("check passed a broken copy:\n%s", out)
+	}
+	for _, want := range []string{"bases/" + firstFeature, "passage " + passage} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output does not name %q:\n%s", want, out)
+		}
+	}
+
+	// check on a database.
+	db := filepath.Join(t.TempDir(), "map.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if out, stderr, code := run(t, "check", "--db", db); code != 0 || !strings.Contains(out, "ok:") {
+		t.Errorf("check --db: exit %d %s%s", code, out, stderr)
+	}
+	if _, stderr, code := run(t, "check", "--db", filepath.Join(t.TempDir(), "none.db")); code == 0 || !strings.Contains(stderr, "no database") {
+		t.Errorf("check on a missing database: exit %d %s", code, stderr)
+	}
+}
+
+func TestImportFailureLeavesDatabaseUnchanged(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "map.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	before := fileHash(t, db)
+	exportBefore, _, _ := run(t, "export", "bases", "--db", db)
+
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pt := func(id, coords, claims string) string {
+		return `{"type":"Feature","id":"` + id + `","geometry":{"type":"Point","coordinates":` + coords + `},"properties":{"name":"x","claims":` + claims + `}}`
+	}
+	good := `[{"passage":"p004-01","aspect":"existence","relation":"supports"}]`
+	tests := []struct {
+		name, file string
+		want       []string
+	}{
+		{"malformed JSON", write("bad.geojson", `{"type":"FeatureCollection","features":[`+pt("a", "[44,40]", good)+`,]}`), []string{"bad.geojson", "malformed JSON at line 1"}},
+		{"out of range", write("far.geojson", `{"type":"FeatureCollection","features":[`+pt("too-far", "[44,95]", good)+`]}`), []string{"far.geojson", "too-far", "outside lon"}},
+		{"unclosed ring", write("ring.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"open-ring","geometry":{"type":"Polygon","coordinates":[[[44,40],[45,40],[45,41],[44,41]]]},"properties":{"claims":`+good+`}}]}`), []string{"ring.geojson", "open-ring", "not closed"}},
+		{"missing passage", write("bases.geojson", `{"type":"FeatureCollection","features":[`+pt("orphan", "[44,40]", `[{"passage":"p-nowhere","aspect":"existence","relation":"supports"}]`)+`]}`), []string{"bases.geojson", "orphan", `"p-nowhere"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := run(t, "import", tt.file, "--db", db)
+			if code == 0 {
+				t.Fatal("import succeeded")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
+				}
+			}
+			if fileHash(t, db) != before {
+				t.Error("database file changed")
+			}
+		})
+	}
+	exportAfter, _, _ := run(t, "export", "bases", "--db", db)
+	if exportAfter != exportBefore {
+		t.Error("export differs after failed imports")
+	}
+}
+
+func TestImportSingleLayer(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "map.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	f := filepath.Join(t.TempDir(), "extra.geojson")
+	body := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"gyumri","geometry":{"type":"Point","coordinates":[43.84635,40.79305]},"properties":{"name":"Gyumri","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports"}]}}]}`
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "import", f, "--layer", "towns", "--db", db)
+	if code != 0 || !strings.Contains(out, "1 feature(s)") {
+		t.Fatalf("import: exit %d %s %s", code, out, stderr)
+	}
+	out, _, code = run(t, "export", "towns", "--db", db)
+	if code != 0 || !strings.Contains(out, `"id":"gyumri"`) || !strings.Contains(out, `"passage_ids":"p004-01"`) {
+		t.Errorf("export towns: %s", out)
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	for _, cmd := range []string{"serve", "import", "export", "check"} {
+		out, _, code := run(t, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: mapserver "+cmd) {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
+		}
+	}
+	if out, _, code := run(t, "--help"); code != 0 || !strings.Contains(out, "mapserver serve") {
+		t.Errorf("--help: exit %d %s", code, out)
+	}
+	for _, args := range [][]string{{}, {"frobnicate"}, {"export"}, {"import"}, {"serve", "extra"}, {"serve", "--nope"}, {"export", "bases", "--format", "kml"}} {
+		if _, stderr, code := run(t, args...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, code, stderr)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "x.db")
+	if _, stderr, code := run(t, "export", "bases", "--db", missing); code != 1 || !strings.Contains(stderr, "no database at") {
+		t.Errorf("export from a missing database: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("export created a database")
+	}
+	db := filepath.Join(t.TempDir(), "map.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if _, stderr, code := run(t, "export", "nope", "--db", db); code != 1 || !strings.Contains(stderr, `layer "nope" does not exist`) {
+		t.Errorf("export of a missing layer: exit %d %s", code, stderr)
+	}
+}
+
+func fileHash(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func edit(t *testing.T, path string, fn func(map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

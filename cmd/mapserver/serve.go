@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/server"
+)
+
+// lockTimeout is how long a command waits for a database another process
+// holds before saying so.
+const lockTimeout = 2 * time.Second
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fset := m.flags("serve", "serve [--addr ADDR] [--db FILE] [--base-url URL]")
+	addr := fset.String("addr", m.env("MAPSERVER_ADDR", "127.0.0.1:8080"), "address to listen on (env MAPSERVER_ADDR)")
+	dbPath := fset.String("db", m.env("MAPSERVER_DB", "./mapserver.db"), "database file; created and filled with the bundled data when empty (env MAPSERVER_DB)")
+	baseURL := fset.String("base-url", m.env("MAPSERVER_BASE_URL", ""), "public URL that links start with, e.g. https://maps.example.org (env MAPSERVER_BASE_URL); default: each request's host")
+	pos, err := m.parse(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, pos)
+	}
+	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
+
+	store, err := bolt.Open(*dbPath, lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := m.loadDefault(ctx, store, log); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log})
+	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath)
+	err = srv.Serve(ctx, ln)
+	log.Info("stopped")
+	return err
+}
+
+// loadDefault fills an empty database with the bundled dataset. A database
+// that has data is used as it is.
+func (m *Main) loadDefault(ctx context.Context, store layers.Store, log *slog.Logger) error {
+	v, err := store.Version(ctx)
+	if err != nil || v > 0 {
+		return err
+	}
+	d, err := layers.ReadDir(m.Dataset, ".")
+	if err != nil {
+		return fmt.Errorf("read bundled data: %w", err)
+	}
+	v, err = store.Import(ctx, d, nil)
+	if err != nil {
+		return fmt.Errorf("load bundled data: %w", err)
+	}
+	log.Info("loaded bundled data", "version", v, "layers", len(d.Layers), "sources", len(d.Sources), "passages", len(d.Passages))
+	return nil
+}

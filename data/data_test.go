@@ -1,0 +1,257 @@
+package data
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"github.com/citemap/citemap/layers"
+)
+
+func dataset(t *testing.T) *layers.Dataset {
+	t.Helper()
+	d, err := layers.ReadDir(FS(), ".")
+	if err != nil {
+		t.Fatalf("read bundled data: %v", err)
+	}
+	return d
+}
+
+func TestBundledDataPassesCheck(t *testing.T) {
+	d := dataset(t)
+	if ps := layers.Check(d); len(ps) > 0 {
+		t.Fatalf("bundled data breaks invariants:\n%v", ps)
+	}
+	var ids []string
+	for _, l := range d.Layers {
+		ids = append(ids, l.ID)
+	}
+	if got := strings.Join(ids, ","); got != "bases,borders,corridors,disputed,events" {
+		t.Errorf("layers = %s", got)
+	}
+}
+
+// Every passage is derived again from its source's raw text: normalized
+// text, hash, quote at its offsets with its context.
+func TestPassagesRederiveFromSources(t *testing.T) {
+	d := dataset(t)
+	texts := map[string]layers.Source{}
+	for _, s := range d.Sources {
+		raw, err := fs.ReadFile(FS(), "sources/"+s.ID+".txt")
+		if err != nil {
+			t.Fatalf("source %s: raw text: %v", s.ID, err)
+		}
+		text := layers.Normalize(string(raw))
+		if layers.TextHash(text) != s.SHA256 {
+			t.Errorf("source %s: sha256 %s, text hashes to %s", s.ID, s.SHA256, layers.TextHash(text))
+		}
+		texts[s.ID] = s
+	}
+	if len(d.Passages) == 0 {
+		t.Fatal("no passages")
+	}
+	for _, p := range d.Passages {
+		src := []rune(texts[p.Source].Text)
+		if p.End > len(src) || p.Start >= p.End {
+			t.Errorf("passage %s: offsets %d-%d outside its source", p.ID, p.Start, p.End)
+			continue
+		}
+		if got := string(src[p.Start:p.End]); got != p.Exact {
+			t.Errorf("passage %s: text at %d-%d is %q, not its quote", p.ID, p.Start, p.End, got)
+		}
+		if got := string(src[max(0, p.Start-layers.ContextLen):p.Start]); got != p.Prefix {
+			t.Errorf("passage %s: prefix %q, text has %q", p.ID, p.Prefix, got)
+		}
+		if got := string(src[p.End:min(len(src), p.End+layers.ContextLen)]); got != p.Suffix {
+			t.Errorf("passage %s: suffix %q, text has %q", p.ID, p.Suffix, got)
+		}
+		if be := texts[p.Source].BodyEnd; be > 0 && p.End > be {
+			t.Errorf("passage %s comes from boilerplate after offset %d", p.ID, be)
+		}
+	}
+}
+
+// Changing one letter of a source under any passage fails the check.
+func TestSourceChangeUnderAPassageFails(t *testing.T) {
+	for _, p := range dataset(t).Passages {
+		d := dataset(t)
+		for i, s := range d.Sources {
+			if s.ID != p.Source {
+				continue
+			}
+			r := []rune(s.Text)
+			mid := (p.Start + p.End) / 2
+			if r[mid] == 'x' {
+				r[mid] = 'y'
+			} else {
+				r[mid] = 'x'
+			}
+			d.Sources[i].Text = string(r)
+			d.Sources[i].SHA256 = "" // only the passage can notice now
+		}
+		if !hasProblem(layers.Check(d), p.ID) {
+			t.Errorf("editing source %s inside passage %s went unnoticed", p.Source, p.ID)
+		}
+	}
+}
+
+// A feature stripped of its supporting claims fails the check.
+func TestFeatureLosingItsLastPassageFails(t *testing.T) {
+	base := dataset(t)
+	for _, l := range base.Layers {
+		for i, f := range base.Features[l.ID] {
+			d := dataset(t)
+			var kept []layers.Claim
+			for _, c := range d.Features[l.ID][i].Claims {
+				if c.Relation != layers.Supports {
+					kept = append(kept, c)
+				}
+			}
+			d.Features[l.ID][i].Claims = kept
+			if !hasProblem(layers.Check(d), l.ID+"/"+f.ID) {
+				t.Errorf("feature %s/%s without supporting passages went unnoticed", l.ID, f.ID)
+			}
+		}
+	}
+}
+
+func hasProblem(ps layers.Problems, id string) bool {
+	for _, p := range ps {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Every point that names a country lies inside that country's area in the
+// borders layer.
+func TestPointsInsideTheirCountry(t *testing.T) {
+	d := dataset(t)
+	countries := map[string]orb.Geometry{}
+	for _, f := range d.Features["borders"] {
+		switch f.Geometry.(type) {
+		case orb.Polygon, orb.MultiPolygon:
+			countries[f.Name()] = f.Geometry
+		}
+	}
+	inside := func(g orb.Geometry, p orb.Point) bool {
+		switch g := g.(type) {
+		case orb.Polygon:
+			return planar.PolygonContains(g, p)
+		case orb.MultiPolygon:
+			return planar.MultiPolygonContains(g, p)
+		}
+		return false
+	}
+	checked := 0
+	for _, l := range d.Layers {
+		for _, f := range d.Features[l.ID] {
+			pt, ok := f.Geometry.(orb.Point)
+			country, _ := f.Properties["country"].(string)
+			if !ok || country == "" {
+				continue
+			}
+			area, ok := countries[country]
+			if !ok {
+				t.Errorf("%s/%s: country %q has no area in the borders layer", l.ID, f.ID, country)
+				continue
+			}
+			if !inside(area, pt) {
+				t.Errorf("%s/%s at %v is not inside %s", l.ID, f.ID, pt, country)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d points name a country", checked)
+	}
+
+	// The cases the issue names, whatever the properties say.
+	named := []struct{ layer, feature, country string }{
+		{"bases", "gyumri-102nd-base", "Armenia"},
+		{"bases", "erebuni-air-base", "Armenia"},
+		{"events", "azal-crash-aktau-2024", "Kazakhstan"},
+		{"events", "zvartnots-border-guards-withdrawal", "Armenia"},
+	}
+	for _, n := range named {
+		f := feature(t, d, n.layer, n.feature)
+		if !inside(countries[n.country], f.Geometry.(orb.Point)) {
+			t.Errorf("%s is not inside %s", n.feature, n.country)
+		}
+	}
+	// Nakhchivan, an area, lies inside Azerbaijan.
+	nk := feature(t, d, "borders", "nakhchivan-ar")
+	c, _ := planar.CentroidArea(nk.Geometry)
+	if !inside(countries["Azerbaijan"], c) || inside(countries["Armenia"], c) {
+		t.Errorf("Nakhchivan's centroid %v is not inside Azerbaijan", c)
+	}
+}
+
+func feature(t *testing.T, d *layers.Dataset, layer, id string) layers.Feature {
+	t.Helper()
+	for _, f := range d.Features[layer] {
+		if f.ID == id {
+			return f
+		}
+	}
+	t.Fatalf("no feature %s/%s", layer, id)
+	return layers.Feature{}
+}
+
+// Disagreement stays visible: the Gyumri base carries both the reported
+// reinforcement and Armenia's denial; the Abu Dhabi meeting both dates.
+func TestContestedClaimsKeepBothSides(t *testing.T) {
+	d := dataset(t)
+	for _, tt := range []struct{ layer, feature string }{
+		{"bases", "gyumri-102nd-base"},
+		{"events", "abu-dhabi-meeting-2025"},
+	} {
+		f := feature(t, d, tt.layer, tt.feature)
+		aspects := map[string]map[string]bool{}
+		for _, c := range f.Claims {
+			if aspects[c.Aspect] == nil {
+				aspects[c.Aspect] = map[string]bool{}
+			}
+			aspects[c.Aspect][c.Relation] = true
+		}
+		both := false
+		for _, rel := range aspects {
+			if rel[layers.Supports] && rel[layers.Contradicts] {
+				both = true
+			}
+		}
+		if !both {
+			t.Errorf("%s: no aspect with both a supporting and a contradicting claim: %v", tt.feature, aspects)
+		}
+	}
+}
+
+// Metadata is only what the articles state.
+func TestSourceMetadataAsStated(t *testing.T) {
+	d := dataset(t)
+	// None of the five states its own date or address.
+	want := map[string][4]string{ // publisher, author, published, url
+		"000_55cf6c5de83281ea": {"", "", "", ""},
+		"001_a84b3cb2517c2389": {"AzerNews", "", "", ""},
+		"002_a2eac4f79f08b594": {"", "", "", ""},
+		"003_aea58f041a722603": {"commonspace.eu", "Simona Scotti", "", ""},
+		"004_70ff61cf739652f9": {"", "", "", ""},
+	}
+	if len(d.Sources) != len(want) {
+		t.Fatalf("%d sources, want %d", len(d.Sources), len(want))
+	}
+	for _, s := range d.Sources {
+		w, ok := want[s.ID]
+		if !ok {
+			t.Errorf("unexpected source %s", s.ID)
+			continue
+		}
+		if got := [4]string{s.Publisher, s.Author, s.Published, s.URL}; got != w {
+			t.Errorf("source %s: publisher/author/published/url = %q, want %q", s.ID, got, w)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+// Package layers is citemap's domain: layers of features, the sources behind
+// them, the passages quoted from those sources and the claims that tie a
+// passage to a feature. It defines the Store interface the adapters implement
+// and the invariants every write and `mapserver check` enforce.
+package layers
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/paulmach/orb"
+)
+
+// The layer kinds. Every kind but KindBasemap is a collection of cited features.
+const (
+	KindBorders   = "borders"
+	KindBases     = "bases"
+	KindCorridors = "corridors"
+	KindDisputed  = "disputed"
+	KindEvents    = "events"
+	KindBasemap   = "basemap"
+	KindOther     = "other" // a layer imported without a kind of its own
+)
+
+// Claim relations.
+const (
+	Supports    = "supports"
+	Contradicts = "contradicts"
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
+
+// ValidID reports whether id can name a layer, feature, source or passage: it
+// appears in URLs and citations, so it is a short lower-case slug.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Layer describes one collection of features.
+type Layer struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Kind        string `json:"kind"`
+	Licence     string `json:"licence"`
+	Attribution string `json:"attribution"`
+
+	// Set by the store.
+	Count    int       `json:"count"`
+	Bound    orb.Bound `json:"bound"`
+	Revision string    `json:"revision"` // changes whenever the layer's content does
+	Version  int       `json:"version"`  // the data version that last changed the layer
+	Temporal [2]string `json:"temporal"` // earliest valid_from and latest valid_to, "" when open
+}
+
+// Cited reports whether the layer's features must carry claims.
+func (l Layer) Cited() bool { return l.Kind != KindBasemap }
+
+// Feature is one mapped thing and the claims behind it.
+type Feature struct {
+	ID         string         `json:"id"`
+	Layer      string         `json:"layer"`
+	Geometry   orb.Geometry   `json:"-"`
+	Properties map[string]any `json:"properties"`
+	Claims     []Claim        `json:"claims"`
+}
+
+// Name returns the feature's name property, or its id.
+func (f Feature) Name() string {
+	if s, ok := f.Properties["name"].(string); ok && s != "" {
+		return s
+	}
+	return f.ID
+}
+
+// Claim ties a feature to a passage: which aspect of the feature the passage
+// backs, and whether it supports or contradicts it.
+type Claim struct {
+	Feature    string `json:"feature"`
+	Layer      string `json:"layer"`
+	Passage    string `json:"passage"`
+	Aspect     string `json:"aspect"`
+	Relation   string `json:"relation"`
+	Confidence string `json:"confidence,omitempty"`
+	Note       string `json:"note,omitempty"`
+}
+
+// Source is one document. Metadata the document does not state stays empty.
+type Source struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Publisher string `json:"publisher"`
+	Author    string `json:"author"`
+	Language  string `json:"language"`
+	Published string `json:"published"`
+	URL       string `json:"url"`
+	Retrieved string `json:"retrieved"`
+	SHA256    string `json:"sha256"`
+	BodyEnd   int    `json:"body_end"`
+	Note      string `json:"note"`
+	Text      string `json:"text"` // normalized
+	Raw       string `json:"raw"`  // as received
+}
+
+// Label is how a source is named to a reader when it states no title.
+func (s Source) Label() string {
+	switch {
+	case s.Title != "":
+		return s.Title
+	case s.Publisher != "":
+		return "Article from " + s.Publisher
+	}
+	return "Untitled article " + s.ID
+}
+
+// Passage is a quoted span of a source.
+type Passage struct {
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Selector
+	Verified string `json:"verified"` // VerifiedExact, VerifiedFuzzy or Orphaned
+}
+
+// FeatureRef names a feature from elsewhere (a passage's list of features).
+type FeatureRef struct {
+	Layer   string `json:"layer"`
+	Feature string `json:"feature"`
+	Name    string `json:"name"`
+}
+
+// Store holds the dataset. Reads return copies the caller owns.
+type Store interface {
+	Layers(ctx context.Context) ([]Layer, error)
+	Layer(ctx context.Context, id string) (Layer, error)
+	// Features returns every feature of a layer in id order, with claims.
+	Features(ctx context.Context, layer string) ([]Feature, error)
+	Feature(ctx context.Context, layer, id string) (Feature, error)
+
+	Sources(ctx context.Context) ([]Source, error)
+	Source(ctx context.Context, id string) (Source, error)
+	// Passages returns the passages of one source, or of all when source is "".
+	Passages(ctx context.Context, source string) ([]Passage, error)
+	Passage(ctx context.Context, id string) (Passage, error)
+	// PassageFeatures returns every feature a passage backs.
+	PassageFeatures(ctx context.Context, passage string) ([]FeatureRef, error)
+	// Claims returns every claim, ordered by layer, feature, passage.
+	Claims(ctx context.Context) ([]Claim, error)
+
+	// Import writes a dataset in one transaction: layers it names are
+	// replaced whole, sources and passages added or replaced. If anything
+	// breaks an invariant nothing is written, and the error lists every problem.
+	Import(ctx context.Context, d *Dataset, progress func(done, total int)) (version int, err error)
+	// Version is the current data version: 0 for an empty store.
+	Version(ctx context.Context) (int, error)
+}

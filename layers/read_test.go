@@ -1,0 +1,185 @@
+package layers
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/paulmach/orb"
+)
+
+func readMini(t *testing.T) *Dataset {
+	t.Helper()
+	d, err := ReadDir(os.DirFS("testdata/mini"), ".")
+	if err != nil {
+		t.Fatalf("ReadDir: %v", err)
+	}
+	return d
+}
+
+func TestReadDir(t *testing.T) {
+	d := readMini(t)
+	if len(d.Sources) != 1 || len(d.Passages) != 2 || len(d.Layers) != 2 {
+		t.Fatalf("read %d sources, %d passages, %d layers; want 1, 2, 2", len(d.Sources), len(d.Passages), len(d.Layers))
+	}
+	src := d.Sources[0]
+	if src.Text != Normalize(src.Raw) || src.Raw == "" {
+		t.Error("source text is not the normalized raw text")
+	}
+	// Passages given as quotes only get their offsets from the text.
+	for _, p := range d.Passages {
+		if Verify(src.Text, p.Selector) != VerifiedExact {
+			t.Errorf("passage %s does not verify at %d-%d", p.ID, p.Start, p.End)
+		}
+	}
+	g := d.Features["bases"][0]
+	if g.ID != "gyumri-102nd-base" || len(g.Claims) != 2 || g.Claims[0].Layer != "bases" || g.Claims[0].Feature != g.ID {
+		t.Errorf("feature = %+v", g)
+	}
+	if _, ok := g.Properties["claims"]; ok {
+		t.Error("claims left among the properties")
+	}
+	// A layer without a `layer` member takes its file name and kind "other";
+	// its clockwise square is rewound.
+	var zones Layer
+	for _, l := range d.Layers {
+		if l.ID == "zones" {
+			zones = l
+		}
+	}
+	if zones.Kind != KindOther {
+		t.Errorf("zones kind = %q, want %q", zones.Kind, KindOther)
+	}
+	if o := d.Features["zones"][0].Geometry.(orb.Polygon)[0].Orientation(); o != orb.CCW {
+		t.Error("clockwise exterior was not rewound")
+	}
+	if ps := Check(d); len(ps) > 0 {
+		t.Fatalf("Check: %v", ps)
+	}
+}
+
+func TestReadFileErrors(t *testing.T) {
+	point := `{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[1,2]},"properties":{}}`
+	tests := []struct {
+		name, file, body, want string
+	}{
+		{"malformed", "x.geojson", `{"type":"FeatureCollection","features":[` + point + `,}`, "malformed JSON at line 1"},
+		{"truncated", "x.geojson", `{"type":"FeatureCollection","features":[` + point[:40], "unexpected end"},
+		{"not a collection", "x.geojson", point, `want a GeoJSON FeatureCollection`},
+		{"no id", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{}}]}`, "has no id"},
+		{"no geometry", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":null,"properties":{}}]}`, "no geometry"},
+		{"bad geometry type", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":{"type":"Blob","coordinates":[1,2]},"properties":{}}]}`, "geometry"},
+		{"claims not a list", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"claims":"p1"}}]}`, "claims must be a list"},
+		{"wrong type", "x.geojson", `{"type":"FeatureCollection","features":7}`, "wrong JSON type"},
+		{"source malformed", "s.json", `{"id": "s", "passages": [}`, "malformed JSON"},
+		{"source quote missing", "s.json", `{"id": "s", "text": "one two", "passages": [{"id": "p1", "exact": "three"}]}`, "quote not found"},
+		{"source text file missing", "s.json", `{"id": "s", "text_file": "nope.txt"}`, "text_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{tt.file: {Data: []byte(tt.body)}}
+			_, err := ReadFile(fsys, tt.file, "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ReadFile error = %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.file) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if ErrorCode(err) != EINVALID {
+				t.Errorf("code = %s, want invalid", ErrorCode(err))
+			}
+		})
+	}
+}
+
+func TestCheckProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		break_ func(d *Dataset)
+		id     string
+		want   string
+	}{
+		{"feature loses its last passage", func(d *Dataset) {
+			d.Features["zones"][0].Claims = nil
+		}, "zones/square", "no supporting passage"},
+		{"only a contradicting claim", func(d *Dataset) {
+			d.Features["bases"][0].Claims = d.Features["bases"][0].Claims[1:]
+		}, "bases/gyumri-102nd-base", "no supporting passage"},
+		{"claim on a missing passage", func(d *Dataset) {
+			d.Features["bases"][0].Claims[0].Passage = "p-none"
+		}, "bases/gyumri-102nd-base", `passage "p-none", which does not exist`},
+		{"bad relation", func(d *Dataset) {
+			d.Features["bases"][0].Claims[1].Relation = "maybe"
+		}, "bases/gyumri-102nd-base", "not supports or contradicts"},
+		{"source text changed under a passage", func(d *Dataset) {
+			d.Sources[0].Text = strings.Replace(d.Sources[0].Text, "swiftly denied", "quickly denied", 1)
+		}, "p004-02", "not in source"},
+		{"text shifted", func(d *Dataset) {
+			d.Sources[0].Text = "Preface. " + d.Sources[0].Text
+		}, "p004-01", "not at offsets"},
+		{"hash mismatch", func(d *Dataset) {
+			d.Sources[0].SHA256 = TextHash("other")
+		}, "s004", "does not match"},
+		{"passage in boilerplate", func(d *Dataset) {
+			d.Sources[0].BodyEnd = 10
+		}, "p004-01", "after the article body"},
+		{"out of range coordinate", func(d *Dataset) {
+			d.Features["bases"][0].Geometry = orb.Point{200, 40}
+		}, "bases/gyumri-102nd-base", "outside lon"},
+		{"unclosed ring", func(d *Dataset) {
+			d.Features["zones"][0].Geometry = orb.Polygon{{{43, 40}, {44, 40}, {44, 41}, {43, 41}}}
+		}, "zones/square", "not closed"},
+		{"duplicate feature", func(d *Dataset) {
+			d.Features["bases"] = append(d.Features["bases"], d.Features["bases"][0])
+		}, "bases/gyumri-102nd-base", "duplicate"},
+		{"bad feature id", func(d *Dataset) {
+			d.Features["bases"][0].ID = "Gyumri Base"
+		}, "bases/Gyumri Base", "slug"},
+		{"unknown kind", func(d *Dataset) {
+			d.Layers[0].Kind = "rivers"
+		}, "bases", "kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := readMini(t)
+			tt.break_(d)
+			ps := Check(d)
+			found := false
+			for _, p := range ps {
+				if p.ID == tt.id && strings.Contains(p.Message, tt.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("Check = %v, want a problem on %s containing %q", ps, tt.id, tt.want)
+			}
+			var perr Problems
+			if !errors.As(ps.Err(), &perr) && ErrorCode(ps.Err()) != EINVALID {
+				t.Errorf("Problems.Err code = %s", ErrorCode(ps.Err()))
+			}
+		})
+	}
+}
+
+func FuzzReadLayer(f *testing.F) {
+	b, err := os.ReadFile("testdata/mini/layers/bases.geojson")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"Polygon","coordinates":[[[0,0],[0,1],[1,1],[0,0]]]},"properties":null}]}`))
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","id":"x","geometry":{"type":"GeometryCollection","geometries":[]},"properties":{"claims":[{}]}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := ReadFile(fstest.MapFS{"x.geojson": {Data: body}}, "x.geojson", "")
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("error %v has code %s, want invalid", err, ErrorCode(err))
+			}
+			return
+		}
+		// Whatever decodes must be checkable without panicking.
+		_ = Check(d)
+	})
+}

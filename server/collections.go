@@ -1,0 +1,196 @@
+package server
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/citemap/citemap/geo"
+	"github.com/citemap/citemap/layers"
+)
+
+const (
+	crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+	trs   = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+)
+
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+type collection struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	ItemType    string   `json:"itemType"`
+	CRS         []string `json:"crs"`
+	Extent      extent   `json:"extent"`
+	ItemCount   int      `json:"itemCount"`
+	Kind        string   `json:"kind"`
+	Licence     string   `json:"license,omitempty"`
+	Attribution string   `json:"attribution,omitempty"`
+	Links       []link   `json:"links"`
+}
+
+type extent struct {
+	Spatial struct {
+		BBox [][4]float64 `json:"bbox"`
+		CRS  string       `json:"crs"`
+	} `json:"spatial"`
+	Temporal struct {
+		Interval [][2]*string `json:"interval"`
+		TRS      string       `json:"trs"`
+	} `json:"temporal"`
+}
+
+// kindOrder lists collections the way a reader meets them on the map.
+var kindOrder = map[string]int{
+	layers.KindBorders: 0, layers.KindDisputed: 1, layers.KindBases: 2,
+	layers.KindCorridors: 3, layers.KindEvents: 4,
+}
+
+// collectionLayers returns the layers published as collections, in order.
+// The basemap is reference geography drawn under the map, not a collection.
+func collectionLayers(all []layers.Layer) []layers.Layer {
+	var out []layers.Layer
+	for _, l := range all {
+		if l.Kind != layers.KindBasemap {
+			out = append(out, l)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, iok := kindOrder[out[i].Kind]
+		oj, jok := kindOrder[out[j].Kind]
+		if !iok {
+			oi = len(kindOrder)
+		}
+		if !jok {
+			oj = len(kindOrder)
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (s *Server) collection(base string, l layers.Layer) collection {
+	col := collection{
+		ID: l.ID, Title: l.Title, Description: l.Description, ItemType: "feature",
+		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind,
+		Licence: l.Licence, Attribution: l.Attribution,
+	}
+	b := l.Bound
+	col.Extent.Spatial.BBox = [][4]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}}
+	col.Extent.Spatial.CRS = crs84
+	col.Extent.Temporal.Interval = [][2]*string{{instant(l.Temporal[0], false), instant(l.Temporal[1], true)}}
+	col.Extent.Temporal.TRS = trs
+	self := base + "/collections/" + l.ID
+	col.Links = []link{
+		{Href: self + "?f=json", Rel: "self", Type: "application/json", Title: "This collection"},
+		{Href: self + "/items?f=json", Rel: "items", Type: "application/geo+json", Title: "Features"},
+		{Href: base + "/layers/" + l.ID + ".geojson", Rel: "enclosure", Type: "application/geo+json", Title: "The whole layer as GeoJSON"},
+	}
+	return col
+}
+
+// instant turns a partial date into an RFC 3339 timestamp: the start of the
+// span, or its last second for an end. "" (open) stays null.
+func instant(date string, end bool) *string {
+	if date == "" {
+		return nil
+	}
+	from, to, err := geo.DateSpan(date)
+	if err != nil {
+		return nil
+	}
+	t := from
+	if end {
+		t = to.Add(-time.Second)
+	}
+	v := t.UTC().Format(time.RFC3339)
+	return &v
+}
+
+func (s *Server) handleCollections(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	if _, err := format(c); err != nil {
+		return err
+	}
+	all, err := s.store.Layers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(c)
+	out := struct {
+		Links       []link       `json:"links"`
+		Collections []collection `json:"collections"`
+	}{
+		Links: []link{{Href: base + "/collections?f=json", Rel: "self", Type: "application/json", Title: "Collections"}},
+	}
+	out.Collections = []collection{}
+	for _, l := range collectionLayers(all) {
+		out.Collections = append(out.Collections, s.collection(base, l))
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) handleCollection(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	if _, err := format(c); err != nil {
+		return err
+	}
+	l, err := s.store.Layer(c.UserContext(), c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	if l.Kind == layers.KindBasemap {
+		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
+	}
+	return c.JSON(s.collection(s.baseURL(c), l))
+}
+
+func (s *Server) handleItem(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	if _, err := format(c); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	f, err := s.store.Feature(ctx, c.Params("layer"), c.Params("feature"))
+	if err != nil {
+		return err
+	}
+	ps, err := layers.PassageSources(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	gf := f.Flat(ps)
+	base := s.baseURL(c)
+	self := base + "/collections/" + f.Layer + "/items/" + f.ID
+	links := []link{
+		{Href: self + "?f=json", Rel: "self", Type: "application/geo+json"},
+		{Href: base + "/collections/" + f.Layer + "?f=json", Rel: "collection", Type: "application/json"},
+	}
+	passages, _ := f.Evidence(ps)
+	for _, p := range passages {
+		links = append(links, link{Href: base + "/passages/" + p + "?f=json", Rel: "describedby", Type: "application/json", Title: "Evidence: passage " + p})
+	}
+	gf.ExtraMembers = map[string]any{"links": links}
+	b, err := gf.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/geo+json")
+	return c.Send(b)
+}

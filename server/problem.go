@@ -1,0 +1,61 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// statusOf maps a domain error code to an HTTP status: the one place where
+// that happens.
+func statusOf(err error) int {
+	switch layers.ErrorCode(err) {
+	case layers.ENOTFOUND:
+		return fiber.StatusNotFound
+	case layers.EINVALID:
+		return fiber.StatusBadRequest
+	case layers.ECONFLICT:
+		return fiber.StatusConflict
+	case layers.ELOCKED:
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+// badRequest is an EINVALID error for a query parameter or path segment.
+func badRequest(format string, args ...any) error {
+	return layers.Errorf(layers.EINVALID, format, args...)
+}
+
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	p := problem{Type: "about:blank", Instance: c.OriginalURL()}
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		p.Status, p.Detail = fe.Code, fe.Message
+	default:
+		p.Status, p.Detail = statusOf(err), layers.ErrorMessage(err)
+	}
+	if p.Status >= 500 {
+		s.log.Error("request failed", "path", c.Path(), "err", err)
+	}
+	p.Title = http.StatusText(p.Status)
+	b, _ := json.Marshal(p)
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(b)
+}

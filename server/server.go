@@ -1,0 +1,177 @@
+// Package server is citemap's HTTP surface, and the only package that
+// imports Fiber. Handlers read through layers.Store and never touch storage.
+package server
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	// BaseURL, when set, is the public address links are built from
+	// (e.g. https://maps.example.org). Otherwise each request's host is used.
+	BaseURL string
+	// Assets is the front end's built files (index.html at the root).
+	Assets fs.FS
+	Logger *slog.Logger
+}
+
+// Server answers HTTP requests from a layers.Store.
+type Server struct {
+	store  layers.Store
+	cfg    Config
+	log    *slog.Logger
+	app    *fiber.App
+	bodies *bodyCache
+}
+
+// New builds a server and its routes.
+func New(store layers.Store, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, bodies: newBodyCache()}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "citemap",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber app, for tests (app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		s.log.Error("panic", "path", c.Path(), "panic", e)
+	}}))
+	app.Use(s.accessLog)
+	app.Use(compress.New())
+
+	app.Get("/healthz", s.handleHealth)
+	app.Get("/", s.handleRoot)
+	app.Get("/collections", s.handleCollections)
+	app.Get("/collections/:layer", s.handleCollection)
+	app.Get("/collections/:layer/items/:feature", s.handleItem)
+	app.Get("/layers/:file", s.handleLayerDownload)
+	app.Get("/sources", s.handleSources)
+	app.Get("/sources/:source", s.handleSource)
+	app.Get("/passages/:passage", s.handlePassage)
+	app.Get("/annotations", s.handleAnnotations)
+	if s.cfg.Assets != nil {
+		app.Get("/assets/*", s.handleAsset)
+	}
+	// Anything else is a 404 problem, not an HTML page.
+	app.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+	})
+}
+
+// Serve answers on ln until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.app.ShutdownWithContext(sctx); err != nil {
+			return err
+		}
+		return <-errc
+	}
+}
+
+func (s *Server) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		var fe *fiber.Error
+		switch {
+		case errors.As(err, &fe):
+			status = fe.Code
+		default:
+			status = statusOf(err)
+		}
+	}
+	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
+		slog.String("method", c.Method()),
+		slog.String("path", c.Path()),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int("bytes", len(c.Response().Body())),
+	)
+	return err
+}
+
+func (s *Server) handleHealth(c *fiber.Ctx) error {
+	if _, err := s.store.Version(c.UserContext()); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// baseURL is the absolute address links start with.
+func (s *Server) baseURL(c *fiber.Ctx) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	return c.Protocol() + "://" + c.Hostname()
+}
+
+// bodyCache keeps encoded bodies per key and revision, so a layer is encoded
+// once per change, not once per request.
+type bodyCache struct {
+	mu sync.Mutex
+	m  map[string]*body
+}
+
+type body struct {
+	revision string
+	plain    []byte
+	gzip     []byte
+}
+
+func newBodyCache() *bodyCache { return &bodyCache{m: map[string]*body{}} }
+
+func (bc *bodyCache) get(key, revision string, build func() (*body, error)) (*body, error) {
+	bc.mu.Lock()
+	b := bc.m[key]
+	bc.mu.Unlock()
+	if b != nil && b.revision == revision {
+		return b, nil
+	}
+	nb, err := build()
+	if err != nil {
+		return nil, err
+	}
+	nb.revision = revision
+	bc.mu.Lock()
+	bc.m[key] = nb
+	bc.mu.Unlock()
+	return nb, nil
+}
