@@ -29,7 +29,7 @@ func TestBundledDataPassesCheck(t *testing.T) {
 	for _, l := range d.Layers {
 		ids = append(ids, l.ID)
 	}
-	if got := strings.Join(ids, ","); got != "bases,borders,corridors,disputed,events" {
+	if got := strings.Join(ids, ","); got != "basemap,bases,borders,corridors,disputed,events" {
 		t.Errorf("layers = %s", got)
 	}
 }
@@ -76,36 +76,45 @@ func TestPassagesRederiveFromSources(t *testing.T) {
 
 // Changing one letter of a source under any passage fails the check.
 func TestSourceChangeUnderAPassageFails(t *testing.T) {
-	for _, p := range dataset(t).Passages {
-		d := dataset(t)
-		for i, s := range d.Sources {
-			if s.ID != p.Source {
-				continue
-			}
-			r := []rune(s.Text)
-			mid := (p.Start + p.End) / 2
-			if r[mid] == 'x' {
-				r[mid] = 'y'
-			} else {
-				r[mid] = 'x'
-			}
-			d.Sources[i].Text = string(r)
-			d.Sources[i].SHA256 = "" // only the passage can notice now
+	d := dataset(t)
+	for _, p := range d.Passages {
+		i := indexOfSource(d, p.Source)
+		orig := d.Sources[i]
+		r := []rune(orig.Text)
+		mid := (p.Start + p.End) / 2
+		if r[mid] == 'x' {
+			r[mid] = 'y'
+		} else {
+			r[mid] = 'x'
 		}
+		d.Sources[i].Text = string(r)
+		d.Sources[i].SHA256 = "" // only the passage can notice now
 		if !hasProblem(layers.Check(d), p.ID) {
 			t.Errorf("editing source %s inside passage %s went unnoticed", p.Source, p.ID)
 		}
+		d.Sources[i] = orig
 	}
+}
+
+func indexOfSource(d *layers.Dataset, id string) int {
+	for i, s := range d.Sources {
+		if s.ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // A feature stripped of its supporting claims fails the check.
 func TestFeatureLosingItsLastPassageFails(t *testing.T) {
-	base := dataset(t)
-	for _, l := range base.Layers {
-		for i, f := range base.Features[l.ID] {
-			d := dataset(t)
+	d := dataset(t)
+	for _, l := range d.Layers {
+		if !l.Cited() {
+			continue
+		}
+		for i, f := range d.Features[l.ID] {
 			var kept []layers.Claim
-			for _, c := range d.Features[l.ID][i].Claims {
+			for _, c := range f.Claims {
 				if c.Relation != layers.Supports {
 					kept = append(kept, c)
 				}
@@ -114,6 +123,7 @@ func TestFeatureLosingItsLastPassageFails(t *testing.T) {
 			if !hasProblem(layers.Check(d), l.ID+"/"+f.ID) {
 				t.Errorf("feature %s/%s without supporting passages went unnoticed", l.ID, f.ID)
 			}
+			d.Features[l.ID][i].Claims = f.Claims
 		}
 	}
 }

@@ -186,7 +186,13 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 	for _, p := range passages {
 		links = append(links, link{Href: base + "/passages/" + p + "?f=json", Rel: "describedby", Type: "application/json", Title: "Evidence: passage " + p})
 	}
-	gf.ExtraMembers = map[string]any{"links": links}
+	ev, err := s.evidence(ctx, base, f)
+	if err != nil {
+		return err
+	}
+	// The claims with their quotes ride along as a foreign member: GIS
+	// clients skip it, the map's feature panel reads it.
+	gf.ExtraMembers = map[string]any{"links": links, "evidence": ev}
 	b, err := gf.MarshalJSON()
 	if err != nil {
 		return err

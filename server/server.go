@@ -4,7 +4,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -76,6 +75,7 @@ func (s *Server) routes() {
 	app.Get("/layers/:file", s.handleLayerDownload)
 	app.Get("/sources", s.handleSources)
 	app.Get("/sources/:source", s.handleSource)
+	app.Get("/passages", s.handlePassages)
 	app.Get("/passages/:passage", s.handlePassage)
 	app.Get("/annotations", s.handleAnnotations)
 	if s.cfg.Assets != nil {
@@ -106,25 +106,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
-	err := c.Next()
-	status := c.Response().StatusCode()
-	if err != nil {
-		var fe *fiber.Error
-		switch {
-		case errors.As(err, &fe):
-			status = fe.Code
-		default:
-			status = statusOf(err)
+	if err := c.Next(); err != nil {
+		// Answer the error here so the log sees the status and size sent.
+		if herr := s.handleError(c, err); herr != nil {
+			return herr
 		}
 	}
 	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
 		slog.String("method", c.Method()),
 		slog.String("path", c.Path()),
-		slog.Int("status", status),
+		slog.Int("status", c.Response().StatusCode()),
 		slog.Duration("duration", time.Since(start)),
 		slog.Int("bytes", len(c.Response().Body())),
 	)
-	return err
+	return nil
 }
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {

@@ -249,6 +249,15 @@ func TestItem(t *testing.T) {
 	if f["id"] != "gyumri-102nd-base" || described != 2 {
 		t.Errorf("item = %s", b)
 	}
+	ev := f["evidence"].([]any)
+	if len(ev) != 2 {
+		t.Fatalf("evidence = %v", ev)
+	}
+	e := ev[1].(map[string]any)
+	if e["relation"] != "contradicts" || !strings.HasPrefix(e["exact"].(string), "However, these claims were swiftly denied by Armenia") ||
+		!strings.HasSuffix(e["context_href"].(string), "/sources/s004#passage-p004-02") {
+		t.Errorf("evidence[1] = %v", e)
+	}
 }
 
 func TestSourcesAndPassages(t *testing.T) {
@@ -267,6 +276,11 @@ func TestSourcesAndPassages(t *testing.T) {
 		if got := string([]rune(text)[start:end]); got != p["exact"] {
 			t.Errorf("passage %s: text at %d-%d is %q, not its quote", p["id"], start, end, got)
 		}
+	}
+
+	_, b = do(t, s, "GET", "/passages?f=json")
+	if all := decode(t, b)["passages"].([]any); len(all) != 2 || len(all[0].(map[string]any)["features"].([]any)) != 2 {
+		t.Errorf("passages = %s", b)
 	}
 
 	// The way back: a passage names every feature it backs, and how.

@@ -170,3 +170,31 @@ func (s *Server) handlePassage(c *fiber.Ctx) error {
 	}{passageJSON: pj, SourceInfo: sourceSummary(base, src, 0)}
 	return c.JSON(out)
 }
+
+// handlePassages lists every passage with the features it backs: what the
+// map's search runs over.
+func (s *Server) handlePassages(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	if _, err := format(c); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	ps, err := s.store.Passages(ctx, "")
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(c)
+	out := struct {
+		Passages []passageJSON `json:"passages"`
+	}{Passages: make([]passageJSON, 0, len(ps))}
+	for _, p := range ps {
+		pj, err := s.passage(c, base, p)
+		if err != nil {
+			return err
+		}
+		out.Passages = append(out.Passages, pj)
+	}
+	return c.JSON(out)
+}
