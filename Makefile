@@ -4,7 +4,7 @@ ADDR      ?= 127.0.0.1:8080
 DB        ?= ./mapserver.db
 FUZZTIME  ?= 5s
 
-.PHONY: build run test vet fuzz bench clean
+.PHONY: build run test vet fuzz bench clean deps
 
 build:
 	$(GO) build -o bin/mapserver ./cmd/mapserver
@@ -19,7 +19,11 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: vet
+# The Debian packages the tests drive as real clients (GDAL, QGIS, Chromium).
+deps:
+	./.ci/deps
+
+test: deps vet
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -27,6 +31,8 @@ test: vet
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeAnchor$$' -fuzztime $(FUZZTIME) ./layers
 	$(GO) test -run '^$$' -fuzz '^FuzzReadLayer$$' -fuzztime $(FUZZTIME) ./layers
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBBox$$' -fuzztime $(FUZZTIME) ./geo
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDatetime$$' -fuzztime $(FUZZTIME) ./geo
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

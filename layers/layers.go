@@ -7,6 +7,7 @@ package layers
 import (
 	"context"
 	"regexp"
+	"strings"
 
 	"github.com/paulmach/orb"
 )
@@ -100,15 +101,22 @@ type Source struct {
 	Raw       string `json:"raw"`  // as received
 }
 
-// Label is how a source is named to a reader when it states no title.
+// Label is how a source is named to a reader. A source that states no title
+// is named by its opening words, never by a made-up title.
 func (s Source) Label() string {
-	switch {
-	case s.Title != "":
+	if s.Title != "" {
 		return s.Title
-	case s.Publisher != "":
-		return "Article from " + s.Publisher
 	}
-	return "Untitled article " + s.ID
+	words := strings.Fields(s.Text)
+	opening := strings.Join(words[:min(len(words), 8)], " ")
+	if len(words) > 8 {
+		opening += "…"
+	}
+	label := "Untitled: “" + opening + "”"
+	if s.Publisher != "" {
+		label += " (" + s.Publisher + ")"
+	}
+	return label
 }
 
 // Passage is a quoted span of a source.

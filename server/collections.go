@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -92,9 +94,14 @@ func (s *Server) collection(base string, l layers.Layer) collection {
 	col.Extent.Temporal.TRS = trs
 	self := base + "/collections/" + l.ID
 	col.Links = []link{
-		{Href: self + "?f=json", Rel: "self", Type: "application/json", Title: "This collection"},
-		{Href: self + "/items?f=json", Rel: "items", Type: "application/geo+json", Title: "Features"},
-		{Href: base + "/layers/" + l.ID + ".geojson", Rel: "enclosure", Type: "application/geo+json", Title: "The whole layer as GeoJSON"},
+		{Href: self, Rel: "self", Type: mimeJSON, Title: "This collection"},
+		{Href: self + "?f=html", Rel: "alternate", Type: mimeHTML, Title: "This collection as HTML"},
+		{Href: self + "/items", Rel: "items", Type: mimeGeoJSON, Title: "Features"},
+		{Href: self + "/items?f=html", Rel: "items", Type: mimeHTML, Title: "Features as HTML"},
+		{Href: self + "/queryables", Rel: relQueryables, Type: mimeSchema, Title: "Queryable properties"},
+		{Href: base + "/layers/" + l.ID + ".geojson", Rel: "enclosure", Type: mimeGeoJSON, Title: "The whole layer as GeoJSON"},
+		{Href: base + "/layers/" + l.ID + ".gpkg", Rel: "enclosure", Type: mimeGPKG, Title: "The whole layer as GeoPackage"},
+		{Href: base + "/layers/" + l.ID + ".csv", Rel: "enclosure", Type: mimeCSV, Title: "The whole layer as CSV (WKT geometry)"},
 	}
 	return col
 }
@@ -121,7 +128,8 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 	if err := allowParams(c, "f"); err != nil {
 		return err
 	}
-	if _, err := format(c); err != nil {
+	f, err := format(c)
+	if err != nil {
 		return err
 	}
 	all, err := s.store.Layers(c.UserContext())
@@ -133,12 +141,16 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 		Links       []link       `json:"links"`
 		Collections []collection `json:"collections"`
 	}{
-		Links: []link{{Href: base + "/collections?f=json", Rel: "self", Type: "application/json", Title: "Collections"}},
+		Links: []link{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "Collections"}},
 	}
 	out.Collections = []collection{}
 	for _, l := range collectionLayers(all) {
 		out.Collections = append(out.Collections, s.collection(base, l))
 	}
+	if f == formatHTML {
+		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Data: out.Collections})
+	}
+	out.Links = append(out.Links, link{Href: base + "/collections?f=html", Rel: "alternate", Type: mimeHTML, Title: "Collections as HTML"})
 	return c.JSON(out)
 }
 
@@ -146,7 +158,8 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 	if err := allowParams(c, "f"); err != nil {
 		return err
 	}
-	if _, err := format(c); err != nil {
+	f, err := format(c)
+	if err != nil {
 		return err
 	}
 	l, err := s.store.Layer(c.UserContext(), c.Params("layer"))
@@ -156,47 +169,51 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 	if l.Kind == layers.KindBasemap {
 		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
-	return c.JSON(s.collection(s.baseURL(c), l))
+	col := s.collection(s.baseURL(c), l)
+	if f == formatHTML {
+		return s.renderHTML(c, "collection", htmlPage{Title: l.Title, Data: col})
+	}
+	return c.JSON(col)
 }
 
 func (s *Server) handleItem(c *fiber.Ctx) error {
 	if err := allowParams(c, "f"); err != nil {
 		return err
 	}
-	if _, err := format(c); err != nil {
-		return err
-	}
-	ctx := c.UserContext()
-	f, err := s.store.Feature(ctx, c.Params("layer"), c.Params("feature"))
+	f, err := format(c)
 	if err != nil {
 		return err
 	}
-	ps, err := layers.PassageSources(ctx, s.store)
+	sn, err := s.snapshot(c, c.Params("layer"))
 	if err != nil {
 		return err
 	}
-	gf := f.Flat(ps)
+	i := sn.Index(c.Params("feature"))
+	if i < 0 {
+		return layers.Errorf(layers.ENOTFOUND, "feature %q does not exist in layer %q", c.Params("feature"), sn.Layer.ID)
+	}
 	base := s.baseURL(c)
-	self := base + "/collections/" + f.Layer + "/items/" + f.ID
-	links := []link{
-		{Href: self + "?f=json", Rel: "self", Type: "application/geo+json"},
-		{Href: base + "/collections/" + f.Layer + "?f=json", Rel: "collection", Type: "application/json"},
-	}
-	passages, _ := f.Evidence(ps)
-	for _, p := range passages {
-		links = append(links, link{Href: base + "/passages/" + p + "?f=json", Rel: "describedby", Type: "application/json", Title: "Evidence: passage " + p})
-	}
-	ev, err := s.evidence(ctx, base, f)
+	ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
 	if err != nil {
+		return err
+	}
+	if f == formatHTML {
+		pf := newPageFeature(sn, i)
+		pf.Evidence = ev
+		return s.renderHTML(c, "item", htmlPage{Title: pf.Name, Data: pf})
+	}
+	var buf bytes.Buffer
+	if err := writeFeature(&buf, sn, i, nil, base); err != nil {
 		return err
 	}
 	// The claims with their quotes ride along as a foreign member: GIS
 	// clients skip it, the map's feature panel reads it.
-	gf.ExtraMembers = map[string]any{"links": links, "evidence": ev}
-	b, err := gf.MarshalJSON()
+	eb, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/geo+json")
-	return c.Send(b)
+	out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
+	out = append(append(out, eb...), '}')
+	c.Set(fiber.HeaderContentType, mimeGeoJSON)
+	return c.Send(out)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,40 +11,104 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/gpkg"
 )
 
-// handleLayerDownload serves /layers/{id}.geojson: the whole layer as one
-// RFC 7946 FeatureCollection, encoded and gzipped once per layer revision.
+const (
+	mimeGPKG = "application/geopackage+sqlite3"
+	mimeCSV  = "text/csv; charset=utf-8"
+)
+
+// handleLayerDownload serves /layers/{id}.geojson, .gpkg and .csv: the whole
+// layer as one file, encoded (and gzipped) once per layer revision.
 func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err := allowParams(c); err != nil {
 		return err
 	}
 	file := c.Params("file")
-	id, ext, ok := strings.Cut(file, ".")
-	if !ok || ext != "geojson" {
-		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson", file)
+	id, ext, _ := strings.Cut(file, ".")
+	var build func(ctx context.Context, l layers.Layer) ([]byte, error)
+	var contentType string
+	switch ext {
+	case "geojson":
+		contentType = mimeGeoJSON
+		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
+			return layers.EncodeLayer(ctx, s.store, l.ID)
+		}
+	case "gpkg":
+		contentType = mimeGPKG
+		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
+			sn, err := s.snapshot(c, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			rows, err := layers.EvidenceTable(ctx, s.store)
+			if err != nil {
+				return nil, err
+			}
+			return gpkg.Encode(ctx, sn, rows)
+		}
+	case "csv":
+		contentType = mimeCSV
+		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
+			sn, err := s.snapshot(c, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			return layers.EncodeCSV(sn)
+		}
+	default:
+		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv", file)
 	}
 	ctx := c.UserContext()
 	l, err := s.store.Layer(ctx, id)
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.get("geojson:"+l.ID, l.Revision, func() (*body, error) {
-		plain, err := layers.EncodeLayer(ctx, s.store, l.ID)
+	b, err := s.bodies.get(ext+":"+l.ID, l.Revision, func() (*body, error) {
+		plain, err := build(ctx, l)
 		if err != nil {
 			return nil, err
 		}
-		return compressed(plain)
+		return compressed(plain, l.Revision)
 	})
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.geojson"`, l.ID))
-	return sendBody(c, b, "application/geo+json")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.%s"`, l.ID, ext))
+	return sendBody(c, b, contentType)
+}
+
+// handlePassagesCSV serves the evidence join table: one row per claim.
+func (s *Server) handlePassagesCSV(c *fiber.Ctx) error {
+	if err := allowParams(c); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	v, err := s.store.Version(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := s.bodies.get("passages.csv", "v"+strconv.Itoa(v), func() (*body, error) {
+		rows, err := layers.EvidenceTable(ctx, s.store)
+		if err != nil {
+			return nil, err
+		}
+		plain, err := layers.EncodeEvidenceCSV(rows)
+		if err != nil {
+			return nil, err
+		}
+		return compressed(plain, "v"+strconv.Itoa(v))
+	})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="passages.csv"`)
+	return sendBody(c, b, mimeCSV)
 }
 
 // compressed returns a body with its gzip form computed.
-func compressed(plain []byte) (*body, error) {
+func compressed(plain []byte, revision string) (*body, error) {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if _, err := zw.Write(plain); err != nil {
@@ -52,7 +117,7 @@ func compressed(plain []byte) (*body, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	return &body{plain: plain, gzip: buf.Bytes()}, nil
+	return &body{plain: plain, gzip: buf.Bytes(), revision: revision}, nil
 }
 
 // sendBody writes a cached body with its ETag, answering 304 when the client

@@ -14,11 +14,18 @@ import (
 // handleRoot serves the map to browsers and the API landing page to
 // everything else, so a QGIS user can paste just the server's address.
 func (s *Server) handleRoot(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
 	f, err := format(c)
 	if err != nil {
 		return err
 	}
-	if f == formatHTML && s.cfg.Assets != nil {
+	base := s.baseURL(c)
+	switch {
+	case f == formatHTML && c.Query("f") == "html":
+		return s.renderHTML(c, "landing", htmlPage{Title: "citemap API", Data: s.landing(base)})
+	case f == formatHTML && s.cfg.Assets != nil:
 		b, err := fs.ReadFile(s.cfg.Assets, "index.html")
 		if err != nil {
 			return err
@@ -26,17 +33,7 @@ func (s *Server) handleRoot(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.Send(b)
 	}
-	base := s.baseURL(c)
-	return c.JSON(fiber.Map{
-		"title":       "citemap",
-		"description": "Map layers of the South Caucasus and Central Asia, every feature cited to the source passages behind it.",
-		"links": []link{
-			{Href: base + "/?f=json", Rel: "self", Type: "application/json", Title: "This document"},
-			{Href: base + "/collections?f=json", Rel: "data", Type: "application/json", Title: "Collections"},
-			{Href: base + "/sources?f=json", Rel: "related", Type: "application/json", Title: "Sources"},
-			{Href: base + "/annotations", Rel: "related", Type: "application/ld+json", Title: "Evidence as W3C Web Annotations"},
-		},
-	})
+	return c.JSON(s.landing(base))
 }
 
 func (s *Server) handleAsset(c *fiber.Ctx) error {

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -30,20 +31,26 @@ type Config struct {
 
 // Server answers HTTP requests from a layers.Store.
 type Server struct {
-	store  layers.Store
-	cfg    Config
-	log    *slog.Logger
-	app    *fiber.App
-	bodies *bodyCache
+	store     layers.Store
+	cfg       Config
+	log       *slog.Logger
+	app       *fiber.App
+	templates map[string]*template.Template
+	bodies    *revCache[*body]
+	snapshots *revCache[*layers.Snapshot]
 }
 
 // New builds a server and its routes.
-func New(store layers.Store, cfg Config) *Server {
+func New(store layers.Store, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, bodies: newBodyCache()}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newRevCache[*body](), snapshots: newRevCache[*layers.Snapshot]()}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,
@@ -53,7 +60,7 @@ func New(store layers.Store, cfg Config) *Server {
 		IdleTimeout:           120 * time.Second,
 	})
 	s.routes()
-	return s
+	return s, nil
 }
 
 // App exposes the Fiber app, for tests (app.Test).
@@ -69,12 +76,18 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.handleHealth)
 	app.Get("/", s.handleRoot)
+	app.Get("/conformance", s.handleConformance)
+	app.Get("/api", s.handleAPI)
 	app.Get("/collections", s.handleCollections)
 	app.Get("/collections/:layer", s.handleCollection)
+	app.Get("/collections/:layer/items", s.handleItems)
 	app.Get("/collections/:layer/items/:feature", s.handleItem)
+	app.Get("/collections/:layer/queryables", s.handleQueryables)
+	app.Get("/ui/*", s.handleUI)
 	app.Get("/layers/:file", s.handleLayerDownload)
 	app.Get("/sources", s.handleSources)
 	app.Get("/sources/:source", s.handleSource)
+	app.Get("/passages.csv", s.handlePassagesCSV)
 	app.Get("/passages", s.handlePassages)
 	app.Get("/passages/:passage", s.handlePassage)
 	app.Get("/annotations", s.handleAnnotations)
@@ -138,35 +151,40 @@ func (s *Server) baseURL(c *fiber.Ctx) string {
 	return c.Protocol() + "://" + c.Hostname()
 }
 
-// bodyCache keeps encoded bodies per key and revision, so a layer is encoded
-// once per change, not once per request.
-type bodyCache struct {
+// revCache keeps one value per key for the current revision of what it was
+// built from, so a layer is encoded once per change, not once per request.
+type revCache[T any] struct {
 	mu sync.Mutex
-	m  map[string]*body
+	m  map[string]revEntry[T]
 }
 
+type revEntry[T any] struct {
+	revision string
+	value    T
+}
+
+func newRevCache[T any]() *revCache[T] { return &revCache[T]{m: map[string]revEntry[T]{}} }
+
+func (rc *revCache[T]) get(key, revision string, build func() (T, error)) (T, error) {
+	rc.mu.Lock()
+	e, ok := rc.m[key]
+	rc.mu.Unlock()
+	if ok && e.revision == revision {
+		return e.value, nil
+	}
+	v, err := build()
+	if err != nil {
+		return v, err
+	}
+	rc.mu.Lock()
+	rc.m[key] = revEntry[T]{revision: revision, value: v}
+	rc.mu.Unlock()
+	return v, nil
+}
+
+// body is an encoded response kept with its gzip form.
 type body struct {
 	revision string
 	plain    []byte
 	gzip     []byte
-}
-
-func newBodyCache() *bodyCache { return &bodyCache{m: map[string]*body{}} }
-
-func (bc *bodyCache) get(key, revision string, build func() (*body, error)) (*body, error) {
-	bc.mu.Lock()
-	b := bc.m[key]
-	bc.mu.Unlock()
-	if b != nil && b.revision == revision {
-		return b, nil
-	}
-	nb, err := build()
-	if err != nil {
-		return nil, err
-	}
-	nb.revision = revision
-	bc.mu.Lock()
-	bc.m[key] = nb
-	bc.mu.Unlock()
-	return nb, nil
 }

@@ -34,7 +34,11 @@ func newServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
-	return New(store, Config{Assets: assets})
+	s, err := New(store, Config{Assets: assets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func do(t *testing.T, s *Server, method, target string, headers ...string) (*http.Response, []byte) {
@@ -167,9 +171,9 @@ func TestLayerDownload(t *testing.T) {
 func TestLayerBodyEncodedOncePerRevision(t *testing.T) {
 	s := newServer(t)
 	do(t, s, "GET", "/layers/bases.geojson")
-	first := s.bodies.m["geojson:bases"]
+	first := s.bodies.m["geojson:bases"].value
 	do(t, s, "GET", "/layers/bases.geojson")
-	if s.bodies.m["geojson:bases"] != first {
+	if s.bodies.m["geojson:bases"].value != first {
 		t.Error("body re-encoded for an unchanged revision")
 	}
 }

@@ -35,7 +35,8 @@ func (s *Server) handleSources(c *fiber.Ctx) error {
 	if err := allowParams(c, "f"); err != nil {
 		return err
 	}
-	if _, err := format(c); err != nil {
+	f, err := format(c)
+	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -58,6 +59,9 @@ func (s *Server) handleSources(c *fiber.Ctx) error {
 	}{Sources: []sourceJSON{}, Links: []link{{Href: base + "/sources?f=json", Rel: "self", Type: "application/json"}}}
 	for _, src := range srcs {
 		out.Sources = append(out.Sources, sourceSummary(base, src, count[src.ID]))
+	}
+	if f == formatHTML {
+		return s.renderHTML(c, "sources", htmlPage{Title: "Sources", Data: out.Sources})
 	}
 	return c.JSON(out)
 }
@@ -114,7 +118,8 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 	if err := allowParams(c, "f"); err != nil {
 		return err
 	}
-	if _, err := format(c); err != nil {
+	f, err := format(c)
+	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -127,6 +132,17 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 		return err
 	}
 	base := s.baseURL(c)
+	if f == formatHTML {
+		backs := map[string][]layers.FeatureRef{}
+		for _, p := range ps {
+			if backs[p.ID], err = s.store.PassageFeatures(ctx, p.ID); err != nil {
+				return err
+			}
+		}
+		return s.renderHTML(c, "source", htmlPage{
+			Title: src.Label(), Data: newReaderPage(src, ps, backs), Scripts: []string{"/ui/reader.js"},
+		})
+	}
 	out := struct {
 		sourceJSON
 		BodyEnd  int           `json:"body_end"`

@@ -43,7 +43,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log})
+	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log})
+	if err != nil {
+		return err
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath)
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")

@@ -1,0 +1,198 @@
+// Package gpkg writes layers as OGC GeoPackage files (SQLite, through the
+// pure-Go modernc.org/sqlite), the format QGIS and GDAL open natively.
+package gpkg
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/citemap/citemap/layers"
+)
+
+const wgs84WKT = `GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]`
+
+// Encode returns a GeoPackage holding the layer's features in a table named
+// after the layer, and its evidence in an attribute table `{layer}_evidence`
+// an analyst can join on feature id.
+func Encode(ctx context.Context, sn *layers.Snapshot, evidence []layers.EvidenceRow) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "citemap-gpkg")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, sn.Layer.ID+".gpkg")
+	if err := write(ctx, path, sn, evidence); err != nil {
+		return nil, fmt.Errorf("write geopackage %s: %w", sn.Layer.ID, err)
+	}
+	return os.ReadFile(path)
+}
+
+func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []layers.EvidenceRow) error {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	table := sn.Layer.ID
+	cols := sn.PropertyNames()
+	geomType := geometryType(sn.Features)
+	b := sn.Layer.Bound
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+
+	stmts := []string{
+		`PRAGMA application_id = 1196444487`,
+		`PRAGMA user_version = 10300`,
+		`CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+			organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)`,
+		`INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+			('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+			('WGS 84 geodetic', 4326, 'EPSG', 4326, '` + wgs84WKT + `', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')`,
+		`CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+			description TEXT DEFAULT '', last_change DATETIME NOT NULL, min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
+			srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))`,
+		`CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+			srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name))`,
+	}
+	var ddl strings.Builder
+	fmt.Fprintf(&ddl, `CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom %s, "id" TEXT NOT NULL UNIQUE`, ident(table), geomType)
+	for _, c := range cols {
+		fmt.Fprintf(&ddl, `, %s %s`, ident(c), sqlType(sn.Queryables[c]))
+	}
+	ddl.WriteString(")")
+	stmts = append(stmts, ddl.String())
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st); err != nil {
+			return fmt.Errorf("%.60s: %w", st, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents VALUES (?, 'features', ?, ?, ?, ?, ?, ?, ?, 4326)`,
+		table, table, sn.Layer.Title, now, b.Min[0], b.Min[1], b.Max[0], b.Max[1]); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)`, table, geomType); err != nil {
+		return err
+	}
+
+	placeholders := strings.Repeat(", ?", len(cols))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = ident(c)
+	}
+	colList := ""
+	if len(cols) > 0 {
+		colList = ", " + strings.Join(names, ", ")
+	}
+	ins, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (geom, "id"%s) VALUES (?, ?%s)`, ident(table), colList, placeholders))
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for i, f := range sn.Features {
+		blob, err := geometryBlob(f.Geometry, sn.Bounds[i])
+		if err != nil {
+			return fmt.Errorf("feature %s: %w", f.ID, err)
+		}
+		args := []any{blob, f.ID}
+		for _, c := range cols {
+			args = append(args, sn.Flat[i][c])
+		}
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("feature %s: %w", f.ID, err)
+		}
+	}
+
+	ev := table + "_evidence"
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, feature_id TEXT NOT NULL,
+		passage_id TEXT NOT NULL, relation TEXT, aspect TEXT, exact TEXT, source_id TEXT, source_title TEXT, source_url TEXT, published TEXT)`, ident(ev))); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, ?, ?)`,
+		ev, ev, "The passages behind each feature of "+table+": join on feature_id = id", now); err != nil {
+		return err
+	}
+	evIns, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (feature_id, passage_id, relation, aspect, exact, source_id, source_title, source_url, published)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ident(ev)))
+	if err != nil {
+		return err
+	}
+	defer evIns.Close()
+	for _, e := range evidence {
+		if e.Layer != sn.Layer.ID {
+			continue
+		}
+		if _, err := evIns.ExecContext(ctx, e.Feature, e.Passage, e.Relation, e.Aspect, e.Exact, e.Source, e.SourceTitle, e.SourceURL, e.Published); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// ident quotes an SQL identifier.
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func sqlType(jsonType string) string {
+	switch jsonType {
+	case "number":
+		return "REAL"
+	case "boolean":
+		return "BOOLEAN"
+	}
+	return "TEXT"
+}
+
+// geometryType is the GeoPackage geometry type name of the features: their
+// common type, or GEOMETRY when they mix types.
+func geometryType(feats []layers.Feature) string {
+	name := ""
+	for _, f := range feats {
+		n := strings.ToUpper(f.Geometry.GeoJSONType())
+		if n == "GEOMETRYCOLLECTION" {
+			n = "GEOMETRYCOLLECTION"
+		}
+		if name != "" && n != name {
+			return "GEOMETRY"
+		}
+		name = n
+	}
+	if name == "" {
+		return "GEOMETRY"
+	}
+	return name
+}
+
+// geometryBlob is a GeoPackage binary geometry: the "GP" header with the
+// SRS id and envelope, then standard little-endian WKB.
+func geometryBlob(g orb.Geometry, b orb.Bound) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write([]byte{'G', 'P', 0})
+	const littleEndian, envelopeXY = 1, 1 << 1
+	buf.WriteByte(littleEndian | envelopeXY)
+	binary.Write(&buf, binary.LittleEndian, int32(4326))
+	for _, v := range []float64{b.Min[0], b.Max[0], b.Min[1], b.Max[1]} {
+		binary.Write(&buf, binary.LittleEndian, math.Float64bits(v))
+	}
+	w, err := wkb.Marshal(g, binary.LittleEndian)
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(w)
+	return buf.Bytes(), nil
+}

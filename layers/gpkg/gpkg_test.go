@@ -1,0 +1,80 @@
+package gpkg
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/citemap/citemap/layers"
+)
+
+func TestEncode(t *testing.T) {
+	d, err := layers.ReadDir(os.DirFS("../testdata/mini"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := d.Layers[0] // bases
+	l.Bound = orb.Bound{Min: orb.Point{43.84635, 40.79305}, Max: orb.Point{43.84635, 40.79305}}
+	sn, err := layers.NewSnapshot(l, d.Features["bases"], map[string]string{"p004-01": "s004", "p004-02": "s004"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []layers.EvidenceRow{
+		{Layer: "bases", Feature: "gyumri-102nd-base", Passage: "p004-02", Relation: "contradicts", Exact: "However, …"},
+		{Layer: "other", Feature: "x", Passage: "p"},
+	}
+	b, err := Encode(context.Background(), sn, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("SQLite format 3\x00")) {
+		t.Fatal("not an SQLite file")
+	}
+	path := filepath.Join(t.TempDir(), "x.gpkg")
+	os.WriteFile(path, b, 0o644)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	var appID, version int
+	db.QueryRow("PRAGMA application_id").Scan(&appID)
+	db.QueryRow("PRAGMA user_version").Scan(&version)
+	if appID != 0x47504B47 || version != 10300 {
+		t.Errorf("application_id %x, user_version %d", appID, version)
+	}
+	var geomType string
+	var srs int
+	if err := db.QueryRow(`SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name='bases'`).Scan(&geomType, &srs); err != nil || geomType != "POINT" || srs != 4326 {
+		t.Errorf("geometry column: %s %d %v", geomType, srs, err)
+	}
+	var id, name, passages string
+	var blob []byte
+	if err := db.QueryRow(`SELECT "id", "name", "passage_ids", geom FROM bases`).Scan(&id, &name, &passages, &blob); err != nil {
+		t.Fatal(err)
+	}
+	if id != "gyumri-102nd-base" || name != "Russian 102nd Military Base, Gyumri" || passages != "p004-01;p004-02" {
+		t.Errorf("row = %s %s %s", id, name, passages)
+	}
+	// GP header: magic, version, flags (little endian, xy envelope), srs, 4 doubles.
+	if string(blob[:2]) != "GP" || blob[3] != 0b11 || binary.LittleEndian.Uint32(blob[4:8]) != 4326 {
+		t.Fatalf("header % x", blob[:8])
+	}
+	g, err := wkb.Unmarshal(blob[8+32:])
+	if err != nil || g != (orb.Point{43.84635, 40.79305}) {
+		t.Errorf("geometry = %v, %v", g, err)
+	}
+	var n int
+	db.QueryRow(`SELECT count(*) FROM bases_evidence`).Scan(&n)
+	if n != 1 {
+		t.Errorf("evidence rows = %d, want only this layer's 1", n)
+	}
+}

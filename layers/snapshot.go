@@ -1,0 +1,155 @@
+package layers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/citemap/citemap/geo"
+)
+
+// Snapshot is one revision of a layer prepared for queries: each feature's
+// flat properties, bound, time span and GeoJSON geometry, computed once so a
+// query neither decodes WKB nor re-encodes geometry.
+type Snapshot struct {
+	Layer    Layer
+	Features []Feature
+	Flat     []map[string]any // flat properties, with source_count and passage_ids
+	Bounds   []orb.Bound
+	Times    []geo.Interval
+	Geometry [][]byte // GeoJSON geometry objects
+	// Queryables maps each filterable property to its JSON type.
+	Queryables map[string]string
+}
+
+// LoadSnapshot reads a layer from the store and prepares it.
+func LoadSnapshot(ctx context.Context, s Store, id string) (*Snapshot, error) {
+	l, err := s.Layer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	feats, err := s.Features(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := PassageSources(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return NewSnapshot(l, feats, ps)
+}
+
+// NewSnapshot prepares feats (in id order) for queries.
+func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Snapshot, error) {
+	sn := &Snapshot{
+		Layer: l, Features: feats,
+		Flat:       make([]map[string]any, len(feats)),
+		Bounds:     make([]orb.Bound, len(feats)),
+		Times:      make([]geo.Interval, len(feats)),
+		Geometry:   make([][]byte, len(feats)),
+		Queryables: map[string]string{},
+	}
+	for i, f := range feats {
+		gf := f.Flat(passageSource)
+		sn.Flat[i] = gf.Properties
+		sn.Bounds[i] = f.Geometry.Bound()
+		g, err := geojson.NewGeometry(f.Geometry).MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("encode geometry of %s/%s: %w", l.ID, f.ID, err)
+		}
+		sn.Geometry[i] = g
+		from, _ := f.Properties["valid_from"].(string)
+		to, _ := f.Properties["valid_to"].(string)
+		if sn.Times[i], err = geo.FeatureInterval(from, to); err != nil {
+			return nil, fmt.Errorf("feature %s/%s: %w", l.ID, f.ID, err)
+		}
+		for k, v := range gf.Properties {
+			switch v.(type) {
+			case string:
+				sn.Queryables[k] = "string"
+			case float64, int:
+				if sn.Queryables[k] != "string" {
+					sn.Queryables[k] = "number"
+				}
+			case bool:
+				sn.Queryables[k] = "boolean"
+			}
+		}
+	}
+	return sn, nil
+}
+
+// PropertyNames returns every flat property name, sorted.
+func (sn *Snapshot) PropertyNames() []string {
+	names := make([]string, 0, len(sn.Queryables))
+	for k := range sn.Queryables {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Query selects features.
+type Query struct {
+	BBox   []orb.Bound       // any of them; none = everywhere
+	Time   *geo.Interval     // nil = any time; features without dates are open-ended
+	Equals map[string]string // property = value, compared as text
+}
+
+// Match returns the indices of the features q selects, in id order.
+func (sn *Snapshot) Match(q Query) []int {
+	out := make([]int, 0, len(sn.Features))
+	for i := range sn.Features {
+		if len(q.BBox) > 0 {
+			hit := false
+			for _, b := range q.BBox {
+				if geo.Intersects(sn.Features[i].Geometry, sn.Bounds[i], b) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		if q.Time != nil && !sn.Times[i].Overlaps(*q.Time) {
+			continue
+		}
+		if !sn.equals(i, q.Equals) {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+func (sn *Snapshot) equals(i int, eq map[string]string) bool {
+	for k, want := range eq {
+		v, ok := sn.Flat[i][k]
+		if !ok {
+			return false
+		}
+		if s, ok := v.(string); ok {
+			if s != want {
+				return false
+			}
+			continue
+		}
+		if fmt.Sprint(v) != want {
+			return false
+		}
+	}
+	return true
+}
+
+// Index returns the position of feature id, or -1.
+func (sn *Snapshot) Index(id string) int {
+	i := sort.Search(len(sn.Features), func(i int) bool { return sn.Features[i].ID >= id })
+	if i < len(sn.Features) && sn.Features[i].ID == id {
+		return i
+	}
+	return -1
+}

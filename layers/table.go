@@ -1,0 +1,94 @@
+package layers
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+
+	"github.com/paulmach/orb/encoding/wkt"
+)
+
+// EvidenceRow is one claim with its passage and source: a row of the join
+// table analysts link to features on feature id.
+type EvidenceRow struct {
+	Layer, Feature, Passage, Relation, Aspect, Confidence, Exact string
+	Source, SourceTitle, SourceURL, Published                    string
+}
+
+// EvidenceTable returns every claim as a row, ordered by layer, feature,
+// passage.
+func EvidenceTable(ctx context.Context, s Store) ([]EvidenceRow, error) {
+	claims, err := s.Claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.Passages(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	passage := make(map[string]Passage, len(ps))
+	for _, p := range ps {
+		passage[p.ID] = p
+	}
+	source := make(map[string]Source, len(srcs))
+	for _, src := range srcs {
+		source[src.ID] = src
+	}
+	rows := make([]EvidenceRow, 0, len(claims))
+	for _, c := range claims {
+		p := passage[c.Passage]
+		src := source[p.Source]
+		rows = append(rows, EvidenceRow{
+			Layer: c.Layer, Feature: c.Feature, Passage: c.Passage, Relation: c.Relation, Aspect: c.Aspect,
+			Confidence: c.Confidence, Exact: p.Exact, Source: src.ID, SourceTitle: src.Label(),
+			SourceURL: src.URL, Published: src.Published,
+		})
+	}
+	return rows, nil
+}
+
+// EncodeEvidenceCSV writes the join table as CSV with a header row.
+func EncodeEvidenceCSV(rows []EvidenceRow) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"feature_id", "layer", "passage_id", "relation", "aspect", "confidence", "exact", "source_id", "source_title", "source_url", "published"})
+	for _, r := range rows {
+		w.Write([]string{r.Feature, r.Layer, r.Passage, r.Relation, r.Aspect, r.Confidence, r.Exact, r.Source, r.SourceTitle, r.SourceURL, r.Published})
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// EncodeCSV writes a layer as CSV: id, every flat property, and the
+// geometry as WKT in a last column named wkt (QGIS's "Delimited Text" and
+// GDAL's CSV driver read it).
+func EncodeCSV(sn *Snapshot) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	cols := sn.PropertyNames()
+	w.Write(append(append([]string{"id"}, cols...), "wkt"))
+	for i, f := range sn.Features {
+		rec := make([]string, 0, len(cols)+2)
+		rec = append(rec, f.ID)
+		for _, c := range cols {
+			v, ok := sn.Flat[i][c]
+			switch {
+			case !ok || v == nil:
+				rec = append(rec, "")
+			default:
+				rec = append(rec, fmt.Sprint(v))
+			}
+		}
+		rec = append(rec, wkt.MarshalString(f.Geometry))
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}

@@ -1,0 +1,422 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/citemap/citemap/geo"
+	"github.com/citemap/citemap/layers"
+)
+
+// Paging limits advertised in the OpenAPI document; QGIS reads them to size
+// its pages.
+const (
+	limitDefault = 100
+	limitMax     = 10000
+)
+
+const (
+	mimeJSON      = "application/json"
+	mimeGeoJSON   = "application/geo+json"
+	mimeHTML      = "text/html"
+	mimeOpenAPI   = "application/vnd.oai.openapi+json;version=3.0"
+	mimeSchema    = "application/schema+json"
+	relQueryables = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+)
+
+var conformance = []string{
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+}
+
+func (s *Server) landing(base string) fiber.Map {
+	return fiber.Map{
+		"title":       "citemap",
+		"description": "Map layers of the South Caucasus and Central Asia, every feature cited to the source passages behind it.",
+		"links": []link{
+			{Href: base + "/?f=json", Rel: "self", Type: mimeJSON, Title: "This document"},
+			{Href: base + "/?f=html", Rel: "alternate", Type: mimeHTML, Title: "This document as HTML"},
+			{Href: base + "/api", Rel: "service-desc", Type: mimeOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
+			{Href: base + "/conformance", Rel: "conformance", Type: mimeJSON, Title: "Conformance classes"},
+			{Href: base + "/collections", Rel: "data", Type: mimeJSON, Title: "Collections"},
+			{Href: base + "/sources?f=json", Rel: "related", Type: mimeJSON, Title: "Sources: the articles the features cite"},
+			{Href: base + "/annotations", Rel: "related", Type: "application/ld+json", Title: "Evidence as W3C Web Annotations"},
+			{Href: base + "/passages.csv", Rel: "related", Type: "text/csv", Title: "Evidence as a join table (feature, passage, source)"},
+		},
+	}
+}
+
+func (s *Server) handleConformance(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	f, err := format(c)
+	if err != nil {
+		return err
+	}
+	if f == formatHTML {
+		return s.renderHTML(c, "conformance", htmlPage{Title: "Conformance", Data: conformance})
+	}
+	return c.JSON(fiber.Map{"conformsTo": conformance})
+}
+
+// handleAPI serves the OpenAPI 3.0 document: one templated items path,
+// small enough that QGIS reads it at once.
+func (s *Server) handleAPI(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	if f := c.Query("f"); f != "" && f != "json" {
+		return badRequest("the API definition is served as JSON only (f=json)")
+	}
+	base := s.baseURL(c)
+	ref := func(name string) fiber.Map { return fiber.Map{"$ref": "#/components/parameters/" + name} }
+	jsonResp := func(desc, mime string) fiber.Map {
+		return fiber.Map{"description": desc, "content": fiber.Map{mime: fiber.Map{"schema": fiber.Map{"type": "object"}}}}
+	}
+	problem := fiber.Map{"description": "A problem (RFC 9457)", "content": fiber.Map{"application/problem+json": fiber.Map{"schema": fiber.Map{"type": "object"}}}}
+	get := func(id, summary string, params []any, ok fiber.Map) fiber.Map {
+		return fiber.Map{"get": fiber.Map{
+			"operationId": id, "summary": summary, "parameters": params,
+			"responses": fiber.Map{"200": ok, "400": problem, "404": problem},
+		}}
+	}
+	strParam := func(name, desc string) fiber.Map {
+		return fiber.Map{"name": name, "in": "query", "required": false, "description": desc,
+			"schema": fiber.Map{"type": "string"}, "style": "form", "explode": false}
+	}
+	doc := fiber.Map{
+		"openapi": "3.0.3",
+		"info": fiber.Map{
+			"title":       "citemap",
+			"version":     "1.0.0",
+			"description": "OGC API Features for map layers whose every feature cites the source passages behind it.",
+			"license":     fiber.Map{"name": "Data: Natural Earth (public domain), GeoNames (CC BY 4.0)"},
+		},
+		"servers": []fiber.Map{{"url": base}},
+		"paths": fiber.Map{
+			"/":            get("getLandingPage", "Landing page", []any{ref("f")}, jsonResp("The landing page", mimeJSON)),
+			"/conformance": get("getConformance", "Conformance classes", []any{ref("f")}, jsonResp("The conformance classes", mimeJSON)),
+			"/api":         get("getAPI", "This document", nil, jsonResp("The API definition", mimeOpenAPI)),
+			"/collections": get("getCollections", "The collections", []any{ref("f")}, jsonResp("The collections", mimeJSON)),
+			"/collections/{collectionId}": get("describeCollection", "One collection",
+				[]any{ref("collectionId"), ref("f")}, jsonResp("The collection", mimeJSON)),
+			"/collections/{collectionId}/items": get("getFeatures", "Features of a collection",
+				[]any{ref("collectionId"), ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"), ref("datetime"), ref("properties"), ref("f"),
+					strParam("name", "features whose name equals this value"),
+					strParam("status", "features whose status equals this value"),
+					strParam("country", "features in this country (name as in the borders layer)"),
+					strParam("geo_precision", "exact, town or region")},
+				jsonResp("A page of features", mimeGeoJSON)),
+			"/collections/{collectionId}/items/{featureId}": get("getFeature", "One feature",
+				[]any{ref("collectionId"), ref("featureId"), ref("f")}, jsonResp("The feature", mimeGeoJSON)),
+			"/collections/{collectionId}/queryables": get("getQueryables", "The properties features can be filtered by",
+				[]any{ref("collectionId"), ref("f")}, jsonResp("A JSON Schema", mimeSchema)),
+		},
+		"components": fiber.Map{"parameters": fiber.Map{
+			"collectionId": fiber.Map{"name": "collectionId", "in": "path", "required": true, "schema": fiber.Map{"type": "string"}},
+			"featureId":    fiber.Map{"name": "featureId", "in": "path", "required": true, "schema": fiber.Map{"type": "string"}},
+			"limit": fiber.Map{"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
+				"description": "Features per page; values above the maximum are lowered to it.",
+				"schema":      fiber.Map{"type": "integer", "minimum": 1, "maximum": limitMax, "default": limitDefault}},
+			"offset": fiber.Map{"name": "offset", "in": "query", "required": false, "style": "form", "explode": false,
+				"schema": fiber.Map{"type": "integer", "minimum": 0, "default": 0}},
+			"bbox": fiber.Map{"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+				"schema": fiber.Map{"type": "array", "minItems": 4, "maxItems": 6, "items": fiber.Map{"type": "number"}}},
+			"bbox-crs": fiber.Map{"name": "bbox-crs", "in": "query", "required": false, "style": "form", "explode": false,
+				"schema": fiber.Map{"type": "string", "enum": []string{crs84}}},
+			"datetime": fiber.Map{"name": "datetime", "in": "query", "required": false, "style": "form", "explode": false,
+				"description": "An instant or an interval (a/b, open ends as .. or empty); compared with valid_from/valid_to.",
+				"schema":      fiber.Map{"type": "string"}},
+			"properties": fiber.Map{"name": "properties", "in": "query", "required": false, "style": "form", "explode": false,
+				"schema": fiber.Map{"type": "array", "items": fiber.Map{"type": "string"}}},
+			"f": fiber.Map{"name": "f", "in": "query", "required": false, "style": "form", "explode": false,
+				"schema": fiber.Map{"type": "string", "enum": []string{"json", "html"}}},
+		}},
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, mimeOpenAPI)
+	return c.Send(b)
+}
+
+// snapshot returns the layer prepared for queries, built once per revision.
+func (s *Server) snapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) {
+	ctx := c.UserContext()
+	l, err := s.store.Layer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.Kind == layers.KindBasemap {
+		return nil, layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+	}
+	return s.snapshots.get(l.ID, l.Revision, func() (*layers.Snapshot, error) {
+		return layers.LoadSnapshot(ctx, s.store, l.ID)
+	})
+}
+
+// itemsQuery is a parsed items request.
+type itemsQuery struct {
+	layers.Query
+	limit, offset int
+	properties    []string // nil = all
+}
+
+var itemsParams = []string{"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "properties"}
+
+func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
+	q := itemsQuery{limit: limitDefault, Query: layers.Query{Equals: map[string]string{}}}
+	var err error
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if err != nil {
+			return
+		}
+		key, val := string(k), string(v)
+		switch key {
+		case "f":
+		case "bbox":
+			if q.BBox, err = geo.ParseBBox(val); err != nil {
+				err = badRequest("%v", err)
+			}
+		case "bbox-crs":
+			if val != crs84 {
+				err = badRequest("bbox-crs %q is not supported; bbox is in %s (lon/lat)", val, crs84)
+			}
+		case "datetime":
+			var iv geo.Interval
+			if iv, err = geo.ParseDatetime(val); err != nil {
+				err = badRequest("%v", err)
+			}
+			q.Time = &iv
+		case "limit":
+			n, perr := strconv.Atoi(val)
+			switch {
+			case perr != nil:
+				err = badRequest("limit=%s is not a whole number", val)
+			case n < 1:
+				err = badRequest("limit=%d must be at least 1", n)
+			default:
+				q.limit = min(n, limitMax) // over the maximum is lowered, not refused
+			}
+		case "offset":
+			n, perr := strconv.Atoi(val)
+			if perr != nil || n < 0 {
+				err = badRequest("offset=%s is not a whole number of at least 0", val)
+			}
+			q.offset = n
+		case "properties":
+			q.properties = []string{}
+			for _, p := range strings.Split(val, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if _, ok := sn.Queryables[p]; !ok {
+					err = badRequest("properties: %q is not a property of %s; it has %s", p, sn.Layer.ID, strings.Join(sn.PropertyNames(), ", "))
+					return
+				}
+				q.properties = append(q.properties, p)
+			}
+		default:
+			if _, ok := sn.Queryables[key]; ok {
+				q.Equals[key] = val
+				return
+			}
+			err = badRequest("unknown query parameter %q; items take %s, or a property of %s to filter by (see its queryables)",
+				key, strings.Join(itemsParams, ", "), sn.Layer.ID)
+		}
+	})
+	return q, err
+}
+
+func (s *Server) handleItems(c *fiber.Ctx) error {
+	f, err := format(c)
+	if err != nil {
+		return err
+	}
+	sn, err := s.snapshot(c, c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	q, err := parseItemsQuery(c, sn)
+	if err != nil {
+		return err
+	}
+	matched := sn.Match(q.Query)
+	page := matched[min(q.offset, len(matched)):min(q.offset+q.limit, len(matched))]
+
+	base := s.baseURL(c)
+	self := base + "/collections/" + sn.Layer.ID + "/items"
+	withParams := func(fmt string, offset int) string {
+		v := url.Values{}
+		c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
+		v.Set("f", fmt)
+		if offset > 0 {
+			v.Set("offset", strconv.Itoa(offset))
+		} else {
+			v.Del("offset")
+		}
+		return self + "?" + v.Encode()
+	}
+	links := []link{
+		{Href: withParams("json", q.offset), Rel: "self", Type: mimeGeoJSON, Title: "This page"},
+		{Href: withParams("html", q.offset), Rel: "alternate", Type: mimeHTML, Title: "This page as HTML"},
+		{Href: base + "/collections/" + sn.Layer.ID, Rel: "collection", Type: mimeJSON, Title: sn.Layer.Title},
+	}
+	if q.offset+len(page) < len(matched) {
+		links = append(links, link{Href: withParams("json", q.offset+len(page)), Rel: "next", Type: mimeGeoJSON, Title: "Next page"})
+	}
+	if q.offset > 0 {
+		links = append(links, link{Href: withParams("json", max(0, q.offset-q.limit)), Rel: "prev", Type: mimeGeoJSON, Title: "Previous page"})
+	}
+
+	if f == formatHTML {
+		ip := itemsPage{Layer: sn.Layer, Matched: len(matched), Offset: q.offset, Features: pageFeatures(sn, page)}
+		if q.offset+len(page) < len(matched) {
+			ip.Next = withParams("html", q.offset+len(page))
+		}
+		if q.offset > 0 {
+			ip.Prev = withParams("html", max(0, q.offset-q.limit))
+		}
+		return s.renderHTML(c, "items", htmlPage{Title: sn.Layer.Title, Data: ip})
+	}
+
+	// The ETag names the revision and the query, so a repeated request is a 304.
+	h := sha256.Sum256([]byte(base + "\x00" + string(c.Context().QueryArgs().QueryString())))
+	etag := `"` + sn.Layer.Revision + "-" + hex.EncodeToString(h[:6]) + `"`
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=60, must-revalidate")
+	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), strings.Trim(etag, `"`)) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+
+	var buf bytes.Buffer
+	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
+	buf.WriteString(strconv.Itoa(len(matched)))
+	buf.WriteString(`,"numberReturned":`)
+	buf.WriteString(strconv.Itoa(len(page)))
+	buf.WriteString(`,"timeStamp":"`)
+	buf.WriteString(time.Now().UTC().Format(time.RFC3339))
+	buf.WriteString(`","links":`)
+	lb, _ := json.Marshal(links)
+	buf.Write(lb)
+	buf.WriteString(`,"features":[`)
+	for n, i := range page {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeFeature(&buf, sn, i, q.properties, base); err != nil {
+			return err
+		}
+	}
+	buf.WriteString("]}")
+	c.Set(fiber.HeaderContentType, mimeGeoJSON)
+	return c.Send(buf.Bytes())
+}
+
+// writeFeature appends feature i as GeoJSON, its geometry pre-encoded and
+// its evidence as describedby links.
+func writeFeature(buf *bytes.Buffer, sn *layers.Snapshot, i int, props []string, base string) error {
+	f := sn.Features[i]
+	id, _ := json.Marshal(f.ID)
+	buf.WriteString(`{"type":"Feature","id":`)
+	buf.Write(id)
+	buf.WriteString(`,"geometry":`)
+	buf.Write(sn.Geometry[i])
+	buf.WriteString(`,"properties":`)
+	p := sn.Flat[i]
+	if props != nil {
+		p = make(map[string]any, len(props))
+		for _, k := range props {
+			if v, ok := sn.Flat[i][k]; ok {
+				p[k] = v
+			}
+		}
+	}
+	pb, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	buf.Write(pb)
+	buf.WriteString(`,"links":`)
+	lb, _ := json.Marshal(featureLinks(base, f))
+	buf.Write(lb)
+	buf.WriteByte('}')
+	return nil
+}
+
+// featureLinks are a feature's own links: itself, its collection, and each
+// passage that is evidence for it.
+func featureLinks(base string, f layers.Feature) []link {
+	self := base + "/collections/" + f.Layer + "/items/" + url.PathEscape(f.ID)
+	links := []link{
+		{Href: self + "?f=json", Rel: "self", Type: mimeGeoJSON},
+		{Href: self + "?f=html", Rel: "alternate", Type: mimeHTML},
+		{Href: base + "/collections/" + f.Layer, Rel: "collection", Type: mimeJSON},
+	}
+	seen := map[string]bool{}
+	for _, cl := range f.Claims {
+		if seen[cl.Passage] {
+			continue
+		}
+		seen[cl.Passage] = true
+		links = append(links, link{Href: base + "/passages/" + cl.Passage + "?f=json", Rel: "describedby", Type: mimeJSON, Title: "Evidence: passage " + cl.Passage})
+	}
+	return links
+}
+
+func (s *Server) handleQueryables(c *fiber.Ctx) error {
+	if err := allowParams(c, "f"); err != nil {
+		return err
+	}
+	f, err := format(c)
+	if err != nil {
+		return err
+	}
+	sn, err := s.snapshot(c, c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(c)
+	props := fiber.Map{}
+	names := sn.PropertyNames()
+	for _, k := range names {
+		props[k] = fiber.Map{"type": sn.Queryables[k], "title": k}
+	}
+	if f == formatHTML {
+		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title, Data: names})
+	}
+	sort.Strings(names)
+	c.Set(fiber.HeaderContentType, mimeSchema)
+	b, err := json.Marshal(fiber.Map{
+		"$schema":    "https://json-schema.org/draft/2020-12/schema",
+		"$id":        base + "/collections/" + sn.Layer.ID + "/queryables",
+		"type":       "object",
+		"title":      sn.Layer.Title,
+		"properties": props,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Send(b)
+}
