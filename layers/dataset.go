@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // Dataset is a set of layers, features, sources and passages read from files
-// or a store, before it is written or checked.
+// or a store, held in memory.
 type Dataset struct {
 	Layers   []Layer
 	Features map[string][]Feature // by layer id
@@ -22,6 +23,42 @@ type Dataset struct {
 // NewDataset returns an empty dataset.
 func NewDataset() *Dataset {
 	return &Dataset{Features: map[string][]Feature{}, Files: map[string]string{}}
+}
+
+// Import is what one import writes: sources and passages, and layers whose
+// features arrive one at a time (a file of a million features is never held
+// whole).
+type Import struct {
+	Sources  []Source
+	Passages []Passage
+	Layers   []LayerImport
+}
+
+// LayerImport is one layer of an import.
+type LayerImport struct {
+	File     string                    // where it comes from, for messages
+	Features iter.Seq2[Feature, error] // the features, or why one is bad
+	Layer    func() Layer              // the layer's description, known once Features is consumed
+}
+
+// Import returns d as an Import.
+func (d *Dataset) Import() *Import {
+	imp := &Import{Sources: d.Sources, Passages: d.Passages}
+	for _, l := range d.Layers {
+		feats := d.Features[l.ID]
+		imp.Layers = append(imp.Layers, LayerImport{
+			File: d.Files["layer:"+l.ID],
+			Features: func(yield func(Feature, error) bool) {
+				for _, f := range feats {
+					if !yield(f, nil) {
+						return
+					}
+				}
+			},
+			Layer: func() Layer { return l },
+		})
+	}
+	return imp
 }
 
 // Merge adds o to d: o's layers replace d's layers of the same id whole; o's
@@ -63,16 +100,20 @@ func indexOf[T any](s []T, f func(T) bool) int {
 	return -1
 }
 
-// Problem is one broken invariant.
+// Problem is one broken invariant, or a warning.
 type Problem struct {
 	File    string // the file it came from, when known
 	Kind    string // "layer", "feature", "source", "passage", "claim"
 	ID      string // layer/feature, source or passage id
 	Message string
+	Warning bool // worth telling, but not an error (an uncited layer)
 }
 
 func (p Problem) String() string {
 	var b strings.Builder
+	if p.Warning {
+		b.WriteString("warning: ")
+	}
 	if p.File != "" {
 		b.WriteString(p.File + ": ")
 	}
@@ -91,32 +132,40 @@ func (ps Problems) Error() string {
 	return fmt.Sprintf("%d problem(s):\n%s", len(ps), strings.Join(lines, "\n"))
 }
 
-// Err returns ps as an EINVALID *Error, or nil when there are none.
-func (ps Problems) Err() error {
-	if len(ps) == 0 {
-		return nil
+// Errors returns the problems that are not warnings.
+func (ps Problems) Errors() Problems {
+	var out Problems
+	for _, p := range ps {
+		if !p.Warning {
+			out = append(out, p)
+		}
 	}
-	return &Error{Code: EINVALID, Message: ps.Error()}
+	return out
 }
 
-// Check verifies every invariant of a complete dataset: ids well formed and
-// unique; each source's hash matching its text; each passage's quote standing
-// at its offsets in its source, before any boilerplate; each claim naming an
-// existing passage; each feature of a cited layer backed by at least one
-// supporting passage; each geometry valid RFC 7946.
-func Check(d *Dataset) Problems {
+// Err returns the errors among ps as one error, or nil when there are none.
+func (ps Problems) Err() error {
+	if e := ps.Errors(); len(e) > 0 {
+		return e
+	}
+	return nil
+}
+
+// CheckEvidence verifies sources and passages: ids well formed and unique,
+// each source's hash matching its text, each passage's quote standing at its
+// offsets in its source, before any boilerplate.
+func CheckEvidence(sources []Source, passages []Passage, files map[string]string) Problems {
 	var ps Problems
 	add := func(file, kind, id, format string, args ...any) {
 		ps = append(ps, Problem{File: file, Kind: kind, ID: id, Message: fmt.Sprintf(format, args...)})
 	}
-
-	sources := map[string]Source{}
-	for _, s := range d.Sources {
-		file := d.Files["source:"+s.ID]
+	byID := map[string]Source{}
+	for _, s := range sources {
+		file := files["source:"+s.ID]
 		switch {
 		case !ValidID(s.ID):
 			add(file, "source", s.ID, "id must match [a-z0-9][a-z0-9_-]*")
-		case sources[s.ID].ID != "":
+		case byID[s.ID].ID != "":
 			add(file, "source", s.ID, "duplicate source id")
 		}
 		if s.Text == "" {
@@ -125,17 +174,16 @@ func Check(d *Dataset) Problems {
 		if s.SHA256 != "" && s.SHA256 != TextHash(s.Text) {
 			add(file, "source", s.ID, "sha256 %s does not match the normalized text (%s): the text changed", s.SHA256, TextHash(s.Text))
 		}
-		sources[s.ID] = s
+		byID[s.ID] = s
 	}
-
-	passages := map[string]Passage{}
-	for _, p := range d.Passages {
-		s, ok := sources[p.Source]
-		file := d.Files["source:"+p.Source]
+	seen := map[string]bool{}
+	for _, p := range passages {
+		s, ok := byID[p.Source]
+		file := files["source:"+p.Source]
 		switch {
 		case !ValidID(p.ID):
 			add(file, "passage", p.ID, "id must match [a-z0-9][a-z0-9_-]*")
-		case passages[p.ID].ID != "":
+		case seen[p.ID]:
 			add(file, "passage", p.ID, "duplicate passage id")
 		case !ok:
 			add(file, "passage", p.ID, "source %q does not exist", p.Source)
@@ -151,55 +199,139 @@ func Check(d *Dataset) Problems {
 				add(file, "passage", p.ID, "quote %q is not in source %s", clip(p.Exact), p.Source)
 			}
 		}
-		passages[p.ID] = p
+		seen[p.ID] = true
 	}
+	return ps
+}
 
+// CheckLayer verifies a layer's own description.
+func CheckLayer(l Layer) []string {
+	var msgs []string
+	if !ValidID(l.ID) {
+		msgs = append(msgs, "id must match [a-z0-9][a-z0-9_-]*")
+	}
+	if !validKind(l.Kind) {
+		msgs = append(msgs, fmt.Sprintf("kind %q is not one of borders, bases, corridors, disputed, events, basemap, other", l.Kind))
+	}
+	return msgs
+}
+
+// CheckFeature verifies one feature of layer l: its id, its geometry (valid
+// RFC 7946), and its claims (each naming an existing passage with a known
+// relation). It does not require evidence: whether the layer is cited is
+// decided over all its features.
+func CheckFeature(f Feature, passageExists func(string) bool) []string {
+	var msgs []string
+	if !ValidID(f.ID) {
+		msgs = append(msgs, "id must be a slug matching [a-z0-9][a-z0-9_-]*")
+	}
+	if err := geo.Validate(f.Geometry); err != nil {
+		msgs = append(msgs, err.Error())
+	}
+	for _, c := range f.Claims {
+		switch {
+		case !passageExists(c.Passage):
+			msgs = append(msgs, fmt.Sprintf("claim points at passage %q, which does not exist", c.Passage))
+		case c.Relation != Supports && c.Relation != Contradicts:
+			msgs = append(msgs, fmt.Sprintf("claim on passage %s: relation %q is not supports or contradicts", c.Passage, c.Relation))
+		case c.Aspect == "":
+			msgs = append(msgs, fmt.Sprintf("claim on passage %s has no aspect", c.Passage))
+		}
+	}
+	return msgs
+}
+
+// Supported reports whether f has at least one supporting claim.
+func (f Feature) Supported() bool {
+	for _, c := range f.Claims {
+		if c.Relation == Supports {
+			return true
+		}
+	}
+	return false
+}
+
+// Citation tracks, over a layer's features, whether the layer is cited: a
+// layer is cited when any of its features carries evidence, and then every
+// feature must have a supporting passage. A plain GeoJSON layer with no
+// evidence at all is uncited.
+type Citation struct {
+	withClaims  int
+	unsupported []string // features without a supporting claim (the first 100)
+	nUnsupp     int
+}
+
+// Add notes one feature.
+func (c *Citation) Add(f Feature) {
+	if len(f.Claims) > 0 {
+		c.withClaims++
+	}
+	if !f.Supported() {
+		c.nUnsupp++
+		if len(c.unsupported) < 100 {
+			c.unsupported = append(c.unsupported, f.ID)
+		}
+	}
+}
+
+// Result returns whether the layer is uncited, and the features that break
+// the citation rule (the first 100 of them).
+func (c *Citation) Result(l Layer) (uncited bool, unsupported []string) {
+	if l.Kind == KindBasemap {
+		return false, nil
+	}
+	if c.withClaims == 0 && (l.Plain || l.Uncited) {
+		return true, nil
+	}
+	return false, c.unsupported
+}
+
+// Check verifies every invariant of a complete dataset: CheckEvidence,
+// CheckLayer and CheckFeature, unique feature ids, and every feature of a
+// cited layer backed by at least one supporting passage. An uncited layer
+// is a warning.
+func Check(d *Dataset) Problems {
+	ps := CheckEvidence(d.Sources, d.Passages, d.Files)
+	passages := make(map[string]bool, len(d.Passages))
+	for _, p := range d.Passages {
+		passages[p.ID] = true
+	}
+	exists := func(id string) bool { return passages[id] }
 	seenLayer := map[string]bool{}
 	for _, l := range d.Layers {
 		file := d.Files["layer:"+l.ID]
-		if !ValidID(l.ID) {
-			add(file, "layer", l.ID, "id must match [a-z0-9][a-z0-9_-]*")
+		for _, m := range CheckLayer(l) {
+			ps = append(ps, Problem{File: file, Kind: "layer", ID: l.ID, Message: m})
 		}
 		if seenLayer[l.ID] {
-			add(file, "layer", l.ID, "duplicate layer id")
+			ps = append(ps, Problem{File: file, Kind: "layer", ID: l.ID, Message: "duplicate layer id"})
 		}
 		seenLayer[l.ID] = true
-		if !validKind(l.Kind) {
-			add(file, "layer", l.ID, "kind %q is not one of borders, bases, corridors, disputed, events, basemap, other", l.Kind)
-		}
 		seen := map[string]bool{}
+		var cit Citation
 		for _, f := range d.Features[l.ID] {
 			id := l.ID + "/" + f.ID
-			if !ValidID(f.ID) {
-				add(file, "feature", id, "id must be a slug matching [a-z0-9][a-z0-9_-]*")
-			}
 			if seen[f.ID] {
-				add(file, "feature", id, "duplicate feature id in layer")
+				ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: "duplicate feature id in layer"})
 			}
 			seen[f.ID] = true
-			if err := geo.Validate(f.Geometry); err != nil {
-				add(file, "feature", id, "%v", err)
+			for _, m := range CheckFeature(f, exists) {
+				kind := "feature"
+				if strings.HasPrefix(m, "claim") {
+					kind = "claim"
+				}
+				ps = append(ps, Problem{File: file, Kind: kind, ID: id, Message: m})
 			}
-			supported := 0
-			for _, c := range f.Claims {
-				if _, ok := passages[c.Passage]; !ok {
-					add(file, "claim", id, "claim points at passage %q, which does not exist", c.Passage)
-					continue
-				}
-				if c.Relation != Supports && c.Relation != Contradicts {
-					add(file, "claim", id, "claim on passage %s: relation %q is not supports or contradicts", c.Passage, c.Relation)
-					continue
-				}
-				if c.Aspect == "" {
-					add(file, "claim", id, "claim on passage %s has no aspect", c.Passage)
-				}
-				if c.Relation == Supports {
-					supported++
-				}
-			}
-			if l.Cited() && supported == 0 {
-				add(file, "feature", id, "has no supporting passage: every feature must cite its evidence")
-			}
+			cit.Add(f)
+		}
+		uncited, unsupported := cit.Result(l)
+		if uncited {
+			ps = append(ps, Problem{File: file, Kind: "layer", ID: l.ID, Warning: true,
+				Message: fmt.Sprintf("uncited: none of its %d features cites a passage", len(d.Features[l.ID]))})
+		}
+		for _, fid := range unsupported {
+			ps = append(ps, Problem{File: file, Kind: "feature", ID: l.ID + "/" + fid,
+				Message: "has no supporting passage: every feature must cite its evidence"})
 		}
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })

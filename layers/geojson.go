@@ -53,7 +53,7 @@ func (f Feature) Flat(passageSource map[string]string) *geojson.Feature {
 }
 
 // PassageSources maps every stored passage id to its source id.
-func PassageSources(ctx context.Context, s Store) (map[string]string, error) {
+func PassageSources(ctx context.Context, s Reader) (map[string]string, error) {
 	ps, err := s.Passages(ctx, "")
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func PassageSources(ctx context.Context, s Store) (map[string]string, error) {
 
 // EncodeLayer returns a whole layer as one RFC 7946 FeatureCollection with
 // its bbox and flat properties: the body of downloads and `mapserver export`.
-func EncodeLayer(ctx context.Context, s Store, id string) ([]byte, error) {
+func EncodeLayer(ctx context.Context, s Reader, id string) ([]byte, error) {
 	l, err := s.Layer(ctx, id)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func EncodeLayer(ctx context.Context, s Store, id string) ([]byte, error) {
 }
 
 // Load reads a store's whole dataset, for checking.
-func Load(ctx context.Context, s Store) (*Dataset, error) {
+func Load(ctx context.Context, s Reader) (*Dataset, error) {
 	d := NewDataset()
 	var err error
 	if d.Layers, err = s.Layers(ctx); err != nil {

@@ -44,6 +44,13 @@ type Layer struct {
 	Licence     string `json:"licence"`
 	Attribution string `json:"attribution"`
 
+	// Plain is set on a layer read from a GeoJSON file without a `layer`
+	// member: such a file may carry no evidence at all.
+	Plain bool `json:"-"`
+	// Uncited marks a layer imported without any evidence: shown as such,
+	// and flagged by `mapserver check`.
+	Uncited bool `json:"uncited,omitempty"`
+
 	// Set by the store.
 	Count    int       `json:"count"`
 	Bound    orb.Bound `json:"bound"`
@@ -53,7 +60,7 @@ type Layer struct {
 }
 
 // Cited reports whether the layer's features must carry claims.
-func (l Layer) Cited() bool { return l.Kind != KindBasemap }
+func (l Layer) Cited() bool { return l.Kind != KindBasemap && !l.Uncited }
 
 // Feature is one mapped thing and the claims behind it.
 type Feature struct {
@@ -134,8 +141,12 @@ type FeatureRef struct {
 	Name    string `json:"name"`
 }
 
-// Store holds the dataset. Reads return copies the caller owns.
-type Store interface {
+// Reader reads one data version of the dataset. Reads return copies the
+// caller owns.
+type Reader interface {
+	// Version is the data version read: 0 for an empty store.
+	Version(ctx context.Context) (int, error)
+
 	Layers(ctx context.Context) ([]Layer, error)
 	Layer(ctx context.Context, id string) (Layer, error)
 	// Features returns every feature of a layer in id order, with claims.
@@ -151,11 +162,19 @@ type Store interface {
 	PassageFeatures(ctx context.Context, passage string) ([]FeatureRef, error)
 	// Claims returns every claim, ordered by layer, feature, passage.
 	Claims(ctx context.Context) ([]Claim, error)
+}
 
-	// Import writes a dataset in one transaction: layers it names are
-	// replaced whole, sources and passages added or replaced. If anything
-	// breaks an invariant nothing is written, and the error lists every problem.
-	Import(ctx context.Context, d *Dataset, progress func(done, total int)) (version int, err error)
-	// Version is the current data version: 0 for an empty store.
-	Version(ctx context.Context) (int, error)
+// Store holds the dataset: the latest data version, and every earlier one.
+type Store interface {
+	Reader
+	// At reads the layers as they were at a data version, so a page that
+	// pinned it never changes. ENOTFOUND for a version that never existed.
+	At(ctx context.Context, version int) (Reader, error)
+	// Import writes a new data version: layers it names are replaced whole,
+	// sources and passages added or replaced. Features stream in batches, but
+	// the new version appears at once or not at all: if anything breaks an
+	// invariant, or the process dies, the store holds what it held before,
+	// and the error lists every problem. progress, when set, is told how many
+	// features have been read.
+	Import(ctx context.Context, imp *Import, progress func(features int)) (version int, err error)
 }

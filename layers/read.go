@@ -1,10 +1,12 @@
 package layers
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -19,12 +21,39 @@ import (
 // MaxFileSize bounds one input file; the whole of it is held in memory.
 const MaxFileSize = 512 << 20
 
-// ReadDir reads a dataset folder: sources from `sources/*.json` (each with
-// its text file beside it) and layers from `layers/*.geojson`. Files directly
-// in dir are read too, so a folder of plain GeoJSON files imports as layers.
+// ReadDir reads a dataset folder into memory: sources from
+// `sources/*.json` (each with its text file beside it) and layers from
+// `layers/*.geojson`. Files directly in dir are read too, so a folder of
+// plain GeoJSON files imports as layers.
 func ReadDir(fsys fs.FS, dir string) (*Dataset, error) {
+	names, err := inputs(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
 	d := NewDataset()
 	var errs Problems
+	for _, name := range names {
+		one, err := ReadFile(fsys, name, "")
+		if err != nil {
+			var ps Problems
+			if errors.As(err, &ps) {
+				errs = append(errs, ps...)
+				continue
+			}
+			return nil, err
+		}
+		d.Merge(one)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return d, nil
+}
+
+// inputs lists the files of a dataset folder: .json sources and .geojson
+// layers in dir, dir/sources and dir/layers, sorted.
+func inputs(fsys fs.FS, dir string) ([]string, error) {
+	var names []string
 	for _, sub := range []string{dir, path.Join(dir, "sources"), path.Join(dir, "layers")} {
 		entries, err := fs.ReadDir(fsys, sub)
 		if errors.Is(err, fs.ErrNotExist) && sub != dir {
@@ -35,17 +64,37 @@ func ReadDir(fsys fs.FS, dir string) (*Dataset, error) {
 		}
 		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 		for _, e := range entries {
-			if e.IsDir() {
+			n := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(n, ".geojson") || strings.HasSuffix(n, ".json")) || n == "package.json" {
 				continue
 			}
-			name := path.Join(sub, e.Name())
-			switch {
-			case strings.HasSuffix(name, ".geojson"):
-			case strings.HasSuffix(name, ".json") && !strings.HasSuffix(name, "package.json"):
-			default:
-				continue
-			}
-			one, err := ReadFile(fsys, name, "")
+			names = append(names, path.Join(sub, n))
+		}
+	}
+	return names, nil
+}
+
+// OpenImport prepares an import of a dataset folder or of one file: sources
+// are read whole (they are small), layers stream from their files when the
+// import runs, one feature at a time. layerID names the layer of a single
+// GeoJSON file.
+func OpenImport(fsys fs.FS, name, layerID string) (*Import, error) {
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, Errorf(EINVALID, "%s: %v", name, err)
+	}
+	names := []string{name}
+	if st.IsDir() {
+		if names, err = inputs(fsys, name); err != nil {
+			return nil, err
+		}
+		layerID = ""
+	}
+	imp := &Import{}
+	var errs Problems
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".geojson") {
+			d, err := ReadFile(fsys, n, "")
 			if err != nil {
 				var ps Problems
 				if errors.As(err, &ps) {
@@ -54,13 +103,40 @@ func ReadDir(fsys fs.FS, dir string) (*Dataset, error) {
 				}
 				return nil, err
 			}
-			d.Merge(one)
+			imp.Sources = append(imp.Sources, d.Sources...)
+			imp.Passages = append(imp.Passages, d.Passages...)
+			continue
 		}
+		imp.Layers = append(imp.Layers, streamFile(fsys, n, layerID))
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return d, nil
+	return imp, nil
+}
+
+// streamFile is a LayerImport reading a GeoJSON file as it goes.
+func streamFile(fsys fs.FS, name, layerID string) LayerImport {
+	ls := NewLayerStream(nil, name, layerID)
+	return LayerImport{
+		File: name,
+		Features: func(yield func(Feature, error) bool) {
+			f, err := fsys.Open(name)
+			if err != nil {
+				yield(Feature{}, Errorf(EINVALID, "%s: %v", name, err))
+				return
+			}
+			defer f.Close()
+			*ls = *NewLayerStream(bufio.NewReaderSize(f, 1<<20), name, layerID)
+			ls.lineOf = func(off int64) (int, int) { return lineInFile(fsys, name, off) }
+			for feat, err := range ls.Features() {
+				if !yield(feat, err) {
+					return
+				}
+			}
+		},
+		Layer: ls.Layer,
+	}
 }
 
 // ReadFile reads one file: a GeoJSON FeatureCollection (`.geojson`) as a layer
@@ -111,6 +187,18 @@ func jsonProblem(b []byte, err error) string {
 
 var errTruncated = errors.New("truncated")
 
+// lineInFile reads a file up to off to find the line and column there: only
+// done to report an error.
+func lineInFile(fsys fs.FS, name string, off int64) (line, col int) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, off))
+	return position(b, int64(len(b)))
+}
+
 func position(b []byte, off int64) (line, col int) {
 	if off > int64(len(b)) {
 		off = int64(len(b))
@@ -135,47 +223,14 @@ func unmarshal(b []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-type layerDoc struct {
-	Type     string            `json:"type"`
-	Layer    *Layer            `json:"layer"`
-	Features []json.RawMessage `json:"features"`
-}
-
 func decodeLayer(name string, b []byte, layerID string) (*Dataset, error) {
-	var doc layerDoc
-	if err := unmarshal(b, &doc); err != nil {
-		return nil, Problems{{File: name, Kind: "layer", ID: layerID, Message: jsonProblem(b, err)}}
-	}
-	if doc.Type != "FeatureCollection" {
-		return nil, Problems{{File: name, Kind: "layer", ID: layerID, Message: fmt.Sprintf("type is %q, want a GeoJSON FeatureCollection", doc.Type)}}
-	}
-	l := Layer{}
-	if doc.Layer != nil {
-		l = *doc.Layer
-	}
-	switch {
-	case layerID != "":
-		l.ID = layerID
-	case l.ID == "":
-		l.ID = strings.TrimSuffix(path.Base(name), path.Ext(name))
-	}
-	if l.Kind == "" {
-		l.Kind = KindOther
-		if validKind(l.ID) {
-			l.Kind = l.ID
-		}
-	}
-	if l.Title == "" {
-		l.Title = l.ID
-	}
-	d := NewDataset()
-	d.Files["layer:"+l.ID] = name
+	ls := NewLayerStream(bytes.NewReader(b), name, layerID)
+	ls.lineOf = func(off int64) (int, int) { return position(b, off) }
+	var feats []Feature
 	var ps Problems
-	feats := make([]Feature, 0, len(doc.Features))
-	for i, raw := range doc.Features {
-		f, err := decodeFeature(l.ID, raw)
+	for f, err := range ls.Features() {
 		if err != nil {
-			ps = append(ps, Problem{File: name, Kind: "feature", ID: fmt.Sprintf("%s/%s (feature %d)", l.ID, f.ID, i), Message: err.Error()})
+			ps = append(ps, streamProblem(ls, err))
 			continue
 		}
 		feats = append(feats, f)
@@ -183,9 +238,37 @@ func decodeLayer(name string, b []byte, layerID string) (*Dataset, error) {
 	if len(ps) > 0 {
 		return nil, ps
 	}
+	l := ls.Layer()
+	for i := range feats {
+		feats[i].setLayer(l.ID)
+	}
+	d := NewDataset()
+	d.Files["layer:"+l.ID] = name
 	d.Layers = append(d.Layers, l)
 	d.Features[l.ID] = feats
 	return d, nil
+}
+
+// streamProblem turns an error from a LayerStream into a Problem naming the
+// file and, for a bad feature, its id and position.
+func streamProblem(ls *LayerStream, err error) Problem {
+	var fe *FeatureError
+	if errors.As(err, &fe) {
+		id := fe.ID
+		if id == "" {
+			id = "?"
+		}
+		return Problem{File: ls.Name(), Kind: "feature", ID: fmt.Sprintf("%s/%s (feature %d)", ls.Layer().ID, id, fe.Index), Message: fe.Err.Error()}
+	}
+	return Problem{File: ls.Name(), Kind: "layer", ID: ls.Layer().ID, Message: err.Error()}
+}
+
+// setLayer records the feature's layer on it and its claims.
+func (f *Feature) setLayer(layer string) {
+	f.Layer = layer
+	for i := range f.Claims {
+		f.Claims[i].Layer, f.Claims[i].Feature = layer, f.ID
+	}
 }
 
 func decodeFeature(layer string, raw []byte) (Feature, error) {

@@ -72,7 +72,7 @@ func TestReadFileErrors(t *testing.T) {
 		{"no geometry", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":null,"properties":{}}]}`, "no geometry"},
 		{"bad geometry type", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":{"type":"Blob","coordinates":[1,2]},"properties":{}}]}`, "geometry"},
 		{"claims not a list", "x.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"claims":"p1"}}]}`, "claims must be a list"},
-		{"wrong type", "x.geojson", `{"type":"FeatureCollection","features":7}`, "wrong JSON type"},
+		{"wrong type", "x.geojson", `{"type":"FeatureCollection","features":7}`, "malformed GeoJSON at line 1, column 40"},
 		{"source malformed", "s.json", `{"id": "s", "passages": [}`, "malformed JSON"},
 		{"source quote missing", "s.json", `{"id": "s", "text": "one two", "passages": [{"id": "p1", "exact": "three"}]}`, "quote not found"},
 		{"source text file missing", "s.json", `{"id": "s", "text_file": "nope.txt"}`, "text_file"},
@@ -102,8 +102,8 @@ func TestCheckProblems(t *testing.T) {
 		want   string
 	}{
 		{"feature loses its last passage", func(d *Dataset) {
-			d.Features["zones"][0].Claims = nil
-		}, "zones/square", "no supporting passage"},
+			d.Features["bases"][0].Claims = nil
+		}, "bases/gyumri-102nd-base", "no supporting passage"},
 		{"only a contradicting claim", func(d *Dataset) {
 			d.Features["bases"][0].Claims = d.Features["bases"][0].Claims[1:]
 		}, "bases/gyumri-102nd-base", "no supporting passage"},
@@ -160,6 +160,25 @@ func TestCheckProblems(t *testing.T) {
 				t.Errorf("Problems.Err code = %s", ErrorCode(ps.Err()))
 			}
 		})
+	}
+}
+
+// A plain GeoJSON layer (no `layer` member) with no evidence at all is
+// uncited: a warning, not an error. A citemap layer file without evidence is
+// an error.
+func TestUncitedLayer(t *testing.T) {
+	d := readMini(t)
+	d.Features["zones"][0].Claims = nil
+	ps := Check(d)
+	if len(ps) != 1 || !ps[0].Warning || !strings.Contains(ps[0].Message, "uncited") {
+		t.Fatalf("Check = %v, want one uncited warning", ps)
+	}
+	if ps.Err() != nil {
+		t.Errorf("a warning became an error: %v", ps.Err())
+	}
+	d.Layers[1].Plain = false
+	if ps := Check(d); ps.Err() == nil {
+		t.Error("a citemap layer without evidence passed")
 	}
 }
 

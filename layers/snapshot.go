@@ -26,7 +26,7 @@ type Snapshot struct {
 }
 
 // LoadSnapshot reads a layer from the store and prepares it.
-func LoadSnapshot(ctx context.Context, s Store, id string) (*Snapshot, error) {
+func LoadSnapshot(ctx context.Context, s Reader, id string) (*Snapshot, error) {
 	l, err := s.Layer(ctx, id)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ type EvidenceRow struct {
 
 // EvidenceTable returns every claim as a row, ordered by layer, feature,
 // passage.
-func EvidenceTable(ctx context.Context, s Store) ([]EvidenceRow, error) {
+func EvidenceTable(ctx context.Context, s Reader) ([]EvidenceRow, error) {
 	claims, err := s.Claims(ctx)
 	if err != nil {
 		return nil, err

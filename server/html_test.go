@@ -94,7 +94,7 @@ func TestHTMLEscapesData(t *testing.T) {
 	d.Features["bases"] = []layers.Feature{{ID: "x", Layer: "bases", Geometry: orb.Point{44, 40},
 		Properties: map[string]any{"name": evil, "status": "javascript:alert(3)"},
 		Claims:     []layers.Claim{{Passage: "p1", Aspect: "existence", Relation: "supports", Note: evil}}}}
-	if _, err := store.Import(ctx, d, nil); err != nil {
+	if _, err := store.Import(ctx, d.Import(), nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := New(store, Config{})

@@ -30,7 +30,7 @@ func newServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Import(context.Background(), d, nil); err != nil {
+	if _, err := store.Import(context.Background(), d.Import(), nil); err != nil {
 		t.Fatal(err)
 	}
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}

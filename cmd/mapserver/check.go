@@ -46,8 +46,12 @@ func (m *Main) check(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("%w: check takes at most one folder", errUsage)
 	}
-	if ps := layers.Check(d); len(ps) > 0 {
+	ps := layers.Check(d)
+	if len(ps.Errors()) > 0 {
 		return m.report(what, ps)
+	}
+	for _, p := range ps { // warnings: an uncited layer is shown, not refused
+		fmt.Fprintln(m.Stdout, p.String())
 	}
 	features, claims := 0, 0
 	for _, l := range d.Layers {
@@ -56,7 +60,7 @@ func (m *Main) check(ctx context.Context, args []string) error {
 			claims += len(f.Claims)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "%s: ok: %d layers, %d features, %d claims, %d sources, %d passages; every feature cited, every quote at its offsets, every geometry valid\n",
+	fmt.Fprintf(m.Stdout, "%s: ok: %d layers, %d features, %d claims, %d sources, %d passages; every quote at its offsets, every geometry valid, every feature of a cited layer cited\n",
 		what, len(d.Layers), features, claims, len(d.Sources), len(d.Passages))
 	return nil
 }
@@ -65,5 +69,5 @@ func (m *Main) report(what string, ps layers.Problems) error {
 	for _, p := range ps {
 		fmt.Fprintln(m.Stdout, p.String())
 	}
-	return fmt.Errorf("%s: %d problem(s)", what, len(ps))
+	return fmt.Errorf("%s: %d problem(s)", what, len(ps.Errors()))
 }

@@ -24,7 +24,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: import takes one file or folder, got %d arguments", errUsage, len(pos))
 	}
-	d, err := readInput(pos[0], *layerID)
+	imp, err := openImport(pos[0], *layerID)
 	if err != nil {
 		return err
 	}
@@ -35,31 +35,26 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	var progress func(done, total int)
+	// A progress bar on a terminal; nothing otherwise.
+	n := 0
+	progress := func(done int) { n = done }
 	if f, ok := m.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var bar *progressbar.ProgressBar
-		progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("importing"), progressbar.OptionShowCount())
-			}
-			bar.Set(done)
-		}
+		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("importing features"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionClearOnFinish())
+		defer bar.Finish()
+		progress = func(done int) { n = done; bar.Set(done) }
 	}
-	v, err := store.Import(ctx, d, progress)
+	v, err := store.Import(ctx, imp, progress)
 	if err != nil {
 		return fmt.Errorf("%s: nothing was imported: %w", pos[0], err)
 	}
-	n := 0
-	for _, l := range d.Layers {
-		n += len(d.Features[l.ID])
-	}
 	fmt.Fprintf(m.Stdout, "imported %d layer(s) with %d feature(s), %d source(s), %d passage(s) as data version %d\n",
-		len(d.Layers), n, len(d.Sources), len(d.Passages), v)
+		len(imp.Layers), n, len(imp.Sources), len(imp.Passages), v)
 	return nil
 }
 
-// readInput reads a dataset folder or a single file.
-func readInput(name, layerID string) (*layers.Dataset, error) {
+// openImport prepares the import of a dataset folder or a single file.
+func openImport(name, layerID string) (*layers.Import, error) {
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err
@@ -68,11 +63,11 @@ func readInput(name, layerID string) (*layers.Dataset, error) {
 		if layerID != "" {
 			return nil, fmt.Errorf("%w: --layer applies to a single GeoJSON file, not a folder", errUsage)
 		}
-		return layers.ReadDir(os.DirFS(name), ".")
+		return layers.OpenImport(os.DirFS(name), ".", "")
 	}
 	abs, err := filepath.Abs(name)
 	if err != nil {
 		return nil, err
 	}
-	return layers.ReadFile(os.DirFS(filepath.Dir(abs)), filepath.Base(abs), layerID)
+	return layers.OpenImport(os.DirFS(filepath.Dir(abs)), filepath.Base(abs), layerID)
 }

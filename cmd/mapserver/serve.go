@@ -64,7 +64,7 @@ func (m *Main) loadDefault(ctx context.Context, store layers.Store, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("read bundled data: %w", err)
 	}
-	v, err = store.Import(ctx, d, nil)
+	v, err = store.Import(ctx, d.Import(), nil)
 	if err != nil {
 		return fmt.Errorf("load bundled data: %w", err)
 	}

@@ -3,13 +3,17 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/paulmach/orb"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/citemap/citemap/layers"
 )
@@ -40,7 +44,7 @@ func TestImportAndRead(t *testing.T) {
 	if v, _ := s.Version(ctx); v != 0 {
 		t.Fatalf("new store version = %d, want 0", v)
 	}
-	v, err := s.Import(ctx, mini(t), nil)
+	v, err := s.Import(ctx, mini(t).Import(), nil)
 	if err != nil || v != 1 {
 		t.Fatalf("Import = %d, %v", v, err)
 	}
@@ -98,7 +102,7 @@ func TestImportAndRead(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	if _, err := s.Import(ctx, mini(t), nil); err != nil {
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
 	for name, err := range map[string]error{
@@ -122,7 +126,7 @@ func second[T any](_ T, err error) error { return err }
 func TestFailedImportChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
-	if _, err := s.Import(ctx, mini(t), nil); err != nil {
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
@@ -141,7 +145,7 @@ func TestFailedImportChangesNothing(t *testing.T) {
 			d := mini(t)
 			d.Features["bases"][0].Properties["name"] = "renamed" // a change that must not land
 			breakIt(d)
-			_, err := s.Import(ctx, d, nil)
+			_, err := s.Import(ctx, d.Import(), nil)
 			if layers.ErrorCode(err) != layers.EINVALID {
 				t.Fatalf("Import error = %v, want invalid", err)
 			}
@@ -163,7 +167,7 @@ func TestFailedImportChangesNothing(t *testing.T) {
 func TestReimportReplacesLayer(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	if _, err := s.Import(ctx, mini(t), nil); err != nil {
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
 	l1, _ := s.Layer(ctx, "zones")
@@ -171,7 +175,7 @@ func TestReimportReplacesLayer(t *testing.T) {
 	d.Features["zones"][0].Claims = d.Features["zones"][0].Claims[:1]
 	d.Features["zones"][0].Properties["name"] = "Renamed square"
 	d.Features["zones"][0].ID = "square-2"
-	v, err := s.Import(ctx, &layers.Dataset{Layers: d.Layers[1:], Features: map[string][]layers.Feature{"zones": d.Features["zones"]}, Files: map[string]string{}}, nil)
+	v, err := s.Import(ctx, (&layers.Dataset{Layers: d.Layers[1:], Features: map[string][]layers.Feature{"zones": d.Features["zones"]}, Files: map[string]string{}}).Import(), nil)
 	if err != nil || v != 2 {
 		t.Fatalf("Import = %d, %v", v, err)
 	}
@@ -201,5 +205,179 @@ func TestOpenLocked(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("second Open took %s", d)
+	}
+}
+
+func TestPinnedVersions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := layers.EncodeLayer(ctx, s, "bases")
+	d := mini(t)
+	d.Features["bases"][0].Properties["status"] = "reinforced"
+	if v, err := s.Import(ctx, d.Import(), nil); err != nil || v != 2 {
+		t.Fatalf("second import = %d, %v", v, err)
+	}
+	old, err := s.At(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := layers.EncodeLayer(ctx, old, "bases")
+	if !bytes.Equal(got, v1) {
+		t.Error("version 1 changed after a later import")
+	}
+	f, _ := old.Feature(ctx, "bases", "gyumri-102nd-base")
+	if f.Properties["status"] != "active" || len(f.Claims) != 2 {
+		t.Errorf("pinned feature = %+v", f)
+	}
+	latest, _ := s.Feature(ctx, "bases", "gyumri-102nd-base")
+	if latest.Properties["status"] != "reinforced" {
+		t.Errorf("latest status = %v", latest.Properties["status"])
+	}
+	if n, _ := old.Version(ctx); n != 1 {
+		t.Errorf("pinned Version = %d", n)
+	}
+	for _, v := range []int{0, -1, 3, 99} {
+		if _, err := s.At(ctx, v); layers.ErrorCode(err) != layers.ENOTFOUND {
+			t.Errorf("At(%d) = %v, want not_found", v, err)
+		}
+	}
+	// Reopening keeps both versions: old buckets are not garbage.
+	s.Close()
+	s2, err := Open(s.Path(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	old2, err := s2.At(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := layers.EncodeLayer(ctx, old2, "bases"); !bytes.Equal(got, v1) {
+		t.Error("version 1 lost on reopen")
+	}
+}
+
+// points yields n valid features citing p004-01, with a broken one at bad
+// (or none when bad < 0).
+func points(n, bad int) layers.LayerImport {
+	return layers.LayerImport{
+		File: "points.geojson",
+		Features: func(yield func(layers.Feature, error) bool) {
+			for i := 0; i < n; i++ {
+				lon := 40 + float64(i%1000)/100
+				if i == bad {
+					lon = 400
+				}
+				f := layers.Feature{ID: "pt-" + strconv.Itoa(i), Geometry: orb.Point{lon, 41},
+					Properties: map[string]any{"name": "point " + strconv.Itoa(i)},
+					Claims:     []layers.Claim{{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports}}}
+				if !yield(f, nil) {
+					return
+				}
+			}
+		},
+		Layer: func() layers.Layer { return layers.Layer{ID: "points", Title: "Points", Kind: layers.KindOther} },
+	}
+}
+
+// A failure after several batches were written leaves the store as it was,
+// and the written batches are removed.
+func TestLargeImportFailureRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 3*batchSize + 10
+	_, err := s.Import(ctx, &layers.Import{Layers: []layers.LayerImport{points(n, n-5)}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "points/pt-"+strconv.Itoa(n-5)) || !strings.Contains(err.Error(), "outside lon") {
+		t.Fatalf("Import = %v, want the bad point named", err)
+	}
+	if v, _ := s.Version(ctx); v != 1 {
+		t.Errorf("version = %d", v)
+	}
+	if _, err := s.Layer(ctx, "points"); layers.ErrorCode(err) != layers.ENOTFOUND {
+		t.Errorf("half-imported layer visible: %v", err)
+	}
+	if b := dataBuckets(t, s); b != 2 {
+		t.Errorf("%d data buckets after the rollback, want 2 (bases, zones)", b)
+	}
+
+	var seen []int
+	v, err := s.Import(ctx, &layers.Import{Layers: []layers.LayerImport{points(n, -1)}}, func(k int) { seen = append(seen, k) })
+	if err != nil || v != 2 {
+		t.Fatalf("Import = %d, %v", v, err)
+	}
+	l, _ := s.Layer(ctx, "points")
+	if l.Count != n {
+		t.Errorf("count = %d, want %d", l.Count, n)
+	}
+	if len(seen) < 3 || seen[len(seen)-1] != n {
+		t.Errorf("progress = %v", seen)
+	}
+}
+
+// A bucket left by an import that died is removed at the next open.
+func TestOpenCollectsAbandonedImports(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	w := &layerWriter{db: s.db, hash: sha256.New()}
+	for f := range points(10, -1).Features {
+		w.add(f)
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b := dataBuckets(t, s); b != 3 {
+		t.Fatalf("%d buckets before reopening", b)
+	}
+	s.Close()
+	s2, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if b := dataBuckets(t, s2); b != 2 {
+		t.Errorf("%d buckets after reopening, want 2", b)
+	}
+	if err := s2.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func dataBuckets(t *testing.T, s *Store) int {
+	t.Helper()
+	n := 0
+	s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketData).ForEachBucket(func([]byte) error { n++; return nil })
+	})
+	return n
+}
+
+func TestUncitedImport(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	plain := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[44,40]},"properties":{"name":"A"}}]}`
+	imp, err := layers.OpenImport(fstest.MapFS{"towns.geojson": {Data: []byte(plain)}}, "towns.geojson", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, imp, nil); err != nil {
+		t.Fatalf("plain GeoJSON refused: %v", err)
+	}
+	l, _ := s.Layer(ctx, "towns")
+	if !l.Uncited || l.Count != 1 {
+		t.Errorf("layer = %+v, want uncited with 1 feature", l)
+	}
+	d, _ := layers.Load(ctx, s)
+	ps := layers.Check(d)
+	if len(ps) != 1 || !ps[0].Warning {
+		t.Errorf("Check = %v, want one warning", ps)
 	}
 }

@@ -1,0 +1,190 @@
+package layers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"path"
+	"strings"
+)
+
+// LayerStream reads a GeoJSON FeatureCollection one feature at a time, so a
+// layer of a million features imports in constant memory.
+type LayerStream struct {
+	name    string // the file, for messages
+	layerID string // given by the caller; overrides the file's own
+	dec     *json.Decoder
+	layer   *Layer
+	typ     string
+	err     error
+	started bool
+	// lineOf, when set, turns a byte offset into a line and column for
+	// messages.
+	lineOf func(offset int64) (line, col int)
+}
+
+// NewLayerStream reads from r; name is the file name (for messages and the
+// default layer id) and layerID, when set, names the layer.
+func NewLayerStream(r io.Reader, name, layerID string) *LayerStream {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	return &LayerStream{name: name, layerID: layerID, dec: dec}
+}
+
+// Features yields each feature, or an error. After a JSON syntax error the
+// stream stops; after an invalid feature it goes on, so every bad feature is
+// reported.
+func (ls *LayerStream) Features() iter.Seq2[Feature, error] {
+	return func(yield func(Feature, error) bool) {
+		if ls.started {
+			yield(Feature{}, errors.New("layer stream read twice"))
+			return
+		}
+		ls.started = true
+		fail := func(err error) {
+			ls.err = err
+			yield(Feature{}, err)
+		}
+		if err := ls.expectDelim('{'); err != nil {
+			fail(err)
+			return
+		}
+		for ls.dec.More() {
+			tok, err := ls.dec.Token()
+			if err != nil {
+				fail(ls.syntax(err))
+				return
+			}
+			key, _ := tok.(string)
+			switch key {
+			case "type":
+				if err := ls.dec.Decode(&ls.typ); err != nil {
+					fail(ls.syntax(err))
+					return
+				}
+				if ls.typ != "FeatureCollection" {
+					fail(fmt.Errorf("type is %q, want a GeoJSON FeatureCollection", ls.typ))
+					return
+				}
+			case "layer":
+				var l Layer
+				if err := ls.dec.Decode(&l); err != nil {
+					fail(ls.syntax(err))
+					return
+				}
+				ls.layer = &l
+			case "features":
+				if err := ls.expectDelim('['); err != nil {
+					fail(err)
+					return
+				}
+				for n := 0; ls.dec.More(); n++ {
+					var raw json.RawMessage
+					if err := ls.dec.Decode(&raw); err != nil {
+						fail(ls.syntax(err))
+						return
+					}
+					f, err := decodeFeature("", raw)
+					if err != nil {
+						err = &FeatureError{Index: n, ID: f.ID, Err: err}
+					}
+					if !yield(f, err) {
+						return
+					}
+				}
+				if err := ls.expectDelim(']'); err != nil {
+					fail(err)
+					return
+				}
+			default:
+				var skip json.RawMessage // bbox, name, crs, ...: not ours
+				if err := ls.dec.Decode(&skip); err != nil {
+					fail(ls.syntax(err))
+					return
+				}
+			}
+		}
+		if err := ls.expectDelim('}'); err != nil {
+			fail(err)
+			return
+		}
+		if ls.typ != "FeatureCollection" {
+			fail(fmt.Errorf("type is %q, want a GeoJSON FeatureCollection", ls.typ))
+		}
+	}
+}
+
+// FeatureError is a problem with one feature of a stream.
+type FeatureError struct {
+	Index int
+	ID    string
+	Err   error
+}
+
+func (e *FeatureError) Error() string { return e.Err.Error() }
+func (e *FeatureError) Unwrap() error { return e.Err }
+
+// Layer describes the layer read, once Features has been consumed: its
+// `layer` member, the caller's layer id, or the file's name.
+func (ls *LayerStream) Layer() Layer {
+	l := Layer{}
+	if ls.layer != nil {
+		l = *ls.layer
+	}
+	switch {
+	case ls.layerID != "":
+		l.ID = ls.layerID
+	case l.ID == "":
+		l.ID = strings.TrimSuffix(path.Base(ls.name), path.Ext(ls.name))
+	}
+	if l.Kind == "" {
+		l.Kind = KindOther
+		if validKind(l.ID) {
+			l.Kind = l.ID
+		}
+	}
+	if l.Title == "" {
+		l.Title = l.ID
+	}
+	// A file without a `layer` member is plain GeoJSON: it may come without
+	// evidence, and then imports as an uncited layer.
+	l.Plain = ls.layer == nil
+	return l
+}
+
+// Name is the stream's file name.
+func (ls *LayerStream) Name() string { return ls.name }
+
+func (ls *LayerStream) expectDelim(want json.Delim) error {
+	tok, err := ls.dec.Token()
+	if err != nil {
+		return ls.syntax(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("malformed GeoJSON %s: expected %q, found %v", ls.where(ls.dec.InputOffset()), string(want), tok)
+	}
+	return nil
+}
+
+func (ls *LayerStream) syntax(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("malformed JSON: unexpected end of input %s", ls.where(ls.dec.InputOffset()))
+	}
+	off := ls.dec.InputOffset()
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	return fmt.Errorf("malformed JSON %s: %v", ls.where(off), err)
+}
+
+// where names a byte offset as a line and column when it can.
+func (ls *LayerStream) where(off int64) string {
+	if ls.lineOf != nil {
+		line, col := ls.lineOf(off)
+		return fmt.Sprintf("at line %d, column %d", line, col)
+	}
+	return fmt.Sprintf("near byte %d", off)
+}
