@@ -3,10 +3,12 @@ package layers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/tidwall/rtree"
 
 	"github.com/citemap/citemap/geo"
 )
@@ -23,6 +25,8 @@ type Snapshot struct {
 	Geometry [][]byte // GeoJSON geometry objects
 	// Queryables maps each filterable property to its JSON type.
 	Queryables map[string]string
+
+	index rtree.RTreeG[int] // feature bounds -> position
 }
 
 // LoadSnapshot reads a layer from the store and prepares it.
@@ -56,6 +60,7 @@ func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Sn
 		gf := f.Flat(passageSource)
 		sn.Flat[i] = gf.Properties
 		sn.Bounds[i] = f.Geometry.Bound()
+		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
 		g, err := geojson.NewGeometry(f.Geometry).MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("encode geometry of %s/%s: %w", l.ID, f.ID, err)
@@ -99,22 +104,33 @@ type Query struct {
 	Equals map[string]string // property = value, compared as text
 }
 
+// Search returns the positions of the features whose geometry intersects
+// b, in id order: candidates from the R-tree, then an exact test.
+func (sn *Snapshot) Search(b orb.Bound) []int {
+	var out []int
+	sn.index.Search(b.Min, b.Max, func(_, _ [2]float64, i int) bool {
+		if geo.Intersects(sn.Features[i].Geometry, sn.Bounds[i], b) {
+			out = append(out, i)
+		}
+		return true
+	})
+	slices.Sort(out)
+	return out
+}
+
 // Match returns the indices of the features q selects, in id order.
 func (sn *Snapshot) Match(q Query) []int {
-	out := make([]int, 0, len(sn.Features))
-	for i := range sn.Features {
-		if len(q.BBox) > 0 {
-			hit := false
-			for _, b := range q.BBox {
-				if geo.Intersects(sn.Features[i].Geometry, sn.Bounds[i], b) {
-					hit = true
-					break
-				}
-			}
-			if !hit {
-				continue
-			}
+	candidates := sn.all()
+	if len(q.BBox) > 0 {
+		candidates = sn.Search(q.BBox[0])
+		for _, b := range q.BBox[1:] {
+			candidates = append(candidates, sn.Search(b)...)
 		}
+		slices.Sort(candidates)
+		candidates = slices.Compact(candidates)
+	}
+	out := make([]int, 0, len(candidates))
+	for _, i := range candidates {
 		if q.Time != nil && !sn.Times[i].Overlaps(*q.Time) {
 			continue
 		}
@@ -143,6 +159,15 @@ func (sn *Snapshot) equals(i int, eq map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// all returns every position; nil stands for all in Match.
+func (sn *Snapshot) all() []int {
+	out := make([]int, len(sn.Features))
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // Index returns the position of feature id, or -1.

@@ -38,6 +38,7 @@ type Server struct {
 	templates map[string]*template.Template
 	bodies    *revCache[*body]
 	snapshots *revCache[*layers.Snapshot]
+	tiles     *lru[*body]
 }
 
 // New builds a server and its routes.
@@ -50,7 +51,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newRevCache[*body](), snapshots: newRevCache[*layers.Snapshot]()}
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newRevCache[*body](), snapshots: newRevCache[*layers.Snapshot](), tiles: newLRU[*body](tileCacheSize)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,
@@ -85,6 +86,8 @@ func (s *Server) routes() {
 	app.Get("/collections/:layer/queryables", s.handleQueryables)
 	app.Get("/ui/*", s.handleUI)
 	app.Get("/layers/:file", s.handleLayerDownload)
+	app.Get("/tiles/:file", s.handleTileJSON)
+	app.Get("/tiles/:layer/:z/:x/:y", s.handleTile)
 	app.Get("/sources", s.handleSources)
 	app.Get("/sources/:source", s.handleSource)
 	app.Get("/passages.csv", s.handlePassagesCSV)

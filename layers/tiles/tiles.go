@@ -1,0 +1,70 @@
+// Package tiles cuts a layer into Mapbox vector tiles with orb's
+// encoding/mvt, maptile, clip and simplify. It knows nothing of HTTP.
+package tiles
+
+import (
+	"fmt"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/simplify"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// MaxZoom is the deepest zoom served; the sources place things at town
+// precision at best.
+const MaxZoom = 16
+
+// buffer is how far around a tile features are kept, as a fraction of the
+// tile, so lines and fills join without seams.
+const buffer = 1.0 / 64
+
+// Fields are the properties carried into tiles: enough to style, filter by
+// date and open the feature; the rest is one request away.
+var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision", "source_count", "category"}
+
+// Valid reports whether z/x/y names a tile.
+func Valid(z, x, y int) bool {
+	if z < 0 || z > MaxZoom || x < 0 || y < 0 {
+		return false
+	}
+	n := 1 << z
+	return x < n && y < n
+}
+
+// Encode returns tile z/x/y of the layer as an uncompressed MVT with one
+// layer named after it. Features are cloned first: orb's projection, clip
+// and simplify change geometry in place.
+func Encode(sn *layers.Snapshot, z, x, y int) ([]byte, error) {
+	if !Valid(z, x, y) {
+		return nil, layers.Errorf(layers.ENOTFOUND, "no tile %d/%d/%d: zoom 0..%d, x and y 0..2^zoom-1", z, x, y, MaxZoom)
+	}
+	t := maptile.New(uint32(x), uint32(y), maptile.Zoom(z))
+	fc := geojson.NewFeatureCollection()
+	for _, i := range sn.Search(t.Bound(buffer)) {
+		f := geojson.NewFeature(orb.Clone(sn.Features[i].Geometry))
+		f.ID = sn.Features[i].ID
+		f.Properties = geojson.Properties{"id": sn.Features[i].ID, "layer": sn.Layer.ID}
+		for _, k := range Fields {
+			if v, ok := sn.Flat[i][k]; ok && v != nil && v != "" {
+				f.Properties[k] = v
+			}
+		}
+		fc.Append(f)
+	}
+	ls := mvt.NewLayers(map[string]*geojson.FeatureCollection{sn.Layer.ID: fc})
+	ls.ProjectToTile(t)
+	ls.Clip(orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
+		Max: orb.Point{mvt.DefaultExtent * (1 + buffer), mvt.DefaultExtent * (1 + buffer)}})
+	// Tolerance in tile units: below one pixel of a 512 px tile at every zoom.
+	ls.Simplify(simplify.DouglasPeucker(4))
+	ls.RemoveEmpty(1, 1)
+	b, err := mvt.Marshal(ls)
+	if err != nil {
+		return nil, fmt.Errorf("encode tile %d/%d/%d of %s: %w", z, x, y, sn.Layer.ID, err)
+	}
+	return b, nil
+}
