@@ -120,8 +120,10 @@ func (sn *Snapshot) Search(b orb.Bound) []int {
 
 // Match returns the indices of the features q selects, in id order.
 func (sn *Snapshot) Match(q Query) []int {
-	candidates := sn.all()
-	if len(q.BBox) > 0 {
+	var candidates []int
+	if len(q.BBox) == 0 {
+		candidates = sn.all()
+	} else {
 		candidates = sn.Search(q.BBox[0])
 		for _, b := range q.BBox[1:] {
 			candidates = append(candidates, sn.Search(b)...)
@@ -129,7 +131,7 @@ func (sn *Snapshot) Match(q Query) []int {
 		slices.Sort(candidates)
 		candidates = slices.Compact(candidates)
 	}
-	out := make([]int, 0, len(candidates))
+	out := candidates[:0] // filtered in place
 	for _, i := range candidates {
 		if q.Time != nil && !sn.Times[i].Overlaps(*q.Time) {
 			continue

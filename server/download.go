@@ -107,10 +107,17 @@ func (s *Server) handlePassagesCSV(c *fiber.Ctx) error {
 	return sendBody(c, b, mimeCSV)
 }
 
-// compressed returns a body with its gzip form computed.
+// compressed returns a body with its gzip form computed at the best
+// compression: it is made once per revision and sent many times.
 func compressed(plain []byte, revision string) (*body, error) {
+	return compressedLevel(plain, revision, gzip.BestCompression)
+}
+
+// compressedLevel is compressed at a given gzip level; tiles use a faster
+// one, being many and made on demand.
+func compressedLevel(plain []byte, revision string, level int) (*body, error) {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&buf, level)
 	if _, err := zw.Write(plain); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"fmt"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if b, err = compressed(plain, fmt.Sprintf("%s-%d-%d-%d", sn.Layer.Revision, z, x, y)); err != nil {
+		if b, err = compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", sn.Layer.Revision, z, x, y), gzip.DefaultCompression); err != nil {
 			return err
 		}
 		s.tiles.put(key, b)

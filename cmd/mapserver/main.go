@@ -4,6 +4,7 @@
 //	mapserver import  FILE_OR_DIR [--layer ID] [--db ./mapserver.db]
 //	mapserver export  LAYER [--format geojson] [--db ./mapserver.db]
 //	mapserver check   [DIR] [--db ./mapserver.db]
+//	mapserver export-site DIR [--max-zoom 6] [--base-url URL] [--db ./mapserver.db]
 package main
 
 import (
@@ -47,6 +48,7 @@ Usage:
   mapserver import  FILE_OR_DIR [--layer ID] [--db FILE]  load GeoJSON layers and source documents
   mapserver export  LAYER [--format geojson] [--db FILE]  write a layer to standard output
   mapserver check   [DIR] [--db FILE]                verify every invariant of a database or a data folder
+  mapserver export-site DIR [--max-zoom N] [--base-url URL] [--db FILE]  write every public read resource as static files
 
 Run 'mapserver COMMAND --help' for a command's flags.
 `
@@ -70,6 +72,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.export(ctx, args[1:])
 	case "check":
 		err = m.check(ctx, args[1:])
+	case "export-site":
+		err = m.exportSite(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(m.Stdout, usage)
 		return 0

@@ -310,7 +310,7 @@ func TestImportSingleLayer(t *testing.T) {
 }
 
 func TestHelpAndUsage(t *testing.T) {
-	for _, cmd := range []string{"serve", "import", "export", "check"} {
+	for _, cmd := range []string{"serve", "import", "export", "check", "export-site"} {
 		out, _, code := run(t, cmd, "--help")
 		if code != 0 || !strings.Contains(out, "Usage: mapserver "+cmd) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
@@ -387,5 +387,55 @@ func edit(t *testing.T, path string, fn func(map[string]any)) {
 	b, _ = json.Marshal(m)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestExportSite(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "map.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	dir := t.TempDir()
+	out, stderr, code := run(t, "export-site", dir, "--max-zoom", "5", "--base-url", "https://maps.example.org", "--db", db)
+	if code != 0 {
+		t.Fatalf("export-site: %s %s", out, stderr)
+	}
+	t.Log(strings.TrimSpace(out))
+	for _, f := range []string{
+		"index.html", "collections.json", "layers/bases.geojson", "layers/bases.gpkg", "layers/borders.csv", "passages.csv",
+		"tiles/bases.json", "collections/bases/items/gyumri-102nd-base.json", "collections/bases/items/gyumri-102nd-base.html",
+		"sources/004_70ff61cf739652f9/index.html", "passages/p004-06.json", "annotations.json", "ui/reader.js", "_headers",
+	} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	tiles, _ := filepath.Glob(filepath.Join(dir, "tiles", "bases", "5", "*", "*.mvt"))
+	if len(tiles) == 0 {
+		t.Error("no z5 tiles for bases")
+	}
+	var types map[string]string
+	b, _ := os.ReadFile(filepath.Join(dir, "content-types.json"))
+	if err := json.Unmarshal(b, &types); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/layers/bases.geojson": "application/geo+json", "/tiles/bases.json": "application/json",
+		"/index.html": "text/html", "/passages.csv": "text/csv",
+	} {
+		if !strings.HasPrefix(types[path], want) {
+			t.Errorf("%s recorded as %q, want %s", path, types[path], want)
+		}
+	}
+	tj, _ := os.ReadFile(filepath.Join(dir, "tiles", "bases.json"))
+	if !strings.Contains(string(tj), "https://maps.example.org/tiles/bases/{z}/{x}/{y}.mvt") {
+		t.Errorf("TileJSON does not use the base URL: %s", tj)
+	}
+	// The files are what the server serves.
+	s := start(t, db)
+	_, live := get(t, s.base+"/layers/bases.geojson")
+	file, _ := os.ReadFile(filepath.Join(dir, "layers", "bases.geojson"))
+	if string(live) != string(file) {
+		t.Error("exported layer differs from the served one")
 	}
 }

@@ -4,6 +4,7 @@ package tiles
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -26,6 +27,39 @@ const buffer = 1.0 / 64
 // date and open the feature; the rest is one request away.
 var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision", "source_count", "category"}
 
+// dense is how many features a tile holds before thin drops the crowded ones.
+const dense = 4096
+
+// grid is the cells per side thin keeps one feature in: 4 tile units each,
+// under a pixel of a 512-pixel tile.
+const grid = 1024
+
+// thin keeps, in a tile with more than dense features, the first feature
+// (in id order) whose bound's centre falls in each grid cell: a crowded
+// low-zoom tile cannot show more, and this keeps it small and fast. Tiles
+// of ordinary layers are never thinned.
+func thin(sn *layers.Snapshot, t maptile.Tile, idx []int) []int {
+	if len(idx) <= dense {
+		return idx
+	}
+	b := t.Bound()
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	seen := make(map[int32]struct{}, len(idx))
+	out := idx[:0]
+	for _, i := range idx {
+		c := sn.Bounds[i].Center()
+		cx := int32(math.Floor((c[0] - b.Min[0]) / w * grid))
+		cy := int32(math.Floor((c[1] - b.Min[1]) / h * grid))
+		cell := cy*(grid+2) + cx // cells just outside the tile (the buffer) stay apart
+		if _, ok := seen[cell]; ok {
+			continue
+		}
+		seen[cell] = struct{}{}
+		out = append(out, i)
+	}
+	return out
+}
+
 // Valid reports whether z/x/y names a tile.
 func Valid(z, x, y int) bool {
 	if z < 0 || z > MaxZoom || x < 0 || y < 0 {
@@ -44,7 +78,7 @@ func Encode(sn *layers.Snapshot, z, x, y int) ([]byte, error) {
 	}
 	t := maptile.New(uint32(x), uint32(y), maptile.Zoom(z))
 	fc := geojson.NewFeatureCollection()
-	for _, i := range sn.Search(t.Bound(buffer)) {
+	for _, i := range thin(sn, t, sn.Search(t.Bound(buffer))) {
 		f := geojson.NewFeature(orb.Clone(sn.Features[i].Geometry))
 		f.ID = sn.Features[i].ID
 		f.Properties = geojson.Properties{"id": sn.Features[i].ID, "layer": sn.Layer.ID}
@@ -54,6 +88,9 @@ func Encode(sn *layers.Snapshot, z, x, y int) ([]byte, error) {
 			}
 		}
 		fc.Append(f)
+	}
+	if len(fc.Features) == 0 {
+		return []byte{}, nil // an empty tile is an empty body
 	}
 	ls := mvt.NewLayers(map[string]*geojson.FeatureCollection{sn.Layer.ID: fc})
 	ls.ProjectToTile(t)

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -67,8 +68,8 @@ func TestEncode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ls, _ := mvt.Unmarshal(b); len(ls) != 0 && len(ls[0].Features) != 0 {
-		t.Errorf("tile 6/0/0 has %d features", len(ls[0].Features))
+	if len(b) != 0 {
+		t.Errorf("tile 6/0/0 has %d bytes, want an empty body", len(b))
 	}
 }
 
@@ -79,4 +80,37 @@ func TestEncodeRejectsBadTiles(t *testing.T) {
 			t.Errorf("Encode(%v) = %v, want not_found", c, err)
 		}
 	}
+}
+
+// A crowded tile keeps one feature per grid cell; an ordinary one keeps all,
+// even features at the same place.
+func TestThin(t *testing.T) {
+	var feats []layers.Feature
+	for i := 0; i < dense+500; i++ {
+		feats = append(feats, layers.Feature{ID: fmt.Sprintf("same-%05d", i), Geometry: orb.Point{44, 41}})
+	}
+	feats = append(feats, layers.Feature{ID: "zz-apart", Geometry: orb.Point{45, 42}})
+	sn := snapshot(t, feats...)
+	tile := maptile.At(orb.Point{44, 41}, 5)
+	ls, err := mvt.Unmarshal(mustEncode(t, sn, tile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ls[0].Features); n != 2 {
+		t.Errorf("crowded tile kept %d features, want 2 (one per occupied cell)", n)
+	}
+	small := snapshot(t, feats[0], feats[1], feats[2])
+	ls, _ = mvt.Unmarshal(mustEncode(t, small, tile))
+	if n := len(ls[0].Features); n != 3 {
+		t.Errorf("ordinary tile kept %d of 3 features at one place", n)
+	}
+}
+
+func mustEncode(t *testing.T, sn *layers.Snapshot, tile maptile.Tile) []byte {
+	t.Helper()
+	b, err := Encode(sn, int(tile.Z), int(tile.X), int(tile.Y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

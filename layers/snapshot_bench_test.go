@@ -1,0 +1,59 @@
+package layers
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+// synthetic returns n points over the Caucasus, deterministically.
+func synthetic(n int) []Feature {
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]Feature, n)
+	for i := range out {
+		out[i] = Feature{
+			ID:         "f" + strconv.Itoa(100000000+i),
+			Geometry:   orb.Point{38 + r.Float64()*12, 38 + r.Float64()*6},
+			Properties: map[string]any{"name": "feature " + strconv.Itoa(i), "status": "synthetic"},
+		}
+	}
+	return out
+}
+
+func BenchmarkNewSnapshot(b *testing.B) {
+	for _, n := range []int{1000, 21500} {
+		feats := synthetic(n)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := NewSnapshot(Layer{ID: "x"}, feats, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// A bbox around ~100 features costs the same whatever the layer's size.
+func BenchmarkMatchBBox(b *testing.B) {
+	for _, n := range []int{21500, 100000} {
+		sn, err := NewSnapshot(Layer{ID: "x"}, synthetic(n), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// 12x6 degrees hold n features: a box of area 72*100/n holds ~100.
+		side := 0.0
+		for side*side < 72*100/float64(n) {
+			side += 0.001
+		}
+		q := Query{BBox: []orb.Bound{{Min: orb.Point{44, 41}, Max: orb.Point{44 + side, 41 + side}}}}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if m := sn.Match(q); len(m) == 0 {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}
