@@ -22,7 +22,7 @@ import (
 
 // SiteOptions says what ExportSite writes.
 type SiteOptions struct {
-	MaxZoom  int               // deepest tile zoom written
+	MaxZoom  int             // deepest tile zoom written
 	Progress func(files int) // told as files are written
 }
 
