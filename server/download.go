@@ -65,12 +65,16 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.get(ext+":"+l.ID, l.Revision, func() (*body, error) {
-		plain, err := build(ctx, l)
-		if err != nil {
-			return nil, err
-		}
-		return compressed(plain, l.Revision)
+	b, err := s.bodies.get(ext+":"+l.ID, l.Revision, func() (b *body, err error) {
+		err = s.expensive.do(c, func() error {
+			plain, err := build(ctx, l)
+			if err != nil {
+				return err
+			}
+			b, err = compressed(plain, l.Revision)
+			return err
+		})
+		return b, err
 	})
 	if err != nil {
 		return err

@@ -27,6 +27,11 @@ type Config struct {
 	// Assets is the front end's built files (index.html at the root).
 	Assets fs.FS
 	Logger *slog.Logger
+	// FrameAncestors lists the sites allowed to frame embed pages (CSP
+	// source expressions); empty means every site.
+	FrameAncestors []string
+	// Expensive bounds concurrent downloads and images; default 4.
+	Expensive int
 }
 
 // Server answers HTTP requests from a layers.Store.
@@ -39,10 +44,14 @@ type Server struct {
 	bodies    *revCache[*body]
 	snapshots *revCache[*layers.Snapshot]
 	tiles     *lru[*body]
+	expensive *limiter // bounds work that builds large bodies
 }
 
 // New builds a server and its routes.
 func New(store layers.Store, cfg Config) (*Server, error) {
+	if cfg.Expensive == 0 {
+		cfg.Expensive = 4
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -57,9 +66,12 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		ReadTimeout:           30 * time.Second,
+		BodyLimit:             64 << 10, // nothing here takes a body
+		ReadBufferSize:        16 << 10, // long QGIS URLs fit; longer ones get 431
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
+	s.expensive = newLimiter(cfg.Expensive, 2*time.Second)
 	s.routes()
 	return s, nil
 }
@@ -73,6 +85,8 @@ func (s *Server) routes() {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
 	app.Use(s.accessLog)
+	app.Use(s.securityHeaders)
+	app.Use(s.methods)
 	app.Use(compress.New())
 
 	app.Get("/healthz", s.handleHealth)

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// contentSecurityPolicy allows only this server's own origin for every kind
+// of resource the map needs (MapLibre's workers may start from blob: URLs).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'"
+
+// embedded reports whether a path may be shown inside another site's frame.
+func embedded(path string) bool {
+	return path == "/embed" || strings.HasPrefix(path, "/embed/")
+}
+
+// securityHeaders sets the headers every response carries: no MIME sniffing,
+// a same-origin Content-Security-Policy, a referrer policy, and framing
+// allowed only on embed routes. Reads are open to every origin (CORS).
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	h := &c.Response().Header
+	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	h.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
+	if embedded(c.Path()) {
+		h.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy+"; frame-ancestors "+s.cfg.frameAncestors())
+	} else {
+		h.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy+"; frame-ancestors 'none'")
+		h.Set(fiber.HeaderXFrameOptions, "DENY")
+	}
+	h.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	h.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, Content-Disposition, Link")
+	return c.Next()
+}
+
+// frameAncestors is the CSP source list of sites that may frame embeds.
+func (cfg Config) frameAncestors() string {
+	if len(cfg.FrameAncestors) == 0 {
+		return "*"
+	}
+	return strings.Join(cfg.FrameAncestors, " ")
+}
+
+// methods answers OPTIONS (CORS preflight included) and refuses writes:
+// every resource here is read-only.
+func (s *Server) methods(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead:
+		return c.Next()
+	case fiber.MethodOptions:
+		c.Set(fiber.HeaderAllow, "GET, HEAD, OPTIONS")
+		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+		c.Set(fiber.HeaderAccessControlAllowHeaders, "Accept, Accept-Encoding, If-None-Match, Content-Type")
+		c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	c.Set(fiber.HeaderAllow, "GET, HEAD, OPTIONS")
+	return fiber.NewError(fiber.StatusMethodNotAllowed, c.Method()+" is not allowed: this server is read-only (GET, HEAD, OPTIONS)")
+}
+
+// limiter bounds how many expensive requests run at once; a request that
+// finds no slot within wait is answered 503 with Retry-After, so a burst
+// cannot exhaust memory.
+type limiter struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+func newLimiter(n int, wait time.Duration) *limiter {
+	return &limiter{slots: make(chan struct{}, n), wait: wait}
+}
+
+// do runs fn in a slot, or answers 503 when none frees up in time.
+func (l *limiter) do(c *fiber.Ctx, fn func() error) error {
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+	case <-t.C:
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(l.wait.Seconds()))))
+		return fiber.NewError(fiber.StatusServiceUnavailable, "too many expensive requests at once; retry shortly")
+	}
+	defer func() { <-l.slots }()
+	return fn()
+}
+
+// handler is do as a middleware.
+func (l *limiter) handler(c *fiber.Ctx) error { return l.do(c, c.Next) }
