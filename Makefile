@@ -2,12 +2,26 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 DB        ?= ./mapserver.db
-FUZZTIME  ?= 5s
+FUZZTIME  ?= 20s
 
-.PHONY: build run test vet fuzz bench clean deps
+.PHONY: build run test vet fuzz bench clean deps frontend test-browser
 
-build:
+build: frontend
 	$(GO) build -o bin/mapserver ./cmd/mapserver
+
+# The web map (MapLibre GL JS and the app, bundled by esbuild) into
+# frontend/dist, which the Go build embeds. `npm ci` runs only when
+# package-lock.json is newer than the installed node_modules.
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+# The browser end-to-end tests: Debian's chromium against bin/mapserver.
+test-browser: build
+	cd frontend && npm test
 
 # Serves the database at $(DB); a missing or empty one is filled with the
 # bundled data/ first.
@@ -25,6 +39,7 @@ deps:
 
 test: deps vet
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-browser
 	$(MAKE) --no-print-directory fuzz
 
 # A short run of every fuzz target; crashers land in testdata/fuzz.
@@ -33,6 +48,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadLayer$$' -fuzztime $(FUZZTIME) ./layers
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBBox$$' -fuzztime $(FUZZTIME) ./geo
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDatetime$$' -fuzztime $(FUZZTIME) ./geo
+	$(GO) test -run '^$$' -fuzz '^FuzzItemsQuery$$' -fuzztime $(FUZZTIME) ./server
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

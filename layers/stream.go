@@ -110,6 +110,10 @@ func (ls *LayerStream) Features() iter.Seq2[Feature, error] {
 			fail(err)
 			return
 		}
+		if tok, err := ls.dec.Token(); err != io.EOF {
+			fail(fmt.Errorf("malformed JSON %s: unexpected %v after the FeatureCollection", ls.where(ls.dec.InputOffset()), tokenOr(tok, err)))
+			return
+		}
 		if ls.typ != "FeatureCollection" {
 			fail(fmt.Errorf("type is %q, want a GeoJSON FeatureCollection", ls.typ))
 		}
@@ -187,4 +191,11 @@ func (ls *LayerStream) where(off int64) string {
 		return fmt.Sprintf("at line %d, column %d", line, col)
 	}
 	return fmt.Sprintf("near byte %d", off)
+}
+
+func tokenOr(tok json.Token, err error) any {
+	if err != nil {
+		return err
+	}
+	return tok
 }

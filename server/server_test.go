@@ -19,7 +19,10 @@ import (
 	"github.com/citemap/citemap/layers/bolt"
 )
 
-func newServer(t *testing.T) *Server {
+func newServer(t *testing.T) *Server { return newServerT(t) }
+
+// newServerT serves the mini test dataset from a real bbolt file.
+func newServerT(t testing.TB) *Server {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
 	if err != nil {

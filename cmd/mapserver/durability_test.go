@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// bigLayer writes a citemap layer file replacing "bases" with n cited points.
+func bigLayer(t *testing.T, n int) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "bases.geojson")
+	out, err := os.Create(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(out)
+	w.WriteString(`{"type":"FeatureCollection","layer":{"id":"bases","title":"Bases","kind":"bases"},"features":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"type":"Feature","id":"b%07d","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},"properties":{"name":"point %d","claims":[{"passage":"p004-06","aspect":"existence","relation":"supports"}]}}`,
+			i, 40+float64(i%1000)/100, 39+float64(i/1000%500)/100, i)
+	}
+	w.WriteString("]}")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	return f
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+}
+
+var checkedFeatures = regexp.MustCompile(`ok: (\d+) layers, (\d+) features`)
+
+// TestKillDuringImport kills `mapserver import` with SIGKILL at random
+// points: every time, the database opens, passes `mapserver check --db`
+// (bbolt's page check included), and holds either the old data or the whole
+// new import, never a mix.
+func TestKillDuringImport(t *testing.T) {
+	rounds := 10
+	if v, err := strconv.Atoi(os.Getenv("CITEMAP_KILL_ROUNDS")); err == nil {
+		rounds = v
+	}
+	const n = 60000
+	layer := bigLayer(t, n)
+	base := filepath.Join(t.TempDir(), "base.db")
+	if _, stderr, code := run(t, "import", "../../data", "--db", base); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	count := func(db string) int {
+		out, stderr, code := run(t, "check", "--db", db)
+		m := checkedFeatures.FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("check --db failed (exit %d):\n%s%s", code, out, stderr)
+		}
+		c, _ := strconv.Atoi(m[2])
+		return c
+	}
+	before := count(base)
+	after := before - 5 + n // the 5 bundled bases give way to n points
+
+	// How long a whole import takes here, to spread the kills over it.
+	full := filepath.Join(t.TempDir(), "full.db")
+	copyFile(t, base, full)
+	began := time.Now()
+	if _, stderr, code := run(t, "import", layer, "--db", full); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	took := time.Since(began)
+	if got := count(full); got != after {
+		t.Fatalf("a complete import holds %d features, want %d", got, after)
+	}
+
+	r := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	old, whole := 0, 0
+	for i := 0; i < rounds; i++ {
+		db := filepath.Join(t.TempDir(), "kill.db")
+		copyFile(t, base, db)
+		cmd := exec.Command(binary, "import", layer, "--db", db)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		wait := time.Duration(r.Int64N(int64(took + took/5)))
+		time.Sleep(wait) // a random moment of the import: the point of the test
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		switch got := count(db); got {
+		case before:
+			old++
+		case after:
+			whole++
+		default:
+			t.Fatalf("round %d (killed after %s): %d features, neither the old %d nor the new %d", i, wait, got, before, after)
+		}
+	}
+	t.Logf("%d kill -9 rounds survived (import takes %s): %d held the old data, %d the complete import", rounds, took.Round(time.Millisecond), old, whole)
+}

@@ -1,0 +1,34 @@
+package server
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzItemsQuery sends arbitrary query strings to the items endpoint: the
+// answer is a 200 or a 4xx problem, never a 5xx or a panic.
+func FuzzItemsQuery(f *testing.F) {
+	for _, q := range []string{"bbox=1,2,3,4", "datetime=2025-01-01/..", "limit=5&offset=2", "properties=name,status",
+		"status=active", "bbox=170,0,-170,10&limit=1", "f=html", "bbox-crs=x", "%ff=%fe", "limit=1e9"} {
+		f.Add(q)
+	}
+	s := newServerT(f)
+	f.Fuzz(func(t *testing.T, q string) {
+		if _, err := url.ParseQuery(q); err != nil || strings.ContainsFunc(q, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }) {
+			return // not a query string a client could put on a request line
+		}
+		req := httptest.NewRequest("GET", "/collections/bases/items?"+q, nil)
+		res, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode >= 500 {
+			t.Fatalf("%q: status %d", q, res.StatusCode)
+		}
+		if res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%q: %d without a problem body", q, res.StatusCode)
+		}
+	})
+}
