@@ -165,3 +165,23 @@ func FuzzParseDatetime(f *testing.F) {
 		}
 	})
 }
+
+func TestView(t *testing.T) {
+	v, err := ParseView("6/40.5/45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := v.Bound(512, 512)
+	// At zoom 6 a 512-pixel map spans 360/64 degrees of longitude.
+	if w := b.Max[0] - b.Min[0]; w < 5.62 || w > 5.63 {
+		t.Errorf("width %g degrees", w)
+	}
+	if c := b.Center(); c[0] < 44.99 || c[0] > 45.01 {
+		t.Errorf("centre %v", c)
+	}
+	for _, bad := range []string{"6/40", "a/1/2", "30/1/2", "6/89/0", "6/0/200", "6/NaN/0"} {
+		if _, err := ParseView(bad); err == nil {
+			t.Errorf("ParseView(%q) accepted", bad)
+		}
+	}
+}

@@ -125,14 +125,18 @@ func instant(date string, end bool) *string {
 }
 
 func (s *Server) handleCollections(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
+	if err := allowParams(c, "f", "v"); err != nil {
 		return err
 	}
 	f, err := format(c)
 	if err != nil {
 		return err
 	}
-	all, err := s.store.Layers(c.UserContext())
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
+	all, err := r.Layers(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -155,14 +159,18 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleCollection(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
+	if err := allowParams(c, "f", "v"); err != nil {
 		return err
 	}
 	f, err := format(c)
 	if err != nil {
 		return err
 	}
-	l, err := s.store.Layer(c.UserContext(), c.Params("layer"))
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
+	l, err := r.Layer(c.UserContext(), c.Params("layer"))
 	if err != nil {
 		return err
 	}
@@ -177,7 +185,7 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleItem(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
+	if err := allowParams(c, "f", "v"); err != nil {
 		return err
 	}
 	f, err := format(c)

@@ -22,18 +22,22 @@ const (
 // handleLayerDownload serves /layers/{id}.geojson, .gpkg and .csv: the whole
 // layer as one file, encoded (and gzipped) once per layer revision.
 func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
-	if err := allowParams(c); err != nil {
+	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
 	file := c.Params("file")
 	id, ext, _ := strings.Cut(file, ".")
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
 	var build func(ctx context.Context, l layers.Layer) ([]byte, error)
 	var contentType string
 	switch ext {
 	case "geojson":
 		contentType = mimeGeoJSON
 		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			return layers.EncodeLayer(ctx, s.store, l.ID)
+			return layers.EncodeLayer(ctx, r, l.ID)
 		}
 	case "gpkg":
 		contentType = mimeGPKG
@@ -42,7 +46,7 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 			if err != nil {
 				return nil, err
 			}
-			rows, err := layers.EvidenceTable(ctx, s.store)
+			rows, err := layers.EvidenceTable(ctx, r)
 			if err != nil {
 				return nil, err
 			}
@@ -61,11 +65,11 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv", file)
 	}
 	ctx := c.UserContext()
-	l, err := s.store.Layer(ctx, id)
+	l, err := r.Layer(ctx, id)
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.get(ext+":"+l.ID, l.Revision, func() (b *body, err error) {
+	b, err := s.bodies.getOr(ext+":"+l.ID+"@"+l.Revision, func() (b *body, err error) {
 		err = s.expensive.do(c, func() error {
 			plain, err := build(ctx, l)
 			if err != nil {
@@ -93,7 +97,7 @@ func (s *Server) handlePassagesCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.get("passages.csv", "v"+strconv.Itoa(v), func() (*body, error) {
+	b, err := s.bodies.getOr("passages.csv@"+strconv.Itoa(v), func() (*body, error) {
 		rows, err := layers.EvidenceTable(ctx, s.store)
 		if err != nil {
 			return nil, err

@@ -54,3 +54,16 @@ func (c *lru[V]) len() int {
 	defer c.mu.Unlock()
 	return c.order.Len()
 }
+
+// getOr returns the value for key, building and keeping it on a miss.
+func (c *lru[V]) getOr(key string, build func() (V, error)) (V, error) {
+	if v, ok := c.get(key); ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return v, err
+	}
+	c.put(key, v)
+	return v, nil
+}

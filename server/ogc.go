@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -161,19 +162,58 @@ func (s *Server) handleAPI(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-// snapshot returns the layer prepared for queries, built once per revision.
+// reader is what a request reads: the data version its `v` parameter pins,
+// or the latest.
+func (s *Server) reader(c *fiber.Ctx) (layers.Reader, error) {
+	v := c.Query("v")
+	if v == "" {
+		return s.store, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return nil, badRequest("v=%s is not a data version (1, 2, ...)", v)
+	}
+	return s.store.At(c.UserContext(), n)
+}
+
+// snapshot returns a collection of the request's data version prepared for
+// queries, built once per layer revision.
 func (s *Server) snapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) {
-	ctx := c.UserContext()
-	l, err := s.store.Layer(ctx, id)
+	sn, err := s.anySnapshot(c, id)
 	if err != nil {
 		return nil, err
 	}
-	if l.Kind == layers.KindBasemap {
+	if sn.Layer.Kind == layers.KindBasemap {
 		return nil, layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
 	}
-	return s.snapshots.get(l.ID, l.Revision, func() (*layers.Snapshot, error) {
-		return layers.LoadSnapshot(ctx, s.store, l.ID)
-	})
+	return sn, nil
+}
+
+// anySnapshot is snapshot for any layer, the basemap too.
+func (s *Server) anySnapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) {
+	r, err := s.reader(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.snapshotOf(c.UserContext(), r, id)
+}
+
+// snapshotOf returns layer id of r prepared for queries.
+func (s *Server) snapshotOf(ctx context.Context, r layers.Reader, id string) (*layers.Snapshot, error) {
+	l, err := r.Layer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	key := l.ID + "@" + l.Revision
+	if sn, ok := s.snapshots.get(key); ok {
+		return sn, nil
+	}
+	sn, err := layers.LoadSnapshot(ctx, r, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.snapshots.put(key, sn)
+	return sn, nil
 }
 
 // itemsQuery is a parsed items request.
@@ -183,7 +223,7 @@ type itemsQuery struct {
 	properties    []string // nil = all
 }
 
-var itemsParams = []string{"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "properties"}
+var itemsParams = []string{"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "properties", "v"}
 
 func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
 	q := itemsQuery{limit: limitDefault, Query: layers.Query{Equals: map[string]string{}}}
@@ -194,7 +234,7 @@ func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
 		}
 		key, val := string(k), string(v)
 		switch key {
-		case "f":
+		case "f", "v":
 		case "bbox":
 			if q.BBox, err = geo.ParseBBox(val); err != nil {
 				err = badRequest("%v", err)
@@ -386,7 +426,7 @@ func featureLinks(base string, f layers.Feature) []link {
 }
 
 func (s *Server) handleQueryables(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
+	if err := allowParams(c, "f", "v"); err != nil {
 		return err
 	}
 	f, err := format(c)

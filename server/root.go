@@ -3,6 +3,7 @@ package server
 import (
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 // handleRoot serves the map to browsers and the API landing page to
 // everything else, so a QGIS user can paste just the server's address.
 func (s *Server) handleRoot(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
+	if err := allowParams(c, append([]string{"f"}, flagNames...)...); err != nil {
 		return err
 	}
 	f, err := format(c)
@@ -26,12 +27,13 @@ func (s *Server) handleRoot(c *fiber.Ctx) error {
 	case f == formatHTML && c.Query("f") == "html":
 		return s.renderHTML(c, "landing", htmlPage{Title: "citemap API", Data: s.landing(base)})
 	case f == formatHTML && s.cfg.Assets != nil:
-		b, err := fs.ReadFile(s.cfg.Assets, "index.html")
+		q, _ := url.ParseQuery(string(c.Context().QueryArgs().QueryString()))
+		q.Del("f")
+		flags, err := s.parseFlags(c, q, 1200, 630)
 		if err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(b)
+		return s.sendApp(c, flags, false)
 	}
 	return c.JSON(s.landing(base))
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/staticmap"
 )
 
 // Config is the server's configuration.
@@ -41,10 +41,11 @@ type Server struct {
 	log       *slog.Logger
 	app       *fiber.App
 	templates map[string]*template.Template
-	bodies    *revCache[*body]
-	snapshots *revCache[*layers.Snapshot]
+	bodies    *lru[*body]            // by kind:layer@revision
+	snapshots *lru[*layers.Snapshot] // by layer id @ revision
 	tiles     *lru[*body]
 	expensive *limiter // bounds work that builds large bodies
+	renderer  *staticmap.Renderer
 }
 
 // New builds a server and its routes.
@@ -60,7 +61,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newRevCache[*body](), snapshots: newRevCache[*layers.Snapshot](), tiles: newLRU[*body](tileCacheSize)}
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,
@@ -72,6 +73,9 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 	})
 	s.expensive = newLimiter(cfg.Expensive, 2*time.Second)
+	if s.renderer, err = staticmap.NewRenderer(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -99,6 +103,9 @@ func (s *Server) routes() {
 	app.Get("/collections/:layer/items/:feature", s.handleItem)
 	app.Get("/collections/:layer/queryables", s.handleQueryables)
 	app.Get("/ui/*", s.handleUI)
+	app.Get("/static/map.:ext", s.handleStaticMap)
+	app.Get("/oembed", s.handleOEmbed)
+	app.Get("/embed", s.handleEmbed)
 	app.Get("/layers/:file", s.handleLayerDownload)
 	app.Get("/tiles/:file", s.handleTileJSON)
 	app.Get("/tiles/:layer/:z/:x/:y", s.handleTile)
@@ -166,37 +173,6 @@ func (s *Server) baseURL(c *fiber.Ctx) string {
 		return s.cfg.BaseURL
 	}
 	return c.Protocol() + "://" + c.Hostname()
-}
-
-// revCache keeps one value per key for the current revision of what it was
-// built from, so a layer is encoded once per change, not once per request.
-type revCache[T any] struct {
-	mu sync.Mutex
-	m  map[string]revEntry[T]
-}
-
-type revEntry[T any] struct {
-	revision string
-	value    T
-}
-
-func newRevCache[T any]() *revCache[T] { return &revCache[T]{m: map[string]revEntry[T]{}} }
-
-func (rc *revCache[T]) get(key, revision string, build func() (T, error)) (T, error) {
-	rc.mu.Lock()
-	e, ok := rc.m[key]
-	rc.mu.Unlock()
-	if ok && e.revision == revision {
-		return e.value, nil
-	}
-	v, err := build()
-	if err != nil {
-		return v, err
-	}
-	rc.mu.Lock()
-	rc.m[key] = revEntry[T]{revision: revision, value: v}
-	rc.mu.Unlock()
-	return v, nil
 }
 
 // body is an encoded response kept with its gzip form.

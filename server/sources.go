@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/url"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/citemap/citemap/layers"
@@ -139,8 +141,11 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 				return err
 			}
 		}
+		self := base + "/sources/" + src.ID
 		return s.renderHTML(c, "source", htmlPage{
 			Title: src.Label(), Data: newReaderPage(src, ps, backs), Scripts: []string{"/ui/reader.js"},
+			Head: []link{{Rel: "alternate", Type: "application/json+oembed", Title: src.Label(),
+				Href: base + "/oembed?format=json&url=" + url.QueryEscape(self)}},
 		})
 	}
 	out := struct {

@@ -21,7 +21,7 @@ const tileCacheSize = 20000
 // handleTile serves /tiles/{layer}/{z}/{x}/{y}.mvt, each tile encoded once
 // per layer revision and kept with its gzip form.
 func (s *Server) handleTile(c *fiber.Ctx) error {
-	if err := allowParams(c); err != nil {
+	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
 	z, errZ := strconv.Atoi(c.Params("z"))
@@ -53,7 +53,7 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 // handleTileJSON serves /tiles/{layer}.json (TileJSON 3.0), so MapLibre and
 // QGIS find the tiles.
 func (s *Server) handleTileJSON(c *fiber.Ctx) error {
-	if err := allowParams(c); err != nil {
+	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
 	id, ok := strings.CutSuffix(c.Params("file"), ".json")
