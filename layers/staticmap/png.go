@@ -299,4 +299,3 @@ func (c *raster) textWidth(s string, size float64) float64 {
 	}
 	return float64(font.MeasureString(f, s)) / 64
 }
-

@@ -26,7 +26,7 @@ var DefaultBound = orb.Bound{Min: orb.Point{26, 34}, Max: orb.Point{76, 50}}
 // Options says what to draw.
 type Options struct {
 	Width, Height int
-	Bound         orb.Bound       // the view, lon/lat
+	Bound         orb.Bound          // the view, lon/lat
 	Layers        []*layers.Snapshot // in drawing order, bottom first
 	Basemap       *layers.Snapshot   // drawn under everything, may be nil
 	Feature       string             // "layer/id" to highlight, or ""

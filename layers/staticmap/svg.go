@@ -29,7 +29,9 @@ type svg struct {
 	measure *raster // for text widths, from the same fonts as the PNG
 }
 
-func f1(v float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", v), "0"), ".") }
+func f1(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", v), "0"), ".")
+}
 
 func (c *svg) points(pts [][2]float64) string {
 	var b strings.Builder
