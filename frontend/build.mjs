@@ -1,0 +1,105 @@
+// Builds the web map into dist/: index.html and assets/ (content-hashed file
+// names), everything the page needs, so the Go binary can embed and serve it
+// with nothing loaded from the internet.
+//
+//   node build.mjs          production build (minified)
+//   node build.mjs --dev    readable output with source maps
+import * as esbuild from 'esbuild';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, 'dist');
+const assets = join(dist, 'assets');
+const dev = process.argv.includes('--dev');
+
+// Start from an empty dist/ but keep .gitkeep, which git tracks.
+for (const name of readdirSync(dist, { withFileTypes: true })) {
+  if (name.name !== '.gitkeep') rmSync(join(dist, name.name), { recursive: true, force: true });
+}
+mkdirSync(assets, { recursive: true });
+
+const hash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 10);
+
+// copyHashed copies a file into assets/ under a content-hashed name and
+// returns its URL path.
+function copyHashed(src, base, ext) {
+  const buf = readFileSync(src);
+  const name = `${base}-${hash(buf)}${ext}`;
+  writeFileSync(join(assets, name), buf);
+  return `/assets/${name}`;
+}
+
+// MapLibre 6 runs its worker as a same-origin module worker loaded from a URL
+// (no blob: URL); the app points maplibregl.setWorkerUrl at this copy. It is
+// self-contained (no imports), so it is copied as is (already minified).
+const mlDist = join(here, 'node_modules/maplibre-gl/dist');
+const workerURL = copyHashed(join(mlDist, 'maplibre-gl-worker.mjs'), 'maplibre-gl-worker', '.js');
+
+// Noto Sans (OFL, @fontsource/noto-sans): the page's font and the map labels'
+// (MapLibre draws labels from these files through the style's `font-faces`,
+// so no glyph server is needed).
+const fontDir = join(here, 'node_modules/@fontsource/noto-sans/files');
+const fonts = {};
+for (const [key, file] of Object.entries({
+  latin400: 'noto-sans-latin-400-normal.woff2',
+  latin700: 'noto-sans-latin-700-normal.woff2',
+  ext400: 'noto-sans-latin-ext-400-normal.woff2',
+  ext700: 'noto-sans-latin-ext-700-normal.woff2',
+})) {
+  fonts[key] = copyHashed(join(fontDir, file), file.replace(/\.woff2$/, ''), '.woff2');
+}
+const favicon = copyHashed(join(here, 'src/favicon.svg'), 'favicon', '.svg');
+
+const result = await esbuild.build({
+  entryPoints: { app: join(here, 'src/main.js'), style: join(here, 'src/style.css') },
+  bundle: true,
+  format: 'esm',
+  target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
+  minify: !dev,
+  sourcemap: dev ? 'linked' : false,
+  legalComments: 'eof',
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+  external: ['/assets/*'],
+  define: {
+    __WORKER_URL__: JSON.stringify(workerURL),
+    __FONTS__: JSON.stringify(fonts),
+  },
+  // The page's CSS names the font files by their final URLs.
+  plugins: [{
+    name: 'font-urls',
+    setup(build) {
+      build.onLoad({ filter: /src[\\/]style\.css$/ }, (args) => {
+        let css = readFileSync(args.path, 'utf8');
+        for (const [key, url] of Object.entries(fonts)) css = css.replaceAll(`FONT_${key}`, url);
+        return { contents: css, loader: 'css', resolveDir: dirname(args.path) };
+      });
+    },
+  }],
+});
+
+const outputs = {};
+for (const [file, meta] of Object.entries(result.metafile.outputs)) {
+  if (meta.entryPoint?.endsWith('src/main.js')) outputs.js = '/assets/' + file.split('/').pop();
+  if (meta.entryPoint?.endsWith('src/style.css') && file.endsWith('.css')) outputs.css = '/assets/' + file.split('/').pop();
+}
+if (!outputs.js || !outputs.css) throw new Error('build: missing outputs ' + JSON.stringify(outputs));
+
+let html = readFileSync(join(here, 'src/index.html'), 'utf8');
+html = html
+  .replaceAll('%APP_JS%', outputs.js)
+  .replaceAll('%APP_CSS%', outputs.css)
+  .replaceAll('%FAVICON%', favicon)
+  .replaceAll('%FONT_LATIN_400%', fonts.latin400);
+if (/%[A-Z_0-9]+%/.test(html)) throw new Error('build: unreplaced placeholder in index.html');
+writeFileSync(join(dist, 'index.html'), html);
+
+let total = 0;
+for (const f of readdirSync(assets)) total += readFileSync(join(assets, f)).length;
+console.log(`built dist/index.html and ${readdirSync(assets).length} assets (${(total / 1024).toFixed(0)} KiB uncompressed)`);

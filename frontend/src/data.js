@@ -1,0 +1,124 @@
+// Loading and indexing the layers, passages and sources from this server.
+import { dateFrom, dateTo, fold, geometryBBox, getJSON, labelPoint, splitList, todayNumber } from './util.js';
+
+/**
+ * A feature as the app keeps it:
+ * {key: "layer/id", layer, id, kind, props, geometry, bbox, from, to, hist, names: [folded strings]}
+ */
+export function indexLayer(collection, fc, today = todayNumber()) {
+  const out = [];
+  for (const f of fc.features || []) {
+    const id = String(f.id ?? f.properties?.id ?? '');
+    if (!id || !f.geometry) continue;
+    const props = f.properties || {};
+    const from = dateFrom(props.valid_from);
+    const to = dateTo(props.valid_to);
+    out.push({
+      key: `${collection.id}/${id}`,
+      layer: collection.id,
+      id,
+      kind: collection.kind,
+      props,
+      geometry: f.geometry,
+      bbox: geometryBBox(f.geometry),
+      from,
+      to,
+      hist: isHistorical(collection.kind, props, to, today),
+      names: searchNames(props).map(fold),
+    });
+  }
+  out.sort((a, b) => String(a.props.name).localeCompare(String(b.props.name)));
+  return out;
+}
+
+/**
+ * Historical: the status says so ("historical…", "withdrawn…"), or the
+ * validity ended before today. Events are exempt from the date rule: an event
+ * is always in the past once it happened, and greying every event would hide
+ * what the layer is for.
+ */
+export function isHistorical(kind, props, to, today) {
+  const status = String(props.status || '').trim().toLowerCase();
+  if (status.startsWith('historical') || status.startsWith('withdrawn')) return true;
+  if (kind === 'events') return false;
+  return to < today;
+}
+
+/** Every name a feature is known by: name, name_*, aliases. */
+export function searchNames(props) {
+  const names = [props.name];
+  for (const [k, v] of Object.entries(props)) if (k.startsWith('name_') && v) names.push(v);
+  names.push(...splitList(props.aliases));
+  return names.filter(Boolean).map(String);
+}
+
+/** Does the feature stand at the as-of day number (YYYYMMDD)? null = no filter. */
+export function standsAt(f, day) {
+  return day === null || (f.from <= day && day <= f.to);
+}
+
+/**
+ * The GeoJSON handed to MapLibre for one layer: flat properties plus the
+ * app's own (_key, _hist, _from, _to), and for areas of non-border layers a
+ * label point (_label) well inside the polygon.
+ */
+export function toMapData(features) {
+  const out = [];
+  for (const f of features) {
+    const props = { name: f.props.name, _key: f.key, _hist: f.hist, _from: f.from, _to: f.to };
+    out.push({ type: 'Feature', geometry: f.geometry, properties: props });
+    if (f.kind !== 'borders' && /Polygon$/.test(f.geometry.type)) {
+      const pt = labelPoint(f.geometry);
+      if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { ...props, _label: true } });
+    }
+  }
+  return { type: 'FeatureCollection', features: out };
+}
+
+/** Label points of the basemap countries. */
+export function basemapLabels(fc) {
+  const out = [];
+  for (const f of fc.features || []) {
+    if (!f.geometry) continue;
+    // Tiny areas (Akrotiri, Baikonur, the Cyprus buffer zone) stay unlabelled.
+    const [a, b, c, d] = geometryBBox(f.geometry);
+    if ((c - a) * (d - b) < 2) continue;
+    const pt = labelPoint(f.geometry);
+    if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { name: f.properties?.name || '' } });
+  }
+  return { type: 'FeatureCollection', features: out };
+}
+
+let evidencePromise = null;
+
+/**
+ * The passages (with the features each backs) and the sources, loaded once,
+ * on demand (search over passage text, the list view).
+ * → {passages: [...], byFeature: Map(key → [{passage, claim}]), sources: Map(id → source)}
+ */
+export function loadEvidence() {
+  if (!evidencePromise) {
+    evidencePromise = Promise.all([getJSON('/passages?f=json'), getJSON('/sources?f=json')]).then(([p, s]) => {
+      const sources = new Map((s.sources || []).map((x) => [x.id, x]));
+      const byFeature = new Map();
+      const passages = p.passages || [];
+      for (const pas of passages) {
+        pas.folded = fold(pas.exact);
+        for (const fe of pas.features || []) {
+          const key = `${fe.layer}/${fe.feature}`;
+          if (!byFeature.has(key)) byFeature.set(key, []);
+          for (const claim of fe.claims || [{}]) byFeature.get(key).push({ passage: pas, claim });
+        }
+      }
+      return { passages, byFeature, sources };
+    });
+    evidencePromise.catch(() => { evidencePromise = null; });
+  }
+  return evidencePromise;
+}
+
+/** The basemap's extent (its bbox member) as a polygon: where the sea colour applies. */
+export function basemapExtent(fc) {
+  const [a, b, c, d] = Array.isArray(fc.bbox) && fc.bbox.length === 4 ? fc.bbox : [-180, -85, 180, 85];
+  return { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[a, b], [c, b], [c, d], [a, d], [a, b]]] } };
+}

@@ -1,0 +1,298 @@
+// The MapLibre style: a basemap drawn from this server's Natural Earth
+// GeoJSON, the cited layers on top, labels drawn from Noto Sans files served
+// by this server (the style's `font-faces`; no `glyphs` URL, so no glyph
+// server). Icons and the hatch pattern are drawn on a canvas at start-up
+// (map.addImage), so there is no sprite to fetch either.
+
+export const FONT = 'Noto Sans Regular';
+export const FONT_BOLD = 'Noto Sans Bold';
+
+const GREY = '#8b8f94';
+const GREY_DARK = '#6b7075';
+
+/** Per-kind colours and words, shared by the map and the legend. */
+export const KINDS = {
+  borders: { color: '#5b3f9f', fill: '#c9b98f', label: 'country area / border line' },
+  disputed: { color: '#c0392b', label: 'disputed or breakaway area' },
+  bases: { color: '#9b1c1c', label: 'military base' },
+  corridors: { color: '#d35400', label: 'transport corridor' },
+  events: { color: '#1f6fb2', label: 'event' },
+};
+const GENERIC = { color: '#2e7d32', fill: '#2e7d32', label: 'feature' };
+
+export function kindOf(kind) {
+  return KINDS[kind] || GENERIC;
+}
+
+// Latin-ext ranges, as @fontsource/noto-sans declares them.
+const LATIN_RANGE = ['U+0000-00FF', 'U+0131', 'U+0152-0153', 'U+02BB-02BC', 'U+02C6', 'U+02DA', 'U+02DC', 'U+0304', 'U+0308', 'U+0329', 'U+2000-206F', 'U+20AC', 'U+2122', 'U+2191', 'U+2193', 'U+2212', 'U+2215', 'U+FEFF', 'U+FFFD'];
+const LATIN_EXT_RANGE = ['U+0100-02BA', 'U+02BD-02C5', 'U+02C7-02CC', 'U+02CE-02D7', 'U+02DD-02FF', 'U+1D00-1DBF', 'U+1E00-1E9F', 'U+1EF2-1EFF', 'U+2020', 'U+20A0-20AB', 'U+20AD-20C0', 'U+2113', 'U+2C60-2C7F', 'U+A720-A7FF'];
+
+/** The base style: background, basemap land and borders, country labels, selection. */
+export function baseStyle(fonts) {
+  const abs = (p) => new URL(p, location.href).href;
+  return {
+    version: 8,
+    name: 'citemap',
+    // No `glyphs`: labels are drawn locally from the font files below.
+    'font-faces': {
+      [FONT]: [
+        { url: abs(fonts.latin400), 'unicode-range': LATIN_RANGE },
+        { url: abs(fonts.ext400), 'unicode-range': LATIN_EXT_RANGE },
+      ],
+      [FONT_BOLD]: [
+        { url: abs(fonts.latin700), 'unicode-range': LATIN_RANGE },
+        { url: abs(fonts.ext700), 'unicode-range': LATIN_EXT_RANGE },
+      ],
+    },
+    sources: {},
+    layers: [
+      // Outside the basemap's extent: neutral grey, so no one reads it as sea.
+      { id: 'background', type: 'background', paint: { 'background-color': '#e3e5e8' } },
+    ],
+  };
+}
+
+/** Layers for the basemap source (Natural Earth countries) and its labels. */
+export function basemapLayers() {
+  return [
+    { id: 'basemap-sea', type: 'fill', source: 'basemap-extent', paint: { 'fill-color': '#d7e5ee' } },
+    {
+      id: 'basemap-land', type: 'fill', source: 'basemap',
+      paint: { 'fill-color': '#f5f2ea', 'fill-antialias': true },
+    },
+    {
+      id: 'basemap-border', type: 'line', source: 'basemap',
+      paint: { 'line-color': '#b3aa98', 'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.5, 8, 1.2] },
+    },
+  ];
+}
+
+export function basemapLabelLayer() {
+  return {
+    id: 'basemap-labels', type: 'symbol', source: 'basemap-labels',
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': [FONT],
+      'text-size': ['interpolate', ['linear'], ['zoom'], 3, 10, 7, 14],
+      'text-transform': 'uppercase',
+      'text-letter-spacing': 0.08,
+      'text-max-width': 8,
+      'text-padding': 4,
+    },
+    paint: { 'text-color': '#7d745f', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
+  };
+}
+
+const isPolygon = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false];
+const isLine = ['match', ['geometry-type'], ['LineString', 'MultiLineString'], true, false];
+const isPoint = ['all', ['match', ['geometry-type'], ['Point', 'MultiPoint'], true, false], ['!', ['to-boolean', ['get', '_label']]]];
+const isLabelPoint = ['to-boolean', ['get', '_label']];
+const hist = ['to-boolean', ['get', '_hist']];
+const notHist = ['!', hist];
+
+/**
+ * The style layers of one cited layer (source id = layer id), by kind.
+ * Each returns {layer, interactive}; `filter` is the base filter, which the
+ * date filter is and-ed with. Label layers are not interactive.
+ */
+export function dataLayers(id, kind) {
+  const k = kindOf(kind);
+  const L = [];
+  const add = (layer, interactive = true) => L.push({ layer: { ...layer, source: id, metadata: { 'citemap:layer': id } }, interactive });
+
+  // Areas.
+  if (kind === 'disputed') {
+    add({ id: `${id}:fill`, type: 'fill', filter: isPolygon, paint: {
+      'fill-pattern': ['case', hist, 'hatch-grey', 'hatch-red'],
+      'fill-opacity': 0.9,
+    } });
+    add({ id: `${id}:outline`, type: 'line', filter: isPolygon, paint: {
+      'line-color': ['case', hist, GREY_DARK, k.color],
+      'line-width': ['interpolate', ['linear'], ['zoom'], 3, 1.2, 8, 2.4],
+      'line-dasharray': [3, 2],
+    } });
+  } else {
+    add({ id: `${id}:fill`, type: 'fill', filter: isPolygon, paint: {
+      'fill-color': ['case', hist, GREY, k.fill || k.color],
+      'fill-opacity': kind === 'borders' ? 0.16 : 0.25,
+    } });
+    add({ id: `${id}:outline`, type: 'line', filter: ['all', isPolygon, notHist], paint: {
+      'line-color': kind === 'borders' ? '#857657' : k.color,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.6],
+    } });
+    add({ id: `${id}:outline-hist`, type: 'line', filter: ['all', isPolygon, hist], paint: {
+      'line-color': GREY_DARK, 'line-width': 1.2, 'line-dasharray': [2, 2],
+    } });
+  }
+
+  // Lines.
+  add({ id: `${id}:casing`, type: 'line', filter: ['all', isLine, notHist], layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: {
+    'line-color': '#ffffff',
+    'line-width': ['interpolate', ['linear'], ['zoom'], 3, 4, 8, 8],
+    'line-opacity': 0.85,
+  } });
+  add({ id: `${id}:line`, type: 'line', filter: ['all', isLine, notHist], layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: {
+    'line-color': k.color,
+    'line-width': ['interpolate', ['linear'], ['zoom'], 3, 2, 8, 4.5],
+  } });
+  add({ id: `${id}:line-hist`, type: 'line', filter: ['all', isLine, hist], paint: {
+    'line-color': GREY_DARK,
+    'line-width': ['interpolate', ['linear'], ['zoom'], 3, 1.8, 8, 3.5],
+    'line-dasharray': [2, 1.5],
+  } });
+
+  // Points.
+  if (kind === 'bases') {
+    add({ id: `${id}:point`, type: 'symbol', filter: isPoint, layout: {
+      'icon-image': ['case', hist, 'icon-base-hist', 'icon-base'],
+      'icon-size': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.15],
+      'icon-allow-overlap': true,
+      'icon-ignore-placement': true,
+      'text-field': ['step', ['zoom'], '', 6, ['get', 'name']],
+      'text-font': [FONT],
+      'text-size': 12,
+      'text-anchor': 'left',
+      'text-offset': [1, 0],
+      'text-max-width': 12,
+      'text-optional': true,
+    }, paint: { 'text-color': ['case', hist, GREY_DARK, '#5a1212'], 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } });
+  } else {
+    add({ id: `${id}:point`, type: 'circle', filter: isPoint, paint: {
+      'circle-color': ['case', hist, GREY, k.color],
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 3, 4.5, 8, 7],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1.6,
+    } });
+    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 7, filter: isPoint, layout: {
+      'text-field': ['get', 'name'],
+      'text-font': [FONT],
+      'text-size': 11.5,
+      'text-anchor': 'left',
+      'text-offset': [0.9, 0],
+      'text-max-width': 12,
+      'text-optional': true,
+    }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } }, false);
+  }
+
+  // Labels of lines and areas.
+  add({ id: `${id}:line-label`, type: 'symbol', minzoom: 6, filter: isLine, layout: {
+    'symbol-placement': 'line',
+    'text-field': ['get', 'name'],
+    'text-font': [FONT],
+    'text-size': 11.5,
+    'text-max-angle': 30,
+  }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
+  if (kind !== 'borders') {
+    add({ id: `${id}:area-label`, type: 'symbol', minzoom: 4.5, filter: isLabelPoint, layout: {
+      'text-field': ['get', 'name'],
+      'text-font': [FONT_BOLD],
+      'text-size': ['interpolate', ['linear'], ['zoom'], 4.5, 10.5, 8, 13],
+      'text-max-width': 9,
+      'text-optional': true,
+    }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
+  }
+  return L;
+}
+
+/** Highlight of the selected feature (source 'selection'). */
+export function selectionLayers() {
+  return [
+    { id: 'sel-fill', type: 'fill', source: 'selection', filter: isPolygon, paint: { 'fill-color': '#ffd43b', 'fill-opacity': 0.18 } },
+    { id: 'sel-line', type: 'line', source: 'selection', filter: ['any', isPolygon, isLine], layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: { 'line-color': '#f59f00', 'line-width': 6, 'line-opacity': 0.55 } },
+    { id: 'sel-point', type: 'circle', source: 'selection', filter: isPoint, paint: {
+      'circle-radius': 14, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#f59f00', 'circle-stroke-width': 3.5,
+    } },
+  ];
+}
+
+/** Icons and patterns drawn on a canvas: no sprite sheet to download. */
+export function addImages(map) {
+  const ratio = 2;
+  const draw = (w, hgt, fn) => {
+    const c = document.createElement('canvas');
+    c.width = w * ratio;
+    c.height = hgt * ratio;
+    const ctx = c.getContext('2d');
+    ctx.scale(ratio, ratio);
+    fn(ctx);
+    return ctx.getImageData(0, 0, c.width, c.height);
+  };
+  const base = (fill) => (ctx) => {
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(1, 1, 16, 16);
+    ctx.fillStyle = fill;
+    ctx.fillRect(2.5, 2.5, 13, 13);
+    ctx.fillStyle = '#ffffff';
+    ctx.beginPath();
+    // a five-pointed star
+    for (let i = 0; i < 10; i++) {
+      const r = i % 2 ? 2.4 : 5.4;
+      const a = -Math.PI / 2 + (i * Math.PI) / 5;
+      ctx.lineTo(9 + r * Math.cos(a), 9.4 + r * Math.sin(a));
+    }
+    ctx.closePath();
+    ctx.fill();
+  };
+  map.addImage('icon-base', draw(18, 18, base(KINDS.bases.color)), { pixelRatio: ratio });
+  map.addImage('icon-base-hist', draw(18, 18, base(GREY)), { pixelRatio: ratio });
+  const hatch = (color) => (ctx) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.4;
+    ctx.beginPath();
+    for (let o = -8; o <= 16; o += 8) {
+      ctx.moveTo(o, 8);
+      ctx.lineTo(o + 8, 0);
+    }
+    ctx.stroke();
+  };
+  map.addImage('hatch-red', draw(8, 8, hatch('rgba(192,57,43,0.75)')), { pixelRatio: ratio });
+  map.addImage('hatch-grey', draw(8, 8, hatch('rgba(107,112,117,0.6)')), { pixelRatio: ratio });
+}
+
+/** A legend symbol (inline SVG built with DOM calls, no HTML strings). */
+export function legendSymbol(kind) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 28 18');
+  svg.setAttribute('width', '28');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'legend-sym');
+  const el = (tag, attrs) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [a, v] of Object.entries(attrs)) e.setAttribute(a, String(v));
+    svg.appendChild(e);
+    return e;
+  };
+  const k = kindOf(kind);
+  switch (kind) {
+    case 'borders':
+      el('rect', { x: 1, y: 2, width: 26, height: 14, fill: k.fill, 'fill-opacity': 0.35, stroke: '#857657', 'stroke-width': 1 });
+      el('path', { d: 'M1 12 L9 7 L17 11 L27 5', fill: 'none', stroke: k.color, 'stroke-width': 2.6 });
+      break;
+    case 'disputed': {
+      const pid = `hatch-${Math.random().toString(36).slice(2)}`;
+      const defs = el('defs', {});
+      const pat = document.createElementNS(NS, 'pattern');
+      for (const [a, v] of Object.entries({ id: pid, width: 5, height: 5, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(-45)' })) pat.setAttribute(a, String(v));
+      const line = document.createElementNS(NS, 'line');
+      for (const [a, v] of Object.entries({ x1: 0, y1: 0, x2: 0, y2: 5, stroke: k.color, 'stroke-width': 1.3 })) line.setAttribute(a, String(v));
+      pat.appendChild(line);
+      defs.appendChild(pat);
+      el('rect', { x: 1.5, y: 2.5, width: 25, height: 13, fill: `url(#${pid})`, stroke: k.color, 'stroke-width': 1.4, 'stroke-dasharray': '3 2' });
+      break;
+    }
+    case 'bases':
+      el('rect', { x: 7, y: 2, width: 14, height: 14, fill: k.color, stroke: '#fff', 'stroke-width': 1 });
+      el('path', { d: 'M14 4.6 L15.3 8.2 L19 8.3 L16.1 10.6 L17.1 14.2 L14 12.1 L10.9 14.2 L11.9 10.6 L9 8.3 L12.7 8.2 Z', fill: '#fff' });
+      break;
+    case 'corridors':
+      el('path', { d: 'M1 13 C8 3, 18 15, 27 5', fill: 'none', stroke: '#fff', 'stroke-width': 6 });
+      el('path', { d: 'M1 13 C8 3, 18 15, 27 5', fill: 'none', stroke: k.color, 'stroke-width': 3.2, 'stroke-linecap': 'round' });
+      break;
+    default:
+      el('circle', { cx: 14, cy: 9, r: 6, fill: k.color, stroke: '#fff', 'stroke-width': 1.6 });
+  }
+  return svg;
+}

@@ -1,0 +1,120 @@
+// Shared by the browser tests: a real mapserver on a free loopback port and
+// Debian's chromium driven by playwright-core. Nothing here sleeps: the
+// server is ready when it logs its listening line, the page when the app
+// sets <html data-ready="1">.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+export const artifacts = join(here, '..', 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+function binary() {
+  const bin = process.env.MAPSERVER || join(repoRoot, 'bin', 'mapserver');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`make build\` first`);
+  return bin;
+}
+
+/**
+ * Starts `mapserver serve` on 127.0.0.1:0 with a fresh database.
+ * opts.imports: GeoJSON files to import (after the bundled data) first.
+ * → {base, stop(), log()}
+ */
+export async function startServer(opts = {}) {
+  const bin = binary();
+  const dir = mkdtempSync(join(tmpdir(), 'citemap-e2e-'));
+  const db = join(dir, 'map.db');
+  if (opts.imports?.length) {
+    execFileSync(bin, ['import', join(repoRoot, 'data'), '--db', db], { stdio: 'pipe' });
+    for (const { file, layer } of opts.imports) {
+      execFileSync(bin, ['import', file, '--layer', layer, '--db', db], { stdio: 'pipe' });
+    }
+  }
+  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const base = await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      stderr += chunk;
+      const m = /msg=listening addr=(\S+)/.exec(stderr);
+      if (m) resolve(`http://${m[1]}`);
+    };
+    proc.stderr.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`mapserver exited (${code}) before listening:\n${stderr}`)));
+    proc.once('error', reject);
+  });
+  proc.stderr.on('data', (c) => { stderr += c; });
+  return {
+    base,
+    log: () => stderr,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROME_ARGS, ...extraArgs] });
+}
+
+/**
+ * A page that records every request, console error and page error, and fails
+ * on any dialog (alert/confirm/prompt).
+ */
+export async function newPage(browser, base, { viewport = { width: 1280, height: 800 }, isMobile = false, hasTouch = false } = {}) {
+  const context = await browser.newContext({ viewport, isMobile, hasTouch, deviceScaleFactor: 1 });
+  const rec = { requests: [], errors: [], dialogs: [] };
+  const page = await context.newPage();
+  record(page, rec);
+  return { page, context, rec, morePage: async () => record(await context.newPage(), rec) };
+}
+
+function record(page, rec) {
+  page.on('request', (r) => rec.requests.push(r.url()));
+  page.on('console', (m) => { if (m.type() === 'error') rec.errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => rec.errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', async (d) => { rec.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
+  return page;
+}
+
+/** Navigates and waits for the app's ready signal (no sleeping). */
+export async function openMap(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+}
+
+/** Waits until the map has finished rendering everything it was asked to. */
+export async function mapIdle(page) {
+  await page.evaluate(() => new Promise((resolve) => {
+    const map = window.citemap.map;
+    if (!map) return resolve();
+    if (map.loaded() && !map.isMoving()) {
+      map.once('idle', resolve);
+      map.triggerRepaint();
+    } else map.once('idle', resolve);
+  }));
+}
+
+/** Asserts no request left the origin and no error was logged. */
+export function assertClean(assert, rec, base) {
+  const foreign = rec.requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, [], 'requests left the origin');
+  assert.deepEqual(rec.errors, [], 'console errors');
+  assert.deepEqual(rec.dialogs, [], 'dialogs');
+}
+
+export function shot(page, name) {
+  return page.screenshot({ path: join(artifacts, name) });
+}

@@ -1,0 +1,267 @@
+// The map in a real browser against a real server with the bundled data.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertClean, launch, mapIdle, newPage, openMap, shot, startServer } from './helpers.mjs';
+
+let srv;
+let browser;
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+test('first load: the map renders, nothing leaves the origin, no console errors; LOAD figures', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base);
+  // Count the bytes on the wire (compressed) with the DevTools protocol.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  let bytes = 0;
+  const byURL = new Map();
+  const urls = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+  cdp.on('Network.loadingFinished', (e) => {
+    bytes += e.encodedDataLength;
+    const u = (urls.get(e.requestId) || '?').replace(srv.base, '');
+    byURL.set(u, (byURL.get(u) || 0) + e.encodedDataLength);
+  });
+
+  await openMap(page, srv.base + '/');
+  await mapIdle(page);
+  const info = await page.evaluate(() => ({
+    mode: document.documentElement.dataset.mode,
+    firstRenderMs: window.citemap.firstRenderMs,
+    idleMs: window.citemap.marks.idle,
+    canvas: !!document.querySelector('#map canvas.maplibregl-canvas'),
+    canvasSize: (() => { const c = document.querySelector('#map canvas'); return c ? [c.width, c.height] : null; })(),
+    rendered: window.citemap.map.queryRenderedFeatures().length,
+    land: window.citemap.map.queryRenderedFeatures({ layers: ['basemap-land'] }).length,
+  }));
+  assert.equal(info.mode, 'map');
+  assert.ok(info.canvas, 'a map canvas');
+  assert.ok(info.canvasSize[0] > 300 && info.canvasSize[1] > 300, 'canvas has a size');
+  assert.ok(info.land > 5, `basemap countries drawn (${info.land})`);
+  assert.ok(info.rendered > 30, `features drawn (${info.rendered})`);
+  assert.ok(bytes > 0);
+
+  const top = [...byURL.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([u, n]) => `${u.split('?')[0]}=${n}`).join(' ');
+  console.log(`LOAD bytes=${bytes} first_render_ms=${info.firstRenderMs} idle_ms=${info.idleMs} requests=${rec.requests.length}`);
+  console.log(`LOAD largest: ${top}`);
+  await shot(page, 'desktop.png');
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('the layer panel toggles a layer off and on', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base);
+  await openMap(page, srv.base + '/#map=6/41.00/44.50');
+  await mapIdle(page);
+  const count = () => page.evaluate(() => window.citemap.map.queryRenderedFeatures({
+    layers: window.citemap.styleLayers.filter((s) => s.layer === 'bases' && s.interactive).map((s) => s.id),
+  }).length);
+  assert.ok(await count() >= 2, 'bases drawn before');
+  // The legend shows the count.
+  assert.equal(await page.textContent('#count-bases'), '5');
+  await page.uncheck('#layer-toggle-bases');
+  await mapIdle(page);
+  assert.equal(await count(), 0, 'no base drawn when the layer is off');
+  assert.match(await page.evaluate(() => location.hash), /layers=borders,disputed,corridors,events(&|$)/);
+  // The list view follows the same layers.
+  await page.click('#btn-list');
+  await page.waitForSelector('#list-body .list-feature');
+  assert.equal(await page.locator('#list-body [data-key^="bases/"]').count(), 0);
+  await page.check('#layer-toggle-bases');
+  await mapIdle(page);
+  assert.ok(await count() >= 2, 'bases drawn again');
+  await page.waitForSelector('#list-body [data-key="bases/gyumri-102nd-base"]');
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('clicking the Gyumri base shows the report (supports) and the denial (contradicts)', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base);
+  await openMap(page, srv.base + '/#map=7/40.50/44.20');
+  await mapIdle(page);
+  const pt = await page.evaluate(() => {
+    const f = window.citemap.features.get('bases/gyumri-102nd-base');
+    const p = window.citemap.map.project(f.geometry.coordinates);
+    const r = window.citemap.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(pt.x, pt.y);
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  assert.match(await page.textContent('#feature-title'), /102nd Military Base, Gyumri/);
+  const report = page.locator('#feature-body .claim[data-passage="p004-06"]');
+  assert.equal(await report.getAttribute('data-relation'), 'supports');
+  assert.equal(await report.getAttribute('data-aspect'), 'reinforcement_2025');
+  assert.match(await report.textContent(), /Ukrainian Military Intelligence Service on July 5, 2025/);
+  const denial = page.locator('#feature-body .claim[data-passage="p004-07"]');
+  assert.equal(await denial.getAttribute('data-relation'), 'contradicts');
+  assert.match(await denial.locator('.badge').textContent(), /contradicts/);
+  assert.match(await denial.textContent(), /swiftly denied by Armenia/);
+  // Source, local names, status, precision, and the way to the source reader.
+  const body = await page.textContent('#feature-body');
+  assert.match(body, /Also: 102nd military base · Gyumri base/);
+  assert.match(body, /Status/);
+  assert.match(body, /town \(the nearest town/);
+  const href = await report.locator('a.context-link').getAttribute('href');
+  assert.equal(href, '/sources/004_70ff61cf739652f9#passage-p004-06');
+  assert.match(await page.evaluate(() => location.hash), /feature=bases\/gyumri-102nd-base/);
+  await shot(page, 'panel-open.png');
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('search finds the TRIPP corridor from "Zangezur" (and aliases, diacritics, passages)', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base);
+  await openMap(page, srv.base + '/');
+  await page.fill('#search-input', 'Zangezur');
+  const first = page.locator('#search-results .result').first();
+  await first.waitFor();
+  assert.equal(await first.getAttribute('data-key'), 'corridors/zangezur-corridor-tripp');
+  // Other spellings, any case, with or without diacritics.
+  for (const [q, key] of [['zangazur', 'corridors/zangezur-corridor-tripp'], ['TRIPP', 'corridors/zangezur-corridor-tripp'],
+    ['nakhichevan', 'borders/nakhchivan-ar'], ['Garabagh', 'disputed/nagorno-karabakh'], ['Laçın', 'corridors/lachin-corridor'],
+    ['lacin', 'corridors/lachin-corridor'], ['dogukapi', 'borders/armenia-turkiye-border']]) {
+    await page.fill('#search-input', q);
+    await page.waitForSelector(`#search-results .result-feature[data-key="${key}"]`);
+  }
+  // Passage text.
+  await page.fill('#search-input', 'swiftly denied');
+  await page.waitForSelector('#search-results .result-passage[data-key="bases/gyumri-102nd-base"]');
+  // Choosing a result flies to the feature and opens it (keyboard).
+  await page.fill('#search-input', 'Zangezur');
+  await page.waitForSelector('#search-results .result-feature[data-key="corridors/zangezur-corridor-tripp"]');
+  await page.press('#search-input', 'ArrowDown');
+  await page.press('#search-input', 'Enter');
+  await page.waitForSelector('#feature-panel[data-feature="corridors/zangezur-corridor-tripp"][data-loaded="1"]');
+  await mapIdle(page);
+  const center = await page.evaluate(() => window.citemap.map.getCenter());
+  assert.ok(Math.abs(center.lng - 46.1) < 1.5 && Math.abs(center.lat - 39.1) < 1.5, `flew to Meghri (${center.lng}, ${center.lat})`);
+  assert.ok(await page.evaluate(() => window.citemap.map.getZoom()) > 6.5);
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('the permalink restores view, layers, feature and date after reload', async () => {
+  const { page, context, rec, morePage } = await newPage(browser, srv.base);
+  const hash = '#map=6.5/40.50/45.00&layers=borders,disputed,bases&feature=bases/gyumri-102nd-base&date=2025-01-01';
+  await openMap(page, srv.base + '/' + hash);
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  const check = async () => {
+    const s = await page.evaluate(() => ({
+      zoom: window.citemap.map.getZoom(),
+      center: window.citemap.map.getCenter(),
+      layers: [...window.citemap.state.layers],
+      feature: window.citemap.state.feature,
+      date: document.getElementById('date-input').value,
+      corridorsOn: document.getElementById('layer-toggle-corridors').checked,
+      hash: location.hash,
+    }));
+    assert.ok(Math.abs(s.zoom - 6.5) < 0.01, `zoom ${s.zoom}`);
+    assert.ok(Math.abs(s.center.lat - 40.5) < 0.01 && Math.abs(s.center.lng - 45) < 0.01);
+    assert.deepEqual(s.layers.sort(), ['bases', 'borders', 'disputed']);
+    assert.equal(s.feature, 'bases/gyumri-102nd-base');
+    assert.equal(s.date, '2025-01-01');
+    assert.equal(s.corridorsOn, false);
+    return s;
+  };
+  const s1 = await check();
+  assert.equal(s1.hash, hash);
+  // The date filter: peacekeepers (2020-11 → 2024) are gone on 2025-01-01, back on 2022-06-01.
+  assert.equal(await page.textContent('#count-bases'), '4 of 5');
+  await page.fill('#date-input', '2022-06-01');
+  await page.dispatchEvent('#date-input', 'change');
+  assert.equal(await page.textContent('#count-bases'), '5');
+  assert.equal(await page.textContent('#count-disputed'), '5');
+  await page.fill('#date-input', '2025-01-01');
+  await page.dispatchEvent('#date-input', 'change');
+  assert.equal(await page.textContent('#count-disputed'), '4 of 5', 'Nagorno-Karabakh ended 2023-09');
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  await check();
+
+  // A hash with only feature= flies to the feature.
+  const page2 = await morePage();
+  await openMap(page2, srv.base + '/#feature=corridors/lachin-corridor');
+  await page2.waitForSelector('#feature-panel[data-feature="corridors/lachin-corridor"][data-loaded="1"]');
+  await mapIdle(page2);
+  const v = await page2.evaluate(() => ({ c: window.citemap.map.getCenter(), z: window.citemap.map.getZoom(), hash: location.hash }));
+  assert.ok(v.z > 6, `zoomed in (${v.z})`);
+  assert.ok(Math.abs(v.c.lng - 46.5) < 1.5 && Math.abs(v.c.lat - 39.6) < 1.5, `centred on Lachin (${v.c.lng}, ${v.c.lat})`);
+  assert.match(v.hash, /^#map=.*feature=corridors\/lachin-corridor/);
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('the list view shows features with passages and is keyboard-navigable', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base);
+  await openMap(page, srv.base + '/');
+  await page.click('#btn-list');
+  await page.waitForSelector('#list-body .list-feature .list-evidence');
+  // Headings for the layers, buttons for the features.
+  assert.equal(await page.locator('#list-body h3').count(), 5);
+  assert.equal(await page.getAttribute('#btn-list', 'aria-pressed'), 'true');
+  const n = Number(await page.getAttribute('#list-body', 'data-count'));
+  assert.equal(n, 16 + 5 + 5 + 5 + 14);
+  const gy = page.locator('#list-body .list-feature[data-key="bases/gyumri-102nd-base"]');
+  await gy.locator('summary').click();
+  assert.match(await gy.locator('.list-evidence').textContent(), /swiftly denied by Armenia/);
+  assert.equal(await gy.locator('.claim[data-passage="p004-07"]').getAttribute('data-relation'), 'contradicts');
+  // Keyboard: focus the first feature button, arrow down, Enter opens it.
+  const buttons = page.locator('#list-body .feature-btn');
+  await buttons.nth(0).focus();
+  await page.keyboard.press('ArrowDown');
+  const second = await buttons.nth(1).getAttribute('data-key');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.key), second);
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.key), await buttons.last().getAttribute('data-key'));
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#feature-panel[data-feature="${second}"][data-loaded="1"]`);
+  assert.match(await page.evaluate(() => location.hash), /view=list/);
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
+
+test('phone (390x844): no horizontal scroll, the panel is a bottom sheet', async () => {
+  const { page, context, rec } = await newPage(browser, srv.base, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await openMap(page, srv.base + '/');
+  await mapIdle(page);
+  await shot(page, 'phone.png');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  assert.equal(await page.getAttribute('#btn-layers', 'aria-expanded'), 'false', 'layers start folded on a phone');
+  await page.evaluate(() => window.citemap.selectFeature('bases/gyumri-102nd-base'));
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  await mapIdle(page);
+  const box = await page.locator('#feature-panel').boundingBox();
+  assert.ok(Math.abs(box.x) < 1 && Math.abs(box.width - 390) < 1, `full width (${box.x}, ${box.width})`);
+  assert.ok(Math.abs(box.y + box.height - 844) < 1, `at the bottom (${box.y + box.height})`);
+  assert.ok(box.height <= 844 * 0.6 + 1, `a sheet, not the whole screen (${box.height})`);
+  // The map stays visible above the sheet, with the selected base on it.
+  const mapBox = await page.locator('#map').boundingBox();
+  assert.ok(mapBox.height > 250, `map above the sheet (${mapBox.height})`);
+  const p = await page.evaluate(() => window.citemap.map.project(window.citemap.features.get('bases/gyumri-102nd-base').geometry.coordinates));
+  assert.ok(mapBox.y + p.y < box.y && p.y > 0 && p.x > 0 && p.x < 390, 'feature not hidden under the sheet');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  await shot(page, 'phone-panel.png');
+  // Layers and list open without widening the page.
+  await page.click('#btn-layers');
+  assert.ok(await page.locator('#layers-panel').isVisible());
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  await page.click('#btn-layers');
+  await page.click('#btn-list');
+  await page.waitForSelector('#list-body .list-feature');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  await shot(page, 'phone-list.png');
+  assertClean(assert, rec, srv.base);
+  await context.close();
+});
