@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"mime"
 	"path"
 	"sort"
 	"strings"
@@ -79,7 +78,7 @@ func (s *Server) handleUI(c *fiber.Ctx) error {
 	if err != nil || !strings.HasPrefix(name, "ui/") {
 		return layers.Errorf(layers.ENOTFOUND, "no file %q", c.Params("*"))
 	}
-	c.Set(fiber.HeaderContentType, mime.TypeByExtension(path.Ext(name)))
+	c.Set(fiber.HeaderContentType, contentType(name))
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	return c.Send(b)
 }

@@ -47,9 +47,23 @@ func (s *Server) handleAsset(c *fiber.Ctx) error {
 	if err != nil {
 		return layers.Errorf(layers.ENOTFOUND, "no asset %q", c.Params("*"))
 	}
-	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
-		c.Set(fiber.HeaderContentType, ct)
-	}
+	c.Set(fiber.HeaderContentType, contentType(name))
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	return c.Send(b)
+}
+
+// contentType names a file's media type; Go's table lacks the web fonts.
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".woff2":
+		return "font/woff2"
+	case ".woff":
+		return "font/woff"
+	case ".mjs":
+		return "text/javascript; charset=utf-8"
+	}
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
 }

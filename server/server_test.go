@@ -347,3 +347,14 @@ func TestAnnotations(t *testing.T) {
 		t.Errorf("page 0 = %s", b)
 	}
 }
+
+func TestContentTypes(t *testing.T) {
+	for name, want := range map[string]string{
+		"a.woff2": "font/woff2", "x.mjs": "text/javascript; charset=utf-8", "s.css": "text/css; charset=utf-8",
+		"app.js": "text/javascript; charset=utf-8", "blob.unknownext": "application/octet-stream",
+	} {
+		if got := contentType(name); got != want {
+			t.Errorf("contentType(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
