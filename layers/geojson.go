@@ -65,18 +65,24 @@ func PassageSources(ctx context.Context, s Reader) (map[string]string, error) {
 	return m, nil
 }
 
-// EncodeLayer returns a whole layer as one RFC 7946 FeatureCollection with
-// its bbox and flat properties: the body of downloads and `mapserver export`.
-func EncodeLayer(ctx context.Context, s Reader, id string) ([]byte, error) {
+// readLayer reads a layer, its features and where their passages come from.
+func readLayer(ctx context.Context, s Reader, id string) (Layer, []Feature, map[string]string, error) {
 	l, err := s.Layer(ctx, id)
 	if err != nil {
-		return nil, err
+		return l, nil, nil, err
 	}
 	feats, err := s.Features(ctx, id)
 	if err != nil {
-		return nil, err
+		return l, nil, nil, err
 	}
 	ps, err := PassageSources(ctx, s)
+	return l, feats, ps, err
+}
+
+// EncodeLayer returns a whole layer as one RFC 7946 FeatureCollection with
+// its bbox and flat properties: the body of downloads and `mapserver export`.
+func EncodeLayer(ctx context.Context, s Reader, id string) ([]byte, error) {
+	l, feats, ps, err := readLayer(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}

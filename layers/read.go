@@ -35,12 +35,10 @@ func ReadDir(fsys fs.FS, dir string) (*Dataset, error) {
 	for _, name := range names {
 		one, err := ReadFile(fsys, name, "")
 		if err != nil {
-			var ps Problems
-			if errors.As(err, &ps) {
-				errs = append(errs, ps...)
-				continue
+			if err := errs.gather(err); err != nil {
+				return nil, err
 			}
-			return nil, err
+			continue
 		}
 		d.Merge(one)
 	}
@@ -48,6 +46,17 @@ func ReadDir(fsys fs.FS, dir string) (*Dataset, error) {
 		return nil, errs
 	}
 	return d, nil
+}
+
+// gather adds the problems err lists to ps, so reading goes on to report
+// every bad file; any other error comes back.
+func (ps *Problems) gather(err error) error {
+	var more Problems
+	if errors.As(err, &more) {
+		*ps = append(*ps, more...)
+		return nil
+	}
+	return err
 }
 
 // inputs lists the files of a dataset folder: .json sources and .geojson
@@ -96,12 +105,10 @@ func OpenImport(fsys fs.FS, name, layerID string) (*Import, error) {
 		if !strings.HasSuffix(n, ".geojson") {
 			d, err := ReadFile(fsys, n, "")
 			if err != nil {
-				var ps Problems
-				if errors.As(err, &ps) {
-					errs = append(errs, ps...)
-					continue
+				if err := errs.gather(err); err != nil {
+					return nil, err
 				}
-				return nil, err
+				continue
 			}
 			imp.Sources = append(imp.Sources, d.Sources...)
 			imp.Passages = append(imp.Passages, d.Passages...)

@@ -31,15 +31,7 @@ type Snapshot struct {
 
 // LoadSnapshot reads a layer from the store and prepares it.
 func LoadSnapshot(ctx context.Context, s Reader, id string) (*Snapshot, error) {
-	l, err := s.Layer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	feats, err := s.Features(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := PassageSources(ctx, s)
+	l, feats, ps, err := readLayer(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}

@@ -64,10 +64,7 @@ type annotationPage struct {
 // the feature, the target the passage in its source. Without `page` it is the
 // AnnotationCollection with its first page embedded; `page=N` is page N.
 func (s *Server) handleAnnotations(c *fiber.Ctx) error {
-	if err := allowParams(c, "f", "page"); err != nil {
-		return err
-	}
-	if _, err := format(c); err != nil {
+	if _, err := formatOf(c, "f", "page"); err != nil {
 		return err
 	}
 	page := -1

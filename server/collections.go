@@ -125,10 +125,7 @@ func instant(date string, end bool) *string {
 }
 
 func (s *Server) handleCollections(c *fiber.Ctx) error {
-	if err := allowParams(c, "f", "v"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
 		return err
 	}
@@ -159,10 +156,7 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleCollection(c *fiber.Ctx) error {
-	if err := allowParams(c, "f", "v"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
 		return err
 	}
@@ -185,10 +179,7 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleItem(c *fiber.Ctx) error {
-	if err := allowParams(c, "f", "v"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
 		return err
 	}

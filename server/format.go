@@ -36,6 +36,15 @@ func format(c *fiber.Ctx) (string, error) {
 	return formatJSON, nil
 }
 
+// formatOf checks the query parameters against those the resource takes,
+// then picks the response format.
+func formatOf(c *fiber.Ctx, known ...string) (string, error) {
+	if err := allowParams(c, known...); err != nil {
+		return "", err
+	}
+	return format(c)
+}
+
 // allowParams answers 400 naming the first query parameter the route does
 // not know: a typo should not silently return everything.
 func allowParams(c *fiber.Ctx, known ...string) error {

@@ -67,10 +67,7 @@ func (s *Server) landing(base string) fiber.Map {
 }
 
 func (s *Server) handleConformance(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f")
 	if err != nil {
 		return err
 	}
@@ -426,10 +423,7 @@ func featureLinks(base string, f layers.Feature) []link {
 }
 
 func (s *Server) handleQueryables(c *fiber.Ctx) error {
-	if err := allowParams(c, "f", "v"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
 		return err
 	}

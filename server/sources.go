@@ -34,10 +34,7 @@ func sourceSummary(base string, src layers.Source, passages int) sourceJSON {
 }
 
 func (s *Server) handleSources(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f")
 	if err != nil {
 		return err
 	}
@@ -117,10 +114,7 @@ func (s *Server) passage(c *fiber.Ctx, base string, p layers.Passage) (passageJS
 }
 
 func (s *Server) handleSource(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
-		return err
-	}
-	f, err := format(c)
+	f, err := formatOf(c, "f")
 	if err != nil {
 		return err
 	}
@@ -165,10 +159,7 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 }
 
 func (s *Server) handlePassage(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
-		return err
-	}
-	if _, err := format(c); err != nil {
+	if _, err := formatOf(c, "f"); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -195,10 +186,7 @@ func (s *Server) handlePassage(c *fiber.Ctx) error {
 // handlePassages lists every passage with the features it backs: what the
 // map's search runs over.
 func (s *Server) handlePassages(c *fiber.Ctx) error {
-	if err := allowParams(c, "f"); err != nil {
-		return err
-	}
-	if _, err := format(c); err != nil {
+	if _, err := formatOf(c, "f"); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
