@@ -51,6 +51,9 @@ func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Sn
 	for i, f := range feats {
 		gf := f.Flat(passageSource)
 		sn.Flat[i] = gf.Properties
+		// The flat properties stand in for the stored ones: one map per
+		// feature, not two, for layers of a million.
+		sn.Features[i].Properties = gf.Properties
 		sn.Bounds[i] = f.Geometry.Bound()
 		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
 		g, err := geojson.NewGeometry(f.Geometry).MarshalJSON()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"sort"
 	"time"
@@ -192,27 +193,39 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		return layers.Errorf(layers.ENOTFOUND, "feature %q does not exist in layer %q", c.Params("feature"), sn.Layer.ID)
 	}
 	base := s.baseURL(c)
-	ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
-	if err != nil {
-		return err
-	}
 	if f == formatHTML {
+		ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
+		if err != nil {
+			return err
+		}
 		pf := newPageFeature(sn, i)
 		pf.Evidence = ev
 		return s.renderHTML(c, "item", htmlPage{Title: pf.Name, Data: pf})
 	}
-	var buf bytes.Buffer
-	if err := writeFeature(&buf, sn, i, nil, base); err != nil {
-		return err
-	}
-	// The claims with their quotes ride along as a foreign member: GIS
-	// clients skip it, the map's feature panel reads it.
-	eb, err := json.Marshal(ev)
+	// An item's body depends on the layer's revision and the address links
+	// start with: kept once built.
+	key := sn.Layer.ID + "@" + sn.Layer.Revision + "/" + sn.Features[i].ID + "|" + base
+	b, err := s.items.getOr(key, func() (*body, error) {
+		ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := writeFeature(&buf, sn, i, nil, base); err != nil {
+			return nil, err
+		}
+		// The claims with their quotes ride along as a foreign member: GIS
+		// clients skip it, the map's feature panel reads it.
+		eb, err := json.Marshal(ev)
+		if err != nil {
+			return nil, err
+		}
+		out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
+		out = append(append(out, eb...), '}')
+		return compressedLevel(out, sn.Layer.Revision+"-"+sn.Features[i].ID, gzip.DefaultCompression)
+	})
 	if err != nil {
 		return err
 	}
-	out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
-	out = append(append(out, eb...), '}')
-	c.Set(fiber.HeaderContentType, mimeGeoJSON)
-	return c.Send(out)
+	return sendBody(c, b, mimeGeoJSON)
 }

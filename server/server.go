@@ -44,7 +44,8 @@ type Server struct {
 	bodies    *lru[*body]            // by kind:layer@revision
 	snapshots *lru[*layers.Snapshot] // by layer id @ revision
 	tiles     *lru[*body]
-	expensive *limiter // bounds work that builds large bodies
+	items     *lru[*body] // single features, by layer@revision/id|base
+	expensive *limiter    // bounds work that builds large bodies
 	renderer  *staticmap.Renderer
 }
 
@@ -61,7 +62,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize)}
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize), items: newLRU[*body](8192)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,
