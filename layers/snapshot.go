@@ -2,6 +2,7 @@ package layers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -23,6 +24,7 @@ type Snapshot struct {
 	Bounds   []orb.Bound
 	Times    []geo.Interval
 	Geometry [][]byte // GeoJSON geometry objects
+	Props    [][]byte // the flat properties as a JSON object
 	// Queryables maps each filterable property to its JSON type.
 	Queryables map[string]string
 
@@ -46,14 +48,19 @@ func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Sn
 		Bounds:     make([]orb.Bound, len(feats)),
 		Times:      make([]geo.Interval, len(feats)),
 		Geometry:   make([][]byte, len(feats)),
+		Props:      make([][]byte, len(feats)),
 		Queryables: map[string]string{},
 	}
 	for i, f := range feats {
+		var err error
 		gf := f.Flat(passageSource)
 		sn.Flat[i] = gf.Properties
 		// The flat properties stand in for the stored ones: one map per
 		// feature, not two, for layers of a million.
 		sn.Features[i].Properties = gf.Properties
+		if sn.Props[i], err = json.Marshal(gf.Properties); err != nil {
+			return nil, fmt.Errorf("encode properties of %s/%s: %w", l.ID, f.ID, err)
+		}
 		sn.Bounds[i] = f.Geometry.Bound()
 		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
 		g, err := geojson.NewGeometry(f.Geometry).MarshalJSON()

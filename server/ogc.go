@@ -348,6 +348,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	}
 
 	var buf bytes.Buffer
+	buf.Grow(1024 + len(page)*768) // most features here encode in under 768 bytes
 	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
 	buf.WriteString(strconv.Itoa(len(matched)))
 	buf.WriteString(`,"numberReturned":`)
@@ -355,8 +356,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	buf.WriteString(`,"timeStamp":"`)
 	buf.WriteString(time.Now().UTC().Format(time.RFC3339))
 	buf.WriteString(`","links":`)
-	lb, _ := json.Marshal(links)
-	buf.Write(lb)
+	writeLinks(&buf, links)
 	buf.WriteString(`,"features":[`)
 	for n, i := range page {
 		if n > 0 {
@@ -371,8 +371,9 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-// writeFeature appends feature i as GeoJSON, its geometry pre-encoded and
-// its evidence as describedby links.
+// writeFeature appends feature i as GeoJSON: its geometry and (unless
+// props chooses some) its properties pre-encoded, its evidence as
+// describedby links.
 func writeFeature(buf *bytes.Buffer, sn *layers.Snapshot, i int, props []string, base string) error {
 	f := sn.Features[i]
 	id, _ := json.Marshal(f.ID)
@@ -381,25 +382,69 @@ func writeFeature(buf *bytes.Buffer, sn *layers.Snapshot, i int, props []string,
 	buf.WriteString(`,"geometry":`)
 	buf.Write(sn.Geometry[i])
 	buf.WriteString(`,"properties":`)
-	p := sn.Flat[i]
-	if props != nil {
-		p = make(map[string]any, len(props))
+	if props == nil {
+		buf.Write(sn.Props[i])
+	} else {
+		p := make(map[string]any, len(props))
 		for _, k := range props {
 			if v, ok := sn.Flat[i][k]; ok {
 				p[k] = v
 			}
 		}
+		pb, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		buf.Write(pb)
 	}
-	pb, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	buf.Write(pb)
 	buf.WriteString(`,"links":`)
-	lb, _ := json.Marshal(featureLinks(base, f))
-	buf.Write(lb)
+	writeLinks(buf, featureLinks(base, f))
 	buf.WriteByte('}')
 	return nil
+}
+
+// writeLinks appends links as JSON, cheaper than encoding/json's reflection
+// on the hot path of items pages.
+func writeLinks(buf *bytes.Buffer, links []link) {
+	buf.WriteByte('[')
+	for n, l := range links {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"href":`)
+		writeJSONString(buf, l.Href)
+		buf.WriteString(`,"rel":`)
+		writeJSONString(buf, l.Rel)
+		if l.Type != "" {
+			buf.WriteString(`,"type":`)
+			writeJSONString(buf, l.Type)
+		}
+		if l.Title != "" {
+			buf.WriteString(`,"title":`)
+			writeJSONString(buf, l.Title)
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteByte(']')
+}
+
+// writeJSONString appends s as a JSON string.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		buf.WriteByte('"')
+		buf.WriteString(s)
+		buf.WriteByte('"')
+		return
+	}
+	b, _ := json.Marshal(s)
+	buf.Write(b)
 }
 
 // featureLinks are a feature's own links: itself, its collection, and each
