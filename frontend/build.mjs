@@ -84,6 +84,20 @@ const result = await esbuild.build({
   }],
 });
 
+// The resize script host pages include (/assets/embed.js): a stable,
+// unhashed name, because it is pasted into other sites' pages.
+await esbuild.build({
+  entryPoints: [join(here, 'src/embed-host.js')],
+  bundle: false,
+  format: 'iife',
+  target: ['es2017'],
+  minify: !dev,
+  legalComments: 'none',
+  banner: { js: '/* citemap resize script for embedded maps. MIT licence. */' },
+  outfile: join(assets, 'embed.js'),
+  logLevel: 'warning',
+});
+
 const outputs = {};
 for (const [file, meta] of Object.entries(result.metafile.outputs)) {
   if (meta.entryPoint?.endsWith('src/main.js')) outputs.js = '/assets/' + file.split('/').pop();

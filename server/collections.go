@@ -34,6 +34,7 @@ type collection struct {
 	Extent      extent   `json:"extent"`
 	ItemCount   int      `json:"itemCount"`
 	Kind        string   `json:"kind"`
+	Uncited     bool     `json:"uncited,omitempty"` // imported without evidence: shown as such
 	Licence     string   `json:"license,omitempty"`
 	Attribution string   `json:"attribution,omitempty"`
 	Links       []link   `json:"links"`
@@ -85,7 +86,7 @@ func collectionLayers(all []layers.Layer) []layers.Layer {
 func (s *Server) collection(base string, l layers.Layer) collection {
 	col := collection{
 		ID: l.ID, Title: l.Title, Description: l.Description, ItemType: "feature",
-		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind,
+		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind, Uncited: l.Uncited,
 		Licence: l.Licence, Attribution: l.Attribution,
 	}
 	b := l.Bound

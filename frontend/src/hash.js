@@ -61,3 +61,52 @@ export function formatHash({ view, layers, feature, date, list }) {
 function roundZoom(z) {
   return Math.round(z * 100) / 100;
 }
+
+// The render flags of /embed and of a query permalink on / (the server has
+// already checked them): ?layers=a,b&view=z/lat/lon|bbox=w,s,e,n&feature=l/id
+// &date=YYYY-MM-DD&theme=&legend=&sources=&static=&v=N
+
+/** parseQuery(location.search) → {view?, bbox?, layers?, feature?, date?, theme, legend, sources, static, v} */
+export function parseQuery(search) {
+  const q = new URLSearchParams(String(search || ''));
+  const out = { theme: 'auto', legend: true, sources: 'panel', static: false, v: 0 };
+  const view = q.get('view');
+  if (view) {
+    const v = parseHash('#map=' + encodeURIComponent(view)).view;
+    if (v) out.view = v;
+  }
+  const bbox = q.get('bbox');
+  if (bbox) {
+    const n = bbox.split(',').map(Number);
+    if (n.length === 4 && n.every(Number.isFinite) && n[0] < n[2] && n[1] < n[3]) out.bbox = n;
+  }
+  if (q.get('layers')) out.layers = q.get('layers').split(',').map((x) => x.trim()).filter(Boolean);
+  if (FEATURE_RE.test(q.get('feature') || '')) out.feature = q.get('feature');
+  if (DATE_RE.test(q.get('date') || '')) out.date = q.get('date');
+  if (['auto', 'light', 'dark'].includes(q.get('theme'))) out.theme = q.get('theme');
+  if (q.get('legend') === '0') out.legend = false;
+  if (['panel', 'count', 'none'].includes(q.get('sources'))) out.sources = q.get('sources');
+  if (q.get('static') === '1') out.static = true;
+  const v = Number(q.get('v'));
+  if (Number.isInteger(v) && v > 0) out.v = v;
+  return out;
+}
+
+/**
+ * formatQuery(state) → "layers=…&view=…[&feature=…][&date=…][…][&v=N]"
+ * (no leading "?"), the flags in the server's order; defaults are left out.
+ */
+export function formatQuery({ layers, view, bbox, feature, date, theme, legend, sources, static: still, v }) {
+  const parts = [];
+  if (layers) parts.push(`layers=${enc(layers.join(','))}`);
+  if (view) parts.push(`view=${roundZoom(view.zoom)}/${view.lat.toFixed(2)}/${view.lon.toFixed(2)}`);
+  else if (bbox) parts.push(`bbox=${bbox.map((x) => +x.toFixed(4)).join(',')}`);
+  if (feature) parts.push(`feature=${enc(feature)}`);
+  if (date) parts.push(`date=${enc(date)}`);
+  if (theme && theme !== 'auto') parts.push(`theme=${enc(theme)}`);
+  if (legend === false) parts.push('legend=0');
+  if (sources && sources !== 'panel') parts.push(`sources=${enc(sources)}`);
+  if (still) parts.push('static=1');
+  if (v) parts.push(`v=${v}`);
+  return parts.join('&');
+}

@@ -2,15 +2,31 @@
 // (/layers/{id}.geojson), the evidence (/collections/{layer}/items/{id},
 // /passages, /sources), MapLibre's worker and the fonts (/assets/).
 import * as maplibregl from 'maplibre-gl';
-import { formatHash, parseHash } from './hash.js';
+import { formatHash, formatQuery, parseHash, parseQuery } from './hash.js';
 import { basemapExtent, basemapLabels, indexLayer, loadEvidence, standsAt, toMapData } from './data.js';
 import { addImages, basemapLabelLayer, basemapLayers, baseStyle, dataLayers, kindOf, legendSymbol, selectionLayers } from './mapstyle.js';
 import { quote, relationBadge, renderFeature, sourceLine } from './panel.js';
-import { dayNumber, fold, formatPeriod, getJSON, h, localHref, setChildren } from './util.js';
+import { dayNumber, fold, formatPeriod, getDataVersion, getJSON, h, localHref, setChildren, setDataVersion, versioned } from './util.js';
+import { applyMapTheme, embedFooter, postHeights, renderEmbedInfo, staticPicture } from './embed.js';
+import { openEmbedDialog, wireEmbedDialog } from './embed-dialog.js';
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BOUNDS = [[37, 37], [71, 46.5]];
 const MOBILE = window.matchMedia('(max-width: 700px)');
+// Basemap extent (Natural Earth clipped to 26–76°E, 34–50°N) until the
+// served basemap says otherwise: the default view stays inside it.
+const BASEMAP_EXTENT = [26, 34, 76, 50];
+
+// /embed: the map without site chrome (the server adds this meta tag and has
+// already checked the flags in the query).
+const EMBED = document.querySelector('meta[name="citemap:mode"]')?.getAttribute('content') === 'embed';
+const FLAGS = parseQuery(location.search);
+setDataVersion(FLAGS.v);
+if (EMBED) {
+  document.documentElement.classList.add('embed');
+  const dark = FLAGS.theme === 'dark' || (FLAGS.theme === 'auto' && window.matchMedia('(prefers-color-scheme: dark)').matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+}
 
 const app = {
   collections: [],          // [{id, title, kind, ...}] in server order
@@ -18,7 +34,9 @@ const app = {
   byLayer: new Map(),       // layer id → [feature]
   styleLayers: [],          // [{id, layer, filter, interactive}]
   map: null,
-  mode: 'map',              // 'map' | 'list' (no WebGL)
+  mode: 'map',              // 'map' | 'list' (no WebGL) | 'picture' (embed without WebGL)
+  embed: EMBED ? FLAGS : null, // the embed's render flags
+  dataVersion: FLAGS.v || 0,   // the pinned data version, when known
   state: { layers: new Set(), feature: null, date: '', list: false },
   ready: false,
   marks: {},               // timings (ms since navigation start)
@@ -31,8 +49,32 @@ boot().catch((err) => {
   setStatus(`The map could not load: ${err.message}`);
 });
 
+/**
+ * The starting state: the query's flags (/embed, or a query permalink on /),
+ * then, on the full map, the hash's parts over them.
+ */
+function initialState() {
+  const fromQuery = { view: FLAGS.view, bbox: FLAGS.bbox, layers: FLAGS.layers, feature: FLAGS.feature, date: FLAGS.date };
+  if (EMBED) return fromQuery;
+  const fromHash = parseHash(location.hash);
+  const out = { ...fromQuery };
+  for (const [k, v] of Object.entries(fromHash)) if (v !== undefined) out[k] = v;
+  if (fromHash.view) delete out.bbox;
+  return out;
+}
+
 async function boot() {
-  const initial = parseHash(location.hash);
+  const initial = initialState();
+  if (!EMBED && location.search) {
+    // The query has been read; the hash carries the state from now on. A
+    // pinned version stays in the query (the server and the app read it).
+    history.replaceState(history.state, '', location.pathname + (FLAGS.v ? `?v=${FLAGS.v}` : '') + location.hash);
+  }
+  if (EMBED) {
+    setChildren($('embed-foot'), embedFooter(app, FLAGS));
+    $('embed-foot').hidden = false;
+    sizeEmbedMap();
+  }
   // The map (style, worker) starts while the data downloads.
   let mapReady = null;
   if (webgl2Available()) {
@@ -43,11 +85,13 @@ async function boot() {
     }
   }
   const [cols, basemap] = await Promise.all([
-    getJSON('/collections?f=json'),
-    getJSON('/layers/basemap.geojson').catch(() => ({ type: 'FeatureCollection', features: [] })),
+    getJSON(versioned('/collections?f=json')),
+    getJSON(versioned('/layers/basemap.geojson')).catch(() => ({ type: 'FeatureCollection', features: [] })),
   ]);
   app.collections = (cols.collections || []).filter((c) => c.kind !== 'basemap');
-  const layerData = await Promise.all(app.collections.map((c) => getJSON(`/layers/${encodeURIComponent(c.id)}.geojson`)));
+  // The server's current data version, when it says (for the embed dialog).
+  if (!app.dataVersion && Number.isInteger(cols.data_version)) app.dataVersion = cols.data_version;
+  const layerData = await Promise.all(app.collections.map((c) => getJSON(versioned(`/layers/${encodeURIComponent(c.id)}.geojson`))));
   mark('data');
   app.collections.forEach((c, i) => {
     const feats = indexLayer(c, layerData[i]);
@@ -64,32 +108,76 @@ async function boot() {
 
   wireChrome();
   renderLayerPanel();
+  if (EMBED) {
+    setChildren($('embed-foot'), embedFooter(app, FLAGS));
+    sizeEmbedMap();
+  }
 
   if (mapReady) {
     try {
       await mapReady;
+      if (!initial.view && !initial.bbox) tightenToExtent(basemap);
       await populateMap(basemap);
     } catch (err) {
       console.warn('map failed, showing the list instead:', err);
       app.map?.remove();
       app.map = null;
-      listMode('The interactive map could not start in this browser, so the features are shown as a list.');
+      if (EMBED) await pictureMode();
+      else listMode('The interactive map could not start in this browser, so the features are shown as a list.');
     }
+  } else if (EMBED) {
+    // An embed without WebGL shows the server's picture of the same view.
+    await pictureMode();
   } else {
     listMode('This browser cannot draw the interactive map (WebGL 2 is unavailable), so the features are shown as a list.');
   }
 
-  if (app.state.list) openList(false);
+  if (app.state.list && !EMBED) openList(false);
   if (initial.feature && app.features.has(initial.feature)) {
-    await selectFeature(initial.feature, { fly: !initial.view, focus: false });
+    await selectFeature(initial.feature, { fly: !initial.view && !initial.bbox, focus: false });
   }
   writeHash();
-  window.addEventListener('hashchange', onHashChange);
+  if (!EMBED) window.addEventListener('hashchange', onHashChange);
   markReady();
+  if (EMBED) postHeights(app);
+}
+
+/** The embed's map keeps the height the frame first had, less the footer. */
+function sizeEmbedMap() {
+  const foot = $('embed-foot');
+  const hgt = Math.max(200, Math.floor(window.innerHeight - (foot.hidden ? 0 : foot.offsetHeight)));
+  $('map').style.height = `${hgt}px`;
+  app.map?.resize();
+}
+
+async function pictureMode() {
+  app.mode = 'picture';
+  const { layers, feature, date } = currentHashState();
+  const view = FLAGS.view;
+  const box = $('map');
+  box.replaceChildren();
+  box.classList.add('picture');
+  const img = staticPicture(app, { layers, view, bbox: view ? null : FLAGS.bbox, feature, date }, box.clientWidth, box.clientHeight);
+  box.appendChild(img);
+  await img.decode().catch(() => {});
+}
+
+/**
+ * The default view stays inside the basemap: the grey outside it is not
+ * sea, and a wide screen would show it above 50°N and below 34°N. The max
+ * bounds are set only to let MapLibre clamp the camera, then lifted.
+ */
+function tightenToExtent(basemap) {
+  const map = app.map;
+  if (!map) return;
+  const [a, b, c, d] = Array.isArray(basemap?.bbox) && basemap.bbox.length === 4 ? basemap.bbox : BASEMAP_EXTENT;
+  map.setMaxBounds([[a, b], [c, d]]);
+  map.setMaxBounds(null);
 }
 
 function markReady() {
   app.ready = true;
+  if (EMBED) document.documentElement.dataset.embed = app.embed.static ? 'static' : 'interactive';
   app.firstRenderMs = app.firstRenderMs ?? Math.round(performance.now());
   document.documentElement.dataset.ready = '1';
   document.documentElement.dataset.mode = app.mode;
@@ -127,10 +215,19 @@ function createMap(initial) {
     renderWorldCopies: false,
     fadeDuration: 0,
   };
+  if (EMBED) {
+    // In an article: one finger (or the wheel without Ctrl) scrolls the page.
+    opts.cooperativeGestures = true;
+    opts.interactive = !FLAGS.static;
+  }
   if (initial.view) {
     opts.center = [initial.view.lon, initial.view.lat];
     opts.zoom = initial.view.zoom;
-  } else if (MOBILE.matches) {
+  } else if (initial.bbox) {
+    const [a, b, c, d] = initial.bbox;
+    opts.bounds = [[a, b], [c, d]];
+    opts.fitBoundsOptions = { padding: EMBED ? 10 : defaultPadding() };
+  } else if (MOBILE.matches && !EMBED) {
     // A phone is too narrow for the whole region: start on the South Caucasus.
     opts.center = [45.2, 41.2];
     opts.zoom = 4.9;
@@ -140,17 +237,24 @@ function createMap(initial) {
   }
   const map = new maplibregl.Map(opts);
   app.map = map;
-  map.touchZoomRotate.disableRotation();
-  map.keyboard.disableRotation();
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
-  map.addControl(new maplibregl.ScaleControl({ maxWidth: 100 }), 'bottom-left');
+  const interactive = !(EMBED && FLAGS.static);
+  if (interactive) {
+    map.touchZoomRotate.disableRotation();
+    map.keyboard.disableRotation();
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  }
+  if (!EMBED) map.addControl(new maplibregl.ScaleControl({ maxWidth: 100 }), 'bottom-left');
   map.addControl(new maplibregl.AttributionControl({
     compact: true,
     customAttribution: ['Made with Natural Earth', 'Points: GeoNames (CC BY 4.0)', 'MapLibre'],
   }), 'bottom-right');
-  map.on('click', onMapClick);
-  map.on('mousemove', onMapHover);
+  if (interactive) {
+    map.on('click', onMapClick);
+    map.on('mousemove', onMapHover);
+  }
   map.on('moveend', () => writeHash());
+  app.gesturesBlocked = 0;
+  map.on('cooperativegestureprevented', () => { app.gesturesBlocked++; });
 
   return new Promise((resolve, reject) => {
     let loaded = false;
@@ -160,7 +264,7 @@ function createMap(initial) {
     });
     map.once('load', () => {
       loaded = true;
-      if (MOBILE.matches) {
+      if (MOBILE.matches || EMBED) {
         // Fold the attribution behind its (i) button on a phone.
         const attrib = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
         attrib?.classList.remove('maplibregl-compact-show');
@@ -201,7 +305,7 @@ function populateMap(basemap) {
 }
 
 function defaultPadding() {
-  if (MOBILE.matches) return 10;
+  if (MOBILE.matches || EMBED) return 10;
   return { top: 20, bottom: 20, right: 20, left: Math.min(340, window.innerWidth / 3) };
 }
 
@@ -233,6 +337,7 @@ function addLayers(map, basemap) {
   }
   applyLayers();
   applyDate();
+  if (EMBED && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');
 }
 
 function dateFilter() {
@@ -280,6 +385,7 @@ function visibleFeatures(layerId) {
 app.visibleFeatures = visibleFeatures;
 
 function applyLayers() {
+  if (EMBED && app.ready) setChildren($('embed-foot'), embedFooter(app, FLAGS));
   if (app.map) {
     for (const s of app.styleLayers) {
       app.map.setLayoutProperty(s.id, 'visibility', app.state.layers.has(s.layer) ? 'visible' : 'none');
@@ -370,15 +476,18 @@ async function selectFeature(key, { fly = true, focus = true } = {}) {
   // A hidden layer is shown when one of its features is chosen.
   if (!app.state.layers.has(f.layer)) toggleLayer(f.layer, true);
   const col = app.collections.find((c) => c.id === f.layer);
-  showPanel(f, null, col); // first: on a phone the map shrinks above the sheet
+  const brief = EMBED && FLAGS.sources !== 'panel';
+  if (brief) showInfo(f, col);
+  else showPanel(f, null, col); // first: on a phone the map shrinks above the sheet
   if (app.map) {
     app.map.getSource('selection')?.setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: f.geometry, properties: {} }] });
     if (fly) flyTo(f);
   }
   markListSelection();
   writeHash();
+  if (brief) return;
   try {
-    const item = await getJSON(`/collections/${encodeURIComponent(f.layer)}/items/${encodeURIComponent(f.id)}?f=json`);
+    const item = await getJSON(versioned(`/collections/${encodeURIComponent(f.layer)}/items/${encodeURIComponent(f.id)}?f=json`));
     if (seq !== selectSeq) return;
     showPanel(f, item, col);
     if (focus) $('feature-panel').focus({ preventScroll: true });
@@ -389,16 +498,32 @@ async function selectFeature(key, { fly = true, focus = true } = {}) {
 }
 app.selectFeature = selectFeature;
 
+/** sources=count|none in an embed: a line under the map, no passages. */
+function showInfo(f, col) {
+  const info = $('embed-info');
+  setChildren(info, renderEmbedInfo(f, col, FLAGS.sources, fullMapURL({ feature: f.key }), closePanel));
+  info.hidden = false;
+  info.dataset.feature = f.key;
+}
+
 function showPanel(f, item, col) {
   const panel = $('feature-panel');
   $('feature-title').textContent = f.props.name || f.id;
   setChildren($('feature-body'), renderFeature(f, item, col?.title || f.layer));
+  if (EMBED) {
+    // Links leave the frame in a new tab.
+    for (const a of $('feature-body').querySelectorAll('a[href]')) {
+      a.href = new URL(a.getAttribute('href'), location.href).href;
+      a.target = '_blank';
+      a.rel = 'noopener';
+    }
+  }
   panel.hidden = false;
   panel.dataset.feature = f.key;
   panel.dataset.loaded = item ? '1' : '0';
   if (!document.body.classList.contains('feature-open')) {
     document.body.classList.add('feature-open');
-    app.map?.resize();
+    if (!EMBED) app.map?.resize();
   }
   if (item) panel.scrollTop = 0;
 }
@@ -407,8 +532,9 @@ function closePanel() {
   selectSeq++;
   app.state.feature = null;
   $('feature-panel').hidden = true;
+  if (EMBED) $('embed-info').hidden = true;
   document.body.classList.remove('feature-open');
-  app.map?.resize();
+  if (!EMBED) app.map?.resize();
   app.map?.getSource('selection')?.setData({ type: 'FeatureCollection', features: [] });
   markListSelection();
   writeHash();
@@ -430,7 +556,7 @@ function flyTo(f) {
 function panelPadding() {
   const map = app.map;
   const w = map.getContainer().clientWidth;
-  const hgt = map.getContainer().clientHeight;
+  if (EMBED) return { top: 30, left: 30, right: 30, bottom: 30 }; // the panel is below the map
   if (MOBILE.matches) return { top: 30, left: 30, right: 30, bottom: 30 }; // the map ends above the sheet
   return { top: 40, bottom: 40, left: Math.min(340, w / 3), right: Math.min(440, w / 3) };
 }
@@ -454,8 +580,24 @@ function currentHashState() {
   };
 }
 
+/**
+ * The full map (/) with the current state as query flags: what the embed's
+ * "Full map and sources" link and the embed dialog's caption point at.
+ */
+function fullMapURL(over = {}) {
+  const s = currentHashState();
+  const q = formatQuery({ layers: s.layers, view: s.view, bbox: s.view ? null : FLAGS.bbox, feature: s.feature, date: s.date, v: getDataVersion(), ...over });
+  return `${location.origin}/${q ? '?' + q : ''}`;
+}
+app.fullMapURL = fullMapURL;
+
 function writeHash() {
   if (!app.collections.length) return;
+  if (EMBED) {
+    const link = $('full-link');
+    if (link) link.href = fullMapURL();
+    return;
+  }
   const hash = formatHash(currentHashState());
   if (hash !== lastHash && hash !== location.hash) {
     history.replaceState(history.state, '', hash);
@@ -737,6 +879,10 @@ function wireChrome() {
   $('list').addEventListener('keydown', onListKey);
   $('feature-close').addEventListener('click', closePanel);
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !$('feature-panel').hidden && document.activeElement !== input) closePanel();
+    if (e.key === 'Escape' && !$('feature-panel').hidden && document.activeElement !== input && !$('embed-dialog').open) closePanel();
   });
+  if (!EMBED) {
+    wireEmbedDialog(app);
+    $('btn-embed').addEventListener('click', () => openEmbedDialog(app, currentHashState()));
+  }
 }

@@ -142,6 +142,30 @@ export function localHref(href) {
   }
 }
 
+// The pinned data version (`v=N`), or 0 for the latest. When set, every
+// request for versioned data (collections, layers, items) carries it, so a
+// published embed never changes.
+let dataVersion = 0;
+
+export function setDataVersion(v) {
+  dataVersion = Number.isInteger(v) && v > 0 ? v : 0;
+}
+
+export function getDataVersion() {
+  return dataVersion;
+}
+
+/** path with `v=N` added when a data version is pinned. */
+export function versioned(path) {
+  if (!dataVersion) return path;
+  return path + (path.includes('?') ? '&' : '?') + 'v=' + dataVersion;
+}
+
+/** Escapes text for an HTML text node or a double-quoted attribute. */
+export function escapeHTML(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
 /** fetch JSON from this server, with a readable error. */
 export async function getJSON(path) {
   const res = await fetch(path, { headers: { Accept: 'application/json, application/geo+json' } });

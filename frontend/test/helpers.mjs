@@ -3,6 +3,7 @@
 // server is ready when it logs its listening line, the page when the app
 // sets <html data-ready="1">.
 import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,18 +26,20 @@ function binary() {
 
 /**
  * Starts `mapserver serve` on 127.0.0.1:0 with a fresh database.
- * opts.imports: GeoJSON files to import (after the bundled data) first.
+ * opts.imports: GeoJSON files to import (after the bundled data) first;
+ * opts.dirs: data folders (sources/ + layers/) to import after those.
  * → {base, stop(), log()}
  */
 export async function startServer(opts = {}) {
   const bin = binary();
   const dir = mkdtempSync(join(tmpdir(), 'citemap-e2e-'));
   const db = join(dir, 'map.db');
-  if (opts.imports?.length) {
+  if (opts.imports?.length || opts.dirs?.length) {
     execFileSync(bin, ['import', join(repoRoot, 'data'), '--db', db], { stdio: 'pipe' });
-    for (const { file, layer } of opts.imports) {
+    for (const { file, layer } of opts.imports || []) {
       execFileSync(bin, ['import', file, '--layer', layer, '--db', db], { stdio: 'pipe' });
     }
+    for (const d of opts.dirs || []) execFileSync(bin, ['import', d, '--db', db], { stdio: 'pipe' });
   }
   const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -114,6 +117,31 @@ export function assertClean(assert, rec, base) {
   assert.deepEqual(rec.errors, [], 'console errors');
   assert.deepEqual(rec.dialogs, [], 'dialogs');
 }
+
+/**
+ * A tiny static HTTP server on another loopback address (Linux routes all of
+ * 127.0.0.0/8 to lo), standing in for a news site that embeds the map.
+ * pages: Map(path → {type, body}), changeable after start. → {base, pages, close()}
+ */
+export async function startHost(host = '127.0.0.2') {
+  const pages = new Map();
+  const server = createServer((req, res) => {
+    const p = pages.get(new URL(req.url, 'http://x').pathname);
+    if (!p) { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end('not found'); return; }
+    res.writeHead(200, { 'Content-Type': p.type, 'Cache-Control': 'no-store' });
+    res.end(p.body);
+  });
+  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, host, resolve); });
+  const { port } = server.address();
+  return {
+    base: `http://${host}:${port}`,
+    pages,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/** Records every message a page receives (for the embed's postMessage). */
+export const RECORDER_JS = "window.__msgs=[];window.addEventListener('message',function(e){window.__msgs.push({origin:e.origin,data:e.data});});";
 
 export function shot(page, name) {
   return page.screenshot({ path: join(artifacts, name) });
