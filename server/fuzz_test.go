@@ -32,3 +32,28 @@ func FuzzItemsQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEmbedFlags sends arbitrary render flags to /embed, which checks them
+// all before serving the page: a 200 or a 4xx problem, never a 5xx.
+func FuzzEmbedFlags(f *testing.F) {
+	for _, q := range []string{"layers=bases&view=6/40.5/45", "bbox=42,39,46,42&feature=bases/gyumri-102nd-base", "date=2025-07-10&theme=dark&legend=0",
+		"sources=count&static=1&v=1", "width=99999", "view=1e309/0/0", "layers=,", "feature=/", "v=-1"} {
+		f.Add(q)
+	}
+	s := newServerT(f)
+	f.Fuzz(func(t *testing.T, q string) {
+		if _, err := url.ParseQuery(q); err != nil || strings.ContainsFunc(q, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }) {
+			return
+		}
+		res, err := s.App().Test(httptest.NewRequest("GET", "/embed?"+q, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode >= 500 {
+			t.Fatalf("%q: status %d", q, res.StatusCode)
+		}
+		if res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%q: %d without a problem body", q, res.StatusCode)
+		}
+	})
+}
