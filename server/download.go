@@ -65,7 +65,7 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv", file)
 	}
 	ctx := c.UserContext()
-	l, err := r.Layer(ctx, id)
+	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return err
 	}

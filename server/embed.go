@@ -287,22 +287,33 @@ func (s *Server) handleStaticMap(c *fiber.Ctx) error {
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), strings.Trim(etag, `"`)) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
+	contentType := "image/png"
+	if ext == "svg" {
+		contentType = "image/svg+xml"
+	}
+	key := strings.Trim(etag, `"`) + "|" + s.baseURL(c)
+	if b, ok := s.pictures.get(key); ok {
+		c.Set(fiber.HeaderContentType, contentType)
+		return c.Send(b)
+	}
 	return s.expensive.do(c, func() error {
-		o, err := s.picture(c, f)
-		if err != nil {
-			return err
+		b, ok := s.pictures.get(key) // drawn while this request waited
+		if !ok {
+			o, err := s.picture(c, f)
+			if err != nil {
+				return err
+			}
+			if ext == "png" {
+				b, err = s.renderer.PNG(o)
+			} else {
+				b, err = s.renderer.SVG(o)
+			}
+			if err != nil {
+				return err
+			}
+			s.pictures.put(key, b)
 		}
-		var b []byte
-		if ext == "png" {
-			b, err = s.renderer.PNG(o)
-			c.Set(fiber.HeaderContentType, "image/png")
-		} else {
-			b, err = s.renderer.SVG(o)
-			c.Set(fiber.HeaderContentType, "image/svg+xml")
-		}
-		if err != nil {
-			return err
-		}
+		c.Set(fiber.HeaderContentType, contentType)
 		return c.Send(b)
 	})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -195,9 +196,37 @@ func (s *Server) anySnapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) 
 	return s.snapshotOf(c.UserContext(), r, id)
 }
 
+// layerOf describes layer id of r from memory: a data version's layers are
+// read once, not once per request.
+func (s *Server) layerOf(ctx context.Context, r layers.Reader, id string) (layers.Layer, error) {
+	v, err := r.Version(ctx)
+	if err != nil {
+		return layers.Layer{}, err
+	}
+	all, err := s.layerMeta.getOr(strconv.Itoa(v), func() (map[string]layers.Layer, error) {
+		ls, err := r.Layers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]layers.Layer, len(ls))
+		for _, l := range ls {
+			m[l.ID] = l
+		}
+		return m, nil
+	})
+	if err != nil {
+		return layers.Layer{}, err
+	}
+	l, ok := all[id]
+	if !ok {
+		return l, layers.Errorf(layers.ENOTFOUND, "layer %q does not exist", id)
+	}
+	return l, nil
+}
+
 // snapshotOf returns layer id of r prepared for queries.
 func (s *Server) snapshotOf(ctx context.Context, r layers.Reader, id string) (*layers.Snapshot, error) {
-	l, err := r.Layer(ctx, id)
+	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +324,16 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	base := s.baseURL(c)
+	// A page is built once per layer revision and query, then served from
+	// memory; only valid queries are kept.
+	rawQuery := string(c.Context().QueryArgs().QueryString())
+	key := sn.Layer.ID + "@" + sn.Layer.Revision + "|" + base + "|" + rawQuery
+	if f == formatJSON {
+		if b, ok := s.pages.get(key); ok {
+			return sendBody(c, b, mimeGeoJSON)
+		}
+	}
 	q, err := parseItemsQuery(c, sn)
 	if err != nil {
 		return err
@@ -302,7 +341,6 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	matched := sn.Match(q.Query)
 	page := matched[min(q.offset, len(matched)):min(q.offset+q.limit, len(matched))]
 
-	base := s.baseURL(c)
 	self := base + "/collections/" + sn.Layer.ID + "/items"
 	withParams := func(fmt string, offset int) string {
 		v := url.Values{}
@@ -338,22 +376,13 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		return s.renderHTML(c, "items", htmlPage{Title: sn.Layer.Title, Data: ip})
 	}
 
-	// The ETag names the revision and the query, so a repeated request is a 304.
-	h := sha256.Sum256([]byte(base + "\x00" + string(c.Context().QueryArgs().QueryString())))
-	etag := `"` + sn.Layer.Revision + "-" + hex.EncodeToString(h[:6]) + `"`
-	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=60, must-revalidate")
-	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), strings.Trim(etag, `"`)) {
-		return c.SendStatus(fiber.StatusNotModified)
-	}
-
 	var buf bytes.Buffer
 	buf.Grow(1024 + len(page)*768) // most features here encode in under 768 bytes
 	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
 	buf.WriteString(strconv.Itoa(len(matched)))
 	buf.WriteString(`,"numberReturned":`)
 	buf.WriteString(strconv.Itoa(len(page)))
-	buf.WriteString(`,"timeStamp":"`)
+	buf.WriteString(`,"timeStamp":"`) // when this page was built
 	buf.WriteString(time.Now().UTC().Format(time.RFC3339))
 	buf.WriteString(`","links":`)
 	writeLinks(&buf, links)
@@ -367,8 +396,14 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		}
 	}
 	buf.WriteString("]}")
-	c.Set(fiber.HeaderContentType, mimeGeoJSON)
-	return c.Send(buf.Bytes())
+	// The ETag names the revision and the query, so a repeated request is a 304.
+	h := sha256.Sum256([]byte(base + "\x00" + rawQuery))
+	b, err := compressedLevel(buf.Bytes(), sn.Layer.Revision+"-"+hex.EncodeToString(h[:6]), gzip.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	s.pages.put(key, b)
+	return sendBody(c, b, mimeGeoJSON)
 }
 
 // writeFeature appends feature i as GeoJSON: its geometry and (unless

@@ -44,8 +44,11 @@ type Server struct {
 	bodies    *lru[*body]            // by kind:layer@revision
 	snapshots *lru[*layers.Snapshot] // by layer id @ revision
 	tiles     *lru[*body]
-	items     *lru[*body] // single features, by layer@revision/id|base
-	expensive *limiter    // bounds work that builds large bodies
+	items     *lru[*body]                   // single features, by layer@revision/id|base
+	pages     *lru[*body]                   // items pages, by layer@revision|base|query
+	pictures  *lru[[]byte]                  // static maps, by their ETag|base
+	layerMeta *lru[map[string]layers.Layer] // every layer of a data version
+	expensive *limiter                      // bounds work that builds large bodies
 	renderer  *staticmap.Renderer
 }
 
@@ -62,7 +65,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize), items: newLRU[*body](8192)}
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize), items: newLRU[*body](8192), pages: newLRU[*body](2048), pictures: newLRU[[]byte](256), layerMeta: newLRU[map[string]layers.Layer](8)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,

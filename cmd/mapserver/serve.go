@@ -28,7 +28,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, pos)
 	}
-	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
+	logs := newLogWriter(m.Stderr, 200*time.Millisecond)
+	defer logs.Close()
+	log := slog.New(slog.NewTextHandler(logs, nil))
 
 	store, err := bolt.Open(*dbPath, lockTimeout)
 	if err != nil {
@@ -48,6 +50,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath)
+	logs.Flush() // whoever started us waits for this line
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
