@@ -86,7 +86,8 @@ export async function newPage(browser, base, { viewport = { width: 1280, height:
 
 function record(page, rec) {
   page.on('request', (r) => rec.requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') rec.errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') rec.errors.push(`console: ${m.text()} (${m.location()?.url || page.url()})`); });
+  page.on('response', (r) => { if (r.status() >= 400) rec.errors.push(`HTTP ${r.status()} ${r.url()}`); });
   page.on('pageerror', (e) => rec.errors.push(`pageerror: ${e.message}`));
   page.on('dialog', async (d) => { rec.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
   return page;

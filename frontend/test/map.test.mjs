@@ -48,6 +48,9 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   assert.ok(info.canvasSize[0] > 300 && info.canvasSize[1] > 300, 'canvas has a size');
   assert.ok(info.land > 5, `basemap countries drawn (${info.land})`);
   assert.ok(info.rendered > 30, `features drawn (${info.rendered})`);
+  // The default view stays inside the basemap (26–76°E, 34–50°N): no grey band.
+  const b = await page.evaluate(() => window.citemap.map.getBounds().toArray().flat());
+  assert.ok(b[1] >= 33.99 && b[3] <= 50.01 && b[0] >= 25.99 && b[2] <= 76.01, `default view inside the basemap (${b.map((x) => x.toFixed(2))})`);
   assert.ok(bytes > 0);
 
   const top = [...byURL.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([u, n]) => `${u.split('?')[0]}=${n}`).join(' ');
