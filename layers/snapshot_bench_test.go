@@ -57,3 +57,17 @@ func BenchmarkMatchBBox(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkNewSnapshot200k(b *testing.B) {
+	feats := synthetic(200000)
+	for i := range feats {
+		feats[i].Claims = []Claim{{Passage: "p004-01", Aspect: "existence", Relation: Supports}}
+		feats[i].Properties["valid_from"] = "2020"
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewSnapshot(Layer{ID: "x"}, feats, map[string]string{"p004-01": "s"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,10 +7,18 @@ import (
 
 // lru is a bounded cache: tiles are too many to keep them all.
 type lru[V any] struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front = most recently used
-	items map[string]*list.Element
+	mu       sync.Mutex
+	max      int
+	order    *list.List // front = most recently used
+	items    map[string]*list.Element
+	inflight map[string]*call[V] // builds under way, shared by getOr
+}
+
+// call is one build that concurrent getOr calls for the same key wait on.
+type call[V any] struct {
+	done  chan struct{}
+	value V
+	err   error
 }
 
 type lruEntry[V any] struct {
@@ -19,7 +27,7 @@ type lruEntry[V any] struct {
 }
 
 func newLRU[V any](max int) *lru[V] {
-	return &lru[V]{max: max, order: list.New(), items: map[string]*list.Element{}}
+	return &lru[V]{max: max, order: list.New(), items: map[string]*list.Element{}, inflight: map[string]*call[V]{}}
 }
 
 func (c *lru[V]) get(key string) (V, bool) {
@@ -56,14 +64,29 @@ func (c *lru[V]) len() int {
 }
 
 // getOr returns the value for key, building and keeping it on a miss.
+// Concurrent misses on one key build it once: a burst of first requests on a
+// large layer must not build its snapshot many times over.
 func (c *lru[V]) getOr(key string, build func() (V, error)) (V, error) {
 	if v, ok := c.get(key); ok {
 		return v, nil
 	}
-	v, err := build()
-	if err != nil {
-		return v, err
+	c.mu.Lock()
+	if cl, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		<-cl.done
+		return cl.value, cl.err
 	}
-	c.put(key, v)
-	return v, nil
+	cl := &call[V]{done: make(chan struct{})}
+	c.inflight[key] = cl
+	c.mu.Unlock()
+
+	cl.value, cl.err = build()
+	if cl.err == nil {
+		c.put(key, cl.value)
+	}
+	c.mu.Lock()
+	delete(c.inflight, key)
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.value, cl.err
 }

@@ -160,6 +160,24 @@ func (s *Server) handleAPI(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
+// Warm prepares every layer of the latest data version for queries, so the
+// first reader does not wait for it. It stops early when ctx is done.
+func (s *Server) Warm(ctx context.Context) error {
+	all, err := s.store.Layers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range all {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := s.snapshotOf(ctx, s.store, l.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reader is what a request reads: the data version its `v` parameter pins,
 // or the latest.
 func (s *Server) reader(c *fiber.Ctx) (layers.Reader, error) {
@@ -230,16 +248,9 @@ func (s *Server) snapshotOf(ctx context.Context, r layers.Reader, id string) (*l
 	if err != nil {
 		return nil, err
 	}
-	key := l.ID + "@" + l.Revision
-	if sn, ok := s.snapshots.get(key); ok {
-		return sn, nil
-	}
-	sn, err := layers.LoadSnapshot(ctx, r, l.ID)
-	if err != nil {
-		return nil, err
-	}
-	s.snapshots.put(key, sn)
-	return sn, nil
+	return s.snapshots.getOr(l.ID+"@"+l.Revision, func() (*layers.Snapshot, error) {
+		return layers.LoadSnapshot(ctx, r, l.ID)
+	})
 }
 
 // itemsQuery is a parsed items request.

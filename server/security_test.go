@@ -87,3 +87,39 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("after the slot freed: %d", res.StatusCode)
 	}
 }
+
+func TestLRUBuildsOnce(t *testing.T) {
+	c := newLRU[int](4)
+	var builds int32
+	var mu sync.Mutex
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.getOr("k", func() (int, error) {
+				mu.Lock()
+				builds++
+				mu.Unlock()
+				<-release
+				return 42, nil
+			})
+			if err != nil || v != 42 {
+				t.Errorf("getOr = %d, %v", v, err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the goroutines pile up on the build
+	close(release)
+	wg.Wait()
+	if builds != 1 {
+		t.Errorf("built %d times", builds)
+	}
+	for i := 0; i < 10; i++ {
+		c.put(itoa(i), i)
+	}
+	if c.len() != 4 {
+		t.Errorf("len %d, want the bound 4", c.len())
+	}
+}

@@ -51,6 +51,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath)
 	logs.Flush() // whoever started us waits for this line
+	go func() {
+		// Large layers take seconds to index: start now, not at the first query.
+		start := time.Now()
+		if err := srv.Warm(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("warming the layers failed", "err", err)
+			return
+		}
+		log.Info("layers ready", "took", time.Since(start).Round(time.Millisecond))
+	}()
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
