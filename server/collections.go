@@ -140,11 +140,17 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 		return err
 	}
 	base := s.baseURL(c)
+	version, err := r.Version(c.UserContext())
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Links       []link       `json:"links"`
 		Collections []collection `json:"collections"`
+		DataVersion int          `json:"data_version"` // what v= pins
 	}{
-		Links: []link{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "Collections"}},
+		DataVersion: version,
+		Links:       []link{{Href: base + "/collections", Rel: "self", Type: mimeJSON, Title: "Collections"}},
 	}
 	out.Collections = []collection{}
 	for _, l := range collectionLayers(all) {

@@ -177,3 +177,24 @@ func TestPinnedVersionOverHTTP(t *testing.T) {
 		t.Errorf("v=7: %d", res.StatusCode)
 	}
 }
+
+func TestDataVersionAndFavicon(t *testing.T) {
+	s := newServer(t)
+	_, b := do(t, s, "GET", "/collections?f=json")
+	if decode(t, b)["data_version"] != 1.0 {
+		t.Errorf("data_version: %s", b)
+	}
+	if res, _ := do(t, s, "GET", "/passages/p004-01?f=json&v=1"); res.StatusCode != 200 {
+		t.Errorf("passage at v=1: %d", res.StatusCode)
+	}
+	if res, _ := do(t, s, "GET", "/sources?v=9"); res.StatusCode != 404 {
+		t.Errorf("sources?v=9: %d, want 404", res.StatusCode)
+	}
+	if res, _ := do(t, s, "GET", "/favicon.ico"); res.StatusCode != 204 && res.StatusCode != 200 {
+		t.Errorf("favicon: %d", res.StatusCode)
+	}
+	_, svg := do(t, s, "GET", "/static/map.svg")
+	if strings.Contains(string(svg), "<style") {
+		t.Error("the SVG carries a <style> element the CSP blocks")
+	}
+}

@@ -67,3 +67,18 @@ func contentType(name string) string {
 	}
 	return "application/octet-stream"
 }
+
+// handleFavicon answers the request every browser makes: the map's icon when
+// the front end has one, else an empty answer rather than an error.
+func (s *Server) handleFavicon(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	if s.cfg.Assets != nil {
+		if m, _ := fs.Glob(s.cfg.Assets, "assets/favicon*.svg"); len(m) > 0 {
+			if b, err := fs.ReadFile(s.cfg.Assets, m[0]); err == nil {
+				c.Set(fiber.HeaderContentType, "image/svg+xml")
+				return c.Send(b)
+			}
+		}
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

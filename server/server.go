@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	app.Use(compress.New())
 
 	app.Get("/healthz", s.handleHealth)
+	app.Get("/favicon.ico", s.handleFavicon)
 	app.Get("/", s.handleRoot)
 	app.Get("/conformance", s.handleConformance)
 	app.Get("/api", s.handleAPI)

@@ -34,8 +34,11 @@ func sourceSummary(base string, src layers.Source, passages int) sourceJSON {
 }
 
 func (s *Server) handleSources(c *fiber.Ctx) error {
-	f, err := formatOf(c, "f")
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
+		return err
+	}
+	if _, err := s.reader(c); err != nil { // a v that never existed is an error here too
 		return err
 	}
 	ctx := c.UserContext()
@@ -85,6 +88,10 @@ type featureLink struct {
 // passage describes p with every feature it backs and how.
 func (s *Server) passage(c *fiber.Ctx, base string, p layers.Passage) (passageJSON, error) {
 	ctx := c.UserContext()
+	r, err := s.reader(c) // the features a passage backs depend on the data version
+	if err != nil {
+		return passageJSON{}, err
+	}
 	out := passageJSON{
 		ID: p.ID, Source: p.Source, Selector: p.Selector, Verified: p.Verified,
 		Features: []featureLink{},
@@ -93,16 +100,16 @@ func (s *Server) passage(c *fiber.Ctx, base string, p layers.Passage) (passageJS
 			{Href: base + "/sources/" + p.Source + "#passage-" + p.ID, Rel: "via", Type: "text/html", Title: "Read in context"},
 		},
 	}
-	refs, err := s.store.PassageFeatures(ctx, p.ID)
+	refs, err := r.PassageFeatures(ctx, p.ID)
 	if err != nil {
 		return out, err
 	}
-	for _, r := range refs {
-		f, err := s.store.Feature(ctx, r.Layer, r.Feature)
+	for _, ref := range refs {
+		f, err := r.Feature(ctx, ref.Layer, ref.Feature)
 		if err != nil {
 			return out, err
 		}
-		fl := featureLink{Layer: r.Layer, Feature: r.Feature, Name: f.Name(), Href: base + "/collections/" + r.Layer + "/items/" + r.Feature, Claims: []layers.Claim{}}
+		fl := featureLink{Layer: ref.Layer, Feature: ref.Feature, Name: f.Name(), Href: base + "/collections/" + ref.Layer + "/items/" + ref.Feature, Claims: []layers.Claim{}}
 		for _, cl := range f.Claims {
 			if cl.Passage == p.ID {
 				fl.Claims = append(fl.Claims, cl)
@@ -114,7 +121,7 @@ func (s *Server) passage(c *fiber.Ctx, base string, p layers.Passage) (passageJS
 }
 
 func (s *Server) handleSource(c *fiber.Ctx) error {
-	f, err := formatOf(c, "f")
+	f, err := formatOf(c, "f", "v")
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,11 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 	if f == formatHTML {
 		backs := map[string][]layers.FeatureRef{}
 		for _, p := range ps {
-			if backs[p.ID], err = s.store.PassageFeatures(ctx, p.ID); err != nil {
+			r, err := s.reader(c)
+			if err != nil {
+				return err
+			}
+			if backs[p.ID], err = r.PassageFeatures(ctx, p.ID); err != nil {
 				return err
 			}
 		}
@@ -159,7 +170,7 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 }
 
 func (s *Server) handlePassage(c *fiber.Ctx) error {
-	if _, err := formatOf(c, "f"); err != nil {
+	if _, err := formatOf(c, "f", "v"); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -186,7 +197,7 @@ func (s *Server) handlePassage(c *fiber.Ctx) error {
 // handlePassages lists every passage with the features it backs: what the
 // map's search runs over.
 func (s *Server) handlePassages(c *fiber.Ctx) error {
-	if _, err := formatOf(c, "f"); err != nil {
+	if _, err := formatOf(c, "f", "v"); err != nil {
 		return err
 	}
 	ctx := c.UserContext()

@@ -18,9 +18,11 @@ func (r *Renderer) SVG(o Options) ([]byte, error) {
 	fmt.Fprintf(&c.buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>`,
 		o.Width, o.Height, o.Width, o.Height)
 	xml.EscapeText(&c.buf, []byte(o.Title))
-	c.buf.WriteString(`</title><style>text{font-family:"Go","Noto Sans",Arial,sans-serif}</style>`)
+	// Fonts as attributes, not a <style> element: the picture must render
+	// under a Content-Security-Policy without 'unsafe-inline'.
+	c.buf.WriteString(`</title><g font-family="Go, 'Noto Sans', Arial, sans-serif">`)
 	draw(c, o)
-	c.buf.WriteString("</svg>\n")
+	c.buf.WriteString("</g></svg>\n")
 	return c.buf.Bytes(), nil
 }
 
