@@ -4,7 +4,7 @@ ADDR      ?= 127.0.0.1:8080
 DB        ?= ./mapserver.db
 FUZZTIME  ?= 20s
 
-.PHONY: build run test vet fuzz bench clean deps frontend test-browser
+.PHONY: build run test vet fuzz bench clean deps frontend test-browser test-load
 
 build: frontend
 	$(GO) build -o bin/mapserver ./cmd/mapserver
@@ -40,7 +40,12 @@ deps:
 test: deps vet
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-browser
+	$(MAKE) --no-print-directory test-load
 	$(MAKE) --no-print-directory fuzz
+
+# 10 s of mixed reads at 64 connections: no errors, peak RSS under 512 MiB.
+test-load: build
+	MAPSERVER=bin/mapserver bench/load.sh 10
 
 # A short run of every fuzz target; crashers land in testdata/fuzz.
 fuzz:
@@ -51,8 +56,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzItemsQuery$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzEmbedFlags$$' -fuzztime $(FUZZTIME) ./server
 
-bench:
+# Go benchmarks, 60 s of mixed load, then the comparison with nginx and
+# pg_featureserv (bench/README.md; FULL=1 adds the 1M-feature runs).
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	MAPSERVER=bin/mapserver bench/load.sh 60
+	MAPSERVER=bin/mapserver bench/run.sh
 
 clean:
 	rm -rf bin
