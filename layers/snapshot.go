@@ -3,9 +3,12 @@ package layers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -40,7 +43,8 @@ func LoadSnapshot(ctx context.Context, s Reader, id string) (*Snapshot, error) {
 	return NewSnapshot(l, feats, ps)
 }
 
-// NewSnapshot prepares feats (in id order) for queries.
+// NewSnapshot prepares feats (in id order) for queries. The per-feature
+// work runs on every core; the R-tree is filled after.
 func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Snapshot, error) {
 	sn := &Snapshot{
 		Layer: l, Features: feats,
@@ -51,42 +55,77 @@ func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Sn
 		Props:      make([][]byte, len(feats)),
 		Queryables: map[string]string{},
 	}
-	for i, f := range feats {
-		var err error
-		gf := f.Flat(passageSource)
-		sn.Flat[i] = gf.Properties
-		// The flat properties stand in for the stored ones: one map per
-		// feature, not two, for layers of a million.
-		sn.Features[i].Properties = gf.Properties
-		if sn.Props[i], err = json.Marshal(gf.Properties); err != nil {
-			return nil, fmt.Errorf("encode properties of %s/%s: %w", l.ID, f.ID, err)
-		}
-		sn.Bounds[i] = f.Geometry.Bound()
-		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
-		g, err := geojson.NewGeometry(f.Geometry).MarshalJSON()
-		if err != nil {
-			return nil, fmt.Errorf("encode geometry of %s/%s: %w", l.ID, f.ID, err)
-		}
-		sn.Geometry[i] = g
-		from, _ := f.Properties["valid_from"].(string)
-		to, _ := f.Properties["valid_to"].(string)
-		if sn.Times[i], err = geo.FeatureInterval(from, to); err != nil {
-			return nil, fmt.Errorf("feature %s/%s: %w", l.ID, f.ID, err)
-		}
-		for k, v := range gf.Properties {
-			switch v.(type) {
-			case string:
-				sn.Queryables[k] = "string"
-			case float64, int:
-				if sn.Queryables[k] != "string" {
-					sn.Queryables[k] = "number"
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(feats)/1000))
+	chunk := (len(feats) + workers - 1) / max(1, workers)
+	queryables := make([]map[string]string, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			q := map[string]string{}
+			queryables[w] = q
+			for i := w * chunk; i < min(len(feats), (w+1)*chunk); i++ {
+				if err := sn.prepare(i, passageSource, q); err != nil {
+					errs[w] = err
+					return
 				}
-			case bool:
-				sn.Queryables[k] = "boolean"
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, q := range queryables {
+		for k, t := range q {
+			if sn.Queryables[k] != "string" {
+				sn.Queryables[k] = t
 			}
 		}
 	}
+	for i := range feats {
+		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
+	}
 	return sn, nil
+}
+
+// prepare computes what queries need of feature i, noting its property
+// types in q.
+func (sn *Snapshot) prepare(i int, passageSource map[string]string, q map[string]string) error {
+	f := &sn.Features[i]
+	var err error
+	gf := f.Flat(passageSource)
+	sn.Flat[i] = gf.Properties
+	// The flat properties stand in for the stored ones: one map per
+	// feature, not two, for layers of a million.
+	f.Properties = gf.Properties
+	if sn.Props[i], err = json.Marshal(gf.Properties); err != nil {
+		return fmt.Errorf("encode properties of %s/%s: %w", sn.Layer.ID, f.ID, err)
+	}
+	sn.Bounds[i] = f.Geometry.Bound()
+	if sn.Geometry[i], err = geojson.NewGeometry(f.Geometry).MarshalJSON(); err != nil {
+		return fmt.Errorf("encode geometry of %s/%s: %w", sn.Layer.ID, f.ID, err)
+	}
+	from, _ := f.Properties["valid_from"].(string)
+	to, _ := f.Properties["valid_to"].(string)
+	if sn.Times[i], err = geo.FeatureInterval(from, to); err != nil {
+		return fmt.Errorf("feature %s/%s: %w", sn.Layer.ID, f.ID, err)
+	}
+	for k, v := range gf.Properties {
+		switch v.(type) {
+		case string:
+			q[k] = "string"
+		case float64, int:
+			if q[k] != "string" {
+				q[k] = "number"
+			}
+		case bool:
+			q[k] = "boolean"
+		}
+	}
+	return nil
 }
 
 // PropertyNames returns every flat property name, sorted.

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/paulmach/orb/encoding/wkb"
 	bbolt "go.etcd.io/bbolt"
@@ -86,34 +89,72 @@ func (v view) Layer(ctx context.Context, id string) (layers.Layer, error) {
 }
 
 func (v view) Features(ctx context.Context, layer string) ([]layers.Feature, error) {
-	var out []layers.Feature
+	// Copy the raw records out in the transaction and decode them after,
+	// on every core: a layer of a million features decodes in seconds.
+	var raw, rawClaims [][]byte
 	err := v.read(func(tx *bbolt.Tx, rec versionRecord) error {
 		_, b, err := layerBucket(tx, rec, layer)
 		if err != nil {
 			return err
 		}
-		claims := map[string][]layers.Claim{}
-		if err := b.Bucket(subClaims).ForEach(func(k, val []byte) error {
-			c, err := decodeClaim(layer, val)
-			if err != nil {
-				return err
-			}
-			claims[c.Feature] = append(claims[c.Feature], c)
+		fb, cb := b.Bucket(subFeatures), b.Bucket(subClaims)
+		if err := fb.ForEach(func(_, val []byte) error {
+			raw = append(raw, bytes.Clone(val))
 			return nil
 		}); err != nil {
 			return err
 		}
-		return b.Bucket(subFeatures).ForEach(func(k, val []byte) error {
-			f, err := decodeFeature(layer, val)
-			if err != nil {
-				return err
-			}
-			f.Claims = claims[f.ID]
-			out = append(out, f)
+		return cb.ForEach(func(_, val []byte) error {
+			rawClaims = append(rawClaims, bytes.Clone(val))
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]layers.Feature, len(raw))
+	if err := parallel(len(raw), func(i int) error {
+		var err error
+		out[i], err = decodeFeature(layer, raw[i])
+		raw[i] = nil
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	claims := map[string][]layers.Claim{}
+	for _, val := range rawClaims {
+		c, err := decodeClaim(layer, val)
+		if err != nil {
+			return nil, err
+		}
+		claims[c.Feature] = append(claims[c.Feature], c)
+	}
+	for i := range out {
+		out[i].Claims = claims[out[i].ID]
+	}
+	return out, nil
+}
+
+// parallel runs fn(0..n-1) on every core and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/1000))
+	chunk := (n + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w * chunk; i < min(n, (w+1)*chunk); i++ {
+				if err := fn(i); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (v view) Feature(ctx context.Context, layer, id string) (layers.Feature, error) {
