@@ -39,7 +39,9 @@ test('the Embed dialog builds the snippet; pasted into a page on another origin 
   assert.equal(await page.evaluate(() => document.activeElement.id), 'embed-code');
   assert.ok(await page.evaluate(() => document.getElementById('embed-dialog').matches(':modal')), 'a modal dialog (the page behind is inert)');
   const snippet = await page.inputValue('#embed-code');
-  const q = 'layers=borders,disputed,bases&amp;view=6.5/40.50/45.00&amp;feature=bases/gyumri-102nd-base&amp;date=2025-01-01';
+  // The server reports its data version, so the snippet pins it by default:
+  // a published article never changes under its readers.
+  const q = 'layers=borders,disputed,bases&amp;view=6.5/40.50/45.00&amp;feature=bases/gyumri-102nd-base&amp;date=2025-01-01&amp;v=1';
   assert.ok(snippet.includes(`<iframe src="${srv.base}/embed?${q}"`), snippet);
   assert.match(snippet, /title="Map: [^"]*102nd Military Base, Gyumri as of 2025-01-01" width="100%" height="480" loading="lazy" allowfullscreen style="border:0"><\/iframe>/);
   assert.ok(snippet.includes(`<noscript><img src="${srv.base}/static/map.png?${q}&amp;width=1200&amp;height=630"`));
