@@ -5,10 +5,14 @@ import (
 	"sync"
 )
 
-// lru is a bounded cache: tiles are too many to keep them all.
+// lru is a bounded cache: tiles are too many to keep them all. It holds at
+// most max entries and, when sizeOf is set, at most maxBytes of them.
 type lru[V any] struct {
 	mu       sync.Mutex
 	max      int
+	maxBytes int
+	bytes    int
+	sizeOf   func(V) int
 	order    *list.List // front = most recently used
 	items    map[string]*list.Element
 	inflight map[string]*call[V] // builds under way, shared by getOr
@@ -26,6 +30,13 @@ type lruEntry[V any] struct {
 	value V
 }
 
+// newBytesLRU is an lru bounded by the bytes its values hold as well.
+func newBytesLRU[V any](max, maxBytes int, sizeOf func(V) int) *lru[V] {
+	c := newLRU[V](max)
+	c.maxBytes, c.sizeOf = maxBytes, sizeOf
+	return c
+}
+
 func newLRU[V any](max int) *lru[V] {
 	return &lru[V]{max: max, order: list.New(), items: map[string]*list.Element{}, inflight: map[string]*call[V]{}}
 }
@@ -41,19 +52,33 @@ func (c *lru[V]) get(key string) (V, bool) {
 	return zero, false
 }
 
+func (c *lru[V]) size(v V) int {
+	if c.sizeOf == nil {
+		return 0
+	}
+	return c.sizeOf(v)
+}
+
 func (c *lru[V]) put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.maxBytes > 0 && c.size(v) > c.maxBytes {
+		return // larger than the whole budget: served, not kept
+	}
 	if e, ok := c.items[key]; ok {
+		c.bytes += c.size(v) - c.size(e.Value.(*lruEntry[V]).value)
 		e.Value.(*lruEntry[V]).value = v
 		c.order.MoveToFront(e)
-		return
+	} else {
+		c.items[key] = c.order.PushFront(&lruEntry[V]{key: key, value: v})
+		c.bytes += c.size(v)
 	}
-	c.items[key] = c.order.PushFront(&lruEntry[V]{key: key, value: v})
-	for c.order.Len() > c.max {
+	for c.order.Len() > c.max || (c.maxBytes > 0 && c.bytes > c.maxBytes) {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.items, last.Value.(*lruEntry[V]).key)
+		e := last.Value.(*lruEntry[V])
+		c.bytes -= c.size(e.value)
+		delete(c.items, e.key)
 	}
 }
 

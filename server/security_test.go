@@ -123,3 +123,24 @@ func TestLRUBuildsOnce(t *testing.T) {
 		t.Errorf("len %d, want the bound 4", c.len())
 	}
 }
+
+func TestLRUBytes(t *testing.T) {
+	c := newBytesLRU(100, 100, func(b []byte) int { return len(b) })
+	for i := 0; i < 10; i++ {
+		c.put(itoa(i), make([]byte, 20))
+	}
+	if c.len() != 5 || c.bytes != 100 {
+		t.Errorf("len %d, bytes %d; want 5 entries, 100 bytes", c.len(), c.bytes)
+	}
+	if _, ok := c.get("9"); !ok {
+		t.Error("the newest entry was evicted")
+	}
+	c.put("huge", make([]byte, 101)) // over the whole budget: not kept
+	if _, ok := c.get("huge"); ok || c.bytes != 100 {
+		t.Errorf("an oversized value was kept (bytes %d)", c.bytes)
+	}
+	c.put("big", make([]byte, 60)) // pushes out the oldest
+	if _, ok := c.get("big"); !ok || c.bytes > 100 || c.len() != 3 {
+		t.Errorf("after a big value: len %d, bytes %d", c.len(), c.bytes)
+	}
+}

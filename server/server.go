@@ -65,7 +65,18 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl, bodies: newLRU[*body](32), snapshots: newLRU[*layers.Snapshot](16), tiles: newLRU[*body](tileCacheSize), items: newLRU[*body](8192), pages: newLRU[*body](2048), pictures: newLRU[[]byte](256), layerMeta: newLRU[map[string]layers.Layer](8)}
+	bodySize := func(b *body) int { return len(b.plain) + len(b.gzip) }
+	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl,
+		// Bounded in bytes as well as count: under load the caches must not
+		// take the memory a burst of new requests needs.
+		bodies:    newBytesLRU(32, 512<<20, bodySize),
+		snapshots: newLRU[*layers.Snapshot](16),
+		tiles:     newBytesLRU(tileCacheSize, 128<<20, bodySize),
+		items:     newBytesLRU(8192, 32<<20, bodySize),
+		pages:     newBytesLRU(2048, 64<<20, bodySize),
+		pictures:  newBytesLRU(256, 32<<20, func(b []byte) int { return len(b) }),
+		layerMeta: newLRU[map[string]layers.Layer](8),
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",
 		DisableStartupMessage: true,

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -96,7 +97,7 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{view: view{db: db}, path: path}
+	s := &Store{view: view{db: db, latest: new(atomic.Int64)}, path: path}
 	ready, garbage := false, false
 	err = db.View(func(tx *bbolt.Tx) error {
 		ready = true
@@ -139,6 +140,12 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 		})
 	case garbage && !opts.ReadOnly:
 		err = db.Update(collectGarbage)
+	}
+	if err == nil {
+		err = db.View(func(tx *bbolt.Tx) error {
+			s.latest.Store(int64(currentVersion(tx)))
+			return nil
+		})
 	}
 	if err != nil {
 		db.Close()
@@ -213,7 +220,7 @@ func (s *Store) At(ctx context.Context, version int) (layers.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return view{db: s.db, pinned: version}, nil
+	return view{db: s.db, pinned: version, latest: s.latest}, nil
 }
 
 func u64(v uint64) []byte {

@@ -118,6 +118,7 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 		cleanup()
 		return 0, err
 	}
+	s.latest.Store(int64(version))
 	return version, nil
 }
 

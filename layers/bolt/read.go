@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb/encoding/wkb"
 	bbolt "go.etcd.io/bbolt"
@@ -21,6 +22,9 @@ import (
 type view struct {
 	db     *bbolt.DB
 	pinned int
+	// latest is the store's current version, kept in memory: the file is
+	// locked to this process, so only its own imports change it.
+	latest *atomic.Int64
 }
 
 var _ layers.Reader = view{}
@@ -58,12 +62,7 @@ func (v view) Version(ctx context.Context) (int, error) {
 	if v.pinned > 0 {
 		return v.pinned, nil
 	}
-	var n int
-	err := v.db.View(func(tx *bbolt.Tx) error {
-		n = currentVersion(tx)
-		return nil
-	})
-	return n, err
+	return int(v.latest.Load()), nil
 }
 
 func (v view) Layers(ctx context.Context) ([]layers.Layer, error) {

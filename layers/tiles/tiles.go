@@ -30,9 +30,10 @@ var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision
 // dense is how many features a tile holds before thin drops the crowded ones.
 const dense = 4096
 
-// grid is the cells per side thin keeps one feature in: 4 tile units each,
-// under a pixel of a 512-pixel tile.
-const grid = 1024
+// grid is the cells per side thin keeps one feature in: 32 tile units,
+// 4 pixels of a 512-pixel tile. A crowded tile shows where features are
+// dense; zooming in shows each one.
+const grid = 128
 
 // thin keeps, in a tile with more than dense features, the first feature
 // (in id order) whose bound's centre falls in each grid cell: a crowded
