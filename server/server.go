@@ -87,7 +87,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
-	s.expensive = newLimiter(cfg.Expensive, 2*time.Second)
+	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
 	if s.renderer, err = staticmap.NewRenderer(); err != nil {
 		return nil, err
 	}
