@@ -340,7 +340,7 @@ func Check(d *Dataset) Problems {
 
 func validKind(k string) bool {
 	switch k {
-	case KindBorders, KindBases, KindCorridors, KindDisputed, KindEvents, KindBasemap, KindOther:
+	case KindBorders, KindBases, KindCorridors, KindDisputed, KindEvents, KindBasemap, KindCountries, KindContext, KindOther:
 		return true
 	}
 	return false

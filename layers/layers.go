@@ -20,13 +20,24 @@ const (
 	KindDisputed  = "disputed"
 	KindEvents    = "events"
 	KindBasemap   = "basemap"
-	KindOther     = "other" // a layer imported without a kind of its own
+	KindCountries = "countries" // country areas
+	KindContext   = "context"   // features with only inferred support: shown muted, uncited
+	KindOther     = "other"     // a layer imported without a kind of its own
 )
 
 // Claim relations.
 const (
 	Supports    = "supports"
 	Contradicts = "contradicts"
+)
+
+// Claim bases: how directly the passage backs the claim.
+const (
+	// Explicit: the passage names the feature (or one of its aliases) and
+	// states this aspect.
+	Explicit = "explicit"
+	// Inferred: the reader must infer it; the claim's note says how.
+	Inferred = "inferred"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
@@ -60,7 +71,9 @@ type Layer struct {
 }
 
 // Cited reports whether the layer's features must carry claims.
-func (l Layer) Cited() bool { return l.Kind != KindBasemap && !l.Uncited }
+func (l Layer) Cited() bool {
+	return l.Kind != KindBasemap && l.Kind != KindContext && !l.Uncited
+}
 
 // Feature is one mapped thing and the claims behind it.
 type Feature struct {
@@ -87,6 +100,7 @@ type Claim struct {
 	Passage    string `json:"passage"`
 	Aspect     string `json:"aspect"`
 	Relation   string `json:"relation"`
+	Basis      string `json:"basis,omitempty"` // Explicit or Inferred
 	Confidence string `json:"confidence,omitempty"`
 	Note       string `json:"note,omitempty"`
 }
