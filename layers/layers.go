@@ -54,6 +54,9 @@ type Layer struct {
 	Kind        string `json:"kind"`
 	Licence     string `json:"licence"`
 	Attribution string `json:"attribution"`
+	// ContextOf names the cited layer a context layer (KindContext) belongs
+	// to: the features moved out of it because their support is only inferred.
+	ContextOf string `json:"context_of,omitempty"`
 
 	// Plain is set on a layer read from a GeoJSON file without a `layer`
 	// member: such a file may carry no evidence at all.
