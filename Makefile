@@ -1,10 +1,11 @@
-# citemap: `make run` serves the bundled data, `make test` runs every test.
+# citemap: `make run` serves the bundled data, `make test` runs every test,
+# `make check` is the quick edit-test loop.
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 DB        ?= ./mapserver.db
 FUZZTIME  ?= 20s
 
-.PHONY: build run test vet fuzz bench clean deps frontend test-browser test-load
+.PHONY: build run test check vet fuzz bench clean deps frontend test-browser test-load
 
 build: frontend
 	$(GO) build -o bin/mapserver ./cmd/mapserver
@@ -37,24 +38,32 @@ vet:
 deps:
 	./.ci/deps
 
+# Everything that can fail only for a real defect: every Go test (the seed
+# corpora and the crashers kept in testdata/fuzz run here too), the browser
+# tests and a 10 s load test. Time-boxed fuzzing is `make fuzz`.
 test: deps vet
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-browser
 	$(MAKE) --no-print-directory test-load
-	$(MAKE) --no-print-directory fuzz
+
+# About a minute: gofmt, vet and the Go tests in -short mode, which skip the
+# GIS clients, the kill -9 rounds and anything else that drives an outside
+# program (browser and load tests are not Go tests and are not run).
+check: vet
+	$(GO) test -short -count=1 ./...
 
 # 10 s of mixed reads at 64 connections: no errors, peak RSS under 512 MiB.
 test-load: build
 	MAPSERVER=bin/mapserver bench/load.sh 10
 
-# A short run of every fuzz target; crashers land in testdata/fuzz.
+# A time-boxed run of every fuzz target; crashers land in testdata/fuzz and
+# from then on run in every `go test`. .ci/fuzz fails only when the engine
+# writes a failing input (a property breach); a run the Go engine itself
+# aborts without one ("context deadline exceeded") is reported, not failed.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeAnchor$$' -fuzztime $(FUZZTIME) ./layers
-	$(GO) test -run '^$$' -fuzz '^FuzzReadLayer$$' -fuzztime $(FUZZTIME) ./layers
-	$(GO) test -run '^$$' -fuzz '^FuzzParseBBox$$' -fuzztime $(FUZZTIME) ./geo
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDatetime$$' -fuzztime $(FUZZTIME) ./geo
-	$(GO) test -run '^$$' -fuzz '^FuzzItemsQuery$$' -fuzztime $(FUZZTIME) ./server
-	$(GO) test -run '^$$' -fuzz '^FuzzEmbedFlags$$' -fuzztime $(FUZZTIME) ./server
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers FuzzNormalizeAnchor FuzzReadLayer
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./geo FuzzParseBBox FuzzParseDatetime
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./server FuzzItemsQuery FuzzEmbedFlags
 
 # Go benchmarks, 60 s of mixed load, then the comparison with nginx and
 # pg_featureserv (bench/README.md; FULL=1 adds the 1M-feature runs).

@@ -64,6 +64,9 @@ var checkedFeatures = regexp.MustCompile(`ok: (\d+) layers, (\d+) features`)
 // (bbolt's page check included), and holds either the old data or the whole
 // new import, never a mix.
 func TestKillDuringImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 60000 features a dozen times; skipped in -short mode (make check)")
+	}
 	rounds := 10
 	if v, err := strconv.Atoi(os.Getenv("CITEMAP_KILL_ROUNDS")); err == nil {
 		rounds = v

@@ -19,6 +19,9 @@ import (
 
 func requireTool(t *testing.T, path string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives an outside program; skipped in -short mode (make check)")
+	}
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("CITEMAP_SKIP_GIS") != "" {
 			t.Skipf("%s missing and CITEMAP_SKIP_GIS set", path)
