@@ -30,6 +30,9 @@ type Snapshot struct {
 	Props    [][]byte // the flat properties as a JSON object
 	// Queryables maps each filterable property to its JSON type.
 	Queryables map[string]string
+	// Types holds the geometry types of the features: what a client should
+	// type the layer as.
+	Types geo.TypeSet
 
 	index rtree.RTreeG[int] // feature bounds -> position
 }
@@ -87,6 +90,7 @@ func NewSnapshot(l Layer, feats []Feature, passageSource map[string]string) (*Sn
 	}
 	for i := range feats {
 		sn.index.Insert(sn.Bounds[i].Min, sn.Bounds[i].Max, i)
+		sn.Types.Add(feats[i].Geometry)
 	}
 	return sn, nil
 }

@@ -26,18 +26,23 @@ type link struct {
 }
 
 type collection struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Description string   `json:"description,omitempty"`
-	ItemType    string   `json:"itemType"`
-	CRS         []string `json:"crs"`
-	Extent      extent   `json:"extent"`
-	ItemCount   int      `json:"itemCount"`
-	Kind        string   `json:"kind"`
-	Uncited     bool     `json:"uncited,omitempty"` // imported without evidence: shown as such
-	Licence     string   `json:"license,omitempty"`
-	Attribution string   `json:"attribution,omitempty"`
-	Links       []link   `json:"links"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	ItemType    string `json:"itemType"`
+	// GeometryType is the one GeoJSON geometry type of the features (the
+	// Multi- form when single and Multi- forms mix), and GeometryDimension
+	// its JSON-FG dimension: a client can type the layer before reading it.
+	GeometryType      string   `json:"geometry_type,omitempty"`
+	GeometryDimension *int     `json:"geometryDimension,omitempty"`
+	CRS               []string `json:"crs"`
+	Extent            extent   `json:"extent"`
+	ItemCount         int      `json:"itemCount"`
+	Kind              string   `json:"kind"`
+	Uncited           bool     `json:"uncited,omitempty"` // imported without evidence: shown as such
+	Licence           string   `json:"license,omitempty"`
+	Attribution       string   `json:"attribution,omitempty"`
+	Links             []link   `json:"links"`
 }
 
 type extent struct {
@@ -83,11 +88,15 @@ func collectionLayers(all []layers.Layer) []layers.Layer {
 	return out
 }
 
-func (s *Server) collection(base string, l layers.Layer) collection {
+func (s *Server) collection(base string, l layers.Layer, types geo.TypeSet) collection {
 	col := collection{
 		ID: l.ID, Title: l.Title, Description: l.Description, ItemType: "feature",
 		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind, Uncited: l.Uncited,
 		Licence: l.Licence, Attribution: l.Attribution,
+	}
+	col.GeometryType = types.Type()
+	if d := geo.Dimension(types.Class()); d >= 0 {
+		col.GeometryDimension = &d
 	}
 	b := l.Bound
 	col.Extent.Spatial.BBox = [][4]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}}
@@ -154,7 +163,11 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 	}
 	out.Collections = []collection{}
 	for _, l := range collectionLayers(all) {
-		out.Collections = append(out.Collections, s.collection(base, l))
+		sn, err := s.snapshotOf(c.UserContext(), r, l.ID)
+		if err != nil {
+			return err
+		}
+		out.Collections = append(out.Collections, s.collection(base, l, sn.Types))
 	}
 	if f == formatHTML {
 		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Data: out.Collections})
@@ -179,7 +192,11 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 	if l.Kind == layers.KindBasemap {
 		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
-	col := s.collection(s.baseURL(c), l)
+	sn, err := s.snapshotOf(c.UserContext(), r, l.ID)
+	if err != nil {
+		return err
+	}
+	col := s.collection(s.baseURL(c), l, sn.Types)
 	if f == formatHTML {
 		return s.renderHTML(c, "collection", htmlPage{Title: l.Title, Data: col})
 	}

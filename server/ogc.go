@@ -528,6 +528,12 @@ func (s *Server) handleQueryables(c *fiber.Ctx) error {
 	for _, k := range names {
 		props[k] = fiber.Map{"type": sn.Queryables[k], "title": k}
 	}
+	// The geometry, typed the way OGC API Features Part 3 and Part 5 type a
+	// spatial queryable, so a client knows the layer's type up front.
+	props["geometry"] = fiber.Map{
+		"title": "geometry", "format": geometryFormat(sn.Types), "x-ogc-role": "primary-geometry",
+		"description": "The feature's geometry (" + orAny(sn.Types.Type()) + "), in " + crs84,
+	}
 	if f == formatHTML {
 		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title, Data: names})
 	}
@@ -544,4 +550,28 @@ func (s *Server) handleQueryables(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Send(b)
+}
+
+// geometryFormat is the OGC API Features Part 5 `format` of a geometry
+// property holding types ts: "geometry-point", "geometry-polygon-or-
+// multipolygon", ..., or "geometry-any".
+func geometryFormat(ts geo.TypeSet) string {
+	t := ts.Type()
+	switch t {
+	case "", "Geometry":
+		return "geometry-any"
+	case "MultiPoint", "MultiLineString", "MultiPolygon":
+		single := strings.TrimPrefix(t, "Multi")
+		if ts.Has(single) {
+			return "geometry-" + strings.ToLower(single) + "-or-" + strings.ToLower(t)
+		}
+	}
+	return "geometry-" + strings.ToLower(t)
+}
+
+func orAny(t string) string {
+	if t == "" || t == "Geometry" {
+		return "any geometry type"
+	}
+	return t
 }
