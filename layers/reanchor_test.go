@@ -1,0 +1,162 @@
+package layers
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// The original article, and the corrected revision an editor posts later:
+// a typo fixed inside one quote, a paragraph inserted at the top, one
+// sentence reworded, one sentence deleted.
+const (
+	oldArticle = `Work on the railway through Syunik began in the spring, according to the ministry.
+Engineers say the line along the Araks will need three new bridges and a tunnel near Meghri.
+The govermnent in Yerevan insists that the route stays under Armenian customs control.
+Officials in Baku call it the Zangezur corridor and expect the first trains within five years.
+Critics in Gyumri doubt that the money for the tunnel has been found.
+Residents of Kapan said they had heard such promises before.`
+
+	newArticle = `Update, 12 November: this article was corrected and expanded after publication.
+Work on the railway through Syunik began in the spring, according to the ministry.
+Engineers say the line along the Araks will need three new bridges and a tunnel near Meghri.
+The government in Yerevan insists that the route stays under Armenian customs control.
+A second survey team reached the valley on Tuesday.
+Officials in Baku call it the Zangezur corridor and hope to see freight trains before the decade ends.
+Critics in Gyumri doubt that the money for the tunnel has been found.`
+)
+
+func TestReanchorCorrectedArticle(t *testing.T) {
+	oldText, newText := Normalize(oldArticle), Normalize(newArticle)
+	tests := []struct {
+		name    string
+		exact   string // quote in the old text
+		ok      bool
+		want    string // the quote in the new text when ok
+		exactly bool   // score 1: the quote stands unchanged
+	}{
+		{"unchanged, moved down by an inserted paragraph",
+			"three new bridges and a tunnel near Meghri", true, "three new bridges and a tunnel near Meghri", true},
+		{"typo fixed inside the quote",
+			"The govermnent in Yerevan insists that the route stays under Armenian customs control.", true,
+			"The government in Yerevan insists that the route stays under Armenian customs control.", false},
+		{"sentence reworded",
+			"expect the first trains within five years", false, "", false},
+		{"unchanged after a reworded sentence",
+			"Critics in Gyumri doubt that the money for the tunnel has been found.", true,
+			"Critics in Gyumri doubt that the money for the tunnel has been found.", true},
+		{"sentence deleted",
+			"Residents of Kapan said they had heard such promises before.", false, "", false},
+		{"unchanged part of a reworded sentence",
+			"Officials in Baku call it the Zangezur corridor", true, "Officials in Baku call it the Zangezur corridor", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, err := Anchor(oldText, tt.exact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sel, score, ok := Reanchor(newText, old)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v (score %.3f, %q), want %v", ok, score, sel.Exact, tt.ok)
+			}
+			if !ok {
+				if score >= ReanchorThreshold {
+					t.Errorf("refused with score %.3f over the threshold", score)
+				}
+				return
+			}
+			if sel.Exact != tt.want {
+				t.Errorf("exact = %q, want %q", sel.Exact, tt.want)
+			}
+			if Verify(newText, sel) != VerifiedExact {
+				t.Errorf("selector %+v does not verify against the new text", sel)
+			}
+			if (score == 1) != tt.exactly {
+				t.Errorf("score = %.3f", score)
+			}
+			if score < ReanchorThreshold {
+				t.Errorf("accepted with score %.3f under the threshold", score)
+			}
+		})
+	}
+}
+
+func TestReanchorRepeatedQuote(t *testing.T) {
+	oldText := Normalize("In Goris the road was closed.\nLater, in Kapan the road was closed.\nBoth towns complained.")
+	old, err := Anchor(oldText, "Later, in Kapan the road was closed.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "the road was closed." in the Kapan sentence, its prefix telling the
+	// two occurrences apart.
+	old2 := selectorAt([]rune(oldText), old.End-len("the road was closed."), old.End)
+
+	t.Run("told apart by context", func(t *testing.T) {
+		newText := Normalize("News from the south.\nIn Goris the road was closed.\nLater, in Kapan the road was closed.\nBoth towns complained.")
+		sel, score, ok := Reanchor(newText, old2)
+		if !ok {
+			t.Fatalf("not re-anchored (score %.3f)", score)
+		}
+		if !strings.HasSuffix(sel.Prefix, "in Kapan ") {
+			t.Errorf("anchored at the wrong occurrence: prefix %q", sel.Prefix)
+		}
+		if Verify(newText, sel) != VerifiedExact {
+			t.Error("selector does not verify")
+		}
+	})
+	t.Run("context cannot tell", func(t *testing.T) {
+		newText := Normalize("the road was closed. the road was closed.")
+		_, score, ok := Reanchor(newText, old2)
+		if ok {
+			t.Fatalf("re-anchored an ambiguous quote (score %.3f)", score)
+		}
+	})
+}
+
+func TestReanchorRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		old  Selector
+	}{
+		{"empty quote", "some text", Selector{}},
+		{"empty text", "", Selector{Exact: "quote"}},
+		{"unrelated text", "Nothing here resembles the passage at all, not even a little.", Selector{Exact: "Engineers say the line along the Araks will need three new bridges"}},
+		{"quote longer than text", "short", Selector{Exact: "a much longer quote than the text"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if sel, score, ok := Reanchor(tt.text, tt.old); ok {
+				t.Fatalf("ok with %+v score %.3f", sel, score)
+			}
+		})
+	}
+}
+
+func FuzzReanchor(f *testing.F) {
+	f.Add(Normalize(oldArticle), Normalize(newArticle), 120, 160)
+	f.Add("aaaa", "aaaaa", 0, 2)
+	f.Add("héllo wörld", "hello world", 1, 6)
+	f.Fuzz(func(t *testing.T, oldText, newText string, start, end int) {
+		oldText, newText = Normalize(oldText), Normalize(newText)
+		r := []rune(oldText)
+		if len(r) > 2000 || len([]rune(newText)) > 4000 || start < 0 || end > len(r) || start >= end {
+			return
+		}
+		old := selectorAt(r, start, end)
+		sel, score, ok := Reanchor(newText, old)
+		if score < 0 || score > 1 {
+			t.Fatalf("score %v out of [0,1]", score)
+		}
+		if !ok {
+			return
+		}
+		if !utf8.ValidString(sel.Exact) || Verify(newText, sel) != VerifiedExact {
+			t.Fatalf("selector %+v does not verify", sel)
+		}
+		if oldText == newText && sel.Exact != old.Exact {
+			t.Fatalf("unchanged text re-anchored elsewhere: %q -> %q", old.Exact, sel.Exact)
+		}
+	})
+}
