@@ -10,13 +10,16 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
-// Evidence returns the distinct passages and sources behind f, sorted.
-// passageSource maps passage ids to source ids.
+// Evidence returns the distinct passages behind f and the distinct sources
+// of its claims that are not inferred, sorted: a source from which a claim
+// is only inferred is not counted as one that states it (a claim stored
+// before claims had a basis counts, as it did). passageSource maps passage
+// ids to source ids.
 func (f Feature) Evidence(passageSource map[string]string) (passages, sources []string) {
 	ps, ss := map[string]bool{}, map[string]bool{}
 	for _, c := range f.Claims {
 		ps[c.Passage] = true
-		if src := passageSource[c.Passage]; src != "" {
+		if src := passageSource[c.Passage]; src != "" && c.Basis != Inferred {
 			ss[src] = true
 		}
 	}
@@ -34,7 +37,8 @@ func sortedKeys(m map[string]bool) []string {
 
 // Flat encodes f as a GeoJSON feature whose properties a GIS table can show:
 // scalars as they are, anything nested as JSON text, and the evidence as
-// `source_count` and `passage_ids` (";"-separated).
+// `source_count` (sources with an explicit claim) and `passage_ids` (every
+// passage, ";"-separated).
 func (f Feature) Flat(passageSource map[string]string) *geojson.Feature {
 	props := make(geojson.Properties, len(f.Properties)+2)
 	for k, v := range f.Properties {

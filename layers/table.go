@@ -13,6 +13,7 @@ import (
 // table analysts link to features on feature id.
 type EvidenceRow struct {
 	Layer, Feature, Passage, Relation, Aspect, Confidence, Exact string
+	Basis, Note                                                  string // Explicit or Inferred; how an inferred claim is inferred
 	Source, SourceTitle, SourceURL, Published                    string
 }
 
@@ -45,7 +46,7 @@ func EvidenceTable(ctx context.Context, s Reader) ([]EvidenceRow, error) {
 		src := source[p.Source]
 		rows = append(rows, EvidenceRow{
 			Layer: c.Layer, Feature: c.Feature, Passage: c.Passage, Relation: c.Relation, Aspect: c.Aspect,
-			Confidence: c.Confidence, Exact: p.Exact, Source: src.ID, SourceTitle: src.Label(),
+			Confidence: c.Confidence, Basis: c.Basis, Note: c.Note, Exact: p.Exact, Source: src.ID, SourceTitle: src.Label(),
 			SourceURL: src.URL, Published: src.Published,
 		})
 	}
@@ -56,9 +57,9 @@ func EvidenceTable(ctx context.Context, s Reader) ([]EvidenceRow, error) {
 func EncodeEvidenceCSV(rows []EvidenceRow) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"feature_id", "layer", "passage_id", "relation", "aspect", "confidence", "exact", "source_id", "source_title", "source_url", "published"})
+	w.Write([]string{"feature_id", "layer", "passage_id", "relation", "aspect", "confidence", "basis", "note", "exact", "source_id", "source_title", "source_url", "published"})
 	for _, r := range rows {
-		w.Write([]string{r.Feature, r.Layer, r.Passage, r.Relation, r.Aspect, r.Confidence, r.Exact, r.Source, r.SourceTitle, r.SourceURL, r.Published})
+		w.Write([]string{r.Feature, r.Layer, r.Passage, r.Relation, r.Aspect, r.Confidence, r.Basis, r.Note, r.Exact, r.Source, r.SourceTitle, r.SourceURL, r.Published})
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()

@@ -17,9 +17,12 @@ type annotation struct {
 	Body       annotationBody   `json:"body"`
 	Target     annotationTarget `json:"target"`
 	// citemap's own terms: which aspect of the feature the passage backs,
-	// and whether it supports or contradicts it.
+	// whether it supports or contradicts it, and how directly: "explicit"
+	// (the passage names the feature and states it) or "inferred" (the
+	// note says how).
 	Aspect     string `json:"citemap:aspect"`
 	Relation   string `json:"citemap:relation"`
+	Basis      string `json:"citemap:basis"`
 	Confidence string `json:"citemap:confidence,omitempty"`
 	Note       string `json:"citemap:note,omitempty"`
 }
@@ -116,7 +119,7 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 						positionSelector{Type: "TextPositionSelector", Start: p.Start, End: p.End},
 					},
 				},
-				Aspect: cl.Aspect, Relation: cl.Relation, Confidence: cl.Confidence, Note: cl.Note,
+				Aspect: cl.Aspect, Relation: cl.Relation, Basis: cl.Basis, Confidence: cl.Confidence, Note: cl.Note,
 			})
 		}
 		return pg

@@ -39,10 +39,15 @@ type collection struct {
 	Extent            extent   `json:"extent"`
 	ItemCount         int      `json:"itemCount"`
 	Kind              string   `json:"kind"`
-	Uncited           bool     `json:"uncited,omitempty"` // imported without evidence: shown as such
-	Licence           string   `json:"license,omitempty"`
-	Attribution       string   `json:"attribution,omitempty"`
-	Links             []link   `json:"links"`
+	// Uncited: the features need not cite a passage (a layer imported
+	// without evidence, or a context layer); shown as such.
+	Uncited bool `json:"uncited,omitempty"`
+	// ContextOf names the cited layer a context layer belongs to: features
+	// whose support is only inferred, drawn muted.
+	ContextOf   string `json:"context_of,omitempty"`
+	Licence     string `json:"license,omitempty"`
+	Attribution string `json:"attribution,omitempty"`
+	Links       []link `json:"links"`
 }
 
 type extent struct {
@@ -62,26 +67,44 @@ var kindOrder = map[string]int{
 	layers.KindCorridors: 3, layers.KindEvents: 4,
 }
 
-// collectionLayers returns the layers published as collections, in order.
+// collectionLayers returns the layers published as collections, in order:
+// by kind, then id, a context layer right after the layer it belongs to.
 // The basemap is reference geography drawn under the map, not a collection.
 func collectionLayers(all []layers.Layer) []layers.Layer {
 	var out []layers.Layer
+	byID := map[string]layers.Layer{}
 	for _, l := range all {
 		if l.Kind != layers.KindBasemap {
 			out = append(out, l)
+			byID[l.ID] = l
 		}
 	}
+	type key struct {
+		rank    int
+		id      string
+		context bool
+	}
+	keyOf := func(l layers.Layer) key {
+		k := key{id: l.ID}
+		if p, ok := byID[l.ContextOf]; ok && l.Kind == layers.KindContext {
+			l, k = p, key{id: p.ID, context: true}
+		}
+		r, ok := kindOrder[l.Kind]
+		if !ok {
+			r = len(kindOrder)
+		}
+		k.rank = r
+		return k
+	}
 	sort.SliceStable(out, func(i, j int) bool {
-		oi, iok := kindOrder[out[i].Kind]
-		oj, jok := kindOrder[out[j].Kind]
-		if !iok {
-			oi = len(kindOrder)
-		}
-		if !jok {
-			oj = len(kindOrder)
-		}
-		if oi != oj {
-			return oi < oj
+		a, b := keyOf(out[i]), keyOf(out[j])
+		switch {
+		case a.rank != b.rank:
+			return a.rank < b.rank
+		case a.id != b.id:
+			return a.id < b.id
+		case a.context != b.context:
+			return !a.context
 		}
 		return out[i].ID < out[j].ID
 	})
@@ -91,7 +114,7 @@ func collectionLayers(all []layers.Layer) []layers.Layer {
 func (s *Server) collection(base string, l layers.Layer, types geo.TypeSet) collection {
 	col := collection{
 		ID: l.ID, Title: l.Title, Description: l.Description, ItemType: "feature",
-		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind, Uncited: l.Uncited,
+		CRS: []string{crs84}, ItemCount: l.Count, Kind: l.Kind, Uncited: !l.Cited(), ContextOf: l.ContextOf,
 		Licence: l.Licence, Attribution: l.Attribution,
 	}
 	col.GeometryType = types.Type()
@@ -113,6 +136,10 @@ func (s *Server) collection(base string, l layers.Layer, types geo.TypeSet) coll
 		{Href: base + "/layers/" + l.ID + ".geojson", Rel: "enclosure", Type: mimeGeoJSON, Title: "The whole layer as GeoJSON"},
 		{Href: base + "/layers/" + l.ID + ".gpkg", Rel: "enclosure", Type: mimeGPKG, Title: "The whole layer as GeoPackage"},
 		{Href: base + "/layers/" + l.ID + ".csv", Rel: "enclosure", Type: mimeCSV, Title: "The whole layer as CSV (WKT geometry)"},
+	}
+	if l.ContextOf != "" {
+		col.Links = append(col.Links, link{Href: base + "/collections/" + l.ContextOf, Rel: "related", Type: mimeJSON,
+			Title: "The cited layer these features are context for"})
 	}
 	return col
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sort"
 
 	"github.com/citemap/citemap/layers"
 )
@@ -12,6 +13,7 @@ type evidenceJSON struct {
 	Passage    string      `json:"passage"`
 	Aspect     string      `json:"aspect"`
 	Relation   string      `json:"relation"`
+	Basis      string      `json:"basis"` // explicit, or inferred (Note says how)
 	Confidence string      `json:"confidence,omitempty"`
 	Note       string      `json:"note,omitempty"`
 	Exact      string      `json:"exact"`
@@ -33,7 +35,9 @@ type evidenceSrc struct {
 	URL       string `json:"url"`
 }
 
-// evidence resolves every claim of f to its passage and source.
+// evidence resolves every claim of f to its passage and source, explicit
+// claims first (a reader meets what the passages state before what is
+// inferred from them), otherwise in the feature's order.
 func (s *Server) evidence(ctx context.Context, base string, f layers.Feature) ([]evidenceJSON, error) {
 	out := make([]evidenceJSON, 0, len(f.Claims))
 	sources := map[string]layers.Source{}
@@ -50,7 +54,7 @@ func (s *Server) evidence(ctx context.Context, base string, f layers.Feature) ([
 			sources[p.Source] = src
 		}
 		out = append(out, evidenceJSON{
-			Passage: c.Passage, Aspect: c.Aspect, Relation: c.Relation, Confidence: c.Confidence, Note: c.Note,
+			Passage: c.Passage, Aspect: c.Aspect, Relation: c.Relation, Basis: c.Basis, Confidence: c.Confidence, Note: c.Note,
 			Exact: p.Exact, Prefix: p.Prefix, Suffix: p.Suffix, Start: p.Start, End: p.End,
 			Source: evidenceSrc{
 				ID: src.ID, Label: src.Label(), Title: src.Title, Publisher: src.Publisher,
@@ -59,5 +63,8 @@ func (s *Server) evidence(ctx context.Context, base string, f layers.Feature) ([
 			Context: base + "/sources/" + src.ID + "#passage-" + p.ID,
 		})
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Basis != layers.Inferred && out[j].Basis == layers.Inferred
+	})
 	return out, nil
 }

@@ -142,10 +142,47 @@ type segment struct {
 
 type passageEnd struct {
 	Passage  string
-	Features []layers.FeatureRef
+	Features []backRef
 }
 
-func newReaderPage(src layers.Source, ps []layers.Passage, backs map[string][]layers.FeatureRef) readerPage {
+// backRef is a feature a passage backs: inferred when every claim it makes
+// on the passage is only inferred (Note says how).
+type backRef struct {
+	layers.FeatureRef
+	Inferred bool
+	Note     string
+}
+
+// backRefs turns the features a passage backs into backRefs, explicit ones
+// first, from the claims on it.
+func backRefs(refs []layers.FeatureRef, claims []layers.Claim) []backRef {
+	out := make([]backRef, 0, len(refs))
+	for _, r := range refs {
+		b := backRef{FeatureRef: r}
+		var notes []string
+		explicit, inferred := false, false
+		for _, c := range claims {
+			if c.Layer != r.Layer || c.Feature != r.Feature {
+				continue
+			}
+			if c.Basis == layers.Inferred {
+				inferred = true
+				notes = append(notes, c.Note)
+			} else {
+				explicit = true
+			}
+		}
+		b.Inferred = inferred && !explicit
+		if b.Inferred {
+			b.Note = strings.Join(notes, " ")
+		}
+		out = append(out, b)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return !out[i].Inferred && out[j].Inferred })
+	return out
+}
+
+func newReaderPage(src layers.Source, ps []layers.Passage, backs map[string][]backRef) readerPage {
 	text := []rune(src.Text)
 	cuts := map[int]bool{0: true, len(text): true}
 	for _, p := range ps {

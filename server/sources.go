@@ -136,15 +136,25 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 	}
 	base := s.baseURL(c)
 	if f == formatHTML {
-		backs := map[string][]layers.FeatureRef{}
+		r, err := s.reader(c)
+		if err != nil {
+			return err
+		}
+		claims, err := r.Claims(ctx)
+		if err != nil {
+			return err
+		}
+		onPassage := map[string][]layers.Claim{}
+		for _, cl := range claims {
+			onPassage[cl.Passage] = append(onPassage[cl.Passage], cl)
+		}
+		backs := map[string][]backRef{}
 		for _, p := range ps {
-			r, err := s.reader(c)
+			refs, err := r.PassageFeatures(ctx, p.ID)
 			if err != nil {
 				return err
 			}
-			if backs[p.ID], err = r.PassageFeatures(ctx, p.ID); err != nil {
-				return err
-			}
+			backs[p.ID] = backRefs(refs, onPassage[p.ID])
 		}
 		self := base + "/sources/" + src.ID
 		return s.renderHTML(c, "source", htmlPage{
