@@ -56,18 +56,18 @@ func fold(s string) folded {
 	for i, r := range runes {
 		cp = i
 		switch {
-		case isWordRune(r):
+		case isApostrophe(r) && wordStart >= 0 && i+1 < len(runes) && isWordRune(runes[i+1]) && !possessive(runes[i+1:]):
+			// Inside a word (Ts’khinvali) the apostrophe is a transliteration
+			// mark, dropped so that Tskhinvali matches too.
+		case isWordRune(r) && !isApostrophe(r):
 			if wordStart < 0 {
 				wordStart = cp
 				upper = !unicode.IsLower(r)
 			}
 			foldRune(&w, r)
-		case isApostrophe(r) && wordStart >= 0 && i+1 < len(runes) && isWordRune(runes[i+1]) && !possessive(runes[i+1:]):
-			// Inside a word (Ts’khinvali) the apostrophe is a transliteration
-			// mark, dropped so that Tskhinvali matches too.
 		default:
 			flush(cp)
-			if !(unicode.IsSpace(r) && r != '\n') && !unicode.Is(unicode.Pd, r) {
+			if !(unicode.IsSpace(r) && r != '\n') && !unicode.Is(unicode.Pd, r) && !isApostrophe(r) {
 				joinable = false
 			}
 		}
@@ -88,7 +88,7 @@ func isWordRune(r rune) bool {
 
 func isApostrophe(r rune) bool {
 	switch r {
-	case '\'', '’', 'ʼ', 'ʻ', '`', '‘':
+	case '\'', '’', 'ʼ', 'ʻ', '`', '‘', 'ʹ', 'ʿ', 'ʾ':
 		return true
 	}
 	return false
@@ -99,7 +99,7 @@ func isApostrophe(r rune) bool {
 // ə as in Gəncə → Ganja, Turkish dotless ı as in Iğdır → Igdir).
 func foldRune(b *strings.Builder, r rune) {
 	switch r {
-	case 'ə', 'Ə':
+	case 'ə', 'Ə', 'ǝ': // GeoNames writes Gǝncǝ with U+01DD
 		b.WriteByte('a')
 		return
 	case 'ı':

@@ -86,11 +86,12 @@ type Options struct {
 // Matcher finds mentions of known places in texts. It is immutable and safe
 // for concurrent use.
 type Matcher struct {
-	ac      *ahocorasick.Automaton
-	targets [][]target // by pattern id
-	feats   []featureRef
-	gaz     []Entry
-	extent  orb.Bound
+	ac        *ahocorasick.Automaton
+	targets   [][]target // by pattern id
+	feats     []featureRef
+	featIndex map[string]int // by ref
+	gaz       []Entry
+	extent    orb.Bound
 }
 
 type featureRef struct {
@@ -125,7 +126,7 @@ const (
 // of the features' centres, widened by 2°: a dataset about the Caucasus with
 // one event in Washington still has the Caucasus as its extent.
 func New(features []layers.Feature, gazetteer []Entry, opts Options) (*Matcher, error) {
-	m := &Matcher{gaz: gazetteer, extent: opts.Extent}
+	m := &Matcher{gaz: gazetteer, extent: opts.Extent, featIndex: map[string]int{}}
 	pats := map[string]int{}
 	var keys []string
 	add := func(name string, t target) {
@@ -162,6 +163,7 @@ func New(features []layers.Feature, gazetteer []Entry, opts Options) (*Matcher, 
 			continue
 		}
 		b := f.Geometry.Bound()
+		m.featIndex[f.Layer+"/"+f.ID] = len(m.feats)
 		m.feats = append(m.feats, featureRef{ref: f.Layer + "/" + f.ID, bound: b, point: b.Center()})
 		addAll(featureNames(f), len(m.feats)-1, -1)
 	}
@@ -343,7 +345,18 @@ func (m *Matcher) candidates(p int, lower bool) []Candidate {
 		out = append(out, c)
 	}
 	sortCandidates(out)
-	return out
+	// A region placed at its seat and the seat itself, under the same
+	// name, are one place to the reader: keep the better ranked.
+	seen := map[Place]bool{}
+	return slices.DeleteFunc(out, func(c Candidate) bool {
+		if c.Place == nil {
+			return false
+		}
+		k := Place{Name: c.Place.Name, Lon: c.Place.Lon, Lat: c.Place.Lat}
+		dup := seen[k]
+		seen[k] = true
+		return dup
+	})
 }
 
 func entryScore(e Entry) float64 {
@@ -362,13 +375,18 @@ func entryScore(e Entry) float64 {
 
 // rankByContext raises candidates near the places the rest of the text is
 // sure about: "Georgia" in an article naming Tbilisi and Abkhazia is the
-// country, not the US state. A mention is sure when its best candidate
-// clearly leads; its location anchors the others.
+// country, not the US state, and a village named beside its neighbours is
+// likelier the one meant. A mention is sure when its best candidate clearly
+// leads; its location anchors the other mentions.
 func (m *Matcher) rankByContext(sugs []Suggestion) {
-	var anchors []orb.Point
-	for _, s := range sugs {
+	type anchor struct {
+		at  orb.Point
+		sug int
+	}
+	var anchors []anchor
+	for i, s := range sugs {
 		if pt, ok := m.sure(s); ok {
-			anchors = append(anchors, pt)
+			anchors = append(anchors, anchor{pt, i})
 		}
 	}
 	if len(anchors) == 0 {
@@ -376,14 +394,11 @@ func (m *Matcher) rankByContext(sugs []Suggestion) {
 	}
 	for i := range sugs {
 		cs := sugs[i].Candidates
-		if len(cs) < 2 {
-			continue
-		}
 		for j := range cs {
 			b := m.bound(cs[j])
 			near := 0
 			for _, a := range anchors {
-				if distance(b, a) <= contextRadius {
+				if a.sug != i && distance(b, a.at) <= contextRadius {
 					near++
 				}
 			}
@@ -413,12 +428,7 @@ func (m *Matcher) bound(c Candidate) orb.Bound {
 	if c.Place != nil {
 		return orb.Point{c.Place.Lon, c.Place.Lat}.Bound()
 	}
-	for _, f := range m.feats {
-		if f.ref == c.Feature {
-			return f.bound
-		}
-	}
-	return orb.Bound{}
+	return m.feats[m.featIndex[c.Feature]].bound
 }
 
 // distance in metres from p to the nearest point of b (0 inside).

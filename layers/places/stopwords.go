@@ -11,7 +11,7 @@ var stopwords = func() map[string]bool {
 		"this", "that", "these", "those", "its", "his", "her", "their", "was", "were", "are", "has",
 		"have", "had", "will", "would", "can", "may", "might", "must", "should", "could", "one", "two",
 		"new", "old", "north", "south", "east", "west", "central", "upper", "lower", "big", "little",
-		"great", "small", "bar", "van", "batman", "mart", "ulus", "gas", "oil", "port", "bay", "city",
+		"great", "small", "bar", "mart", "ulus", "gas", "oil", "port", "bay", "city",
 		"sea", "lake", "river", "island", "union", "victory", "peace", "independence", "president",
 		"prime", "minister", "march", "may", "june", "july", "august", "say", "said", "man", "sale",
 		"pace", "vale", "hope", "bath", "reading", "nice", "mobile", "ali",

@@ -7,8 +7,10 @@ package places
 // diacritics, so Naxçıvan and Naxcivan need not both be listed.
 var variants = [][]string{
 	{"Nakhchivan", "Nakhichevan", "Naxçıvan", "Nakhijevan", "Nakhchevan", "Nakhitchevan", "Nakhicevan"},
-	{"Zangezur", "Zangazur", "Zangezour", "Zanghezur", "Zangesur"},
-	{"Syunik", "Siunik", "Sjunik", "Siwnik", "Syunique"},
+	// Zangezur is the historical name of the mountains and the district
+	// that are Armenia's Syunik province today: one group, so that
+	// "Zangezur" alone finds the province.
+	{"Syunik", "Siunik", "Sjunik", "Siwnik", "Zangezur", "Zangazur", "Zangezour", "Zanghezur", "Zangesur"},
 	{"Gyumri", "Leninakan", "Alexandropol", "Kumayri", "Giumri"},
 	{"Vanadzor", "Kirovakan"},
 	{"Tbilisi", "Tiflis"},
