@@ -72,9 +72,9 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 	}
 	page := -1
 	if v := c.Query("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return badRequest("page=%s is not a page number (0, 1, ...)", v)
+		n, err := intParam("page", v, 0, maxOffset)
+		if err != nil {
+			return err
 		}
 		page = n
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"sort"
 	"time"
@@ -256,8 +257,8 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 	// An item's body depends on the layer's revision and the address links
 	// start with: kept once built.
 	key := sn.Layer.ID + "@" + sn.Layer.Revision + "/" + sn.Features[i].ID + "|" + base
-	b, err := s.items.getOr(key, func() (*body, error) {
-		ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
+	b, err := s.items.getOr(c.UserContext(), key, func(ctx context.Context) (*body, error) {
+		ev, err := s.evidence(ctx, base, sn.Features[i])
 		if err != nil {
 			return nil, err
 		}

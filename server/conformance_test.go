@@ -207,7 +207,7 @@ func TestItemsErrors(t *testing.T) {
 		{"datetime=", "datetime must be", 400},
 		{"limit=0", "at least 1", 400},
 		{"limit=-1", "at least 1", 400},
-		{"limit=ten", "not a whole number", 400},
+		{"limit=ten", "limit=ten must be a whole number", 400},
 		{"offset=-5", "offset=-5", 400},
 		{"properties=name,nope", `"nope" is not a property`, 400},
 		{"frobnicate=1", `unknown query parameter "frobnicate"`, 400},

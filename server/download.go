@@ -42,7 +42,7 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	case "gpkg":
 		contentType = mimeGPKG
 		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.snapshot(c, l.ID)
+			sn, err := s.collectionSnapshot(ctx, r, l.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -55,7 +55,7 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	case "csv":
 		contentType = mimeCSV
 		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.snapshot(c, l.ID)
+			sn, err := s.collectionSnapshot(ctx, r, l.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -69,8 +69,14 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.getOr(ext+":"+l.ID+"@"+l.Revision, func() (b *body, err error) {
-		err = s.expensive.do(c, func() error {
+	b, err := s.bodies.getOr(ctx, ext+":"+l.ID+"@"+l.Revision, func(ctx context.Context) (b *body, err error) {
+		if ext != "geojson" {
+			// Prepared before taking a slot: the snapshot takes its own.
+			if _, err := s.collectionSnapshot(ctx, r, l.ID); err != nil {
+				return nil, err
+			}
+		}
+		err = s.expensive.run(ctx, func() error {
 			plain, err := build(ctx, l)
 			if err != nil {
 				return err
@@ -97,7 +103,7 @@ func (s *Server) handlePassagesCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.bodies.getOr("passages.csv@"+strconv.Itoa(v), func() (*body, error) {
+	b, err := s.bodies.getOr(ctx, "passages.csv@"+strconv.Itoa(v), func(ctx context.Context) (*body, error) {
 		rows, err := layers.EvidenceTable(ctx, s.store)
 		if err != nil {
 			return nil, err
@@ -144,7 +150,7 @@ func sendBody(c *fiber.Ctx, b *body, contentType string) error {
 		etag = `"` + b.revision + `-gz"`
 	}
 	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	c.Vary(fiber.HeaderAcceptEncoding)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60, must-revalidate")
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, b.revision) {
 		return c.SendStatus(fiber.StatusNotModified)

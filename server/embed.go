@@ -49,29 +49,22 @@ func (s *Server) parseFlags(c *fiber.Ctx, q url.Values, defW, defH int) (viewFla
 	f := viewFlags{Theme: "auto", Legend: true, Sources: "panel", Width: defW, Height: defH}
 	ctx := c.UserContext()
 	var err error
-	intParam := func(name string, lo, hi int) (int, error) {
-		n, err := strconv.Atoi(q.Get(name))
-		if err != nil || n < lo || n > hi {
-			return 0, badRequest("%s=%s must be a whole number from %d to %d", name, q.Get(name), lo, hi)
-		}
-		return n, nil
-	}
 	if q.Has("width") {
-		if f.Width, err = intParam("width", 16, staticmap.MaxSide); err != nil {
+		if f.Width, err = intParam("width", q.Get("width"), minSide, staticmap.MaxSide); err != nil {
 			return f, err
 		}
 	}
 	if q.Has("height") {
-		if f.Height, err = intParam("height", 16, staticmap.MaxSide); err != nil {
+		if f.Height, err = intParam("height", q.Get("height"), minSide, staticmap.MaxSide); err != nil {
 			return f, err
 		}
 	}
 	var r layers.Reader = s.store
 	if q.Has("v") {
-		if f.Version, err = intParam("v", 1, 1<<30); err != nil {
+		if f.Version, err = intParam("v", q.Get("v"), 1, maxVersion); err != nil {
 			return f, err
 		}
-		if r, err = s.store.At(ctx, f.Version); err != nil {
+		if r, err = s.at(ctx, f.Version); err != nil {
 			return f, err
 		}
 	}
@@ -216,7 +209,7 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 	var r layers.Reader = s.store
 	if f.Version > 0 {
 		var err error
-		if r, err = s.store.At(ctx, f.Version); err != nil {
+		if r, err = s.at(ctx, f.Version); err != nil {
 			return o, err
 		}
 	}
@@ -296,13 +289,15 @@ func (s *Server) handleStaticMap(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, contentType)
 		return c.Send(b)
 	}
+	// Prepared before taking a slot: the layers' snapshots take their own.
+	o, err := s.picture(c, f)
+	if err != nil {
+		return err
+	}
 	return s.expensive.do(c, func() error {
 		b, ok := s.pictures.get(key) // drawn while this request waited
 		if !ok {
-			o, err := s.picture(c, f)
-			if err != nil {
-				return err
-			}
+			var err error
 			if ext == "png" {
 				b, err = s.renderer.PNG(o)
 			} else {
@@ -374,11 +369,8 @@ func (s *Server) handleOEmbed(c *fiber.Ctx) error {
 		if v == "" {
 			return cur, nil
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return 0, badRequest("%s=%s must be a positive whole number", name, v)
-		}
-		return min(cur, n), nil
+		// A picture smaller than the smallest map cannot be offered.
+		return cappedParam(name, v, minSide, cur)
 	}
 	if w, err = maxDim("maxwidth", w); err != nil {
 		return err

@@ -14,6 +14,12 @@ func FuzzItemsQuery(f *testing.F) {
 		"status=active", "bbox=170,0,-170,10&limit=1", "f=html", "bbox-crs=x", "%ff=%fe", "limit=1e9"} {
 		f.Add(q)
 	}
+	// Numbers at the ends of int64 and past them (offset=MaxInt64 was a 500).
+	for _, n := range extremes {
+		for _, p := range []string{"offset=", "limit=", "v=", "limit=10000&offset=", "bbox=0,0,1,"} {
+			f.Add(p + url.QueryEscape(n))
+		}
+	}
 	s := newServerT(f)
 	f.Fuzz(func(t *testing.T, q string) {
 		if _, err := url.ParseQuery(q); err != nil || strings.ContainsFunc(q, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }) {
@@ -39,6 +45,11 @@ func FuzzEmbedFlags(f *testing.F) {
 	for _, q := range []string{"layers=bases&view=6/40.5/45", "bbox=42,39,46,42&feature=bases/gyumri-102nd-base", "date=2025-07-10&theme=dark&legend=0",
 		"sources=count&static=1&v=1", "width=99999", "view=1e309/0/0", "layers=,", "feature=/", "v=-1"} {
 		f.Add(q)
+	}
+	for _, n := range extremes {
+		for _, p := range []string{"width=", "height=", "v=", "date=", "view=3/40/", "bbox=44,40,"} {
+			f.Add(p + url.QueryEscape(n))
+		}
 	}
 	s := newServerT(f)
 	f.Fuzz(func(t *testing.T, q string) {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"container/list"
+	"context"
+	"fmt"
 	"sync"
 )
 
@@ -91,27 +93,46 @@ func (c *lru[V]) len() int {
 // getOr returns the value for key, building and keeping it on a miss.
 // Concurrent misses on one key build it once: a burst of first requests on a
 // large layer must not build its snapshot many times over.
-func (c *lru[V]) getOr(key string, build func() (V, error)) (V, error) {
+//
+// The build runs on its own goroutine with ctx's values but not its
+// cancellation, so every caller, the first included, stops waiting when its
+// own ctx ends while the build goes on for the others. A build that fails or
+// panics is not kept and its in-flight entry is cleared: the next request
+// for the key builds afresh.
+func (c *lru[V]) getOr(ctx context.Context, key string, build func(context.Context) (V, error)) (V, error) {
 	if v, ok := c.get(key); ok {
 		return v, nil
 	}
 	c.mu.Lock()
-	if cl, ok := c.inflight[key]; ok {
-		c.mu.Unlock()
-		<-cl.done
+	cl, ok := c.inflight[key]
+	if !ok {
+		cl = &call[V]{done: make(chan struct{})}
+		c.inflight[key] = cl
+		go c.run(context.WithoutCancel(ctx), key, cl, build)
+	}
+	c.mu.Unlock()
+	select {
+	case <-cl.done:
 		return cl.value, cl.err
+	case <-ctx.Done():
+		var zero V
+		return zero, fmt.Errorf("waiting for %s: %w", key, ctx.Err())
 	}
-	cl := &call[V]{done: make(chan struct{})}
-	c.inflight[key] = cl
-	c.mu.Unlock()
+}
 
-	cl.value, cl.err = build()
-	if cl.err == nil {
-		c.put(key, cl.value)
-	}
-	c.mu.Lock()
-	delete(c.inflight, key)
-	c.mu.Unlock()
-	close(cl.done)
-	return cl.value, cl.err
+// run builds key for cl and wakes its waiters, whatever build does.
+func (c *lru[V]) run(ctx context.Context, key string, cl *call[V], build func(context.Context) (V, error)) {
+	defer func() {
+		if r := recover(); r != nil {
+			cl.err = fmt.Errorf("building %s: panic: %v", key, r)
+		}
+		if cl.err == nil {
+			c.put(key, cl.value)
+		}
+		c.mu.Lock()
+		delete(c.inflight, key)
+		c.mu.Unlock()
+		close(cl.done)
+	}()
+	cl.value, cl.err = build(ctx)
 }

@@ -185,17 +185,39 @@ func (s *Server) reader(c *fiber.Ctx) (layers.Reader, error) {
 	if v == "" {
 		return s.store, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return nil, badRequest("v=%s is not a data version (1, 2, ...)", v)
+	n, err := intParam("v", v, 1, maxVersion)
+	if err != nil {
+		return nil, err
 	}
-	return s.store.At(c.UserContext(), n)
+	return s.at(c.UserContext(), n)
+}
+
+// at is the store's data version n, a missing one named as the v parameter.
+func (s *Server) at(ctx context.Context, n int) (layers.Reader, error) {
+	r, err := s.store.At(ctx, n)
+	if layers.ErrorCode(err) == layers.ENOTFOUND {
+		return nil, layers.Errorf(layers.ENOTFOUND, "v=%d: %s", n, layers.ErrorMessage(err))
+	}
+	return r, err
 }
 
 // snapshot returns a collection of the request's data version prepared for
 // queries, built once per layer revision.
 func (s *Server) snapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) {
 	sn, err := s.anySnapshot(c, id)
+	if err != nil {
+		return nil, err
+	}
+	if sn.Layer.Kind == layers.KindBasemap {
+		return nil, layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+	}
+	return sn, nil
+}
+
+// collectionSnapshot is snapshot without the request: layer id of r, which
+// must not be the basemap.
+func (s *Server) collectionSnapshot(ctx context.Context, r layers.Reader, id string) (*layers.Snapshot, error) {
+	sn, err := s.snapshotOf(ctx, r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +243,7 @@ func (s *Server) layerOf(ctx context.Context, r layers.Reader, id string) (layer
 	if err != nil {
 		return layers.Layer{}, err
 	}
-	all, err := s.layerMeta.getOr(strconv.Itoa(v), func() (map[string]layers.Layer, error) {
+	all, err := s.layerMeta.getOr(ctx, strconv.Itoa(v), func(ctx context.Context) (map[string]layers.Layer, error) {
 		ls, err := r.Layers(ctx)
 		if err != nil {
 			return nil, err
@@ -248,8 +270,14 @@ func (s *Server) snapshotOf(ctx context.Context, r layers.Reader, id string) (*l
 	if err != nil {
 		return nil, err
 	}
-	return s.snapshots.getOr(l.ID+"@"+l.Revision, func() (*layers.Snapshot, error) {
-		return layers.LoadSnapshot(ctx, r, l.ID)
+	return s.snapshots.getOr(ctx, l.ID+"@"+l.Revision, func(ctx context.Context) (sn *layers.Snapshot, err error) {
+		// Preparing a large layer takes every core for a while: it counts as
+		// expensive work like a download or a picture.
+		err = s.expensive.run(ctx, func() error {
+			sn, err = layers.LoadSnapshot(ctx, r, l.ID)
+			return err
+		})
+		return sn, err
 	})
 }
 
@@ -287,21 +315,10 @@ func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
 			}
 			q.Time = &iv
 		case "limit":
-			n, perr := strconv.Atoi(val)
-			switch {
-			case perr != nil:
-				err = badRequest("limit=%s is not a whole number", val)
-			case n < 1:
-				err = badRequest("limit=%d must be at least 1", n)
-			default:
-				q.limit = min(n, limitMax) // over the maximum is lowered, not refused
-			}
+			// Over the maximum is lowered, not refused (OGC API Features).
+			q.limit, err = cappedParam("limit", val, 1, limitMax)
 		case "offset":
-			n, perr := strconv.Atoi(val)
-			if perr != nil || n < 0 {
-				err = badRequest("offset=%s is not a whole number of at least 0", val)
-			}
-			q.offset = n
+			q.offset, err = intParam("offset", val, 0, maxOffset)
 		case "properties":
 			q.properties = []string{}
 			for _, p := range strings.Split(val, ",") {

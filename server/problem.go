@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,9 +45,17 @@ func badRequest(format string, args ...any) error {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := problem{Type: "about:blank", Instance: c.OriginalURL()}
 	var fe *fiber.Error
+	var busy *busyError
 	switch {
 	case errors.As(err, &fe):
 		p.Status, p.Detail = fe.Code, fe.Message
+	case errors.As(err, &busy):
+		p.Status, p.Detail = fiber.StatusServiceUnavailable, busy.Error()
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(busy.retryAfter.Seconds()))))
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// The request's own time ran out while it waited for shared work.
+		p.Status, p.Detail = fiber.StatusServiceUnavailable, "the server is busy: this request's time ran out; retry shortly"
+		c.Set(fiber.HeaderRetryAfter, "1")
 	default:
 		p.Status, p.Detail = statusOf(err), layers.ErrorMessage(err)
 	}

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"strconv"
+	"context"
 	"strings"
 	"time"
 
@@ -74,19 +74,32 @@ func newLimiter(n int, wait time.Duration) *limiter {
 	return &limiter{slots: make(chan struct{}, n), wait: wait}
 }
 
-// do runs fn in a slot, or answers 503 when none frees up in time.
-func (l *limiter) do(c *fiber.Ctx, fn func() error) error {
+// busyError is the answer when no slot frees up in time: a 503 with
+// Retry-After (see handleError).
+type busyError struct{ retryAfter time.Duration }
+
+func (e *busyError) Error() string {
+	return "too many expensive requests at once; retry shortly"
+}
+
+// run runs fn in a slot. It gives up with a busyError when none frees up
+// within the limiter's wait, and with ctx's error when ctx ends first.
+func (l *limiter) run(ctx context.Context, fn func() error) error {
 	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
 	case l.slots <- struct{}{}:
 	case <-t.C:
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(l.wait.Seconds()))))
-		return fiber.NewError(fiber.StatusServiceUnavailable, "too many expensive requests at once; retry shortly")
+		return &busyError{retryAfter: l.wait}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	defer func() { <-l.slots }()
 	return fn()
 }
+
+// do is run for a request.
+func (l *limiter) do(c *fiber.Ctx, fn func() error) error { return l.run(c.UserContext(), fn) }
 
 // handler is do as a middleware.
 func (l *limiter) handler(c *fiber.Ctx) error { return l.do(c, c.Next) }

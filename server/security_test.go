@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -61,7 +65,7 @@ func TestMethods(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	l := newLimiter(1, 50*time.Millisecond)
-	app := fiber.New()
+	app := fiber.New(fiber.Config{ErrorHandler: newServer(t).handleError})
 	release := make(chan struct{})
 	started := make(chan struct{})
 	app.Get("/slow", l.handler, func(c *fiber.Ctx) error {
@@ -88,39 +92,170 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
+// TestLRUBuildsOnce proves de-duplication without timing: in a synctest
+// bubble, Wait returns only once every caller is blocked, on the build or
+// on it finishing.
 func TestLRUBuildsOnce(t *testing.T) {
-	c := newLRU[int](4)
-	var builds int32
-	var mu sync.Mutex
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
+	synctest.Test(t, func(t *testing.T) {
+		c := newLRU[int](4)
+		var builds atomic.Int32
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		var got atomic.Int32
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := c.getOr(context.Background(), "k", func(context.Context) (int, error) {
+					builds.Add(1)
+					<-release
+					return 42, nil
+				})
+				if err != nil || v != 42 {
+					t.Errorf("getOr = %d, %v", v, err)
+					return
+				}
+				got.Add(1)
+			}()
+		}
+		synctest.Wait() // all 8 callers are waiting and the build is blocked
+		if n := builds.Load(); n != 1 {
+			t.Errorf("%d builds under way for one key, want 1", n)
+		}
+		close(release)
+		wg.Wait()
+		if builds.Load() != 1 || got.Load() != 8 {
+			t.Errorf("built %d times, %d of 8 callers got the value", builds.Load(), got.Load())
+		}
+		if v, ok := c.get("k"); !ok || v != 42 {
+			t.Errorf("the built value was not kept: %d %v", v, ok)
+		}
+		for i := 0; i < 10; i++ {
+			c.put(itoa(i), i)
+		}
+		if c.len() != 4 {
+			t.Errorf("len %d, want the bound 4", c.len())
+		}
+	})
+}
+
+// TestLRUBuildPanics: a build that panics answers every caller with an
+// error, keeps nothing, and the next request for the key builds afresh
+// instead of waiting forever.
+func TestLRUBuildPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newLRU[int](4)
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		for i := 0; i < 3; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := c.getOr(context.Background(), "k", func(context.Context) (int, error) {
+					<-release
+					panic("boom")
+				})
+				if err == nil || !strings.Contains(err.Error(), "panic: boom") {
+					t.Errorf("getOr after a panicking build: %v", err)
+					return
+				}
+				failed.Add(1)
+			}()
+		}
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		if failed.Load() != 3 {
+			t.Fatalf("%d of 3 callers got the panic as an error", failed.Load())
+		}
+		if _, ok := c.get("k"); ok {
+			t.Error("a failed build was kept")
+		}
+		v, err := c.getOr(context.Background(), "k", func(context.Context) (int, error) { return 7, nil })
+		if err != nil || v != 7 {
+			t.Errorf("the next request after a panic: %d, %v", v, err)
+		}
+	})
+}
+
+// TestLRUWaiterGivesUp: a caller whose context ends stops waiting with its
+// context's error; the build goes on and is kept for the next caller.
+func TestLRUWaiterGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newLRU[int](4)
+		release := make(chan struct{})
+		build := func(ctx context.Context) (int, error) {
+			<-release
+			return 5, ctx.Err() // the build's context outlives its callers
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		done := make(chan error, 1)
 		go func() {
-			defer wg.Done()
-			v, err := c.getOr("k", func() (int, error) {
-				mu.Lock()
-				builds++
-				mu.Unlock()
-				<-release
-				return 42, nil
-			})
-			if err != nil || v != 42 {
-				t.Errorf("getOr = %d, %v", v, err)
-			}
+			_, err := c.getOr(ctx, "k", build)
+			done <- err
 		}()
+		time.Sleep(2 * time.Second) // fake time: the deadline passes at once
+		synctest.Wait()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("the waiter whose deadline passed got %v", err)
+			}
+		default:
+			t.Fatal("a waiter whose context ended is still waiting")
+		}
+		close(release)
+		synctest.Wait()
+		if v, ok := c.get("k"); !ok || v != 5 {
+			t.Errorf("the build was not kept after its caller left: %d %v", v, ok)
+		}
+	})
+}
+
+// TestSnapshotBuildsUseTheLimiter: preparing a layer takes an expensive
+// slot, so with every slot taken it waits and then answers 503.
+func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
+	s := newServer(t)
+	s.expensive = newLimiter(1, 10*time.Millisecond)
+	hold := make(chan struct{})
+	held := make(chan struct{})
+	go s.expensive.run(context.Background(), func() error {
+		close(held)
+		<-hold
+		return nil
+	})
+	<-held
+	res, b := do(t, s, "GET", "/collections/bases/items")
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
+		t.Errorf("a snapshot build with no slot free: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
-	time.Sleep(50 * time.Millisecond) // let the goroutines pile up on the build
-	close(release)
-	wg.Wait()
-	if builds != 1 {
-		t.Errorf("built %d times", builds)
+	close(hold)
+	if res, b := do(t, s, "GET", "/collections/bases/items"); res.StatusCode != 200 {
+		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
 	}
-	for i := 0; i < 10; i++ {
-		c.put(itoa(i), i)
+}
+
+// TestCacheBudget: the caches' byte caps add up to one stated budget, below
+// the peak RSS the load test enforces (bench/load.sh, 512 MiB).
+func TestCacheBudget(t *testing.T) {
+	s := newServer(t)
+	caps := []int{s.bodies.maxBytes, s.snapshots.maxBytes, s.tiles.maxBytes, s.items.maxBytes,
+		s.pages.maxBytes, s.pictures.maxBytes, s.layerMeta.maxBytes}
+	sum := 0
+	for i, c := range caps {
+		if c <= 0 {
+			t.Errorf("cache %d has no byte cap", i)
+		}
+		sum += c
 	}
-	if c.len() != 4 {
-		t.Errorf("len %d, want the bound 4", c.len())
+	if sum != CacheBudget {
+		t.Errorf("the caches may hold %d MiB, the stated budget is %d MiB", sum>>20, CacheBudget>>20)
+	}
+	const loadBound = 512 << 20
+	if CacheBudget > loadBound/2 {
+		t.Errorf("cache budget %d MiB leaves less than half of the load test's %d MiB bound for requests", CacheBudget>>20, loadBound>>20)
 	}
 }
 

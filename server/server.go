@@ -34,6 +34,22 @@ type Config struct {
 	Expensive int
 }
 
+// CacheBudget is the most memory the server's caches hold together (their
+// byte caps add up to it): half of the 512 MiB peak RSS the load test
+// allows, leaving the rest to requests under way.
+const CacheBudget = 256 << 20
+
+// snapshotSize estimates the memory a prepared layer holds: its encoded
+// geometry and properties, about as much again decoded, and a fixed cost per
+// feature for the flat property map, bounds, times and index entry.
+func snapshotSize(sn *layers.Snapshot) int {
+	n := 0
+	for i := range sn.Features {
+		n += 2*(len(sn.Geometry[i])+len(sn.Props[i])) + 512
+	}
+	return n
+}
+
 // Server answers HTTP requests from a layers.Store.
 type Server struct {
 	store     layers.Store
@@ -67,15 +83,16 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	}
 	bodySize := func(b *body) int { return len(b.plain) + len(b.gzip) }
 	s := &Server{store: store, cfg: cfg, log: cfg.Logger, templates: tmpl,
-		// Bounded in bytes as well as count: under load the caches must not
-		// take the memory a burst of new requests needs.
-		bodies:    newBytesLRU(32, 512<<20, bodySize),
-		snapshots: newLRU[*layers.Snapshot](16),
-		tiles:     newBytesLRU(tileCacheSize, 128<<20, bodySize),
-		items:     newBytesLRU(8192, 32<<20, bodySize),
-		pages:     newBytesLRU(2048, 64<<20, bodySize),
-		pictures:  newBytesLRU(256, 32<<20, func(b []byte) int { return len(b) }),
-		layerMeta: newLRU[map[string]layers.Layer](8),
+		// Bounded in bytes as well as count, together CacheBudget: under
+		// load the caches must not take the memory a burst of new requests
+		// needs. A value larger than its cache's share is served, not kept.
+		snapshots: newBytesLRU(16, 128<<20, snapshotSize),
+		bodies:    newBytesLRU(32, 56<<20, bodySize),
+		tiles:     newBytesLRU(tileCacheSize, 40<<20, bodySize),
+		pages:     newBytesLRU(2048, 16<<20, bodySize),
+		items:     newBytesLRU(8192, 6<<20, bodySize),
+		pictures:  newBytesLRU(256, 8<<20, func(b []byte) int { return len(b) }),
+		layerMeta: newBytesLRU(8, 2<<20, func(m map[string]layers.Layer) int { return 4096 * len(m) }),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",

@@ -202,7 +202,7 @@ func TestProblems(t *testing.T) {
 		{"/collections?f=xml", 400, "f=xml is not a known format"},
 		{"/collections?bogus=1", 400, `unknown query parameter "bogus"`},
 		{"/layers/bases.geojson?x=1", 400, `unknown query parameter "x"`},
-		{"/annotations?page=-1", 400, "not a page number"},
+		{"/annotations?page=-1", 400, "page=-1 must be a whole number from 0"},
 		{"/annotations?page=99", 400, "past the last page"},
 	}
 	for _, tt := range tests {

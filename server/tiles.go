@@ -2,8 +2,8 @@ package server
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,28 +24,38 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
-	z, errZ := strconv.Atoi(c.Params("z"))
-	x, errX := strconv.Atoi(c.Params("x"))
 	ys, ok := strings.CutSuffix(c.Params("y"), ".mvt")
-	y, errY := strconv.Atoi(ys)
-	if errZ != nil || errX != nil || errY != nil || !ok || !tiles.Valid(z, x, y) {
-		return layers.Errorf(layers.ENOTFOUND, "no tile %s/%s/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt with zoom 0..%d", c.Params("z"), c.Params("x"), c.Params("y"), tiles.MaxZoom)
+	if !ok {
+		return layers.Errorf(layers.ENOTFOUND, "no tile %s/%s/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt", c.Params("z"), c.Params("x"), c.Params("y"))
+	}
+	z, err := intParam("z", c.Params("z"), 0, tiles.MaxZoom)
+	if err != nil {
+		return err
+	}
+	last := 1<<z - 1
+	x, err := intParam("x", c.Params("x"), 0, last)
+	if err != nil {
+		return err
+	}
+	y, err := intParam("y", ys, 0, last)
+	if err != nil {
+		return err
 	}
 	sn, err := s.snapshot(c, c.Params("layer"))
 	if err != nil {
 		return err
 	}
+	// Concurrent misses on one tile encode it once.
 	key := fmt.Sprintf("%s/%d/%d/%d@%s", sn.Layer.ID, z, x, y, sn.Layer.Revision)
-	b, ok := s.tiles.get(key)
-	if !ok {
+	b, err := s.tiles.getOr(c.UserContext(), key, func(context.Context) (*body, error) {
 		plain, err := tiles.Encode(sn, z, x, y)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if b, err = compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", sn.Layer.Revision, z, x, y), gzip.DefaultCompression); err != nil {
-			return err
-		}
-		s.tiles.put(key, b)
+		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", sn.Layer.Revision, z, x, y), gzip.DefaultCompression)
+	})
+	if err != nil {
+		return err
 	}
 	return sendBody(c, b, mimeMVT)
 }

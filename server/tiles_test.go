@@ -39,9 +39,22 @@ func TestTiles(t *testing.T) {
 	if res, _ := do(t, s, "GET", target, "If-None-Match", res.Header.Get("ETag")); res.StatusCode != 304 {
 		t.Errorf("If-None-Match: %d", res.StatusCode)
 	}
-	for _, bad := range []string{"/tiles/bases/8/0/0.png", "/tiles/bases/99/0/0.mvt", "/tiles/bases/2/9/0.mvt", "/tiles/bases/x/0/0.mvt", "/tiles/nope/0/0/0.mvt", "/tiles/basemap/0/0/0.mvt"} {
-		if res, _ := do(t, s, "GET", bad); res.StatusCode != 404 {
-			t.Errorf("%s: %d, want 404", bad, res.StatusCode)
+	for _, bad := range []struct {
+		target string
+		status int
+		detail string
+	}{
+		{"/tiles/bases/8/0/0.png", 404, "no tile 8/0/0.png"},
+		{"/tiles/nope/0/0/0.mvt", 404, "does not exist"},
+		{"/tiles/basemap/0/0/0.mvt", 404, "does not exist"},
+		{"/tiles/bases/99/0/0.mvt", 400, "z=99 must be a whole number from 0 to 16"},
+		{"/tiles/bases/2/9/0.mvt", 400, "x=9 must be a whole number from 0 to 3"},
+		{"/tiles/bases/2/0/4.mvt", 400, "y=4 must be a whole number from 0 to 3"},
+		{"/tiles/bases/x/0/0.mvt", 400, "z=x must be"},
+	} {
+		res, b := do(t, s, "GET", bad.target)
+		if res.StatusCode != bad.status || !strings.Contains(string(b), bad.detail) {
+			t.Errorf("%s: %d %s, want %d with %q", bad.target, res.StatusCode, b, bad.status, bad.detail)
 		}
 	}
 }
