@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"strconv"
-	"strings"
 )
 
 // maxOffset is the largest items offset: far past any layer, and small
@@ -24,11 +23,12 @@ func intParam(name, v string, lo, hi int) (int, error) {
 }
 
 // cappedParam reads a whole number of at least lo where larger values mean
-// "as many as you have": anything over hi, even past int64, is hi.
+// "as many as you have": over hi is lowered to hi. A number past int64 is
+// a 400 like any other that cannot be read.
 func cappedParam(name, v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
-	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
-		return hi, nil
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, badRequest("%s=%s is out of range: a whole number of at least %d (over %d is lowered to %d)", name, clipParam(v), lo, hi, hi)
 	}
 	if err != nil || n < lo {
 		return 0, badRequest("%s=%s must be a whole number of at least %d", name, clipParam(v), lo)
