@@ -87,7 +87,7 @@ func TestKillDuringImport(t *testing.T) {
 		return c
 	}
 	before := count(base)
-	after := before - 5 + n // the 5 bundled bases give way to n points
+	after := before - 2 + n // the 2 bundled bases give way to n points
 
 	// How long a whole import takes here, to spread the kills over it.
 	full := filepath.Join(t.TempDir(), "full.db")

@@ -146,8 +146,8 @@ func TestServeEmptyDatabaseLoadsBundledData(t *testing.T) {
 	for _, c := range colls.Collections {
 		ids = append(ids, c.ID)
 	}
-	if got := strings.Join(ids, ","); got != "borders,disputed,bases,corridors,events" {
-		t.Errorf("collections = %s, want borders,disputed,bases,corridors,events", got)
+	if got, want := strings.Join(ids, ","), "borders,disputed,bases,corridors,events,bases-context,borders-context,corridors-context,countries,disputed-context"; got != want {
+		t.Errorf("collections = %s, want %s", got, want)
 	}
 
 	res, b = get(t, s.base+"/layers/bases.geojson")

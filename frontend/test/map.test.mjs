@@ -70,7 +70,7 @@ test('the layer panel toggles a layer off and on', async () => {
   }).length);
   assert.ok(await count() >= 2, 'bases drawn before');
   // The legend shows the count.
-  assert.equal(await page.textContent('#count-bases'), '5');
+  assert.equal(await page.textContent('#count-bases'), '2');
   await page.uncheck('#layer-toggle-bases');
   await mapIdle(page);
   assert.equal(await count(), 0, 'no base drawn when the layer is off');
@@ -130,8 +130,8 @@ test('search finds the TRIPP corridor from "Zangezur" (and aliases, diacritics, 
   assert.equal(await first.getAttribute('data-key'), 'corridors/zangezur-corridor-tripp');
   // Other spellings, any case, with or without diacritics.
   for (const [q, key] of [['zangazur', 'corridors/zangezur-corridor-tripp'], ['TRIPP', 'corridors/zangezur-corridor-tripp'],
-    ['nakhichevan', 'borders/nakhchivan-ar'], ['Garabagh', 'disputed/nagorno-karabakh'], ['Laçın', 'corridors/lachin-corridor'],
-    ['lacin', 'corridors/lachin-corridor'], ['dogukapi', 'borders/armenia-turkiye-border']]) {
+    ['nakhichevan', 'countries/nakhchivan-ar'], ['Garabagh', 'disputed/nagorno-karabakh'], ['Laçın', 'corridors-context/lachin-corridor'],
+    ['lacin', 'corridors-context/lachin-corridor'], ['dogukapi', 'borders-context/armenia-turkiye-border']]) {
     await page.fill('#search-input', q);
     await page.waitForSelector(`#search-results .result-feature[data-key="${key}"]`);
   }
@@ -178,14 +178,14 @@ test('the permalink restores view, layers, feature and date after reload', async
   const s1 = await check();
   assert.equal(s1.hash, hash);
   // The date filter: peacekeepers (2020-11 → 2024) are gone on 2025-01-01, back on 2022-06-01.
-  assert.equal(await page.textContent('#count-bases'), '4 of 5');
+  assert.equal(await page.textContent('#count-bases'), '1 of 2');
   await page.fill('#date-input', '2022-06-01');
   await page.dispatchEvent('#date-input', 'change');
-  assert.equal(await page.textContent('#count-bases'), '5');
-  assert.equal(await page.textContent('#count-disputed'), '5');
+  assert.equal(await page.textContent('#count-bases'), '2');
+  assert.equal(await page.textContent('#count-disputed'), '4');
   await page.fill('#date-input', '2025-01-01');
   await page.dispatchEvent('#date-input', 'change');
-  assert.equal(await page.textContent('#count-disputed'), '4 of 5', 'Nagorno-Karabakh ended 2023-09');
+  assert.equal(await page.textContent('#count-disputed'), '3 of 4', 'Nagorno-Karabakh ended 2023-09');
   await page.reload();
   await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
   await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
@@ -193,13 +193,13 @@ test('the permalink restores view, layers, feature and date after reload', async
 
   // A hash with only feature= flies to the feature.
   const page2 = await morePage();
-  await openMap(page2, srv.base + '/#feature=corridors/lachin-corridor');
-  await page2.waitForSelector('#feature-panel[data-feature="corridors/lachin-corridor"][data-loaded="1"]');
+  await openMap(page2, srv.base + '/#feature=corridors-context/lachin-corridor');
+  await page2.waitForSelector('#feature-panel[data-feature="corridors-context/lachin-corridor"][data-loaded="1"]');
   await mapIdle(page2);
   const v = await page2.evaluate(() => ({ c: window.citemap.map.getCenter(), z: window.citemap.map.getZoom(), hash: location.hash }));
   assert.ok(v.z > 6, `zoomed in (${v.z})`);
   assert.ok(Math.abs(v.c.lng - 46.5) < 1.5 && Math.abs(v.c.lat - 39.6) < 1.5, `centred on Lachin (${v.c.lng}, ${v.c.lat})`);
-  assert.match(v.hash, /^#map=.*feature=corridors\/lachin-corridor/);
+  assert.match(v.hash, /^#map=.*feature=corridors-context\/lachin-corridor/);
   assertClean(assert, rec, srv.base);
   await context.close();
 });
