@@ -29,9 +29,3 @@ func Assets() fs.FS {
 	}
 	return sub
 }
-
-// Built reports whether the real front end is embedded (not the placeholder).
-func Built() bool {
-	_, err := fs.Stat(dist, "dist/index.html")
-	return err == nil
-}

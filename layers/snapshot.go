@@ -208,7 +208,7 @@ func (sn *Snapshot) equals(i int, eq map[string]string) bool {
 	return true
 }
 
-// all returns every position; nil stands for all in Match.
+// all returns every position, in id order.
 func (sn *Snapshot) all() []int {
 	out := make([]int, len(sn.Features))
 	for i := range out {

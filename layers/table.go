@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strings"
 
 	"github.com/paulmach/orb/encoding/wkt"
 )
@@ -65,6 +66,43 @@ func EncodeEvidenceCSV(rows []EvidenceRow) ([]byte, error) {
 	return buf.Bytes(), w.Error()
 }
 
+// ColumnPrefix is put before a property name that cannot be a column of
+// the GeoPackage and CSV downloads as it is.
+const ColumnPrefix = "prop_"
+
+// reservedColumn reports whether a download already has a column of this
+// name (compared without case, as SQLite and GDAL compare column names):
+// the GeoPackage's fid, geom and id, the CSV's id and wkt.
+func reservedColumn(name string) bool {
+	switch strings.ToLower(name) {
+	case "fid", "geom", "id", "wkt":
+		return true
+	}
+	return false
+}
+
+// ColumnNames returns the download column of each property name, in order:
+// the name itself, or ColumnPrefix + name when the name is reserved or
+// differs only in case from a column before it, prefixed again until it is
+// unique. A QGIS export's fid becomes prop_fid; "Name" after "name" becomes
+// prop_Name.
+func ColumnNames(names []string) []string {
+	taken := map[string]bool{}
+	out := make([]string, len(names))
+	for i, n := range names {
+		col := n
+		if reservedColumn(col) {
+			col = ColumnPrefix + col
+		}
+		for taken[strings.ToLower(col)] || reservedColumn(col) {
+			col = ColumnPrefix + col
+		}
+		taken[strings.ToLower(col)] = true
+		out[i] = col
+	}
+	return out
+}
+
 // EncodeCSV writes a layer as CSV: id, every flat property, and the
 // geometry as WKT in a last column named wkt (QGIS's "Delimited Text" and
 // GDAL's CSV driver read it).
@@ -72,7 +110,7 @@ func EncodeCSV(sn *Snapshot) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	cols := sn.PropertyNames()
-	w.Write(append(append([]string{"id"}, cols...), "wkt"))
+	w.Write(append(append([]string{"id"}, ColumnNames(cols)...), "wkt"))
 	for i, f := range sn.Features {
 		rec := make([]string, 0, len(cols)+2)
 		rec = append(rec, f.ID)

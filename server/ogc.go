@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -554,7 +553,6 @@ func (s *Server) handleQueryables(c *fiber.Ctx) error {
 	if f == formatHTML {
 		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title, Data: names})
 	}
-	sort.Strings(names)
 	c.Set(fiber.HeaderContentType, mimeSchema)
 	b, err := json.Marshal(fiber.Map{
 		"$schema":    "https://json-schema.org/draft/2020-12/schema",

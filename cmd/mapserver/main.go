@@ -32,8 +32,8 @@ func main() {
 	os.Exit(m.Run(ctx, os.Args[1:]))
 }
 
-// Main is the program with its outside world made explicit, so tests can
-// run it in-process.
+// Main is the program with its outside world made explicit: its streams,
+// environment, bundled data and front end are given, not reached for.
 type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string

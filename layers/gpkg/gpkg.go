@@ -53,6 +53,7 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 
 	table := sn.Layer.ID
 	cols := sn.PropertyNames()
+	colNames := layers.ColumnNames(cols) // fid, geom and id are this table's own
 	geomType := geometryType(sn.Features)
 	b := sn.Layer.Bound
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
@@ -73,8 +74,8 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 	}
 	var ddl strings.Builder
 	fmt.Fprintf(&ddl, `CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom %s, "id" TEXT NOT NULL UNIQUE`, ident(table), geomType)
-	for _, c := range cols {
-		fmt.Fprintf(&ddl, `, %s %s`, ident(c), sqlType(sn.Queryables[c]))
+	for i, c := range cols {
+		fmt.Fprintf(&ddl, `, %s %s`, ident(colNames[i]), sqlType(sn.Queryables[c]))
 	}
 	ddl.WriteString(")")
 	stmts = append(stmts, ddl.String())
@@ -93,7 +94,7 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 
 	placeholders := strings.Repeat(", ?", len(cols))
 	names := make([]string, len(cols))
-	for i, c := range cols {
+	for i, c := range colNames {
 		names[i] = ident(c)
 	}
 	colList := ""
@@ -164,9 +165,6 @@ func geometryType(feats []layers.Feature) string {
 	name := ""
 	for _, f := range feats {
 		n := strings.ToUpper(f.Geometry.GeoJSONType())
-		if n == "GEOMETRYCOLLECTION" {
-			n = "GEOMETRYCOLLECTION"
-		}
 		if name != "" && n != name {
 			return "GEOMETRY"
 		}

@@ -78,3 +78,56 @@ func TestEncode(t *testing.T) {
 		t.Errorf("evidence rows = %d, want only this layer's 1", n)
 	}
 }
+
+// TestEncodeReservedProperties: properties named like the table's own
+// columns (fid, geom, id, in any case) and like the CSV's wkt are kept, as
+// prop_ columns, instead of failing with a duplicate column.
+func TestEncodeReservedProperties(t *testing.T) {
+	props := func(n float64) map[string]any {
+		return map[string]any{"fid": n, "FID2": "x", "geom": "g", "ID": "own", "wkt": "w", "name": "A"}
+	}
+	feats := []layers.Feature{
+		{ID: "a", Geometry: orb.Point{1, 2}, Properties: props(1)},
+		{ID: "b", Geometry: orb.Point{3, 4}, Properties: props(2)},
+	}
+	sn, err := layers.NewSnapshot(layers.Layer{ID: "x", Title: "X", Bound: orb.Bound{Min: orb.Point{1, 2}, Max: orb.Point{3, 4}}}, feats, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Encode(context.Background(), sn, nil)
+	if err != nil {
+		t.Fatalf("a layer with fid, geom, id and wkt properties: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "x.gpkg")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT "id", "prop_fid", "FID2", "prop_geom", "prop_ID", "prop_wkt", "name" FROM x ORDER BY fid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, fid2, geom, own, wkt, name string
+		var fid float64
+		if err := rows.Scan(&id, &fid, &fid2, &geom, &own, &wkt, &name); err != nil {
+			t.Fatal(err)
+		}
+		if fid != float64(n+1) || fid2 != "x" || geom != "g" || own != "own" || wkt != "w" || name != "A" {
+			t.Errorf("row %d = %s %v %s %s %s %s %s", n, id, fid, fid2, geom, own, wkt, name)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d rows, want 2", n)
+	}
+}
