@@ -61,7 +61,9 @@ test-load: build
 # writes a failing input (a property breach); a run the Go engine itself
 # aborts without one ("context deadline exceeded") is reported, not failed.
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers FuzzNormalizeAnchor FuzzReadLayer
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers FuzzNormalizeAnchor FuzzReadLayer FuzzReanchor
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/article FuzzText
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/places FuzzSuggest FuzzAutomaton
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./geo FuzzParseBBox FuzzParseDatetime
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./server FuzzItemsQuery FuzzEmbedFlags
 

@@ -35,7 +35,10 @@ const (
 // stands unchanged and unambiguous, less for weaker evidence. ok is false
 // when the best match scores under ReanchorThreshold, when less than
 // minQuoteSimilarity of the quote survives, or when two places match equally
-// well: nothing is moved on a guess.
+// well: nothing is moved on a guess. sel is then the best match found, if
+// any, for a reviewer to look at.
+//
+// newText is normalized text (see Normalize); offsets are code points.
 func Reanchor(newText string, old Selector) (sel Selector, score float64, ok bool) {
 	if old.Exact == "" {
 		return Selector{}, 0, false

@@ -145,6 +145,15 @@ func FuzzReanchor(f *testing.F) {
 			return
 		}
 		old := selectorAt(r, start, end)
+		// A unique quote in a text that only grew at the top moves with it,
+		// unchanged.
+		if grown := Normalize("Update: corrected.\n" + oldText); occurrences(grown, old.Exact) == 1 {
+			shift := len([]rune(grown)) - len(r)
+			sel, score, ok := Reanchor(grown, old)
+			if !ok || score != 1 || sel.Exact != old.Exact || sel.Start != old.Start+shift {
+				t.Fatalf("unique quote %q not re-anchored after an insertion: %+v %v %v", old.Exact, sel, score, ok)
+			}
+		}
 		sel, score, ok := Reanchor(newText, old)
 		if score < 0 || score > 1 {
 			t.Fatalf("score %v out of [0,1]", score)
@@ -159,4 +168,15 @@ func FuzzReanchor(f *testing.F) {
 			t.Fatalf("unchanged text re-anchored elsewhere: %q -> %q", old.Exact, sel.Exact)
 		}
 	})
+}
+
+// occurrences counts q in s, overlapping ones included ("00" is twice in "000").
+func occurrences(s, q string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if strings.HasPrefix(s[i:], q) {
+			n++
+		}
+	}
+	return n
 }

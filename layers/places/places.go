@@ -127,6 +127,7 @@ const (
 // one event in Washington still has the Caucasus as its extent.
 func New(features []layers.Feature, gazetteer []Entry, opts Options) (*Matcher, error) {
 	m := &Matcher{gaz: gazetteer, extent: opts.Extent, featIndex: map[string]int{}}
+	groups := variantKeys()
 	pats := map[string]int{}
 	var keys []string
 	add := func(name string, t target) {
@@ -153,7 +154,7 @@ func New(features []layers.Feature, gazetteer []Entry, opts Options) (*Matcher, 
 			add(n, target{feature: feature, entry: entry})
 		}
 		for _, n := range names {
-			for _, v := range spellings(n) {
+			for _, v := range spellings(n, groups) {
 				add(v, target{feature: feature, entry: entry, variant: true})
 			}
 		}
@@ -209,23 +210,35 @@ func featureNames(f layers.Feature) []string {
 }
 
 // spellings returns name under every other spelling of the variants it
-// contains.
-func spellings(name string) []string {
+// contains. groups are the variants' keys (variantKeys).
+func spellings(name string, groups [][]string) []string {
 	k := key(name)
 	if k == "" {
 		return nil
 	}
 	var out []string
-	for _, group := range variants {
-		for _, v := range group {
-			vk := key(v)
+	for _, group := range groups {
+		for _, vk := range group {
 			if !strings.Contains(k, vk) {
 				continue
 			}
-			for _, w := range group {
-				if w != v {
-					out = append(out, strings.ReplaceAll(k, vk, key(w)))
+			for _, wk := range group {
+				if wk != vk {
+					out = append(out, strings.ReplaceAll(k, vk, wk))
 				}
+			}
+		}
+	}
+	return out
+}
+
+// variantKeys are the variants folded as patterns.
+func variantKeys() [][]string {
+	out := make([][]string, len(variants))
+	for i, g := range variants {
+		for _, v := range g {
+			if k := key(v); k != "" && !slices.Contains(out[i], k) {
+				out[i] = append(out[i], k)
 			}
 		}
 	}
@@ -421,8 +434,17 @@ func (m *Matcher) sure(s Suggestion) (orb.Point, bool) {
 		return orb.Point{}, false
 	}
 	b := m.bound(c)
+	if geo.Distance(b.Min, b.Max) > maxAnchorSpan {
+		// Russia or Kazakhstan named in a text says little about where
+		// its other places are.
+		return orb.Point{}, false
+	}
 	return b.Center(), true
 }
+
+// maxAnchorSpan is the largest diagonal (metres) of a place that can anchor
+// others: about the size of Georgia or Azerbaijan.
+const maxAnchorSpan = 800e3
 
 func (m *Matcher) bound(c Candidate) orb.Bound {
 	if c.Place != nil {
