@@ -114,6 +114,74 @@ func TestReanchorRepeatedQuote(t *testing.T) {
 	})
 }
 
+func TestReanchorMoreRevisions(t *testing.T) {
+	tests := []struct {
+		name           string
+		oldText, exact string
+		newText        string
+		ok             bool
+		want           string
+	}{
+		{"paragraph split inside the quote",
+			"The line would follow the Araks. It would cross Syunik near Meghri.", "follow the Araks. It would cross Syunik",
+			"The line would follow the Araks.\nIt would cross Syunik near Meghri.", true, "follow the Araks.\nIt would cross Syunik"},
+		{"curly quotes straightened",
+			"He called it “the Zangezur corridor” on Monday, officials said.", "called it “the Zangezur corridor” on Monday",
+			"He called it \"the Zangezur corridor\" on Monday, officials said.", true, "called it \"the Zangezur corridor\" on Monday"},
+		{"non-Latin text with a fixed letter",
+			"Գյումրիում ռուսական ռազմաբազա կա։ Նոր տող։", "Գյումրիում ռուսական ռազմաբազա կա",
+			"Նախաբան։\nԳյումրիում ռուսական ռազմաբազա կա։ Նոր տող։", true, "Գյումրիում ռուսական ռազմաբազա կա"},
+		{"a number changed in a short quote",
+			"About 40 kilometres of track are planned.", "40 kilometres",
+			"About 43 kilometres of track are planned.", true, "43 kilometres"},
+		{"a changed quote in new surroundings beside a near copy",
+			"x. The border crossing at Margara opened. y.", "The border crossing at Margara opened",
+			"The border crossing at Margara reopened. The border crossing at Margara closed.", false, ""},
+		{"quote now at the very start",
+			"Intro. Kapan lies on the Voghji river.", "Kapan lies on the Voghji river",
+			"Kapan lies on the Voghji river.", true, "Kapan lies on the Voghji river"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, err := Anchor(Normalize(tt.oldText), tt.exact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			newText := Normalize(tt.newText)
+			sel, score, ok := Reanchor(newText, old)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v (score %.3f, %q), want %v", ok, score, sel.Exact, tt.ok)
+			}
+			if ok && (sel.Exact != tt.want || Verify(newText, sel) != VerifiedExact) {
+				t.Errorf("got %+v (score %.3f), want %q", sel, score, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkReanchorApproximate(b *testing.B) {
+	// A long article (about 60,000 code points) and a 300 code point quote
+	// with two typos fixed in the new text: the slow path.
+	var sb strings.Builder
+	for i := range 400 {
+		sb.WriteString("Paragraph ")
+		sb.WriteString(strings.Repeat("abcdefghij", i%7+1))
+		sb.WriteString(" about the railway through Syunik and the road to Kapan, near Meghri.\n")
+	}
+	quote := strings.Repeat("The govermnent insists on customs control. ", 7)
+	oldText := Normalize(sb.String() + quote + "\n" + sb.String())
+	newText := strings.ReplaceAll(oldText, "govermnent", "government")
+	old, err := Anchor(oldText, strings.TrimSpace(quote))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, ok := Reanchor(newText, old); !ok {
+			b.Fatal("not re-anchored")
+		}
+	}
+}
+
 func TestReanchorRefuses(t *testing.T) {
 	tests := []struct {
 		name string

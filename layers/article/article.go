@@ -22,8 +22,12 @@ import (
 // parser than an article.
 const MaxHTML = 8 << 20
 
-// ErrNoText is returned when the page holds no readable text.
-var ErrNoText = errors.New("no article text found in the HTML")
+// Errors callers map to answers: an empty page is the sender's mistake
+// (422), an oversized one too large to take (413).
+var (
+	ErrNoText   = errors.New("no article text found in the HTML")
+	ErrTooLarge = errors.New("HTML too large")
+)
 
 // Article is what Text extracts from a page.
 type Article struct {
@@ -43,7 +47,7 @@ type Article struct {
 func Text(page []byte, pageURL string) (Article, error) {
 	a := Article{Raw: page}
 	if len(page) > MaxHTML {
-		return a, fmt.Errorf("article: HTML is %d bytes, over the %d byte limit", len(page), MaxHTML)
+		return a, fmt.Errorf("article: %w: %d bytes, over the %d byte limit", ErrTooLarge, len(page), MaxHTML)
 	}
 	var base *url.URL
 	if pageURL != "" {

@@ -52,6 +52,30 @@ func TestTextExtractsTheArticle(t *testing.T) {
 	}
 }
 
+func TestTextShortAndPlainPages(t *testing.T) {
+	tests := []struct {
+		name, page, want string
+	}{
+		{"one paragraph", "<p>Trains may run from Kapan to Meghri.</p>", "Trains may run from Kapan to Meghri."},
+		// As in a browser: a line break in HTML text is a space.
+		{"plain text", "Trains may run\r\nfrom Kapan.", "Trains may run from Kapan."},
+		{"entities and nbsp", "<p>Gyumri&nbsp;&amp;&#160;Leninakan &lt;b&gt;</p>", "Gyumri & Leninakan <b>"},
+		{"script between paragraphs", "<body><p>Goris.</p><script>document.write('Kapan')</script><p>Sisian.</p></body>", "Goris.\nSisian."},
+		{"decomposed accents are composed", "<p>Naxc\u0327\u0131van</p>", "Naxçıvan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := Text([]byte(tt.page), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Text != tt.want {
+				t.Errorf("text = %q, want %q", a.Text, tt.want)
+			}
+		})
+	}
+}
+
 func TestTextErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -81,7 +105,7 @@ func TestTextErrors(t *testing.T) {
 
 func TestTextRefusesOversizedInput(t *testing.T) {
 	_, err := Text(bytes.Repeat([]byte("a"), MaxHTML+1), "")
-	if err == nil || !strings.Contains(err.Error(), "limit") {
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("err = %v, want a size error", err)
 	}
 }

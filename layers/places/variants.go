@@ -52,6 +52,6 @@ var variants = [][]string{
 	{"Mingachevir", "Mingəçevir", "Mingechaur"},
 	{"Shirak", "Şirak"},
 	{"Tavush", "Tavoush"},
-	{"Kazakh", "Qazax", "Gazakh"},
+	{"Qazax", "Gazakh"}, // not "Kazakh": in English that is the demonym
 	{"Ossetia", "Osetia"},
 }
