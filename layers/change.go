@@ -33,6 +33,9 @@ type VersionInfo struct {
 	Author    string    `json:"author,omitempty"`
 	Message   string    `json:"message,omitempty"`
 	Changeset string    `json:"changeset,omitempty"`
+	// Pruned marks a version removed by Prune: it can no longer be read,
+	// but the history still names it.
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // FeatureVersion is a feature as one data version left it. Deleted is set

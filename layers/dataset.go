@@ -39,6 +39,9 @@ type LayerImport struct {
 	File     string                    // where it comes from, for messages
 	Features iter.Seq2[Feature, error] // the features, or why one is bad
 	Layer    func() Layer              // the layer's description, known once Features is consumed
+	// ID, when set, returns the layer's id as soon as it is known ("" until
+	// then), so a store can write a large layer in batches as it streams.
+	ID func() string
 }
 
 // Import returns d as an Import.
@@ -56,6 +59,7 @@ func (d *Dataset) Import() *Import {
 				}
 			},
 			Layer: func() Layer { return l },
+			ID:    func() string { return l.ID },
 		})
 	}
 	return imp

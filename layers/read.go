@@ -143,6 +143,7 @@ func streamFile(fsys fs.FS, name, layerID string) LayerImport {
 			}
 		},
 		Layer: ls.Layer,
+		ID:    ls.ID,
 	}
 }
 

@@ -158,6 +158,18 @@ func (ls *LayerStream) Layer() Layer {
 	return l
 }
 
+// ID returns the layer's id once the stream has decided it: the caller's id,
+// or the `layer` member's when it came before the features; "" until then.
+func (ls *LayerStream) ID() string {
+	switch {
+	case ls.layerID != "":
+		return ls.layerID
+	case ls.layer != nil && ls.layer.ID != "":
+		return ls.layer.ID
+	}
+	return ""
+}
+
 // Name is the stream's file name.
 func (ls *LayerStream) Name() string { return ls.name }
 

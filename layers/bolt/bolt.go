@@ -1,12 +1,26 @@
-// Package bolt is the bbolt implementation of layers.Store: one file holds
-// every data version of every layer, and the sources, passages and claims.
+// Package bolt is the bbolt implementation of layers.Store and
+// layers.Publisher: one file holds every data version of every layer, source,
+// passage and claim.
 //
-// Layout: each import writes each of its layers into a fresh bucket under
-// "data" (features "f", claims "c", the passage->feature index "i"), in
-// batched transactions; one last transaction then records the new data
-// version in "versions", which maps every layer to its bucket. A killed
-// import leaves only an unreferenced bucket, removed at the next open.
-// Old versions keep their buckets, so a pinned version stays readable.
+// Layout (schema 3). Every entity is stored under its key followed by the
+// data version that wrote it (see keys.go), and a version writes only what
+// it changes; a read at version N takes, per entity, the record with the
+// greatest version <= N, and a tombstone there means the entity is gone.
+//
+//	meta      schema, version (the latest committed), pending (a version
+//	          being written in several transactions)
+//	versions  u64be(version) -> VersionInfo (time, author, message)
+//	layers    layer \0 v -> layer description (count, bound, revision, ...)
+//	features  one bucket per layer: feature \0 v -> claims, properties, WKB
+//	sources   source \0 v -> Source (text and metadata)
+//	passages  passage \0 v -> Passage
+//	cites     passage \0 layer \0 feature \0 v -> 1 (cites) or 0 (no longer)
+//
+// A version becomes visible in one last transaction that writes its record
+// in "versions" and moves meta's version to it. Until then its keys lie
+// above every readable version, so no reader sees them; a version that
+// never completes (a failed or killed import) is deleted at once, or at the
+// next open.
 package bolt
 
 import (
@@ -17,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,24 +40,25 @@ import (
 	"github.com/citemap/citemap/layers"
 )
 
-// schemaVersion is written into a new file; a store refuses a newer one.
-const schemaVersion = 2
+// schemaVersion is written into a new file; a store refuses any other.
+const schemaVersion = 3
 
 var (
 	bucketMeta     = []byte("meta")
-	bucketVersions = []byte("versions") // u64 version -> versionRecord
-	bucketData     = []byte("data")     // one bucket per imported layer
+	bucketVersions = []byte("versions")
+	bucketLayers   = []byte("layers")
+	bucketFeatures = []byte("features")
 	bucketSources  = []byte("sources")
 	bucketPassages = []byte("passages")
-
-	subFeatures = []byte("f") // id -> record
-	subClaims   = []byte("c") // feature \0 passage \0 aspect -> Claim
-	subIndex    = []byte("i") // passage \0 feature -> nil
+	bucketCites    = []byte("cites")
 
 	keySchema  = []byte("schema")
 	keyVersion = []byte("version")
+	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketData, bucketSources, bucketPassages}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites}
+	// versioned are the buckets whose keys end in a data version.
+	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )
 
 // batchSize is how many features one write transaction holds: bbolt's README
@@ -57,20 +73,28 @@ const maxProblems = 100
 type Store struct {
 	view
 	path string
+	// mu orders the writers of this process: a version is computed against
+	// the latest and must not race another. Other processes cannot open the
+	// file while this one holds it.
+	mu sync.Mutex
 }
 
-var _ layers.Store = (*Store)(nil)
+var (
+	_ layers.Store     = (*Store)(nil)
+	_ layers.Publisher = (*Store)(nil)
+)
 
-// versionRecord is one data version: every layer and the bucket holding it.
+// versionRecord is one data version as stored.
 type versionRecord struct {
-	Version int        `json:"version"`
-	Time    string     `json:"time"`
-	Layers  []layerRef `json:"layers"`
+	layers.VersionInfo
 }
 
-type layerRef struct {
-	Layer  layers.Layer `json:"layer"`
-	Bucket string       `json:"bucket"`
+// layerRecord is a layer's description as stored, with what its temporal
+// extent needs to stay right as features come and go.
+type layerRecord struct {
+	Layer layers.Layer `json:"layer"`
+	Open  int          `json:"open,omitempty"`   // features with a valid_from and no valid_to
+	MaxTo string       `json:"max_to,omitempty"` // the latest valid_to
 }
 
 // Open opens or creates the database at path for reading and writing. If
@@ -98,30 +122,29 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{view: view{db: db, latest: new(atomic.Int64)}, path: path}
-	ready, garbage := false, false
+	var (
+		ready            bool
+		committed, stale uint64
+	)
 	err = db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || meta.Get(keySchema) == nil {
+			return nil
+		}
+		if got := binary.BigEndian.Uint64(meta.Get(keySchema)); got != schemaVersion {
+			return layers.Errorf(layers.EINVALID, "database %s has schema %d; this mapserver reads schema %d (re-import the data into a new file)", path, got, schemaVersion)
+		}
 		ready = true
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
-				ready = false
+				return layers.Errorf(layers.EINVALID, "database %s lacks its %q bucket: it is damaged", path, name)
 			}
 		}
-		if !ready {
-			return nil
+		committed = currentVersion(tx)
+		if p := meta.Get(keyPending); p != nil {
+			stale = binary.BigEndian.Uint64(p)
 		}
-		if got := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema)); got != schemaVersion {
-			return layers.Errorf(layers.EINVALID, "database %s has schema %d; this mapserver reads schema %d (re-import the data into a new file)", path, got, schemaVersion)
-		}
-		used, err := usedBuckets(tx)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketData).ForEachBucket(func(k []byte) error {
-			if !used[string(k)] {
-				garbage = true
-			}
-			return nil
-		})
+		return nil
 	})
 	switch {
 	case err != nil:
@@ -138,14 +161,13 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 			}
 			return tx.Bucket(bucketMeta).Put(keySchema, u64(schemaVersion))
 		})
-	case garbage && !opts.ReadOnly:
-		err = db.Update(collectGarbage)
+	case stale > committed && !opts.ReadOnly:
+		// A version that never completed: its keys are invisible, but the
+		// next version would reuse its number.
+		err = db.Update(func(tx *bbolt.Tx) error { return discard(tx, committed) })
 	}
 	if err == nil {
-		err = db.View(func(tx *bbolt.Tx) error {
-			s.latest.Store(int64(currentVersion(tx)))
-			return nil
-		})
+		s.latest.Store(int64(committed))
 	}
 	if err != nil {
 		db.Close()
@@ -154,42 +176,49 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 	return s, nil
 }
 
-// usedBuckets names the data buckets some version refers to.
-func usedBuckets(tx *bbolt.Tx) (map[string]bool, error) {
-	used := map[string]bool{}
-	err := tx.Bucket(bucketVersions).ForEach(func(k, v []byte) error {
-		var rec versionRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("decode version %d: %w", binary.BigEndian.Uint64(k), err)
+// discard deletes every key of a version above committed: what an
+// incomplete version wrote.
+func discard(tx *bbolt.Tx, committed uint64) error {
+	clean := func(b *bbolt.Bucket) error {
+		var stale [][]byte
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if _, v, ok := split(k); ok && v > committed {
+				stale = append(stale, bytes.Clone(k))
+			}
 		}
-		for _, l := range rec.Layers {
-			used[l.Bucket] = true
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
 		}
 		return nil
-	})
-	return used, err
-}
-
-// collectGarbage deletes the buckets of imports that never completed.
-func collectGarbage(tx *bbolt.Tx) error {
-	used, err := usedBuckets(tx)
-	if err != nil {
-		return err
 	}
-	var stale [][]byte
-	data := tx.Bucket(bucketData)
-	data.ForEachBucket(func(k []byte) error {
-		if !used[string(k)] {
-			stale = append(stale, bytes.Clone(k))
-		}
-		return nil
-	})
-	for _, k := range stale {
-		if err := data.DeleteBucket(k); err != nil {
+	for _, name := range versioned {
+		if err := clean(tx.Bucket(name)); err != nil {
 			return err
 		}
 	}
-	return nil
+	fb := tx.Bucket(bucketFeatures)
+	var empty [][]byte
+	if err := fb.ForEachBucket(func(name []byte) error {
+		b := fb.Bucket(name)
+		if err := clean(b); err != nil {
+			return err
+		}
+		if k, _ := b.Cursor().First(); k == nil {
+			empty = append(empty, bytes.Clone(name))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range empty {
+		if err := fb.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMeta).Delete(keyPending)
 }
 
 // Close releases the file.
@@ -212,10 +241,8 @@ func (s *Store) Check() error {
 // At reads a pinned data version.
 func (s *Store) At(ctx context.Context, version int) (layers.Reader, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		if version <= 0 || tx.Bucket(bucketVersions).Get(u64(uint64(version))) == nil {
-			return layers.Errorf(layers.ENOTFOUND, "data version %d does not exist", version)
-		}
-		return nil
+		_, err := readVersion(tx, version)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -229,50 +256,29 @@ func u64(v uint64) []byte {
 	return b
 }
 
-func key(parts ...string) []byte {
-	var b bytes.Buffer
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteByte(0)
-		}
-		b.WriteString(p)
-	}
-	return b.Bytes()
-}
-
-// record is a feature as stored: properties as JSON, geometry as WKB.
-type record struct {
-	ID         string         `json:"id"`
-	Properties map[string]any `json:"properties"`
-	WKB        []byte         `json:"wkb"`
-}
-
-func putJSON(b *bbolt.Bucket, k []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(k, data)
-}
-
-func currentVersion(tx *bbolt.Tx) int {
+func currentVersion(tx *bbolt.Tx) uint64 {
 	if v := tx.Bucket(bucketMeta).Get(keyVersion); v != nil {
-		return int(binary.BigEndian.Uint64(v))
+		return binary.BigEndian.Uint64(v)
 	}
 	return 0
 }
 
+// readVersion reads a readable version's record: ENOTFOUND for one that
+// never existed or was pruned.
 func readVersion(tx *bbolt.Tx, v int) (versionRecord, error) {
 	var rec versionRecord
-	if v == 0 {
-		return rec, nil
+	var b []byte
+	if v > 0 && uint64(v) <= currentVersion(tx) {
+		b = tx.Bucket(bucketVersions).Get(u64(uint64(v)))
 	}
-	b := tx.Bucket(bucketVersions).Get(u64(uint64(v)))
 	if b == nil {
 		return rec, layers.Errorf(layers.ENOTFOUND, "data version %d does not exist", v)
 	}
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return rec, fmt.Errorf("decode version %d: %w", v, err)
+	}
+	if rec.Pruned {
+		return rec, layers.Errorf(layers.ENOTFOUND, "data version %d was pruned", v)
 	}
 	return rec, nil
 }

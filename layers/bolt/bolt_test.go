@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -280,6 +279,7 @@ func points(n, bad int) layers.LayerImport {
 			}
 		},
 		Layer: func() layers.Layer { return layers.Layer{ID: "points", Title: "Points", Kind: layers.KindOther} },
+		ID:    func() string { return "points" },
 	}
 }
 
@@ -302,8 +302,8 @@ func TestLargeImportFailureRollsBack(t *testing.T) {
 	if _, err := s.Layer(ctx, "points"); layers.ErrorCode(err) != layers.ENOTFOUND {
 		t.Errorf("half-imported layer visible: %v", err)
 	}
-	if b := dataBuckets(t, s); b != 2 {
-		t.Errorf("%d data buckets after the rollback, want 2 (bases, zones)", b)
+	if n := uncommitted(t, s); n != 0 {
+		t.Errorf("%d records of the failed import left after the rollback", n)
 	}
 
 	var seen []int
@@ -320,22 +320,33 @@ func TestLargeImportFailureRollsBack(t *testing.T) {
 	}
 }
 
-// A bucket left by an import that died is removed at the next open.
+// Records left by an import that died are removed at the next open.
 func TestOpenCollectsAbandonedImports(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
 	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
-	w := &layerWriter{db: s.db, hash: sha256.New()}
-	for f := range points(10, -1).Features {
-		w.add(f)
-	}
-	if err := w.flush(); err != nil {
+	ch := newChange(1)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for f := range points(10, -1).Features {
+			if err := ch.putFeature(tx, "bases", f); err != nil {
+				return err
+			}
+		}
+		return ch.putPassage(tx, layers.Passage{ID: "p004-01", Source: "004"})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if b := dataBuckets(t, s); b != 3 {
-		t.Fatalf("%d buckets before reopening", b)
+	if err := ch.flush(s.db); err != nil {
+		t.Fatal(err)
+	}
+	if n := uncommitted(t, s); n != 21 { // 10 features, 10 index entries, 1 passage
+		t.Fatalf("%d records before reopening, want 21", n)
+	}
+	if fs, _ := s.Features(ctx, "bases"); len(fs) != 1 {
+		t.Errorf("readers see %d bases while the version is incomplete, want 1", len(fs))
 	}
 	s.Close()
 	s2, err := Open(path, time.Second)
@@ -343,20 +354,46 @@ func TestOpenCollectsAbandonedImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if b := dataBuckets(t, s2); b != 2 {
-		t.Errorf("%d buckets after reopening, want 2", b)
+	if n := uncommitted(t, s2); n != 0 {
+		t.Errorf("%d records of the dead import after reopening, want 0", n)
 	}
 	if err := s2.Check(); err != nil {
 		t.Error(err)
 	}
+	// The next version reuses the number cleanly.
+	if v, err := s2.Import(ctx, mini(t).Import(), nil); err != nil || v != 2 {
+		t.Fatalf("Import = %d, %v", v, err)
+	}
+	if fs, _ := s2.Features(ctx, "bases"); len(fs) != 1 {
+		t.Errorf("%d bases after the next import, want 1", len(fs))
+	}
 }
 
-func dataBuckets(t *testing.T, s *Store) int {
+// uncommitted counts the records above the latest committed version.
+func uncommitted(t *testing.T, s *Store) int {
 	t.Helper()
 	n := 0
-	s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketData).ForEachBucket(func([]byte) error { n++; return nil })
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		latest := currentVersion(tx)
+		count := func(b *bbolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				if _, ver, ok := split(k); ok && ver > latest && v != nil {
+					n++
+				}
+				return nil
+			})
+		}
+		for _, name := range versioned {
+			if err := count(tx.Bucket(name)); err != nil {
+				return err
+			}
+		}
+		fb := tx.Bucket(bucketFeatures)
+		return fb.ForEachBucket(func(name []byte) error { return count(fb.Bucket(name)) })
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 

@@ -2,19 +2,11 @@ package bolt
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/citemap/citemap/layers"
@@ -22,134 +14,125 @@ import (
 
 // Import writes a new data version. Sources and passages are checked first
 // against what is stored (a new text for a stored source must still hold its
-// stored passages); then each layer streams into a bucket of its own in
-// batches, every feature checked on the way; a last transaction makes the
-// new version current. Any problem deletes the new buckets: the store holds
-// what it held before.
+// stored passages); then each layer streams in, every feature checked on the
+// way and compared with the stored one, and what differs is written in
+// batches under the new version, invisible to readers. A last transaction
+// writes the rest and makes the version current. On any problem the
+// version's records are deleted: the store holds what it held before.
 func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(int)) (int, error) {
-	passages, err := s.checkEvidence(imp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var (
+		ch     *change
+		exists map[string]bool
+	)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		ch = newChange(currentVersion(tx))
+		var err error
+		exists, err = checkEvidence(tx, ch.base, imp.Sources, imp.Passages)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	exists := func(id string) bool { return passages[id] }
+	fail := func(err error) (int, error) {
+		if rerr := ch.rollback(s.db); rerr != nil {
+			return 0, errors.Join(err, fmt.Errorf("undo the failed import: %w", rerr))
+		}
+		return 0, err
+	}
 
 	var (
 		writers  []*layerWriter
 		problems layers.Problems
 		read     int
+		files    = map[string]string{}
 	)
-	// cleanup deletes the buckets full batches were written to.
-	cleanup := func() {
-		if !slices.ContainsFunc(writers, func(w *layerWriter) bool { return w.bucket != "" }) {
-			return // nothing was written
-		}
-		s.db.Update(func(tx *bbolt.Tx) error {
-			for _, w := range writers {
-				if w.bucket != "" {
-					tx.Bucket(bucketData).DeleteBucket([]byte(w.bucket))
-				}
-			}
-			return nil
-		})
-	}
 	for _, li := range imp.Layers {
-		w, ps, err := s.streamLayer(ctx, li, exists, func(n int) {
+		w := &layerWriter{db: s.db, ch: ch, li: li, seen: map[string]struct{}{}}
+		ps, err := w.stream(ctx, func(id string) bool { return exists[id] }, func(n int) {
 			if progress != nil {
 				progress(read + n)
 			}
 		})
-		writers = append(writers, w)
-		read += w.count
+		read += w.stats.count
 		if err != nil {
-			cleanup()
-			return 0, err
+			return fail(err)
 		}
+		if f, dup := files[w.layer.ID]; dup {
+			ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: w.layer.ID, Message: "layer also imported from " + f})
+		}
+		files[w.layer.ID] = li.File
+		writers = append(writers, w)
 		problems = append(problems, ps...)
 		if len(problems) >= maxProblems {
 			break
 		}
 	}
 	if errs := problems.Errors(); len(errs) > 0 {
-		cleanup()
-		return 0, errs
+		return fail(errs)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
 	}
 
-	// One transaction writes the last batches and makes the version current.
-	var version int
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		prev, err := readVersion(tx, currentVersion(tx))
-		if err != nil {
-			return err
-		}
-		version = currentVersion(tx) + 1
-		rec := versionRecord{Version: version, Time: time.Now().UTC().Format(time.RFC3339)}
-		replaced := map[string]bool{}
-		for _, w := range writers {
-			ref, err := w.finish(tx)
-			if err != nil {
-				return fmt.Errorf("write layer %s: %w", w.layer.ID, err)
-			}
-			ref.Layer.Version = version
-			rec.Layers = append(rec.Layers, ref)
-			replaced[ref.Layer.ID] = true
-		}
-		for _, old := range prev.Layers {
-			if !replaced[old.Layer.ID] {
-				rec.Layers = append(rec.Layers, old)
-			}
-		}
+	// Stage the rest, then write it with the version in one transaction.
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		for _, src := range imp.Sources {
-			if err := putJSON(tx.Bucket(bucketSources), []byte(src.ID), src); err != nil {
+			if err := ch.putSource(tx, src); err != nil {
 				return err
 			}
 		}
 		for _, p := range imp.Passages {
 			p.Verified = layers.VerifiedExact // checkEvidence refused anything else
-			if err := putJSON(tx.Bucket(bucketPassages), []byte(p.ID), p); err != nil {
+			if err := ch.putPassage(tx, p); err != nil {
 				return err
 			}
 		}
-		if err := putJSON(tx.Bucket(bucketVersions), u64(uint64(version)), rec); err != nil {
-			return err
+		for _, w := range writers {
+			if err := w.finish(tx); err != nil {
+				return err
+			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyVersion, u64(uint64(version)))
+		return nil
 	})
 	if err != nil {
-		cleanup()
-		return 0, err
+		return fail(err)
 	}
-	s.latest.Store(int64(version))
-	return version, nil
+	info := layers.VersionInfo{Time: time.Now().UTC().Truncate(time.Millisecond),
+		Message: fmt.Sprintf("import of %d layer(s), %d source(s), %d passage(s)", len(imp.Layers), len(imp.Sources), len(imp.Passages))}
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return ch.finish(tx, info) }); err != nil {
+		return fail(err)
+	}
+	s.latest.Store(int64(ch.ver))
+	return int(ch.ver), nil
 }
 
-// checkEvidence checks the import's sources and passages joined with the
-// stored ones, and returns every passage id the new version will have.
-func (s *Store) checkEvidence(imp *layers.Import) (map[string]bool, error) {
+// checkEvidence checks sources and passages joined with those stored at
+// base, and returns every passage id the new version will have.
+func checkEvidence(tx *bbolt.Tx, base uint64, sources []layers.Source, passages []layers.Passage) (map[string]bool, error) {
 	d := layers.NewDataset()
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
-			var src layers.Source
-			if err := json.Unmarshal(v, &src); err != nil {
-				return fmt.Errorf("decode source %s: %w", k, err)
-			}
-			d.Sources = append(d.Sources, src)
-			return nil
-		}); err != nil {
-			return err
+	if err := walk(tx.Bucket(bucketSources), nil, base, func(ent, val []byte) error {
+		var src layers.Source
+		if err := decodeJSON(val, &src); err != nil {
+			return fmt.Errorf("decode source %s: %w", ent, err)
 		}
-		return tx.Bucket(bucketPassages).ForEach(func(k, v []byte) error {
-			var p layers.Passage
-			if err := json.Unmarshal(v, &p); err != nil {
-				return fmt.Errorf("decode passage %s: %w", k, err)
-			}
-			d.Passages = append(d.Passages, p)
-			return nil
-		})
-	})
-	if err != nil {
+		d.Sources = append(d.Sources, src)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
-	d.Merge(&layers.Dataset{Sources: imp.Sources, Passages: imp.Passages, Features: map[string][]layers.Feature{}})
+	if err := walk(tx.Bucket(bucketPassages), nil, base, func(ent, val []byte) error {
+		var p layers.Passage
+		if err := decodeJSON(val, &p); err != nil {
+			return fmt.Errorf("decode passage %s: %w", ent, err)
+		}
+		d.Passages = append(d.Passages, p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	d.Merge(&layers.Dataset{Sources: sources, Passages: passages, Features: map[string][]layers.Feature{}})
 	if ps := layers.CheckEvidence(d.Sources, d.Passages, nil); len(ps) > 0 {
 		return nil, ps
 	}
@@ -160,133 +143,80 @@ func (s *Store) checkEvidence(imp *layers.Import) (map[string]bool, error) {
 	return ids, nil
 }
 
-// layerWriter accumulates one layer's features and writes them in batches
-// into a new bucket.
+// layerWriter streams one layer of an import: each feature is checked and,
+// while no problem has been seen, staged in batches that are compared with
+// the stored features and written. The last partial batch waits for the
+// version's last transaction, so a small import writes nothing until
+// everything is checked.
 type layerWriter struct {
-	db       *bbolt.DB
-	layer    layers.Layer
-	bucket   string
-	batch    []layers.Feature
-	hash     hash.Hash
-	bound    orb.Bound
-	count    int
-	from, to string
-	openEnd  bool
+	db    *bbolt.DB
+	ch    *change
+	li    layers.LayerImport
+	id    string // the layer's id, once known
+	layer layers.Layer
+	batch []layers.Feature
+	seen  map[string]struct{}
+	stats stats
 }
 
-// flush writes the batch in a transaction of its own.
+// flush stages the batch and writes what differs.
 func (w *layerWriter) flush() error {
-	if len(w.batch) == 0 {
-		return nil
+	err := w.db.View(func(tx *bbolt.Tx) error { return w.stage(tx) })
+	if err != nil {
+		return err
 	}
-	return w.db.Update(w.write)
+	return w.ch.flush(w.db)
 }
 
-// write writes the batch, creating the layer's bucket first if need be.
-func (w *layerWriter) write(tx *bbolt.Tx) error {
-	data := tx.Bucket(bucketData)
-	if w.bucket == "" {
-		seq, err := data.NextSequence()
-		if err != nil {
-			return err
-		}
-		w.bucket = "L" + strconv.FormatUint(seq, 10)
-	}
-	b, err := data.CreateBucketIfNotExists([]byte(w.bucket))
-	if err != nil {
-		return err
-	}
-	fb, err := b.CreateBucketIfNotExists(subFeatures)
-	if err != nil {
-		return err
-	}
-	cb, err := b.CreateBucketIfNotExists(subClaims)
-	if err != nil {
-		return err
-	}
-	ib, err := b.CreateBucketIfNotExists(subIndex)
-	if err != nil {
-		return err
-	}
+func (w *layerWriter) stage(tx *bbolt.Tx) error {
 	for _, f := range w.batch {
-		g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
-		if err != nil {
-			return fmt.Errorf("feature %s: %w", f.ID, err)
-		}
-		v, err := json.Marshal(record{ID: f.ID, Properties: f.Properties, WKB: g})
-		if err != nil {
-			return fmt.Errorf("feature %s: %w", f.ID, err)
-		}
-		if err := fb.Put([]byte(f.ID), v); err != nil {
+		if err := w.ch.putFeature(tx, w.id, f); err != nil {
 			return err
-		}
-		w.hash.Write(v)
-		for _, c := range f.Claims {
-			c.Layer, c.Feature = "", f.ID // the layer is the bucket's
-			cv, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			w.hash.Write(cv)
-			if err := cb.Put(key(f.ID, c.Passage, c.Aspect), cv); err != nil {
-				return err
-			}
-			if err := ib.Put(key(c.Passage, f.ID), nil); err != nil {
-				return err
-			}
 		}
 	}
 	w.batch = w.batch[:0]
 	return nil
 }
 
-// finish writes what is left in tx and returns the layer as written.
-func (w *layerWriter) finish(tx *bbolt.Tx) (layerRef, error) {
-	if err := w.write(tx); err != nil {
-		return layerRef{}, err
+// finish stages what is left: the last batch, a tombstone for every stored
+// feature the import no longer holds, and the layer's description.
+func (w *layerWriter) finish(tx *bbolt.Tx) error {
+	w.id = w.layer.ID
+	if err := w.stage(tx); err != nil {
+		return err
 	}
-	if w.openEnd {
-		w.to = ""
+	var gone []string
+	if err := walk(tx.Bucket(bucketFeatures).Bucket([]byte(w.id)), nil, w.ch.base, func(ent, _ []byte) error {
+		if id := firstPart(ent); !w.has(id) {
+			gone = append(gone, id)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
+	for _, id := range gone {
+		if _, err := w.ch.deleteFeature(tx, w.id, id); err != nil {
+			return err
+		}
+	}
+	lc := w.ch.layer(w.id)
 	l := w.layer
-	meta, _ := json.Marshal(l)
-	w.hash.Write(meta)
-	l.Count, l.Bound = w.count, w.bound
-	l.Revision = hex.EncodeToString(w.hash.Sum(nil))[:20]
-	l.Temporal = [2]string{w.from, w.to}
-	return layerRef{Layer: l, Bucket: w.bucket}, nil
+	l.Count, l.Bound, l.Revision, l.Version, l.Temporal = 0, orb.Bound{}, "", 0, [2]string{}
+	lc.desc, lc.full = &l, &w.stats
+	return nil
 }
 
-func (w *layerWriter) add(f layers.Feature) {
-	b := f.Geometry.Bound()
-	if w.count == 0 {
-		w.bound = b
-	} else {
-		w.bound = w.bound.Union(b)
-	}
-	w.count++
-	vf, _ := f.Properties["valid_from"].(string)
-	vt, _ := f.Properties["valid_to"].(string)
-	if vf != "" && (w.from == "" || vf < w.from) {
-		w.from = vf
-	}
-	if vf != "" && vt == "" {
-		w.openEnd = true
-	}
-	if vt > w.to {
-		w.to = vt
-	}
-	w.batch = append(w.batch, f)
+func (w *layerWriter) has(id string) bool {
+	_, ok := w.seen[id]
+	return ok
 }
 
-// streamLayer reads one layer, checks each feature and, while no problem
-// has been seen, writes full batches. The last partial batch stays in the
-// writer, so a small import writes nothing until everything is checked.
-func (s *Store) streamLayer(ctx context.Context, li layers.LayerImport, exists func(string) bool, progress func(int)) (*layerWriter, layers.Problems, error) {
-	w := &layerWriter{db: s.db, hash: sha256.New()}
+// stream reads the layer, checks each feature and, while no problem has been
+// seen, writes full batches once the layer's id is known.
+func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, progress func(int)) (layers.Problems, error) {
+	li := w.li
 	var ps layers.Problems
 	var cit layers.Citation
-	seen := map[string]struct{}{}
 	for f, ferr := range li.Features {
 		if len(ps) >= maxProblems {
 			break
@@ -300,10 +230,10 @@ func (s *Store) streamLayer(ctx context.Context, li layers.LayerImport, exists f
 			ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: li.File, Message: ferr.Error()})
 			break // the stream cannot go on
 		}
-		if _, dup := seen[f.ID]; dup {
+		if w.has(f.ID) {
 			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: "duplicate feature id in layer"})
 		}
-		seen[f.ID] = struct{}{}
+		w.seen[f.ID] = struct{}{}
 		for _, m := range layers.CheckFeature(f, exists) {
 			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m})
 		}
@@ -311,18 +241,30 @@ func (s *Store) streamLayer(ctx context.Context, li layers.LayerImport, exists f
 		if len(ps) > 0 {
 			continue // keep checking, stop writing
 		}
-		w.add(f)
+		w.stats.add(factsOf(f))
+		w.batch = append(w.batch, f)
 		if len(w.batch) >= batchSize {
+			if w.id == "" && li.ID != nil {
+				if id := li.ID(); layers.ValidID(id) {
+					w.id = id
+				}
+			}
+			if w.id == "" {
+				continue // held until the layer's id is known
+			}
 			if err := ctx.Err(); err != nil {
-				return w, nil, err
+				return nil, err
 			}
 			if err := w.flush(); err != nil {
-				return w, nil, fmt.Errorf("write %s: %w", li.File, err)
+				return nil, fmt.Errorf("write %s: %w", li.File, err)
 			}
-			progress(w.count)
+			progress(w.stats.count)
 		}
 	}
 	l := li.Layer()
+	if w.id != "" && l.ID != w.id {
+		ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: l.ID, Message: fmt.Sprintf("the layer's id changed from %q to %q while it was read", w.id, l.ID)})
+	}
 	for _, m := range layers.CheckLayer(l) {
 		ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: l.ID, Message: m})
 	}
@@ -336,10 +278,10 @@ func (s *Store) streamLayer(ctx context.Context, li layers.LayerImport, exists f
 			ps[i].ID = l.ID + "/" + ps[i].ID
 		}
 	}
-	progress(w.count)
+	progress(w.stats.count)
 	l.Uncited = uncited
 	w.layer = l
-	return w, ps, nil
+	return ps, nil
 }
 
 func orUnknown(id string) string {
