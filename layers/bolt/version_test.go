@@ -212,8 +212,6 @@ func TestUnchangedImportWritesOnlyAVersion(t *testing.T) {
 	}
 }
 
-
-
 func gyumri(t *testing.T, s layers.Reader) layers.Feature {
 	t.Helper()
 	f, err := s.Feature(context.Background(), "bases", "gyumri-102nd-base")
