@@ -49,6 +49,7 @@ Usage:
   mapserver export  LAYER [--format geojson] [--db FILE]  write a layer to standard output
   mapserver check   [DIR] [--db FILE]                verify every invariant of a database or a data folder
   mapserver export-site DIR [--max-zoom N] [--base-url URL] [--db FILE]  write every public read resource as static files
+  mapserver prune   --before DATE [--keep V,V] [--db FILE]  remove old data versions (never the latest or a kept one)
 
 Run 'mapserver COMMAND --help' for a command's flags.
 `
@@ -74,6 +75,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.check(ctx, args[1:])
 	case "export-site":
 		err = m.exportSite(ctx, args[1:])
+	case "prune":
+		err = m.prune(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(m.Stdout, usage)
 		return 0

@@ -310,7 +310,7 @@ func TestImportSingleLayer(t *testing.T) {
 }
 
 func TestHelpAndUsage(t *testing.T) {
-	for _, cmd := range []string{"serve", "import", "export", "check", "export-site"} {
+	for _, cmd := range []string{"serve", "import", "export", "check", "export-site", "prune"} {
 		out, _, code := run(t, cmd, "--help")
 		if code != 0 || !strings.Contains(out, "Usage: mapserver "+cmd) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
