@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -36,7 +37,9 @@ func bigLayer(t *testing.T, n int) string {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	out.Close()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -54,7 +57,9 @@ func copyFile(t *testing.T, src, dst string) {
 	if _, err := io.Copy(out, in); err != nil {
 		t.Fatal(err)
 	}
-	out.Close()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var checkedFeatures = regexp.MustCompile(`ok: (\d+) layers, (\d+) features`)
@@ -68,8 +73,12 @@ func TestKillDuringImport(t *testing.T) {
 		t.Skip("imports 60000 features a dozen times; skipped in -short mode (make check)")
 	}
 	rounds := 10
-	if v, err := strconv.Atoi(os.Getenv("CITEMAP_KILL_ROUNDS")); err == nil {
-		rounds = v
+	if v := os.Getenv("CITEMAP_KILL_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CITEMAP_KILL_ROUNDS=%q is not a number of rounds", v)
+		}
+		rounds = n
 	}
 	const n = 60000
 	layer := bigLayer(t, n)
@@ -83,7 +92,10 @@ func TestKillDuringImport(t *testing.T) {
 		if code != 0 || m == nil {
 			t.Fatalf("check --db failed (exit %d):\n%s%s", code, out, stderr)
 		}
-		c, _ := strconv.Atoi(m[2])
+		c, err := strconv.Atoi(m[2])
+		if err != nil {
+			t.Fatalf("check --db: feature count %q: %v", m[2], err)
+		}
 		return c
 	}
 	before := count(base)
@@ -101,7 +113,17 @@ func TestKillDuringImport(t *testing.T) {
 		t.Fatalf("a complete import holds %d features, want %d", got, after)
 	}
 
-	r := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	// The kill moments are random; the seed is logged so a failure can be
+	// replayed: CITEMAP_KILL_SEED=<seed> go test -run TestKillDuringImport.
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CITEMAP_KILL_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("CITEMAP_KILL_SEED=%q is not a seed: %v", v, err)
+		}
+	}
+	t.Logf("kill moments from seed %d (replay with CITEMAP_KILL_SEED=%d)", seed, seed)
+	r := rand.New(rand.NewPCG(7, seed))
 	old, whole := 0, 0
 	for i := 0; i < rounds; i++ {
 		db := filepath.Join(t.TempDir(), "kill.db")
@@ -112,16 +134,24 @@ func TestKillDuringImport(t *testing.T) {
 		}
 		wait := time.Duration(r.Int64N(int64(took + took/5)))
 		time.Sleep(wait) // a random moment of the import: the point of the test
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Fatalf("kill: %v", err)
+		}
+		// Killed, or finished before the signal came: both are fine here.
+		if err := cmd.Wait(); err != nil && cmd.ProcessState.ExitCode() != -1 {
+			t.Fatalf("round %d: import failed on its own: %v", i, err)
+		}
 		switch got := count(db); got {
 		case before:
 			old++
 		case after:
 			whole++
 		default:
-			t.Fatalf("round %d (killed after %s): %d features, neither the old %d nor the new %d", i, wait, got, before, after)
+			t.Fatalf("round %d (killed after %s, seed %d): %d features, neither the old %d nor the new %d", i, wait, seed, got, before, after)
 		}
+	}
+	if old+whole != rounds {
+		t.Fatalf("%d of %d rounds were checked", old+whole, rounds)
 	}
 	t.Logf("%d kill -9 rounds survived (import takes %s): %d held the old data, %d the complete import", rounds, took.Round(time.Millisecond), old, whole)
 }
