@@ -5,10 +5,11 @@
 //
 // It lists the layers (/collections), a few features of each, the sources and
 // some passages, items queries with random bboxes ("{bbox}", filled in by
-// mixed.lua), the whole-layer downloads, tiles when /tiles answers, and every
-// optional path (embed pages, static images, ...) that answers. Each path is
-// fetched once: a listed route that fails is an error (exit 1); an optional
-// or not-yet-built route that answers 404 is skipped with a note on stderr.
+// mixed.lua), the whole-layer downloads, tiles, and every path of the
+// -optional file (embed pages, static images, ...). Each path is fetched once
+// before the load: any that fails, 404 and 405 included, is an error (exit 1)
+// naming it. Every route listed is built; one that stops answering is a
+// regression, not something to leave out of the mix quietly.
 // Groups are weighted by repeating lines, so a random pick follows the mix
 // below whatever the number of paths in each group.
 package main
@@ -192,20 +193,11 @@ func discover(base, optionalFile string, perLayer int) (map[string][]string, err
 		}
 	}
 
-	// Tiles: only when the route exists.
-	tileLayers := 0
 	for _, l := range layerIDs {
-		if st := status(base + "/tiles/" + l + "/6/39/23.mvt"); st == 0 || st >= 400 {
-			continue
-		}
-		tileLayers++
 		for _, t := range caucasusTiles(4, 9) {
 			groups["tiles"] = append(groups["tiles"], fmt.Sprintf("/tiles/%s/%s.mvt", l, t))
 		}
 		groups["meta"] = append(groups["meta"], "/tiles/"+l+".json")
-	}
-	if tileLayers == 0 {
-		fmt.Fprintln(os.Stderr, "urls: skipped tiles: /tiles/{layer}/6/39/23.mvt answers no layer (route not there yet)")
 	}
 
 	// Optional routes: the templates that answer.
@@ -237,17 +229,14 @@ func discover(base, optionalFile string, perLayer int) (map[string][]string, err
 				ps[i] = strings.ReplaceAll(ps[i], "{base}", url.QueryEscape(base))
 			}
 			if len(ps) == 0 {
-				continue
-			}
-			if st := status(base + ps[0]); st == 404 || st == 405 || st == 0 {
-				fmt.Fprintf(os.Stderr, "urls: skipped optional %s: %s answers %d (not there yet)\n", tmpl, ps[0], st)
-				continue
+				return nil, fmt.Errorf("optional path %s: the server has nothing to fill it with", tmpl)
 			}
 			groups["optional"] = append(groups["optional"], ps...)
 		}
 	}
 
-	// Every listed path must answer 2xx/3xx once before the load starts.
+	// Every listed path must answer 2xx/3xx once before the load starts: a
+	// 404 or 405 is a route that went missing, and fails the run.
 	var bad []string
 	for _, ps := range groups {
 		for _, p := range ps {

@@ -2,6 +2,11 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,5 +44,58 @@ func TestWriteFollowsWeights(t *testing.T) {
 		if d := share(c) - want; d > 0.03 || d < -0.03 {
 			t.Errorf("group %c has %.3f of the lines, want %.3f", c, share(c), want)
 		}
+	}
+}
+
+// TestDiscoverFailsOnMissingRoutes: a listed route that answers 404 or 405
+// fails the discovery, naming it, instead of dropping out of the mix.
+func TestDiscoverFailsOnMissingRoutes(t *testing.T) {
+	for _, missing := range []struct {
+		path   string
+		status int
+	}{{"/embed", 404}, {"/static/map.png", 405}, {"/tiles/a/6/39/23.mvt", 404}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == missing.path {
+				w.WriteHeader(missing.status)
+				return
+			}
+			switch r.URL.Path {
+			case "/collections":
+				fmt.Fprint(w, `{"collections":[{"id":"a"}]}`)
+			case "/collections/a/items":
+				fmt.Fprint(w, `{"features":[{"id":"f1"}]}`)
+			case "/sources":
+				fmt.Fprint(w, `{"sources":[{"id":"s1"}]}`)
+			case "/sources/s1":
+				fmt.Fprint(w, `{"passages":[{"id":"p1"}]}`)
+			default:
+				fmt.Fprint(w, `{}`)
+			}
+		}))
+		opt := filepath.Join(t.TempDir(), "optional.txt")
+		if err := os.WriteFile(opt, []byte("/embed?layers={layer}\n/static/map.png?layers={layer}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := discover(srv.URL, opt, 5)
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), missing.path) || !strings.Contains(err.Error(), fmt.Sprint(missing.status)) {
+			t.Errorf("%s answering %d: discover gave %v, want an error naming it", missing.path, missing.status, err)
+		}
+	}
+	// The same server with every route answering is fine.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/collections":
+			fmt.Fprint(w, `{"collections":[{"id":"a"}]}`)
+		case "/sources":
+			fmt.Fprint(w, `{"sources":[]}`)
+		default:
+			fmt.Fprint(w, `{}`)
+		}
+	}))
+	defer srv.Close()
+	groups, err := discover(srv.URL, "", 5)
+	if err != nil || len(groups["tiles"]) == 0 || len(groups["items"]) != 1 {
+		t.Errorf("discover on a full server: %v, %d tiles, %d items", err, len(groups["tiles"]), len(groups["items"]))
 	}
 }
