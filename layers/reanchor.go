@@ -267,3 +267,32 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// Reanchored is what became of one passage in a new revision of its source.
+type Reanchored struct {
+	Passage string   `json:"passage"`
+	Old     Selector `json:"old"`
+	// New is where the passage stands in the new revision. When OK is
+	// false it is only the best match found (empty when none), for the
+	// reviewer: the passage keeps pointing at the old revision.
+	New   Selector `json:"new"`
+	Score float64  `json:"score"`
+	OK    bool     `json:"ok"`
+	// Changed is set when the quote itself differs: an approximate match,
+	// which a reviewer should confirm even though it passed the threshold.
+	Changed bool `json:"changed"`
+}
+
+// ReanchorPassages re-anchors every passage of a source in newText, the
+// source's new revision (normalized), in the order given.
+func ReanchorPassages(newText string, ps []Passage) []Reanchored {
+	out := make([]Reanchored, 0, len(ps))
+	for _, p := range ps {
+		sel, score, ok := Reanchor(newText, p.Selector)
+		out = append(out, Reanchored{
+			Passage: p.ID, Old: p.Selector, New: sel, Score: score, OK: ok,
+			Changed: ok && sel.Exact != p.Exact,
+		})
+	}
+	return out
+}

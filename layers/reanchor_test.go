@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -79,6 +80,39 @@ func TestReanchorCorrectedArticle(t *testing.T) {
 				t.Errorf("accepted with score %.3f under the threshold", score)
 			}
 		})
+	}
+}
+
+func TestReanchorPassages(t *testing.T) {
+	oldText, newText := Normalize(oldArticle), Normalize(newArticle)
+	var ps []Passage
+	for i, q := range []string{"three new bridges", "The govermnent in Yerevan", "expect the first trains within five years"} {
+		sel, err := Anchor(oldText, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, Passage{ID: fmt.Sprintf("p900-%02d", i+1), Source: "900_test", Selector: sel})
+	}
+	got := ReanchorPassages(newText, ps)
+	want := []struct {
+		ok, changed bool
+		exact       string
+	}{
+		{true, false, "three new bridges"},
+		{true, true, "The government in Yerevan"},
+		{false, false, ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d outcomes for %d passages", len(got), len(ps))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Passage != ps[i].ID || g.Old != ps[i].Selector || g.OK != w.ok || g.Changed != w.changed {
+			t.Errorf("%s: %+v, want ok=%v changed=%v", ps[i].ID, g, w.ok, w.changed)
+		}
+		if w.ok && g.New.Exact != w.exact {
+			t.Errorf("%s: new quote %q, want %q", ps[i].ID, g.New.Exact, w.exact)
+		}
 	}
 }
 
