@@ -77,7 +77,13 @@ func TestIntersects(t *testing.T) {
 }
 
 func TestParseDatetime(t *testing.T) {
-	day := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 	tests := []struct {
 		in         string
 		start, end time.Time
@@ -114,8 +120,20 @@ func TestParseDatetime(t *testing.T) {
 }
 
 func TestIntervalOverlaps(t *testing.T) {
-	fi := func(from, to string) Interval { iv, _ := FeatureInterval(from, to); return iv }
-	q := func(s string) Interval { iv, _ := ParseDatetime(s); return iv }
+	fi := func(from, to string) Interval {
+		iv, err := FeatureInterval(from, to)
+		if err != nil {
+			t.Fatalf("FeatureInterval(%q, %q): %v", from, to, err)
+		}
+		return iv
+	}
+	q := func(s string) Interval {
+		iv, err := ParseDatetime(s)
+		if err != nil {
+			t.Fatalf("ParseDatetime(%q): %v", s, err)
+		}
+		return iv
+	}
 	tests := []struct {
 		name     string
 		a, b     Interval

@@ -106,7 +106,10 @@ func TestSchemasRejectBadBodies(t *testing.T) {
 		"confClasses.yaml":              `{"conformsTo":"core"}`,
 		"link.yaml":                     `{"rel":"self"}`,
 	} {
-		v, _ := jsonschema.UnmarshalJSON(strings.NewReader(body))
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
 		if err := ogcSchema(t, schema).Validate(v); err == nil {
 			t.Errorf("%s accepted %s", schema, body)
 		}

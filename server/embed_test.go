@@ -106,7 +106,9 @@ func TestOEmbed(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, b)
 	}
 	var o map[string]any
-	json.Unmarshal(b, &o)
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatalf("oembed is not JSON: %v\n%s", err, b)
+	}
 	if o["type"] != "rich" || o["version"] != "1.0" || o["provider_name"] != "citemap" || o["cache_age"] == nil {
 		t.Errorf("oembed = %s", b)
 	}
@@ -119,7 +121,10 @@ func TestOEmbed(t *testing.T) {
 			t.Errorf("html lacks %q: %s", w, html)
 		}
 	}
-	thumb, _ := url.Parse(o["thumbnail_url"].(string))
+	thumb, err := url.Parse(o["thumbnail_url"].(string))
+	if err != nil {
+		t.Fatalf("thumbnail_url: %v", err)
+	}
 	if res, _ := do(t, s, "GET", thumb.RequestURI()); res.StatusCode != 200 {
 		t.Errorf("thumbnail %s: %d", thumb, res.StatusCode)
 	}

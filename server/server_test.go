@@ -108,6 +108,9 @@ func TestCollections(t *testing.T) {
 	if c.Extent.Spatial.BBox[0] != [4]float64{43.84635, 40.79305, 43.84635, 40.79305} {
 		t.Errorf("bbox = %v", c.Extent.Spatial.BBox)
 	}
+	if len(c.Links) == 0 {
+		t.Error("the collection has no links")
+	}
 	for _, l := range c.Links {
 		if !strings.HasPrefix(l.Href, "http://example.com/") {
 			t.Errorf("link %q is not absolute", l.Href)
@@ -281,6 +284,9 @@ func TestSourcesAndPassages(t *testing.T) {
 	_, b = do(t, s, "GET", "/sources/s004?f=json")
 	src := decode(t, b)
 	text := src["text"].(string)
+	if n := len(src["passages"].([]any)); n != 2 {
+		t.Errorf("source s004 lists %d passages, want its 2", n)
+	}
 	for _, p := range src["passages"].([]any) {
 		p := p.(map[string]any)
 		start, end := int(p["start"].(float64)), int(p["end"].(float64))

@@ -129,7 +129,9 @@ func TestGDALOpensTheDownloads(t *testing.T) {
 	_, n := ogrinfo(t, "-al", f)
 	_, b := get(t, s.base+"/annotations")
 	var ann struct{ Total int }
-	json.Unmarshal(b, &ann)
+	if err := json.Unmarshal(b, &ann); err != nil {
+		t.Fatalf("/annotations: %v", err)
+	}
 	t.Logf("ogrinfo passages.csv: Feature Count: %d (claims %d)", n, ann.Total)
 	if n != ann.Total || n == 0 {
 		t.Errorf("passages.csv has %d rows, there are %d claims", n, ann.Total)

@@ -159,7 +159,10 @@ func TestHostileImports(t *testing.T) {
 	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	exportBefore, _, _ := run(t, "export", "bases", "--db", db)
+	exportBefore, stderr, code := run(t, "export", "bases", "--db", db)
+	if code != 0 || !strings.Contains(exportBefore, "FeatureCollection") {
+		t.Fatalf("export before: exit %d %s", code, stderr)
+	}
 	dir := t.TempDir()
 	claims := `"claims":[{"passage":"p004-06","aspect":"existence","relation":"supports"}]`
 	feature := func(id, geom string) string {
@@ -214,7 +217,8 @@ func TestHostileImports(t *testing.T) {
 			}
 		})
 	}
-	if after, _, _ := run(t, "export", "bases", "--db", db); after != exportBefore {
+	if after, stderr, code := run(t, "export", "bases", "--db", db); code != 0 || after != exportBefore {
+		t.Logf("export after: exit %d %s", code, stderr)
 		t.Error("the bases layer changed")
 	}
 	if out, _, code := run(t, "check", "--db", db); code != 0 || !strings.Contains(out, "ok:") {

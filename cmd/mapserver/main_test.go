@@ -244,7 +244,10 @@ func TestImportFailureLeavesDatabaseUnchanged(t *testing.T) {
 		t.Fatalf("import: %s", stderr)
 	}
 	before := fileHash(t, db)
-	exportBefore, _, _ := run(t, "export", "bases", "--db", db)
+	exportBefore, stderr, code := run(t, "export", "bases", "--db", db)
+	if code != 0 || !strings.Contains(exportBefore, "FeatureCollection") {
+		t.Fatalf("export before: exit %d %s", code, stderr)
+	}
 
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -283,7 +286,10 @@ func TestImportFailureLeavesDatabaseUnchanged(t *testing.T) {
 			}
 		})
 	}
-	exportAfter, _, _ := run(t, "export", "bases", "--db", db)
+	exportAfter, stderr, code := run(t, "export", "bases", "--db", db)
+	if code != 0 {
+		t.Fatalf("export after: exit %d %s", code, stderr)
+	}
 	if exportAfter != exportBefore {
 		t.Error("export differs after failed imports")
 	}
@@ -356,7 +362,10 @@ func copyDir(t *testing.T, src string) string {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
 		target := filepath.Join(dst, rel)
 		if info.IsDir() {
 			return os.MkdirAll(target, 0o755)
@@ -384,7 +393,9 @@ func edit(t *testing.T, path string, fn func(map[string]any)) {
 		t.Fatal(err)
 	}
 	fn(m)
-	b, _ = json.Marshal(m)
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

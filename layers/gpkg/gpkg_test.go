@@ -38,7 +38,9 @@ func TestEncode(t *testing.T) {
 		t.Fatal("not an SQLite file")
 	}
 	path := filepath.Join(t.TempDir(), "x.gpkg")
-	os.WriteFile(path, b, 0o644)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +48,12 @@ func TestEncode(t *testing.T) {
 	defer db.Close()
 
 	var appID, version int
-	db.QueryRow("PRAGMA application_id").Scan(&appID)
-	db.QueryRow("PRAGMA user_version").Scan(&version)
+	if err := db.QueryRow("PRAGMA application_id").Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
 	if appID != 0x47504B47 || version != 10300 {
 		t.Errorf("application_id %x, user_version %d", appID, version)
 	}
@@ -73,7 +79,9 @@ func TestEncode(t *testing.T) {
 		t.Errorf("geometry = %v, %v", g, err)
 	}
 	var n int
-	db.QueryRow(`SELECT count(*) FROM bases_evidence`).Scan(&n)
+	if err := db.QueryRow(`SELECT count(*) FROM bases_evidence`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Errorf("evidence rows = %d, want only this layer's 1", n)
 	}

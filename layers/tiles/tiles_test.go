@@ -100,7 +100,9 @@ func TestThin(t *testing.T) {
 		t.Errorf("crowded tile kept %d features, want 2 (one per occupied cell)", n)
 	}
 	small := snapshot(t, feats[0], feats[1], feats[2])
-	ls, _ = mvt.Unmarshal(mustEncode(t, small, tile))
+	if ls, err = mvt.Unmarshal(mustEncode(t, small, tile)); err != nil {
+		t.Fatal(err)
+	}
 	if n := len(ls[0].Features); n != 3 {
 		t.Errorf("ordinary tile kept %d of 3 features at one place", n)
 	}
