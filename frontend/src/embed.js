@@ -29,14 +29,18 @@ export function embedFooter(app, flags) {
  * to them on the full map. sources=none: the name and the link only.
  */
 export function renderEmbedInfo(f, col, mode, href, onClose) {
+  // source_count counts only sources that state something explicitly; a
+  // context feature has none and says what it is instead.
   const n = Number(f.props.source_count) || 0;
+  const context = f.kind === 'context';
   return [
     h('p', { class: 'embed-info-line' },
       h('strong', { class: 'embed-info-name' }, f.props.name || f.id),
       h('span', { class: 'muted' }, ` · ${col?.title || f.layer}`),
-      mode === 'count' ? h('span', { class: 'embed-count', dataset: { count: String(n) } }, ` · ${n} source${n === 1 ? '' : 's'}`) : null,
+      mode === 'count' && !context ? h('span', { class: 'embed-count', dataset: { count: String(n) } }, ` · ${n} source${n === 1 ? '' : 's'}`) : null,
+      mode === 'count' && context ? h('span', { class: 'embed-count embed-context muted' }, ' · context, not cited') : null,
       ' · ',
-      h('a', { href, target: '_blank', rel: 'noopener', class: 'embed-info-link' }, mode === 'count' ? 'Read them on the full map' : 'On the full map')),
+      h('a', { href, target: '_blank', rel: 'noopener', class: 'embed-info-link' }, mode === 'count' && !context ? 'Read them on the full map' : 'On the full map')),
     h('button', { type: 'button', class: 'close', 'aria-label': 'Close', onclick: onClose }, '×'),
   ];
 }

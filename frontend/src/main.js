@@ -5,7 +5,7 @@ import * as maplibregl from 'maplibre-gl';
 import { formatHash, formatQuery, parseHash, parseQuery } from './hash.js';
 import { basemapExtent, basemapLabels, indexLayer, loadEvidence, standsAt, toMapData } from './data.js';
 import { addImages, basemapLabelLayer, basemapLayers, baseStyle, dataLayers, kindOf, legendSymbol, selectionLayers } from './mapstyle.js';
-import { quote, relationBadge, renderFeature, sourceLine } from './panel.js';
+import { basisBadge, claimNote, explicitFirst, quote, relationBadge, renderFeature, sourceLine } from './panel.js';
 import { dayNumber, fold, formatPeriod, getDataVersion, getJSON, h, localHref, setChildren, setDataVersion, versioned } from './util.js';
 import { applyMapTheme, embedFooter, postHeights, renderEmbedInfo, staticPicture } from './embed.js';
 import { openEmbedDialog, wireEmbedDialog } from './embed-dialog.js';
@@ -413,7 +413,7 @@ function renderLayerPanel() {
   const ul = $('layer-list');
   setChildren(ul, app.collections.map((c) => {
     const id = `layer-toggle-${c.id}`;
-    return h('li', { class: 'layer-item', dataset: { layer: c.id } },
+    return h('li', { class: `layer-item${c.kind === 'context' ? ' layer-context' : ''}`, dataset: { layer: c.id } },
       h('div', { class: 'layer-row' },
         h('input', { type: 'checkbox', id, checked: app.state.layers.has(c.id), dataset: { layer: c.id },
           onchange: (e) => toggleLayer(c.id, e.target.checked) }),
@@ -422,7 +422,7 @@ function renderLayerPanel() {
           h('span', { class: 'layer-name' }, c.title || c.id)),
         h('span', { class: 'count', id: `count-${c.id}`, 'aria-live': 'polite' }, '')),
       h('p', { class: 'layer-meta small' },
-        h('span', { class: 'muted' }, kindOf(c.kind).label),
+        h('span', { class: 'muted' }, c.kind === 'context' ? contextLabel(c) : kindOf(c.kind).label),
         h('span', { class: 'downloads' },
           ' · ',
           h('a', { href: `/layers/${encodeURIComponent(c.id)}.geojson`, download: '', 'aria-label': `Download ${c.title || c.id} as GeoJSON` }, 'GeoJSON'),
@@ -432,6 +432,12 @@ function renderLayerPanel() {
           h('a', { href: `/layers/${encodeURIComponent(c.id)}.csv`, download: '', 'aria-label': `Download ${c.title || c.id} as CSV` }, 'CSV'))));
   }));
   updateCounts();
+}
+
+/** "context for Military bases, not cited": what a context layer is. */
+function contextLabel(c) {
+  const parent = app.collections.find((x) => x.id === c.context_of);
+  return `context for ${parent?.title || c.context_of || 'another layer'}, not cited`;
 }
 
 function updateCounts() {
@@ -683,7 +689,8 @@ async function renderList() {
 }
 
 function listItem(f, ev) {
-  const evidence = ev?.byFeature.get(f.key) || [];
+  const evidence = explicitFirst(ev?.byFeature.get(f.key) || [], (x) => x.claim.basis);
+  const inferred = evidence.filter((x) => x.claim.basis === 'inferred').length;
   const period = formatPeriod(f.props.valid_from, f.props.valid_to);
   return h('li', { class: 'list-feature', dataset: { key: f.key } },
     h('article', { 'aria-labelledby': `li-${cssId(f.key)}` },
@@ -691,20 +698,22 @@ function listItem(f, ev) {
         onclick: () => selectFeature(f.key, { fly: true, focus: app.mode === 'list' || MOBILE.matches }) }, f.props.name || f.id)),
       h('p', { class: 'small' },
         f.hist ? h('span', { class: 'badge badge-hist' }, 'historical') : null,
+        f.kind === 'context' ? h('span', { class: 'badge badge-context' }, 'context, not cited') : null,
         f.props.status ? h('span', null, f.props.status) : null,
         period ? h('span', { class: 'muted' }, ` · ${period}`) : null),
       evidence.length ? h('details', { class: 'list-evidence' },
-        h('summary', null, `${evidence.length} passage${evidence.length === 1 ? '' : 's'}`),
+        h('summary', null, `${evidence.length} passage${evidence.length === 1 ? '' : 's'}${inferred ? ` (${inferred} inferred)` : ''}`),
         h('ul', null, evidence.map(({ passage, claim }) => {
           const src = ev.sources.get(passage.source);
-          return h('li', { class: 'claim', dataset: { passage: passage.id, relation: claim.relation || '' } },
-            h('p', { class: 'claim-head' }, relationBadge(claim.relation), h('span', { class: 'aspect' }, claim.aspect || '')),
+          return h('li', { class: `claim${claim.basis === 'inferred' ? ' claim-inferred' : ''}`, dataset: { passage: passage.id, relation: claim.relation || '', basis: claim.basis || '' } },
+            h('p', { class: 'claim-head' }, relationBadge(claim.relation), basisBadge(claim.basis), h('span', { class: 'aspect' }, claim.aspect || '')),
             quote(passage),
             h('p', { class: 'cite small' },
               h('cite', null, src?.label || passage.source),
               sourceLine(src) ? h('span', { class: 'muted' }, ' — ' + sourceLine(src)) : null,
               ' · ',
-              h('a', { href: `/sources/${encodeURIComponent(passage.source)}#passage-${encodeURIComponent(passage.id)}` }, 'Read in context')));
+              h('a', { href: `/sources/${encodeURIComponent(passage.source)}#passage-${encodeURIComponent(passage.id)}` }, 'Read in context')),
+            claim.basis === 'inferred' ? claimNote(claim.basis, claim.note) : null);
         }))) : null));
 }
 

@@ -17,6 +17,8 @@ export const KINDS = {
   bases: { color: '#9b1c1c', label: 'military base' },
   corridors: { color: '#d35400', label: 'transport corridor' },
   events: { color: '#1f6fb2', label: 'event' },
+  // Features with only inferred support: drawn muted, never as evidence.
+  context: { color: '#a3aab2', fill: '#c9cdd2', label: 'context (inferred, not cited)' },
 };
 const GENERIC = { color: '#2e7d32', fill: '#2e7d32', label: 'feature' };
 

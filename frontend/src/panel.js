@@ -18,6 +18,28 @@ export function relationBadge(relation) {
   return h('span', { class: `badge badge-${r === 'contradicts' ? 'contradicts' : r === 'supports' ? 'supports' : 'other'}` }, r);
 }
 
+/** basis badge: "inferred" for a claim the reader must infer; nothing for an explicit one. */
+export function basisBadge(basis) {
+  return basis === 'inferred'
+    ? h('span', { class: 'badge badge-inferred', title: 'The passage does not name this feature and state this: it is inferred (see the note)' }, 'inferred')
+    : null;
+}
+
+/** Explicit claims first, the order otherwise kept. */
+export function explicitFirst(claims, basisOf = (c) => c.basis) {
+  return claims.map((c, i) => [c, i])
+    .sort(([a, i], [b, j]) => ((basisOf(a) === 'inferred') - (basisOf(b) === 'inferred')) || i - j)
+    .map(([c]) => c);
+}
+
+/** The note under a claim: "Inferred: how" for an inferred claim, "Why: …" otherwise. */
+export function claimNote(basis, note) {
+  if (basis === 'inferred') {
+    return h('p', { class: 'claim-note inferred-note small' }, h('span', { class: 'muted' }, 'Inferred: '), note || 'no note says how');
+  }
+  return note ? h('p', { class: 'claim-note small' }, h('span', { class: 'muted' }, 'Why: '), note) : null;
+}
+
 /** "AzerNews · 5 Jul 2025" from a source's stated metadata. */
 export function sourceLine(src) {
   if (!src) return '';
@@ -85,27 +107,40 @@ export function renderFeature(feature, item, layerTitle) {
   }
   body.push(h('dl', { class: 'facts' }, rows.filter(Boolean).flat()));
 
-  // Evidence.
-  const ev = item?.evidence || [];
-  const nSources = new Set(ev.map((e) => e.source?.id)).size;
+  // Evidence: explicit claims first; only sources that state something
+  // explicitly count as sources. A context feature has no evidence, only
+  // the passages it is inferred from.
+  const ev = explicitFirst(item?.evidence || []);
+  const nSources = new Set(ev.filter((e) => e.basis !== 'inferred').map((e) => e.source?.id)).size;
   const contra = ev.filter((e) => e.relation === 'contradicts').length;
-  body.push(h('h3', { class: 'evidence-title' },
-    `Evidence: ${ev.length} passage${ev.length === 1 ? '' : 's'} from ${nSources} source${nSources === 1 ? '' : 's'}`,
-    contra ? h('span', { class: 'muted small' }, ` (${contra} contradicting)`) : null));
+  const inferred = ev.filter((e) => e.basis === 'inferred').length;
+  if (feature.kind === 'context') {
+    body.push(h('h3', { class: 'evidence-title context-title' }, 'Context, not evidence'));
+    body.push(h('p', { class: 'context-note small' },
+      'No passage names this feature and states it: it is inferred from the passages below, so it is drawn muted and not counted as cited.'));
+  } else {
+    body.push(h('h3', { class: 'evidence-title' },
+      `Evidence: ${ev.length} passage${ev.length === 1 ? '' : 's'} from ${nSources} source${nSources === 1 ? '' : 's'}`,
+      contra || inferred ? h('span', { class: 'muted small' }, ` (${[
+        contra ? `${contra} contradicting` : '',
+        inferred ? `${inferred} inferred` : '',
+      ].filter(Boolean).join(', ')})`) : null));
+  }
   if (!item) body.push(h('p', { class: 'muted' }, 'Loading the passages…'));
   body.push(h('ol', { class: 'claims' }, ev.map((e) => h('li', {
-    class: `claim claim-${e.relation === 'contradicts' ? 'contradicts' : 'supports'}`,
-    dataset: { passage: e.passage || '', relation: e.relation || '', aspect: e.aspect || '' },
+    class: `claim claim-${e.relation === 'contradicts' ? 'contradicts' : 'supports'}${e.basis === 'inferred' ? ' claim-inferred' : ''}`,
+    dataset: { passage: e.passage || '', relation: e.relation || '', aspect: e.aspect || '', basis: e.basis || '' },
   },
   h('p', { class: 'claim-head' },
     relationBadge(e.relation),
+    basisBadge(e.basis),
     h('span', { class: 'aspect' }, humanize(e.aspect || 'existence')),
     e.confidence ? h('span', { class: 'muted small' }, `${e.confidence} confidence`) : null),
   quote(e),
   h('p', { class: 'cite' },
     h('cite', null, e.source?.label || e.source?.title || e.source?.id || 'source'),
     sourceLine(e.source) ? h('span', { class: 'muted' }, ' — ' + sourceLine(e.source)) : null),
-  e.note ? h('p', { class: 'claim-note small' }, h('span', { class: 'muted' }, 'Why: '), e.note) : null,
+  claimNote(e.basis, e.note),
   h('p', { class: 'claim-links small' },
     e.context_href ? h('a', { href: localHref(e.context_href), class: 'context-link' }, 'Read in context') : null,
     h('span', { class: 'muted' }, ` passage ${e.passage}`))))));
