@@ -3,14 +3,21 @@
 // cooperative gestures on a phone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, launch, mapIdle, newPage, openMap, RECORDER_JS, shot, startHost, startServer } from './helpers.mjs';
+import { assertClean, launch, mapIdle, newPage, openMap, RECORDER_JS, serverCollections, shot, startHost, startServer } from './helpers.mjs';
 
 let srv;
 let host;
 let browser;
+let version; // the server's current data version, as /collections reports it
+let titles; // layer id -> title, as /collections reports them
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 before(async () => {
   srv = await startServer();
+  const cols = await serverCollections(srv.base);
+  version = cols.version;
+  titles = Object.fromEntries(cols.collections.map((c) => [c.id, c.title]));
   host = await startHost('127.0.0.2');
   host.pages.set('/recorder.js', { type: 'text/javascript', body: RECORDER_JS });
   browser = await launch();
@@ -41,11 +48,12 @@ test('the Embed dialog builds the snippet; pasted into a page on another origin 
   const snippet = await page.inputValue('#embed-code');
   // The server reports its data version, so the snippet pins it by default:
   // a published article never changes under its readers.
-  const q = 'layers=borders,disputed,bases&amp;view=6.5/40.50/45.00&amp;feature=bases/gyumri-102nd-base&amp;date=2025-01-01&amp;v=1';
+  const q = `layers=borders,disputed,bases&amp;view=6.5/40.50/45.00&amp;feature=bases/gyumri-102nd-base&amp;date=2025-01-01&amp;v=${version}`;
   assert.ok(snippet.includes(`<iframe src="${srv.base}/embed?${q}"`), snippet);
   assert.match(snippet, /title="Map: [^"]*102nd Military Base, Gyumri as of 2025-01-01" width="100%" height="480" loading="lazy" allowfullscreen style="border:0"><\/iframe>/);
   assert.ok(snippet.includes(`<noscript><img src="${srv.base}/static/map.png?${q}&amp;width=1200&amp;height=630"`));
-  assert.match(snippet, /alt="Map of the South Caucasus and Central Asia centred near 40\.50°N, 45\.00°E \(zoom 6\.5\) showing Countries and borders, Disputed and breakaway areas, Russian military bases and deployments, with [^"]*102nd Military Base, Gyumri highlighted, as it stood on 2025-01-01\."/);
+  const showing = ['borders', 'disputed', 'bases'].map((id) => titles[id]).join(', ');
+  assert.match(snippet, new RegExp(`alt="Map of the South Caucasus and Central Asia centred near 40\\.50°N, 45\\.00°E \\(zoom 6\\.5\\) showing ${escapeRe(showing)}, with [^"]*102nd Military Base, Gyumri highlighted, as it stood on 2025-01-01\\."`));
   assert.ok(snippet.includes(`<figcaption>`) && snippet.includes(`<a href="${srv.base}/?${q}">full map and sources</a>`));
   assert.ok(snippet.endsWith(`<script src="${srv.base}/assets/embed.js" async></script>`));
   // The options change the snippet.
@@ -135,16 +143,16 @@ ${snippet}
   await context.close();
 });
 
-test('the embed: v=1 pins every data request; "Full map and sources" keeps the state', async () => {
+test('the embed: v= pins every data request; "Full map and sources" keeps the state', async () => {
   const { page, context, rec, morePage } = await newPage(browser, srv.base, { viewport: { width: 700, height: 480 } });
-  const url = srv.base + '/embed?layers=borders,bases&view=6/40.50/45.00&feature=bases/gyumri-102nd-base&date=2025-01-01&v=1';
+  const url = srv.base + `/embed?layers=borders,bases&view=6/40.50/45.00&feature=bases/gyumri-102nd-base&date=2025-01-01&v=${version}`;
   await openMap(page, url);
   await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
   await mapIdle(page);
   const data = rec.requests.filter((u) => /\/(collections|layers|tiles|static)\b/.test(new URL(u).pathname));
   assert.ok(data.length >= 4, `data requests (${data.length})`);
-  assert.deepEqual(data.filter((u) => new URL(u).searchParams.get('v') !== '1'), [], 'every data request carries v=1');
-  assert.ok(data.some((u) => u.includes('/collections/bases/items/gyumri-102nd-base?f=json&v=1')));
+  assert.deepEqual(data.filter((u) => new URL(u).searchParams.get('v') !== String(version)), [], `every data request carries v=${version}`);
+  assert.ok(data.some((u) => u.includes(`/collections/bases/items/gyumri-102nd-base?f=json&v=${version}`)));
   assert.deepEqual(rec.requests.filter((u) => /\/(passages|sources)\b/.test(new URL(u).pathname)), [], 'no unversioned evidence requests');
   assert.ok(await page.evaluate(() => window.citemap.map.cooperativeGestures.isEnabled()));
   assert.equal(await page.locator('.maplibregl-ctrl-zoom-in').count(), 1, 'zoom buttons');
@@ -161,14 +169,14 @@ test('the embed: v=1 pins every data request; "Full map and sources" keeps the s
   const href = new URL(await link.getAttribute('href'));
   assert.equal(href.origin + href.pathname, srv.base + '/');
   assert.deepEqual(Object.fromEntries(href.searchParams), {
-    layers: 'borders,bases', view: '6/40.50/45.00', feature: 'bases/gyumri-102nd-base', date: '2025-01-01', v: '1',
+    layers: 'borders,bases', view: '6/40.50/45.00', feature: 'bases/gyumri-102nd-base', date: '2025-01-01', v: String(version),
   });
   // A reader who pans: the link follows.
   await page.evaluate(() => window.citemap.map.jumpTo({ center: [44, 41], zoom: 7 }));
   await page.waitForFunction(() => new URL(document.getElementById('full-link').href).searchParams.get('view') === '7/41.00/44.00');
   await shot(page, 'embed-700x480.png');
 
-  // The full map opens in the same state, still pinned to v=1.
+  // The full map opens in the same state, still pinned to the version.
   const full = await morePage();
   const before = rec.requests.length;
   await openMap(full, href.href.replace('view=6/40.50/45.00', 'view=6.5/40.50/45.00'));
@@ -182,9 +190,9 @@ test('the embed: v=1 pins every data request; "Full map and sources" keeps the s
   assert.equal(s.feature, 'bases/gyumri-102nd-base');
   assert.equal(s.date, '2025-01-01');
   assert.ok(Math.abs(s.zoom - 6.5) < 0.01 && Math.abs(s.c.lat - 40.5) < 0.01 && Math.abs(s.c.lng - 45) < 0.01, JSON.stringify(s));
-  assert.match(s.url, /^\/\?v=1#map=6\.5\/40\.50\/45\.00&layers=borders,bases&feature=bases\/gyumri-102nd-base&date=2025-01-01$/);
+  assert.equal(s.url, `/?v=${version}#map=6.5/40.50/45.00&layers=borders,bases&feature=bases/gyumri-102nd-base&date=2025-01-01`);
   const fullData = rec.requests.slice(before).filter((u) => /\/(collections|layers)\b/.test(new URL(u).pathname));
-  assert.deepEqual(fullData.filter((u) => new URL(u).searchParams.get('v') !== '1'), [], 'the full map stays on v=1');
+  assert.deepEqual(fullData.filter((u) => new URL(u).searchParams.get('v') !== String(version)), [], `the full map stays on v=${version}`);
   assertClean(assert, rec, srv.base);
   await context.close();
 });
@@ -234,7 +242,7 @@ test('the embed: static=1 takes no pan, zoom or click; theme=dark; sources=count
   await page2.waitForSelector('#embed-info[data-feature="bases/gyumri-102nd-base"]:not([hidden])');
   const n = await page2.evaluate(() => window.citemap.features.get('bases/gyumri-102nd-base').props.source_count);
   assert.equal(await page2.getAttribute('#embed-info .embed-count', 'data-count'), String(n));
-  assert.match(await page2.textContent('#embed-info'), new RegExp(`102nd Military Base, Gyumri.* · ${n} sources`));
+  assert.match(await page2.textContent('#embed-info'), new RegExp(`102nd Military Base, Gyumri.* · ${n} source${n === 1 ? '' : 's'}\\b`));
   const info = new URL(await page2.getAttribute('#embed-info a', 'href'));
   assert.equal(info.searchParams.get('feature'), 'bases/gyumri-102nd-base');
   assert.ok(await page2.isHidden('#feature-panel'), 'no quotes with sources=count');

@@ -16,6 +16,7 @@ export const artifacts = join(here, '..', 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const WAIT_MS = Number(process.env.BROWSER_WAIT_MS || 180_000);
 export const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 function binary() {
@@ -68,6 +69,20 @@ export async function startServer(opts = {}) {
   };
 }
 
+/** GETs a JSON resource of the server under test, failing on anything but 200. */
+export async function serverJSON(base, path) {
+  const res = await fetch(base + path, { headers: { Accept: 'application/json' } });
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** The server's collections (basemap left out) and its current data version. */
+export async function serverCollections(base) {
+  const body = await serverJSON(base, '/collections?f=json');
+  if (!Number.isInteger(body.data_version)) throw new Error(`/collections has no data_version: ${JSON.stringify(body).slice(0, 200)}`);
+  return { collections: body.collections.filter((c) => c.kind !== 'basemap'), version: body.data_version };
+}
+
 export async function launch(extraArgs = []) {
   return chromium.launch({ executablePath: CHROMIUM, args: [...CHROME_ARGS, ...extraArgs] });
 }
@@ -78,6 +93,11 @@ export async function launch(extraArgs = []) {
  */
 export async function newPage(browser, base, { viewport = { width: 1280, height: 800 }, isMobile = false, hasTouch = false } = {}) {
   const context = await browser.newContext({ viewport, isMobile, hasTouch, deviceScaleFactor: 1 });
+  // How long a wait for an explicit signal (ready, idle, a selector) may
+  // take before it counts as never: long enough for a loaded 2-core machine
+  // with software WebGL, where 30 s (Playwright's default) was not.
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
   const rec = { requests: [], errors: [], dialogs: [] };
   const page = await context.newPage();
   record(page, rec);

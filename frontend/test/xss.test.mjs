@@ -211,12 +211,8 @@ test('hostile source text and feature fields stay text in every place that shows
   const foreign = rec.requests.filter((u) => !u.startsWith(srv.base + '/') && !u.startsWith(host.base + '/') && !/^(blob|data):/.test(u));
   assert.deepEqual(foreign, [], 'requests left the two origins');
   assert.deepEqual(rec.dialogs, [], 'no dialog fired');
-  // Known server-side blemishes of the SVG opened as a page, reported to the
-  // Go side (not script execution): its <style> element is refused by the
-  // page CSP (style-src 'self'), and the browser asks for /favicon.ico.
-  const known = (e) => /\/favicon\.ico\)$/.test(e) || (/inline style violates/.test(e) && /\/static\/map\.svg\?/.test(e));
-  if (rec.errors.some(known)) console.log(`XSS known server issues: ${rec.errors.filter(known).length}`);
-  assert.deepEqual(rec.errors.filter((e) => !known(e)), [], 'console errors');
+  // No allow-list: the SVG has no <style> element and /favicon.ico answers.
+  assert.deepEqual(rec.errors, [], 'console errors');
   console.log(`XSS checked: ${checked.join(', ')}`);
   await context.close();
 });
