@@ -319,8 +319,16 @@ func (m *Matcher) Suggest(text string) []Suggestion {
 	}
 	slices.SortFunc(out, func(a, b Suggestion) int { return a.Start - b.Start })
 	m.rankByContext(out)
+	for i := range out {
+		if len(out[i].Candidates) > MaxCandidates {
+			out[i].Candidates = out[i].Candidates[:MaxCandidates]
+		}
+	}
 	return out
 }
+
+// MaxCandidates is the most candidates a suggestion offers: the best ranked.
+const MaxCandidates = 8
 
 // candidates scores what pattern p may refer to. A one-word mention written
 // in lower case is not a gazetteer place: "van", "of" and "batman" are

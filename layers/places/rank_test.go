@@ -92,3 +92,22 @@ func TestSuggestionsCreateNothing(t *testing.T) {
 		t.Error("Suggest changed its inputs")
 	}
 }
+
+func TestCandidatesAreCapped(t *testing.T) {
+	var gaz []places.Entry
+	for i := range 20 {
+		gaz = append(gaz, entry(places.KindCity, "Alexandria", 20+float64(i), 30, 1000*(i+1)))
+	}
+	m, err := places.New(nil, gaz, places.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Suggest("Alexandria")
+	if len(s) != 1 || len(s[0].Candidates) != places.MaxCandidates {
+		t.Fatalf("got %+v", s)
+	}
+	// The most populous namesakes are the ones kept.
+	if c := s[0].Candidates[0]; c.Place.Lon != 39 {
+		t.Errorf("top candidate %+v, want the largest town", c.Place)
+	}
+}
