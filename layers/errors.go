@@ -13,6 +13,11 @@ const (
 	ECONFLICT = "conflict"  // the input contradicts what is stored
 	ELOCKED   = "locked"    // the database is held by another process
 	EINTERNAL = "internal"  // a bug or an I/O failure
+
+	EUNAUTHORIZED  = "unauthorized"  // no credentials, or a wrong or revoked token
+	EFORBIDDEN     = "forbidden"     // the user's role does not allow it
+	ESTALE         = "stale"         // an If-Match names a state that is no longer current
+	EUNPROCESSABLE = "unprocessable" // a well-formed write that breaks a rule of the data
 )
 
 // Error is a domain error with a code and a message fit to show a user.

@@ -236,6 +236,12 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if f == formatJSON {
+		// An editor or reviewer sees the draft, never cached for others.
+		if done, err := s.draftItem(c); done || err != nil {
+			return err
+		}
+	}
 	sn, err := s.snapshot(c, c.Params("layer"))
 	if err != nil {
 		return err
@@ -274,7 +280,9 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		}
 		out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
 		out = append(append(out, eb...), '}')
-		return compressedLevel(out, sn.Layer.Revision+"-"+sn.Features[i].ID, gzip.DefaultCompression)
+		// The ETag is the feature's content tag: strong, and what If-Match
+		// on a write compares with.
+		return compressedLevel(out, sn.Features[i].Tag(), gzip.DefaultCompression)
 	})
 	if err != nil {
 		return err

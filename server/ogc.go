@@ -49,6 +49,23 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 }
 
+// conformancePart4 lists the classes of OGC API Features Part 4
+// (1.0.0-draft.1) the write API implements.
+var conformancePart4 = []string{
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+}
+
+// conformsTo is every class this server implements.
+func (s *Server) conformsTo() []string {
+	if s.cfg.Editor == nil {
+		return conformance
+	}
+	return append(append([]string{}, conformance...), conformancePart4...)
+}
+
 func (s *Server) landing(base string) fiber.Map {
 	return fiber.Map{
 		"title":       "citemap",
@@ -72,9 +89,9 @@ func (s *Server) handleConformance(c *fiber.Ctx) error {
 		return err
 	}
 	if f == formatHTML {
-		return s.renderHTML(c, "conformance", htmlPage{Title: "Conformance", Data: conformance})
+		return s.renderHTML(c, "conformance", htmlPage{Title: "Conformance", Data: s.conformsTo()})
 	}
-	return c.JSON(fiber.Map{"conformsTo": conformance})
+	return c.JSON(fiber.Map{"conformsTo": s.conformsTo()})
 }
 
 // handleAPI serves the OpenAPI 3.0 document: one templated items path,
@@ -150,6 +167,38 @@ func (s *Server) handleAPI(c *fiber.Ctx) error {
 			"f": fiber.Map{"name": "f", "in": "query", "required": false, "style": "form", "explode": false,
 				"schema": fiber.Map{"type": "string", "enum": []string{"json", "html"}}},
 		}},
+	}
+	if s.cfg.Editor != nil {
+		paths := doc["paths"].(fiber.Map)
+		op := func(id, summary string, params []any, body string, codes ...string) fiber.Map {
+			responses := fiber.Map{}
+			for _, code := range codes {
+				responses[code] = problem
+			}
+			responses["401"], responses["403"] = problem, problem
+			o := fiber.Map{"operationId": id, "summary": summary, "parameters": params, "responses": responses,
+				"security": []fiber.Map{{"bearer": []string{}}}}
+			if body != "" {
+				o["requestBody"] = fiber.Map{"required": true, "content": fiber.Map{body: fiber.Map{"schema": fiber.Map{"type": "object"}}}}
+			}
+			return o
+		}
+		ok := fiber.Map{"description": "Written to the caller's open changeset", "content": fiber.Map{mimeGeoJSON: fiber.Map{"schema": fiber.Map{"type": "object"}}}}
+		created := fiber.Map{"description": "Created in the caller's open changeset; Location names it"}
+		items := paths["/collections/{collectionId}/items"].(fiber.Map)
+		items["post"] = op("createFeature", "Add a feature (a draft until published)", []any{ref("collectionId")}, mimeGeoJSON, "400", "404", "413", "415", "422")
+		items["post"].(fiber.Map)["responses"].(fiber.Map)["201"] = created
+		item := paths["/collections/{collectionId}/items/{featureId}"].(fiber.Map)
+		ifMatch := fiber.Map{"name": "If-Match", "in": "header", "required": false, "schema": fiber.Map{"type": "string"},
+			"description": "The ETag the change is based on; a stale one is 412."}
+		params := []any{ref("collectionId"), ref("featureId"), ifMatch}
+		item["put"] = op("replaceFeature", "Replace a feature", params, mimeGeoJSON, "400", "404", "409", "412", "413", "415", "422")
+		item["patch"] = op("updateFeature", "Update a feature (JSON Merge Patch)", params, mimeMergePatch, "400", "404", "409", "412", "413", "415", "422")
+		item["delete"] = op("deleteFeature", "Delete a feature", params, "", "404", "409", "412")
+		for _, m := range []string{"put", "patch", "delete"} {
+			item[m].(fiber.Map)["responses"].(fiber.Map)["200"] = ok
+		}
+		doc["components"].(fiber.Map)["securitySchemes"] = fiber.Map{"bearer": fiber.Map{"type": "http", "scheme": "bearer"}}
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

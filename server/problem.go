@@ -19,6 +19,14 @@ type problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail"`
 	Instance string `json:"instance,omitempty"`
+	// Problems names each feature, claim or passage at fault.
+	Problems []problemItem `json:"problems,omitempty"`
+}
+
+type problemItem struct {
+	Kind    string `json:"kind"`
+	ID      string `json:"id"`
+	Message string `json:"message"`
 }
 
 // statusOf maps a domain error code to an HTTP status: the one place where
@@ -33,6 +41,14 @@ func statusOf(err error) int {
 		return fiber.StatusConflict
 	case layers.ELOCKED:
 		return fiber.StatusServiceUnavailable
+	case layers.EUNAUTHORIZED:
+		return fiber.StatusUnauthorized
+	case layers.EFORBIDDEN:
+		return fiber.StatusForbidden
+	case layers.ESTALE:
+		return fiber.StatusPreconditionFailed
+	case layers.EUNPROCESSABLE:
+		return fiber.StatusUnprocessableEntity
 	}
 	return fiber.StatusInternalServerError
 }
@@ -58,6 +74,12 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, "1")
 	default:
 		p.Status, p.Detail = statusOf(err), layers.ErrorMessage(err)
+		var ps layers.Problems
+		if errors.As(err, &ps) {
+			for _, x := range ps.Errors() {
+				p.Problems = append(p.Problems, problemItem{Kind: x.Kind, ID: x.ID, Message: x.Message})
+			}
+		}
 	}
 	if p.Status >= 500 {
 		s.log.Error("request failed", "path", c.Path(), "err", err)

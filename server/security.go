@@ -45,21 +45,30 @@ func (cfg Config) frameAncestors() string {
 	return strings.Join(cfg.FrameAncestors, " ")
 }
 
-// methods answers OPTIONS (CORS preflight included) and refuses writes:
-// every resource here is read-only.
+// methods answers OPTIONS (CORS preflight included) and refuses methods a
+// resource does not take: everything is read-only but the write API's
+// routes, which exist only when the server has an editor.
 func (s *Server) methods(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead:
 		return c.Next()
 	case fiber.MethodOptions:
-		c.Set(fiber.HeaderAllow, "GET, HEAD, OPTIONS")
+		allow, items := s.itemsAllow(c)
+		if !items {
+			allow = "GET, HEAD, OPTIONS"
+		}
+		c.Set(fiber.HeaderAllow, allow)
 		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
 		c.Set(fiber.HeaderAccessControlAllowHeaders, "Accept, Accept-Encoding, If-None-Match, Content-Type")
 		c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+		c.Set(fiber.HeaderVary, "Authorization")
 		return c.SendStatus(fiber.StatusNoContent)
 	}
+	if s.cfg.Editor != nil && writeRoute(c.Method(), c.Path()) {
+		return c.Next()
+	}
 	c.Set(fiber.HeaderAllow, "GET, HEAD, OPTIONS")
-	return fiber.NewError(fiber.StatusMethodNotAllowed, c.Method()+" is not allowed: this server is read-only (GET, HEAD, OPTIONS)")
+	return fiber.NewError(fiber.StatusMethodNotAllowed, c.Method()+" is not allowed: this resource is read-only (GET, HEAD, OPTIONS)")
 }
 
 // limiter bounds how many expensive requests run at once; a request that

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/edit"
 	"github.com/citemap/citemap/layers/staticmap"
 )
 
@@ -32,6 +33,11 @@ type Config struct {
 	FrameAncestors []string
 	// Expensive bounds concurrent downloads and images; default 4.
 	Expensive int
+	// Editor, when set, opens the write API (users, changesets, Part 4);
+	// without it the server is read-only.
+	Editor *edit.Service
+	// HTMLText reduces an article's HTML to its text for POST /sources.
+	HTMLText edit.HTMLText
 }
 
 // CacheBudget is the most memory the server's caches hold together (their
@@ -99,7 +105,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		ReadTimeout:           30 * time.Second,
-		BodyLimit:             64 << 10, // nothing here takes a body
+		BodyLimit:             maxSourceBody, // routes that take a body set lower limits
 		ReadBufferSize:        16 << 10, // long QGIS URLs fit; longer ones get 431
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
@@ -122,6 +128,7 @@ func (s *Server) routes() {
 	}}))
 	app.Use(s.accessLog)
 	app.Use(s.securityHeaders)
+	app.Use(s.noTokenInURL)
 	app.Use(s.methods)
 	app.Use(compress.New())
 
@@ -148,6 +155,23 @@ func (s *Server) routes() {
 	app.Get("/passages", s.handlePassages)
 	app.Get("/passages/:passage", s.handlePassage)
 	app.Get("/annotations", s.handleAnnotations)
+	if s.cfg.Editor != nil {
+		app.Post("/session", s.handleLogin)
+		app.Delete("/session", s.handleLogout)
+		app.Post("/collections/:layer/items", s.handleCreateItem)
+		app.Put("/collections/:layer/items/:feature", s.handleReplaceItem)
+		app.Patch("/collections/:layer/items/:feature", s.handlePatchItem)
+		app.Delete("/collections/:layer/items/:feature", s.handleDeleteItem)
+		app.Get("/collections/:layer/items/:feature/history", s.handleHistory)
+		app.Post("/sources", s.handleCreateSource)
+		app.Post("/sources/:source/passages", s.handleCreatePassage)
+		app.Get("/changesets", s.handleChangesets)
+		app.Post("/changesets", s.handleOpenChangeset)
+		app.Get("/changesets/:changeset", s.handleChangeset)
+		app.Post("/changesets/:changeset/publish", s.handlePublish)
+		app.Post("/changesets/:changeset/revert", s.handleRevert)
+		app.Get("/changes", s.handleChanges)
+	}
 	if s.cfg.Assets != nil {
 		app.Get("/assets/*", s.handleAsset)
 	}

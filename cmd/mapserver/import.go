@@ -29,7 +29,21 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
-	store, err := bolt.Open(*dbPath, lockTimeout)
+	store, err := bolt.Open(*dbPath, handoffTimeout)
+	if layers.ErrorCode(err) == layers.ELOCKED {
+		// A server holds the database: it imports, and its readers switch
+		// to the new version at once.
+		abs, aerr := filepath.Abs(pos[0])
+		if aerr != nil {
+			return aerr
+		}
+		res, err := callControl(ctx, *dbPath, controlRequest{Op: "import", Path: abs, Layer: *layerID})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, res.Output)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

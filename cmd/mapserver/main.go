@@ -5,6 +5,7 @@
 //	mapserver export  LAYER [--format geojson] [--db ./mapserver.db]
 //	mapserver check   [DIR] [--db ./mapserver.db]
 //	mapserver export-site DIR [--max-zoom 6] [--base-url URL] [--db ./mapserver.db]
+//	mapserver user add NAME --role editor|reviewer|admin | user list | user revoke NAME [--db ./mapserver.db]
 package main
 
 import (
@@ -50,6 +51,11 @@ Usage:
   mapserver check   [DIR] [--db FILE]                verify every invariant of a database or a data folder
   mapserver export-site DIR [--max-zoom N] [--base-url URL] [--db FILE]  write every public read resource as static files
   mapserver prune   --before DATE [--keep V,V] [--db FILE]  remove old data versions (never the latest or a kept one)
+  mapserver user add NAME --role editor|reviewer|admin [--db FILE]  create a user; prints its token on the last line
+  mapserver user list [--db FILE]                  list users
+  mapserver user revoke NAME [--db FILE]           stop a user's token and sessions
+
+user and import work while a server holds the database: they hand their work to it.
 
 Run 'mapserver COMMAND --help' for a command's flags.
 `
@@ -77,6 +83,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.exportSite(ctx, args[1:])
 	case "prune":
 		err = m.prune(ctx, args[1:])
+	case "user":
+		err = m.user(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(m.Stdout, usage)
 		return 0

@@ -200,17 +200,17 @@ func TestCheck(t *testing.T) {
 
 	// A deliberately broken copy: a feature with no claims, a quote edited.
 	broken := copyDir(t, "../../data")
-	edit(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
+	editJSON(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
 		f := fc["features"].([]any)[0].(map[string]any)
 		f["properties"].(map[string]any)["claims"] = []any{}
 	})
 	var firstFeature string
-	edit(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
+	editJSON(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
 		firstFeature = fc["features"].([]any)[0].(map[string]any)["id"].(string)
 	})
 	var passage string
 	src := filepath.Join(broken, "sources", "004_70ff61cf739652f9.json")
-	edit(t, src, func(s map[string]any) {
+	editJSON(t, src, func(s map[string]any) {
 		p := s["passages"].([]any)[0].(map[string]any)
 		passage = p["id"].(string)
 		p["exact"] = p["exact"].(string) + " (edited)"
@@ -382,7 +382,7 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
-func edit(t *testing.T, path string, fn func(map[string]any)) {
+func editJSON(t *testing.T, path string, fn func(map[string]any)) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/layers/edit"
 	"github.com/citemap/citemap/server"
 )
 
@@ -41,11 +43,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
+	ed := store.Editing()
+	pub, _ := layers.Store(store).(layers.Publisher)
+	svc := edit.New(edit.Config{Store: store, Publisher: pub, Users: ed, Changesets: ed, Logger: log})
+	if err := svc.Recover(ctx); err != nil {
+		return fmt.Errorf("recover changesets: %w", err)
+	}
+	ctl, err := listenControl(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(socketPath(*dbPath))
+	go serveControl(ctx, ctl, svc, log)
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log})
+	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log, Editor: svc})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,229 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/edit"
+)
+
+// Body limits: a feature or a passage is small; an article's HTML is not.
+const (
+	maxFeatureBody = 1 << 20
+	maxSourceBody  = 8 << 20
+)
+
+const mimeMergePatch = "application/merge-patch+json"
+
+// writeRoute reports whether method on path is one of the write API's
+// routes: those answer 401 without credentials rather than 405.
+func writeRoute(method, path string) bool {
+	p := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(p) == 3 && p[0] == "collections" && p[2] == "items":
+		return method == fiber.MethodPost
+	case len(p) == 4 && p[0] == "collections" && p[2] == "items":
+		return method == fiber.MethodPut || method == fiber.MethodPatch || method == fiber.MethodDelete
+	case len(p) == 1 && p[0] == "session":
+		return method == fiber.MethodPost || method == fiber.MethodDelete
+	case len(p) == 1 && (p[0] == "sources" || p[0] == "changesets"):
+		return method == fiber.MethodPost
+	case len(p) == 3 && p[0] == "sources" && p[2] == "passages":
+		return method == fiber.MethodPost
+	case len(p) == 3 && p[0] == "changesets" && (p[2] == "publish" || p[2] == "revert"):
+		return method == fiber.MethodPost
+	}
+	return false
+}
+
+// itemsAllow is the Allow header of an items path for this caller: what
+// QGIS reads to decide whether a layer is editable.
+func (s *Server) itemsAllow(c *fiber.Ctx) (string, bool) {
+	p := strings.Split(strings.Trim(c.Path(), "/"), "/")
+	if len(p) < 3 || p[0] != "collections" || p[2] != "items" || len(p) > 4 {
+		return "", false
+	}
+	allow := "GET, HEAD, OPTIONS"
+	if who, err := s.who(c); err == nil && who.user.Can(layers.RoleEditor) && s.cfg.Editor != nil {
+		if len(p) == 3 {
+			allow += ", POST"
+		} else {
+			allow += ", PUT, PATCH, DELETE"
+		}
+	}
+	return allow, true
+}
+
+// decodeJSON reads a JSON body, naming the line and column of a mistake.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("%s", layers.JSONProblem(body, err))
+	}
+	if dec.More() {
+		return badRequest("the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// bodyOf checks the body's media type against those a route takes
+// (415 otherwise) and its size (413).
+func bodyOf(c *fiber.Ctx, limit int, types ...string) error {
+	if n := len(c.Body()); n > limit {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the body is "+strconv.Itoa(n)+" bytes; the limit here is "+strconv.Itoa(limit))
+	}
+	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err == nil {
+		for _, t := range types {
+			if mt == t {
+				return nil
+			}
+		}
+	}
+	return fiber.NewError(fiber.StatusUnsupportedMediaType, "Content-Type must be "+strings.Join(types, " or ")+", not "+strconv.Quote(c.Get(fiber.HeaderContentType)))
+}
+
+// decodeFeatureBody reads a GeoJSON Feature body.
+func decodeFeatureBody(c *fiber.Ctx, layer string) (layers.Feature, error) {
+	if err := bodyOf(c, maxFeatureBody, mimeGeoJSON, mimeJSON); err != nil {
+		return layers.Feature{}, err
+	}
+	var probe any
+	if err := decodeJSON(c, &probe); err != nil {
+		return layers.Feature{}, err
+	}
+	if m, ok := probe.(map[string]any); ok && m["id"] == nil {
+		// A new feature may come without an id: one is made from its name.
+		m["id"] = ""
+		b, _ := json.Marshal(m)
+		return layers.DecodeFeature(layer, b)
+	}
+	return layers.DecodeFeature(layer, c.Body())
+}
+
+// sendWrite answers a feature write: the feature, its ETag and the
+// changeset it landed in.
+func (s *Server) sendWrite(c *fiber.Ctx, status int, r edit.Result) error {
+	base := s.baseURL(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Append(fiber.HeaderLink, `<`+base+`/changesets/`+strconv.Itoa(r.Changeset)+`>; rel="changeset"`)
+	if r.Feature == nil {
+		return c.Status(status).JSON(fiber.Map{"changeset": r.Changeset})
+	}
+	b, err := r.Feature.MarshalGeoJSON()
+	if err != nil {
+		return err
+	}
+	b = append(b[:len(b)-1], `,"changeset":`+strconv.Itoa(r.Changeset)+`}`...)
+	c.Set(fiber.HeaderETag, `"`+r.Tag+`"`)
+	c.Set(fiber.HeaderContentType, mimeGeoJSON)
+	return c.Status(status).Send(b)
+}
+
+func (s *Server) itemURL(c *fiber.Ctx, layer, id string) string {
+	return s.baseURL(c) + "/collections/" + layer + "/items/" + url.PathEscape(id)
+}
+
+func (s *Server) handleCreateItem(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	layer := c.Params("layer")
+	f, err := decodeFeatureBody(c, layer)
+	if err != nil {
+		return err
+	}
+	r, err := s.cfg.Editor.Create(c.UserContext(), u, layer, f)
+	if err != nil {
+		return err
+	}
+	c.Location(s.itemURL(c, layer, r.Feature.ID))
+	return s.sendWrite(c, fiber.StatusCreated, r)
+}
+
+func (s *Server) handleReplaceItem(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	layer, id := c.Params("layer"), c.Params("feature")
+	f, err := decodeFeatureBody(c, layer)
+	if err != nil {
+		return err
+	}
+	r, err := s.cfg.Editor.Replace(c.UserContext(), u, layer, id, f, c.Get(fiber.HeaderIfMatch))
+	if err != nil {
+		return err
+	}
+	return s.sendWrite(c, fiber.StatusOK, r)
+}
+
+func (s *Server) handlePatchItem(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	if err := bodyOf(c, maxFeatureBody, mimeMergePatch); err != nil {
+		return err
+	}
+	var probe any
+	if err := decodeJSON(c, &probe); err != nil {
+		return err
+	}
+	r, err := s.cfg.Editor.Patch(c.UserContext(), u, c.Params("layer"), c.Params("feature"), c.Body(), c.Get(fiber.HeaderIfMatch))
+	if err != nil {
+		return err
+	}
+	return s.sendWrite(c, fiber.StatusOK, r)
+}
+
+func (s *Server) handleDeleteItem(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	r, err := s.cfg.Editor.Delete(c.UserContext(), u, c.Params("layer"), c.Params("feature"), c.Get(fiber.HeaderIfMatch))
+	if err != nil {
+		return err
+	}
+	return s.sendWrite(c, fiber.StatusOK, r)
+}
+
+// draftItem answers GET of a feature for a caller who may see a draft of
+// it; ok is false when the published feature is what they see.
+func (s *Server) draftItem(c *fiber.Ctx) (bool, error) {
+	if s.cfg.Editor == nil || (c.Get(fiber.HeaderAuthorization) == "" && c.Cookies(sessionCookie) == "") || c.Query("v") != "" {
+		return false, nil
+	}
+	who, err := s.who(c)
+	if err != nil || who.user.Name == "" {
+		return false, err
+	}
+	h, err := s.cfg.Editor.Head(c.UserContext(), who.user, c.Params("layer"), c.Params("feature"))
+	if err != nil || h.Draft == 0 {
+		return false, err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Set(fiber.HeaderVary, "Authorization, Cookie")
+	if h.Feature == nil {
+		return true, layers.Errorf(layers.ENOTFOUND, "feature %q is deleted in changeset %d", c.Params("feature"), h.Draft)
+	}
+	b, err := h.Feature.MarshalGeoJSON()
+	if err != nil {
+		return true, err
+	}
+	b = append(b[:len(b)-1], `,"changeset":`+strconv.Itoa(h.Draft)+`,"draft":true}`...)
+	c.Set(fiber.HeaderETag, `"`+h.Tag+`"`)
+	c.Set(fiber.HeaderContentType, mimeGeoJSON)
+	return true, c.Send(b)
+}
