@@ -303,7 +303,7 @@ func (s *Server) handleCreateSource(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	src, cs, err := s.cfg.Editor.AddSource(c.UserContext(), u, in, s.cfg.HTMLText)
+	src, cs, err := s.cfg.Editor.AddSource(c.UserContext(), u, in)
 	if err != nil {
 		return err
 	}
@@ -345,4 +345,20 @@ func (s *Server) handleCreatePassage(c *fiber.Ctx) error {
 		layers.Passage
 		Changeset int `json:"changeset"`
 	}{p, cs})
+}
+
+func (s *Server) handleSuggestions(c *fiber.Ctx) error {
+	if err := allowParams(c); err != nil {
+		return err
+	}
+	u, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	sugs, err := s.cfg.Editor.Suggestions(c.UserContext(), u, c.Params("source"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.JSON(fiber.Map{"source": c.Params("source"), "suggestions": sugs})
 }

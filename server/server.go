@@ -36,8 +36,6 @@ type Config struct {
 	// Editor, when set, opens the write API (users, changesets, Part 4);
 	// without it the server is read-only.
 	Editor *edit.Service
-	// HTMLText reduces an article's HTML to its text for POST /sources.
-	HTMLText edit.HTMLText
 }
 
 // CacheBudget is the most memory the server's caches hold together (their
@@ -165,6 +163,7 @@ func (s *Server) routes() {
 		app.Get("/collections/:layer/items/:feature/history", s.handleHistory)
 		app.Post("/sources", s.handleCreateSource)
 		app.Post("/sources/:source/passages", s.handleCreatePassage)
+		app.Get("/sources/:source/suggestions", s.handleSuggestions)
 		app.Get("/changesets", s.handleChangesets)
 		app.Post("/changesets", s.handleOpenChangeset)
 		app.Get("/changesets/:changeset", s.handleChangeset)

@@ -6,13 +6,13 @@ package edit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/places"
 )
 
 // SessionTTL is how long a browser session lasts.
@@ -30,6 +30,12 @@ type Service struct {
 	now   func() time.Time
 
 	mu sync.Mutex
+
+	places struct {
+		sync.Mutex
+		m       *places.Matcher
+		version int
+	}
 }
 
 // Config is what a Service is built from.
@@ -229,5 +235,3 @@ func unprocessable(ps layers.Problems, format string, args ...any) error {
 func csID(id int) string { return strconv.Itoa(id) }
 
 func errf(code, format string, args ...any) error { return layers.Errorf(code, format, args...) }
-
-var _ = fmt.Sprintf

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/article"
+	"github.com/citemap/citemap/layers/places"
 )
 
 // SourceInput is a new article as an editor gives it: metadata only as
@@ -22,10 +24,6 @@ type SourceInput struct {
 	Text      string `json:"text"`
 	HTML      string `json:"html"`
 }
-
-// HTMLText reduces an article page to its text. Set by the caller that has
-// a readability implementation; nil refuses HTML.
-type HTMLText func(page []byte, pageURL string) (string, error)
 
 // FindSource returns a source u may see: published, or a draft of a
 // changeset u may see (with its changeset's id).
@@ -54,7 +52,7 @@ func (s *Service) FindSource(ctx context.Context, u layers.User, id string) (lay
 
 // AddSource stores a new article as a draft in u's changeset. The same
 // text posted again is ECONFLICT naming the source that has it.
-func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput, html HTMLText) (layers.Source, int, error) {
+func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) (layers.Source, int, error) {
 	if err := Require(u, layers.RoleEditor); err != nil {
 		return layers.Source{}, 0, err
 	}
@@ -66,14 +64,13 @@ func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput, 
 	case in.Text != "":
 		src.Raw, src.Text = in.Text, layers.Normalize(in.Text)
 	case in.HTML != "":
-		if html == nil {
-			return src, 0, errf(layers.EUNPROCESSABLE, "this server cannot read HTML: send the article's text")
-		}
-		text, err := html([]byte(in.HTML), in.URL)
+		// Readability keeps the article and drops scripts, styles and the
+		// site around it; the HTML is kept as received.
+		a, err := article.Text([]byte(in.HTML), in.URL)
 		if err != nil {
-			return src, 0, errf(layers.EUNPROCESSABLE, "no article text found in the HTML: %v", err)
+			return src, 0, errf(layers.EUNPROCESSABLE, "%v", err)
 		}
-		src.Raw, src.Text = in.HTML, layers.Normalize(text)
+		src.Raw, src.Text = in.HTML, layers.Normalize(a.Text)
 	default:
 		return src, 0, errf(layers.EUNPROCESSABLE, "the article needs its text (or html)")
 	}
@@ -303,4 +300,61 @@ func clip(s string) string {
 		return string(r[:60]) + "…"
 	}
 	return s
+}
+
+// Suggestions finds the places a source u may see mentions, with the
+// dataset's features and the bundled gazetteer as candidates.
+func (s *Service) Suggestions(ctx context.Context, u layers.User, sourceID string) ([]places.Suggestion, error) {
+	src, _, err := s.FindSource(ctx, u, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.matcher(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := m.Suggest(src.Text)
+	if out == nil {
+		out = []places.Suggestion{}
+	}
+	return out, nil
+}
+
+// matcher returns the place matcher of the latest data version, built once
+// per version.
+func (s *Service) matcher(ctx context.Context) (*places.Matcher, error) {
+	v, err := s.store.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.places.Lock()
+	defer s.places.Unlock()
+	if s.places.m != nil && s.places.version == v {
+		return s.places.m, nil
+	}
+	ls, err := s.store.Layers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var feats []layers.Feature
+	for _, l := range ls {
+		if l.Kind == layers.KindBasemap {
+			continue
+		}
+		fs, err := s.store.Features(ctx, l.ID)
+		if err != nil {
+			return nil, err
+		}
+		feats = append(feats, fs...)
+	}
+	gaz, err := places.Bundled()
+	if err != nil {
+		return nil, err
+	}
+	m, err := places.New(feats, gaz, places.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.places.m, s.places.version = m, v
+	return m, nil
 }

@@ -1,0 +1,429 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/layers/edit"
+)
+
+// writeEnv is a server with the write API on a real bbolt file, and a
+// token for each role.
+type writeEnv struct {
+	s                        *Server
+	svc                      *edit.Service
+	store                    *bolt.Store
+	editor, editor2, reviewr string // tokens
+}
+
+func newWriteServer(t *testing.T, cfg Config) *writeEnv {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "w.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := store.Import(ctx, d.Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, ok := layers.Store(store).(layers.Publisher)
+	if !ok {
+		t.Fatal("the bolt store does not implement layers.Publisher")
+	}
+	ed := store.Editing()
+	svc := edit.New(edit.Config{Store: store, Publisher: pub, Users: ed, Changesets: ed})
+	cfg.Editor = svc
+	s, err := New(store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &writeEnv{s: s, svc: svc, store: store}
+	for _, u := range []struct {
+		name, role string
+		tok        *string
+	}{{"ed", layers.RoleEditor, &env.editor}, {"ed2", layers.RoleEditor, &env.editor2}, {"rev", layers.RoleReviewer, &env.reviewr}} {
+		_, tok, err := svc.AddUser(ctx, u.name, u.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*u.tok = tok
+	}
+	return env
+}
+
+// send makes a request with a body; headers are name, value pairs.
+func send(t *testing.T, s *Server, method, target, body string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := s.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+func with(h []string, more ...string) []string { return append(append([]string{}, h...), more...) }
+
+const newBase = `{"type":"Feature","geometry":{"type":"Point","coordinates":[44.5,40.2]},
+ "properties":{"name":"New base","status":"active","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"explicit"}]}}`
+
+func wantProblem(t *testing.T, res *http.Response, b []byte, status int, detail string) {
+	t.Helper()
+	if res.StatusCode != status || res.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), detail) {
+		t.Errorf("got %d %s %s; want %d problem containing %q", res.StatusCode, res.Header.Get("Content-Type"), b, status, detail)
+	}
+}
+
+func TestWriteAuth(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	geo := []string{"Content-Type", "application/geo+json"}
+	res, b := send(t, s, "POST", "/collections/bases/items", newBase, geo...)
+	wantProblem(t, res, b, 401, "needs credentials")
+	if res.Header.Get("WWW-Authenticate") == "" {
+		t.Error("401 without WWW-Authenticate")
+	}
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(geo, bearer("not-a-token")...)...)
+	wantProblem(t, res, b, 401, "wrong or revoked")
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(geo, "Authorization", "Basic abc")...)
+	wantProblem(t, res, b, 401, "Bearer")
+	res, b = send(t, s, "GET", "/collections?access_token="+env.editor, "")
+	wantProblem(t, res, b, 400, "never accepted in URLs")
+	// An editor may not publish.
+	res, b = send(t, s, "POST", "/changesets/1/publish", "", bearer(env.editor)...)
+	wantProblem(t, res, b, 403, "reviewer")
+	// Revoked: 401 at once.
+	if err := env.svc.RevokeUser(context.Background(), "ed2"); err != nil {
+		t.Fatal(err)
+	}
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(geo, bearer(env.editor2)...)...)
+	wantProblem(t, res, b, 401, "wrong or revoked")
+	// Methods the API does not take stay 405.
+	res, b = send(t, s, "POST", "/collections", "", bearer(env.editor)...)
+	wantProblem(t, res, b, 405, "read-only")
+}
+
+func TestSessionCookieAndCSRF(t *testing.T) {
+	env := newWriteServer(t, Config{BaseURL: "https://maps.example"})
+	s := env.s
+	res, b := send(t, s, "POST", "/session", "", bearer(env.editor)...)
+	if res.StatusCode != 201 {
+		t.Fatalf("login: %d %s", res.StatusCode, b)
+	}
+	cookie := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"citemap_session=", "HttpOnly", "SameSite=Strict", "secure"} {
+		if !strings.Contains(strings.ToLower(cookie), strings.ToLower(want)) {
+			t.Errorf("cookie %q lacks %s", cookie, want)
+		}
+	}
+	var login struct {
+		CSRF string `json:"csrf_token"`
+		User string `json:"user"`
+	}
+	json.Unmarshal(b, &login)
+	if login.CSRF == "" || login.User != "ed" {
+		t.Fatalf("login body %s", b)
+	}
+	sid := strings.TrimPrefix(strings.Split(cookie, ";")[0], "citemap_session=")
+	ck := []string{"Cookie", "citemap_session=" + sid, "Content-Type", "application/geo+json"}
+
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, ck...)
+	wantProblem(t, res, b, 403, "X-CSRF-Token")
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", "wrong")...)
+	wantProblem(t, res, b, 403, "X-CSRF-Token")
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", login.CSRF, "Origin", "https://evil.example")...)
+	wantProblem(t, res, b, 403, "origin")
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", login.CSRF, "Origin", "https://maps.example")...)
+	if res.StatusCode != 201 {
+		t.Fatalf("cookie write with CSRF token: %d %s", res.StatusCode, b)
+	}
+	// Logging out ends the cookie.
+	res, _ = send(t, s, "DELETE", "/session", "", "Cookie", "citemap_session="+sid, "X-CSRF-Token", login.CSRF)
+	if res.StatusCode != 204 {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", login.CSRF)...)
+	wantProblem(t, res, b, 401, "session has ended")
+}
+
+func TestOptionsAllow(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	for _, tt := range []struct {
+		path, token, want string
+	}{
+		{"/collections/bases/items", "", "GET, HEAD, OPTIONS"},
+		{"/collections/bases/items", env.editor, "GET, HEAD, OPTIONS, POST"},
+		{"/collections/bases/items/gyumri-102nd-base", env.editor, "GET, HEAD, OPTIONS, PUT, PATCH, DELETE"},
+		{"/collections/bases/items/unknown_id", env.editor, "GET, HEAD, OPTIONS, PUT, PATCH, DELETE"},
+		{"/collections/bases/items/unknown_id", "", "GET, HEAD, OPTIONS"},
+	} {
+		var h []string
+		if tt.token != "" {
+			h = bearer(tt.token)
+		}
+		res, _ := send(t, env.s, "OPTIONS", tt.path, "", h...)
+		if res.StatusCode != 204 || res.Header.Get("Allow") != tt.want {
+			t.Errorf("OPTIONS %s (token %v): %d Allow %q, want %q", tt.path, tt.token != "", res.StatusCode, res.Header.Get("Allow"), tt.want)
+		}
+	}
+	res, b := send(t, env.s, "GET", "/conformance", "")
+	if !strings.Contains(string(b), "ogcapi-features-4/1.0/conf/create-replace-delete") || res.StatusCode != 200 {
+		t.Errorf("conformance lacks Part 4: %s", b)
+	}
+	_, b = send(t, env.s, "GET", "/api", "")
+	if !strings.Contains(string(b), `"createFeature"`) || !strings.Contains(string(b), `"updateFeature"`) {
+		t.Errorf("/api lacks the write operations")
+	}
+}
+
+func TestBadWrites(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	auth := with(bearer(env.editor), "Content-Type", "application/geo+json")
+	feature := func(geom, props string) string {
+		return `{"type":"Feature","id":"x1","geometry":` + geom + `,"properties":` + props + `}`
+	}
+	okClaims := `"claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"explicit"}]`
+	for _, tt := range []struct {
+		name, target, body string
+		headers            []string
+		status             int
+		detail             string
+	}{
+		{"malformed JSON", "/collections/bases/items", "{\n \"type\": \"Feature\",\n \"id\" 1}", auth, 400, "line 3, column"},
+		{"wrong content type", "/collections/bases/items", newBase, with(bearer(env.editor), "Content-Type", "text/plain"), 415, "Content-Type"},
+		{"too large", "/collections/bases/items", `{"type":"Feature","properties":{"name":"` + strings.Repeat("a", 2<<20) + `"}}`, auth, 413, "limit"},
+		{"unknown layer", "/collections/nope/items", newBase, auth, 404, "nope"},
+		{"invalid geometry", "/collections/bases/items", feature(`{"type":"Point","coordinates":[200,95]}`, `{"name":"x",`+okClaims+`}`), auth, 422, "x1"},
+		{"claim on missing passage", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","claims":[{"passage":"p999","aspect":"existence","relation":"supports","basis":"explicit"}]}`), auth, 422, "p999"},
+		{"non-flat property", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","nested":{"a":1},`+okClaims+`}`), auth, 422, "nested"},
+		{"inferred without note", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"inferred"}]}`), auth, 422, "note"},
+		{"existing id", "/collections/bases/items", strings.Replace(newBase, `"type":"Feature"`, `"type":"Feature","id":"gyumri-102nd-base"`, 1), auth, 409, "already exists"},
+		{"patch content type", "/collections/bases/items/gyumri-102nd-base", `{"properties":{"status":"closed"}}`, with(bearer(env.editor), "Content-Type", "application/json"), 415, "merge-patch"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			method := "POST"
+			if strings.Contains(tt.name, "patch") {
+				method = "PATCH"
+			}
+			res, b := send(t, s, method, tt.target, tt.body, tt.headers...)
+			wantProblem(t, res, b, tt.status, tt.detail)
+		})
+	}
+	// Nothing was written: no changeset holds anything.
+	_, b := send(t, s, "GET", "/changesets", "", bearer(env.reviewr)...)
+	var list struct {
+		Changesets []struct {
+			Changes []any `json:"changes"`
+		} `json:"changesets"`
+	}
+	json.Unmarshal(b, &list)
+	for _, c := range list.Changesets {
+		if len(c.Changes) > 0 {
+			t.Errorf("a failed write left a change: %s", b)
+		}
+	}
+}
+
+// TestDraftPublishRevert follows a feature from a draft to a published
+// version and back, checking who sees what at each step.
+func TestDraftPublishRevert(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	ed := with(bearer(env.editor), "Content-Type", "application/geo+json")
+	before, _ := send(t, s, "GET", "/collections", "")
+	v0 := decode(t, mustBody(t, s, "/collections"))["data_version"].(float64)
+	_ = before
+
+	res, b := send(t, s, "POST", "/collections/bases/items", newBase, ed...)
+	if res.StatusCode != 201 || !strings.HasSuffix(res.Header.Get("Location"), "/collections/bases/items/new-base") || res.Header.Get("ETag") == "" {
+		t.Fatalf("create: %d %v %s", res.StatusCode, res.Header, b)
+	}
+	cs := int(decode(t, b)["changeset"].(float64))
+	if !strings.Contains(res.Header.Get("Link"), fmt.Sprintf("/changesets/%d", cs)) {
+		t.Errorf("write answer does not name its changeset: %v", res.Header)
+	}
+	// The draft: its author and reviewers see it, readers do not.
+	if res, _ := send(t, s, "GET", "/collections/bases/items/new-base", ""); res.StatusCode != 404 {
+		t.Errorf("anonymous reader sees the draft: %d", res.StatusCode)
+	}
+	for _, tok := range []string{env.editor, env.reviewr} {
+		if res, b := send(t, s, "GET", "/collections/bases/items/new-base", "", bearer(tok)...); res.StatusCode != 200 || !strings.Contains(string(b), `"draft":true`) {
+			t.Errorf("author/reviewer do not see the draft: %d %s", res.StatusCode, b)
+		}
+	}
+	if res, _ := send(t, s, "GET", "/collections/bases/items/new-base", "", bearer(env.editor2)...); res.StatusCode != 404 {
+		t.Errorf("another editor sees the draft: %d", res.StatusCode)
+	}
+	if res, _ := send(t, s, "GET", fmt.Sprintf("/changesets/%d", cs), ""); res.StatusCode != 404 {
+		t.Errorf("anonymous reader sees the open changeset: %d", res.StatusCode)
+	}
+	for _, path := range []string{"/collections/bases/items", "/layers/bases.geojson", "/layers/bases.csv"} {
+		if _, b := send(t, s, "GET", path, ""); strings.Contains(string(b), "New base") {
+			t.Errorf("%s shows the draft", path)
+		}
+	}
+
+	// A claim that is not explicit cannot be published.
+	res, b = send(t, s, "PATCH", "/collections/bases/items/new-base",
+		`{"properties":{"claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"inferred","note":"the base is named, not placed"}]}}`,
+		with(bearer(env.editor), "Content-Type", "application/merge-patch+json", "If-Match", res.Header.Get("ETag"))...)
+	if res.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", res.StatusCode, b)
+	}
+	etag := res.Header.Get("ETag")
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", cs), "", bearer(env.reviewr)...)
+	wantProblem(t, res, b, 422, "bases/new-base")
+	if !strings.Contains(string(b), `"problems"`) {
+		t.Errorf("refusal does not list the features: %s", b)
+	}
+	// A stale ETag is 412; the current one works.
+	res, b = send(t, s, "PATCH", "/collections/bases/items/new-base", `{"properties":{"status":"x"}}`,
+		with(bearer(env.editor), "Content-Type", "application/merge-patch+json", "If-Match", `"stale"`)...)
+	wantProblem(t, res, b, 412, "changed")
+	res, b = send(t, s, "PUT", "/collections/bases/items/new-base", newBase, with(ed, "If-Match", etag)...)
+	if res.StatusCode != 200 {
+		t.Fatalf("put: %d %s", res.StatusCode, b)
+	}
+
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", cs), `{"message":"A new base"}`, with(bearer(env.reviewr), "Content-Type", "application/json")...)
+	if res.StatusCode != 200 {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	v1 := decode(t, b)["version"].(float64)
+	if v1 != v0+1 {
+		t.Errorf("publish made version %v after %v", v1, v0)
+	}
+	res, b = send(t, s, "GET", "/collections/bases/items/new-base", "")
+	if res.StatusCode != 200 || !strings.Contains(string(b), "As announced by the Ukrainian") {
+		t.Errorf("published feature not visible with its quote: %d %s", res.StatusCode, b)
+	}
+	if res, _ := send(t, s, "GET", fmt.Sprintf("/collections/bases/items/new-base?v=%d", int(v0)), ""); res.StatusCode != 404 {
+		t.Errorf("the earlier version changed: %d", res.StatusCode)
+	}
+	// Reverting publishes the inverse.
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/revert", cs), "", bearer(env.reviewr)...)
+	if res.StatusCode != 201 {
+		t.Fatalf("revert: %d %s", res.StatusCode, b)
+	}
+	if res, _ := send(t, s, "GET", "/collections/bases/items/new-base", ""); res.StatusCode != 404 {
+		t.Errorf("reverted feature still there: %d", res.StatusCode)
+	}
+	if res, _ := send(t, s, "GET", fmt.Sprintf("/collections/bases/items/new-base?v=%d", int(v1)), ""); res.StatusCode != 200 {
+		t.Errorf("the published version changed after the revert: %d", res.StatusCode)
+	}
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/revert", cs), "", bearer(env.reviewr)...)
+	wantProblem(t, res, b, 409, "reverted")
+
+	res, b = send(t, s, "GET", "/collections/bases/items/new-base/history", "")
+	var hist struct {
+		Versions []struct {
+			Version int    `json:"version"`
+			Message string `json:"message"`
+			Deleted bool   `json:"deleted"`
+			Author  string `json:"changeset_author"`
+		} `json:"versions"`
+	}
+	json.Unmarshal(b, &hist)
+	if res.StatusCode != 200 || len(hist.Versions) != 2 || hist.Versions[0].Message != "A new base" || hist.Versions[0].Author != "ed" || !hist.Versions[1].Deleted {
+		t.Errorf("history: %d %s", res.StatusCode, b)
+	}
+	_, b = send(t, s, "GET", "/changes", "")
+	var feed struct {
+		Changes []struct {
+			ID    int    `json:"id"`
+			State string `json:"state"`
+		} `json:"changes"`
+	}
+	json.Unmarshal(b, &feed)
+	if len(feed.Changes) != 2 || feed.Changes[1].ID != cs || feed.Changes[1].State != "reverted" {
+		t.Errorf("changes feed: %s", b)
+	}
+	res, b = send(t, s, "GET", "/changes?f=atom", "")
+	if res.Header.Get("Content-Type") != "application/atom+xml" || !bytes.Contains(b, []byte("<entry>")) {
+		t.Errorf("atom: %s %s", res.Header.Get("Content-Type"), b)
+	}
+	_, b = send(t, s, "GET", fmt.Sprintf("/changesets/%d", cs), "")
+	if !strings.Contains(string(b), `"claims_added"`) || !strings.Contains(string(b), `"geometry_after"`) {
+		t.Errorf("changeset diff: %s", b)
+	}
+}
+
+func mustBody(t *testing.T, s *Server, path string) []byte {
+	t.Helper()
+	res, b := send(t, s, "GET", path, "")
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	return b
+}
+
+// TestConcurrentPatchSameETag: two editors PATCH one feature with the same
+// ETag at once; one wins, the other gets 412, and the winner's change is
+// the one kept.
+func TestConcurrentPatchSameETag(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	res, _ := send(t, s, "GET", "/collections/bases/items/gyumri-102nd-base", "")
+	etag := res.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	for round := 0; round < 5; round++ {
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, tok := range []string{env.editor, env.editor2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := httptest.NewRequest("PATCH", "/collections/bases/items/gyumri-102nd-base",
+					strings.NewReader(fmt.Sprintf(`{"properties":{"status":"edited by %d"}}`, i)))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/merge-patch+json")
+				req.Header.Set("If-Match", etag)
+				res, err := s.App().Test(req, -1)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				codes[i] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		if round == 0 {
+			if !(codes[0] == 200 && codes[1] == 412 || codes[0] == 412 && codes[1] == 200) {
+				t.Fatalf("round %d: statuses %v, want one 200 and one 412", round, codes)
+			}
+		} else if codes[0] != 412 || codes[1] != 412 {
+			// The ETag is stale for everyone now.
+			t.Fatalf("round %d: statuses %v, want 412 for both", round, codes)
+		}
+	}
+}
