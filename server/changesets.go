@@ -119,9 +119,9 @@ func (s *Server) handleChangeset(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.JSON(struct {
 		changesetJSON
-		Diff         []edit.Diff      `json:"diff"`
-		NewSources   []sourceJSON     `json:"new_sources"`
-		NewPassages  []layers.Passage `json:"new_passages"`
+		Diff        []edit.Diff      `json:"diff"`
+		NewSources  []sourceJSON     `json:"new_sources"`
+		NewPassages []layers.Passage `json:"new_passages"`
 	}{changesetSummary(s.baseURL(c), cs), diffs, draftSources(s.baseURL(c), cs), append([]layers.Passage{}, cs.Passages...)})
 }
 

@@ -104,7 +104,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		ErrorHandler:          s.handleError,
 		ReadTimeout:           30 * time.Second,
 		BodyLimit:             maxSourceBody, // routes that take a body set lower limits
-		ReadBufferSize:        16 << 10, // long QGIS URLs fit; longer ones get 431
+		ReadBufferSize:        16 << 10,      // long QGIS URLs fit; longer ones get 431
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})

@@ -64,7 +64,7 @@ func (e *Editing) AddUser(ctx context.Context, u layers.User) error {
 		if users.Get([]byte(u.Name)) != nil {
 			return layers.Errorf(layers.ECONFLICT, "user %q already exists", u.Name)
 		}
-		if err := putJSON(users, []byte(u.Name), u); err != nil {
+		if err := putEditing(users, []byte(u.Name), u); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketTokens).Put(u.TokenHash, []byte(u.Name))
@@ -129,7 +129,7 @@ func (e *Editing) RevokeUser(ctx context.Context, name string, at time.Time) err
 		if u.Revoked.IsZero() {
 			u.Revoked = at
 		}
-		if err := putJSON(users, []byte(name), u); err != nil {
+		if err := putEditing(users, []byte(name), u); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketTokens).Delete(u.TokenHash); err != nil {
@@ -171,7 +171,7 @@ func (e *Editing) AddSession(ctx context.Context, s layers.Session) error {
 				return err
 			}
 		}
-		return putJSON(b, s.IDHash, s)
+		return putEditing(b, s.IDHash, s)
 	})
 }
 
@@ -206,7 +206,7 @@ func (e *Editing) SaveChangeset(ctx context.Context, c *layers.Changeset) error 
 			}
 			c.ID = int(n)
 		}
-		return putJSON(b, u64(uint64(c.ID)), c)
+		return putEditing(b, u64(uint64(c.ID)), c)
 	})
 }
 
@@ -244,4 +244,12 @@ func (e *Editing) ListChangesets(ctx context.Context) ([]layers.Changeset, error
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, err
+}
+
+func putEditing(b *bbolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
 }

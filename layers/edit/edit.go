@@ -132,7 +132,9 @@ func (s *Service) AddUser(ctx context.Context, name, role string) (layers.User, 
 }
 
 // ListUsers returns every user.
-func (s *Service) ListUsers(ctx context.Context) ([]layers.User, error) { return s.users.ListUsers(ctx) }
+func (s *Service) ListUsers(ctx context.Context) ([]layers.User, error) {
+	return s.users.ListUsers(ctx)
+}
 
 // RevokeUser stops a user's token and sessions at once.
 func (s *Service) RevokeUser(ctx context.Context, name string) error {
