@@ -280,9 +280,18 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		}
 		out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
 		out = append(append(out, eb...), '}')
-		// The ETag is the feature's content tag: strong, and what If-Match
-		// on a write compares with.
-		return compressedLevel(out, sn.Features[i].Tag(), gzip.DefaultCompression)
+		// The ETag is the stored feature's content tag: strong, and what
+		// If-Match on a write compares with. (Snapshot features carry
+		// derived properties, so the tag is taken from the store's.)
+		r, err := s.reader(c)
+		if err != nil {
+			return nil, err
+		}
+		stored, err := r.Feature(c.UserContext(), sn.Layer.ID, sn.Features[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		return compressedLevel(out, stored.Tag(), gzip.DefaultCompression)
 	})
 	if err != nil {
 		return err
