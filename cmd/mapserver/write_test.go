@@ -149,12 +149,12 @@ func TestWriteEndToEnd(t *testing.T) {
 		} `json:"suggestions"`
 	}
 	json.Unmarshal(b, &sug)
-	found := map[string]bool{}
-	for _, s := range sug.Suggestions {
-		found[s.Exact] = len(s.Candidates) > 0
-	}
-	for _, want := range []string{"Nakhichevan", "Siunik"} {
-		if !found[want] {
+	for _, want := range []string{"Zangazur", "Nakhichevan", "Siunik"} {
+		ok := false
+		for _, s := range sug.Suggestions {
+			ok = ok || strings.Contains(s.Exact, want) && len(s.Candidates) > 0
+		}
+		if !ok {
 			t.Errorf("no suggestion for %q in %s", want, b)
 		}
 	}
