@@ -50,7 +50,7 @@ type Config struct {
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, pub: cfg.Publisher, users: cfg.Users, cs: cfg.Changesets, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: cfg.Store, pub: cfg.Publisher, users: cfg.Users, cs: &changesetCache{store: cfg.Changesets}, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
