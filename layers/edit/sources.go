@@ -250,6 +250,9 @@ func locate(text string, in PassageInput) (layers.Selector, error) {
 		return layers.Selector{}, errf(layers.EUNPROCESSABLE, "give the exact quote, or its start and end")
 	}
 	exact := layers.Normalize(in.Exact)
+	if exact == "" {
+		return layers.Selector{}, errf(layers.EUNPROCESSABLE, "the quote is only white space")
+	}
 	var hits []int // code-point starts
 	for i := 0; ; {
 		j := strings.Index(text[i:], exact)
