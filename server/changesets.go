@@ -89,9 +89,9 @@ func (s *Server) handleChangesets(c *fiber.Ctx) error {
 }
 
 func changesetParam(c *fiber.Ctx) (int, error) {
-	id, err := strconv.Atoi(c.Params("changeset"))
+	id, err := strconv.Atoi(param(c, "changeset"))
 	if err != nil || id < 1 {
-		return 0, layers.Errorf(layers.ENOTFOUND, "changeset %q does not exist", c.Params("changeset"))
+		return 0, layers.Errorf(layers.ENOTFOUND, "changeset %q does not exist", param(c, "changeset"))
 	}
 	return id, nil
 }
@@ -209,7 +209,7 @@ func (s *Server) handleHistory(c *fiber.Ctx) error {
 	if err := allowParams(c); err != nil {
 		return err
 	}
-	layer, id := c.Params("layer"), c.Params("feature")
+	layer, id := param(c, "layer"), param(c, "feature")
 	vs, err := s.cfg.Editor.History(c.UserContext(), layer, id)
 	if err != nil {
 		return err
@@ -330,7 +330,7 @@ func (s *Server) handleCreatePassage(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, cs, created, err := s.cfg.Editor.AddPassage(c.UserContext(), u, c.Params("source"), in)
+	p, cs, created, err := s.cfg.Editor.AddPassage(c.UserContext(), u, param(c, "source"), in)
 	if err != nil {
 		return err
 	}
@@ -355,10 +355,10 @@ func (s *Server) handleSuggestions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sugs, err := s.cfg.Editor.Suggestions(c.UserContext(), u, c.Params("source"))
+	sugs, err := s.cfg.Editor.Suggestions(c.UserContext(), u, param(c, "source"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.JSON(fiber.Map{"source": c.Params("source"), "suggestions": sugs})
+	return c.JSON(fiber.Map{"source": param(c, "source"), "suggestions": sugs})
 }

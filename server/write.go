@@ -138,7 +138,7 @@ func (s *Server) handleCreateItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	layer := c.Params("layer")
+	layer := param(c, "layer")
 	f, err := decodeFeatureBody(c, layer)
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ func (s *Server) handleReplaceItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	layer, id := c.Params("layer"), c.Params("feature")
+	layer, id := param(c, "layer"), param(c, "feature")
 	f, err := decodeFeatureBody(c, layer)
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (s *Server) handlePatchItem(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &probe); err != nil {
 		return err
 	}
-	r, err := s.cfg.Editor.Patch(c.UserContext(), u, c.Params("layer"), c.Params("feature"), c.Body(), c.Get(fiber.HeaderIfMatch))
+	r, err := s.cfg.Editor.Patch(c.UserContext(), u, param(c, "layer"), param(c, "feature"), c.Body(), c.Get(fiber.HeaderIfMatch))
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) handleDeleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.cfg.Editor.Delete(c.UserContext(), u, c.Params("layer"), c.Params("feature"), c.Get(fiber.HeaderIfMatch))
+	r, err := s.cfg.Editor.Delete(c.UserContext(), u, param(c, "layer"), param(c, "feature"), c.Get(fiber.HeaderIfMatch))
 	if err != nil {
 		return err
 	}
@@ -209,14 +209,14 @@ func (s *Server) draftItem(c *fiber.Ctx) (bool, error) {
 	if err != nil || who.user.Name == "" {
 		return false, err
 	}
-	h, err := s.cfg.Editor.Head(c.UserContext(), who.user, c.Params("layer"), c.Params("feature"))
+	h, err := s.cfg.Editor.Head(c.UserContext(), who.user, param(c, "layer"), param(c, "feature"))
 	if err != nil || h.Draft == 0 {
 		return false, err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set(fiber.HeaderVary, "Authorization, Cookie")
 	if h.Feature == nil {
-		return true, layers.Errorf(layers.ENOTFOUND, "feature %q is deleted in changeset %d", c.Params("feature"), h.Draft)
+		return true, layers.Errorf(layers.ENOTFOUND, "feature %q is deleted in changeset %d", param(c, "feature"), h.Draft)
 	}
 	b, err := h.Feature.MarshalGeoJSON()
 	if err != nil {
@@ -227,3 +227,7 @@ func (s *Server) draftItem(c *fiber.Ctx) (bool, error) {
 	c.Set(fiber.HeaderContentType, mimeGeoJSON)
 	return true, c.Send(b)
 }
+
+// param is a path parameter copied out of the request's buffer: Fiber
+// reuses that buffer, and the write side keeps what it is given.
+func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }

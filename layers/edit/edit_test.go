@@ -99,7 +99,7 @@ func TestLocate(t *testing.T) {
 
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{
-		"Naxçıvan Airport":         "naxcivan-airport",
+		"Naxçıvan Airport":          "naxcivan-airport",
 		"  Zangezur / TRIPP route ": "zangezur-tripp-route",
 		"Гюмри":                     "",
 	} {
