@@ -63,11 +63,17 @@ type annotationPage struct {
 	Items      []annotation `json:"items"`
 }
 
+const mimeAnnotations = `application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"`
+
 // handleAnnotations exports every claim as a W3C Web Annotation: the body is
 // the feature, the target the passage in its source. Without `page` it is the
 // AnnotationCollection with its first page embedded; `page=N` is page N.
 func (s *Server) handleAnnotations(c *fiber.Ctx) error {
-	if _, err := formatOf(c, "f", "page"); err != nil {
+	if _, err := formatOf(c, "f", "page", "v"); err != nil {
+		return err
+	}
+	r, err := s.reader(c)
+	if err != nil {
 		return err
 	}
 	page := -1
@@ -79,11 +85,11 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 		page = n
 	}
 	ctx := c.UserContext()
-	claims, err := s.store.Claims(ctx)
+	claims, err := r.Claims(ctx)
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.Passages(ctx, "")
+	ps, err := r.Passages(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -92,9 +98,14 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 		byID[p.ID] = i
 	}
 	base := s.baseURL(c)
-	collID := base + "/annotations"
+	collID, pinned := base+"/annotations", ""
+	if v := c.Query("v"); v != "" {
+		// A pinned collection is a collection of its own.
+		pinned = "&v=" + v
+		collID += "?v=" + v
+	}
 	pages := max(1, (len(claims)+annotationPageSize-1)/annotationPageSize)
-	pageURL := func(n int) string { return collID + "?page=" + strconv.Itoa(n) }
+	pageURL := func(n int) string { return base + "/annotations?page=" + strconv.Itoa(n) + pinned }
 	build := func(n int) annotationPage {
 		pg := annotationPage{ID: pageURL(n), Type: "AnnotationPage", PartOf: collID, StartIndex: n * annotationPageSize, Items: []annotation{}}
 		if n+1 < pages {
@@ -124,7 +135,6 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 		}
 		return pg
 	}
-	c.Set(fiber.HeaderContentType, `application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"`)
 	ctxs := []any{"http://www.w3.org/ns/anno.jsonld", map[string]string{"citemap": base + "/ns#"}}
 	if page >= 0 {
 		if page >= pages {
@@ -132,7 +142,7 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 		}
 		pg := build(page)
 		pg.Context = ctxs
-		return c.JSON(pg)
+		return sendJSONAs(c, mimeAnnotations, pg)
 	}
 	first := build(0)
 	out := map[string]any{
@@ -144,5 +154,5 @@ func (s *Server) handleAnnotations(c *fiber.Ctx) error {
 		"first":    first,
 		"last":     pageURL(pages - 1),
 	}
-	return c.JSON(out)
+	return sendJSONAs(c, mimeAnnotations, out)
 }

@@ -250,9 +250,13 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 	if i < 0 {
 		return layers.Errorf(layers.ENOTFOUND, "feature %q does not exist in layer %q", c.Params("feature"), sn.Layer.ID)
 	}
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
 	base := s.baseURL(c)
 	if f == formatHTML {
-		ev, err := s.evidence(c.UserContext(), base, sn.Features[i])
+		ev, err := s.evidence(c.UserContext(), r, base, sn.Features[i])
 		if err != nil {
 			return err
 		}
@@ -264,7 +268,7 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 	// start with: kept once built.
 	key := sn.Layer.ID + "@" + sn.Layer.Revision + "/" + sn.Features[i].ID + "|" + base
 	b, err := s.items.getOr(c.UserContext(), key, func(ctx context.Context) (*body, error) {
-		ev, err := s.evidence(ctx, base, sn.Features[i])
+		ev, err := s.evidence(ctx, r, base, sn.Features[i])
 		if err != nil {
 			return nil, err
 		}

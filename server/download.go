@@ -69,6 +69,8 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The revision covers the layer's features and the evidence they cite,
+	// which is all a download shows.
 	b, err := s.bodies.getOr(ctx, ext+":"+l.ID+"@"+l.Revision, func(ctx context.Context) (b *body, err error) {
 		if ext != "geojson" {
 			// Prepared before taking a slot: the snapshot takes its own.
@@ -95,16 +97,21 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 
 // handlePassagesCSV serves the evidence join table: one row per claim.
 func (s *Server) handlePassagesCSV(c *fiber.Ctx) error {
-	if err := allowParams(c); err != nil {
+	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	v, err := s.store.Version(ctx)
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
+	v, err := r.Version(ctx)
+	if err != nil {
+		return err
+	}
+	// A data version never changes, so its number tags the table.
 	b, err := s.bodies.getOr(ctx, "passages.csv@"+strconv.Itoa(v), func(ctx context.Context) (*body, error) {
-		rows, err := layers.EvidenceTable(ctx, s.store)
+		rows, err := layers.EvidenceTable(ctx, r)
 		if err != nil {
 			return nil, err
 		}

@@ -38,17 +38,17 @@ type evidenceSrc struct {
 // evidence resolves every claim of f to its passage and source, explicit
 // claims first (a reader meets what the passages state before what is
 // inferred from them), otherwise in the feature's order.
-func (s *Server) evidence(ctx context.Context, base string, f layers.Feature) ([]evidenceJSON, error) {
+func (s *Server) evidence(ctx context.Context, r layers.Reader, base string, f layers.Feature) ([]evidenceJSON, error) {
 	out := make([]evidenceJSON, 0, len(f.Claims))
 	sources := map[string]layers.Source{}
 	for _, c := range f.Claims {
-		p, err := s.store.Passage(ctx, c.Passage)
+		p, err := r.Passage(ctx, c.Passage)
 		if err != nil {
 			return nil, err
 		}
 		src, ok := sources[p.Source]
 		if !ok {
-			if src, err = s.store.Source(ctx, p.Source); err != nil {
+			if src, err = r.Source(ctx, p.Source); err != nil {
 				return nil, err
 			}
 			sources[p.Source] = src

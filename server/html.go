@@ -68,8 +68,7 @@ func (s *Server) renderHTML(c *fiber.Ctx, name string, p htmlPage) error {
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	return sendTagged(c, fiber.MIMETextHTMLCharsetUTF8, buf.Bytes())
 }
 
 func (s *Server) handleUI(c *fiber.Ctx) error {

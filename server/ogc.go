@@ -287,11 +287,24 @@ func (s *Server) anySnapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) 
 // layerOf describes layer id of r from memory: a data version's layers are
 // read once, not once per request.
 func (s *Server) layerOf(ctx context.Context, r layers.Reader, id string) (layers.Layer, error) {
-	v, err := r.Version(ctx)
+	all, err := s.layersAt(ctx, r)
 	if err != nil {
 		return layers.Layer{}, err
 	}
-	all, err := s.layerMeta.getOr(ctx, strconv.Itoa(v), func(ctx context.Context) (map[string]layers.Layer, error) {
+	l, ok := all[id]
+	if !ok {
+		return l, layers.Errorf(layers.ENOTFOUND, "layer %q does not exist", id)
+	}
+	return l, nil
+}
+
+// layersAt is every layer of r's data version, by id.
+func (s *Server) layersAt(ctx context.Context, r layers.Reader) (map[string]layers.Layer, error) {
+	v, err := r.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.layerMeta.getOr(ctx, strconv.Itoa(v), func(ctx context.Context) (map[string]layers.Layer, error) {
 		ls, err := r.Layers(ctx)
 		if err != nil {
 			return nil, err
@@ -302,14 +315,6 @@ func (s *Server) layerOf(ctx context.Context, r layers.Reader, id string) (layer
 		}
 		return m, nil
 	})
-	if err != nil {
-		return layers.Layer{}, err
-	}
-	l, ok := all[id]
-	if !ok {
-		return l, layers.Errorf(layers.ENOTFOUND, "layer %q does not exist", id)
-	}
-	return l, nil
 }
 
 // snapshotOf returns layer id of r prepared for queries.

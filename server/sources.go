@@ -38,15 +38,16 @@ func (s *Server) handleSources(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.reader(c); err != nil { // a v that never existed is an error here too
-		return err
-	}
-	ctx := c.UserContext()
-	srcs, err := s.store.Sources(ctx)
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.Passages(ctx, "")
+	ctx := c.UserContext()
+	srcs, err := r.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	ps, err := r.Passages(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (s *Server) handleSources(c *fiber.Ctx) error {
 	if f == formatHTML {
 		return s.renderHTML(c, "sources", htmlPage{Title: "Sources", Data: out.Sources})
 	}
-	return c.JSON(out)
+	return sendJSON(c, out)
 }
 
 type passageJSON struct {
@@ -125,21 +126,21 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	src, err := s.store.Source(ctx, c.Params("source"))
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.Passages(ctx, src.ID)
+	ctx := c.UserContext()
+	src, err := r.Source(ctx, c.Params("source"))
+	if err != nil {
+		return err
+	}
+	ps, err := r.Passages(ctx, src.ID)
 	if err != nil {
 		return err
 	}
 	base := s.baseURL(c)
 	if f == formatHTML {
-		r, err := s.reader(c)
-		if err != nil {
-			return err
-		}
 		claims, err := r.Claims(ctx)
 		if err != nil {
 			return err
@@ -176,19 +177,23 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 		}
 		out.Passages = append(out.Passages, pj)
 	}
-	return c.JSON(out)
+	return sendJSON(c, out)
 }
 
 func (s *Server) handlePassage(c *fiber.Ctx) error {
 	if _, err := formatOf(c, "f", "v"); err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	p, err := s.store.Passage(ctx, c.Params("passage"))
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
-	src, err := s.store.Source(ctx, p.Source)
+	ctx := c.UserContext()
+	p, err := r.Passage(ctx, c.Params("passage"))
+	if err != nil {
+		return err
+	}
+	src, err := r.Source(ctx, p.Source)
 	if err != nil {
 		return err
 	}
@@ -201,7 +206,7 @@ func (s *Server) handlePassage(c *fiber.Ctx) error {
 		passageJSON
 		SourceInfo sourceJSON `json:"source_info"`
 	}{passageJSON: pj, SourceInfo: sourceSummary(base, src, 0)}
-	return c.JSON(out)
+	return sendJSON(c, out)
 }
 
 // handlePassages lists every passage with the features it backs: what the
@@ -210,8 +215,12 @@ func (s *Server) handlePassages(c *fiber.Ctx) error {
 	if _, err := formatOf(c, "f", "v"); err != nil {
 		return err
 	}
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
-	ps, err := s.store.Passages(ctx, "")
+	ps, err := r.Passages(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -226,5 +235,5 @@ func (s *Server) handlePassages(c *fiber.Ctx) error {
 		}
 		out.Passages = append(out.Passages, pj)
 	}
-	return c.JSON(out)
+	return sendJSON(c, out)
 }
