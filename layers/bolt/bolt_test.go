@@ -40,7 +40,7 @@ func openTemp(t *testing.T) (*Store, string) {
 func TestImportAndRead(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	if v, _ := s.Version(ctx); v != 0 {
+	if v := must(s.Version(ctx))(t); v != 0 {
 		t.Fatalf("new store version = %d, want 0", v)
 	}
 	v, err := s.Import(ctx, mini(t).Import(), nil)
@@ -128,8 +128,8 @@ func TestFailedImportChangesNothing(t *testing.T) {
 	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(path)
-	encBefore, _ := layers.EncodeLayer(ctx, s, "bases")
+	before := must(os.ReadFile(path))(t)
+	encBefore := must(layers.EncodeLayer(ctx, s, "bases"))(t)
 
 	tests := map[string]func(d *layers.Dataset){
 		"claim on missing passage": func(d *layers.Dataset) { d.Features["bases"][0].Claims[0].Passage = "p-missing" },
@@ -148,14 +148,14 @@ func TestFailedImportChangesNothing(t *testing.T) {
 			if layers.ErrorCode(err) != layers.EINVALID {
 				t.Fatalf("Import error = %v, want invalid", err)
 			}
-			if v, _ := s.Version(ctx); v != 1 {
+			if v := must(s.Version(ctx))(t); v != 1 {
 				t.Errorf("version = %d after a failed import, want 1", v)
 			}
-			enc, _ := layers.EncodeLayer(ctx, s, "bases")
+			enc := must(layers.EncodeLayer(ctx, s, "bases"))(t)
 			if !bytes.Equal(enc, encBefore) {
 				t.Error("layer changed after a failed import")
 			}
-			after, _ := os.ReadFile(path)
+			after := must(os.ReadFile(path))(t)
 			if !bytes.Equal(before, after) {
 				t.Error("database file changed after a failed import")
 			}
@@ -169,7 +169,7 @@ func TestReimportReplacesLayer(t *testing.T) {
 	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
-	l1, _ := s.Layer(ctx, "zones")
+	l1 := must(s.Layer(ctx, "zones"))(t)
 	d := mini(t)
 	d.Features["zones"][0].Claims = d.Features["zones"][0].Claims[:1]
 	d.Features["zones"][0].Properties["name"] = "Renamed square"
@@ -178,18 +178,18 @@ func TestReimportReplacesLayer(t *testing.T) {
 	if err != nil || v != 2 {
 		t.Fatalf("Import = %d, %v", v, err)
 	}
-	l2, _ := s.Layer(ctx, "zones")
+	l2 := must(s.Layer(ctx, "zones"))(t)
 	if l1.Revision == l2.Revision {
 		t.Error("revision did not change with the layer")
 	}
 	if _, err := s.Feature(ctx, "zones", "square"); layers.ErrorCode(err) != layers.ENOTFOUND {
 		t.Errorf("old feature survived the replace: %v", err)
 	}
-	refs, _ := s.PassageFeatures(ctx, "p004-01")
+	refs := must(s.PassageFeatures(ctx, "p004-01"))(t)
 	if len(refs) != 2 || refs[1].Feature != "square-2" {
 		t.Errorf("index after replace = %+v", refs)
 	}
-	b, _ := s.Layer(ctx, "bases")
+	b := must(s.Layer(ctx, "bases"))(t)
 	if b.Version != 1 {
 		t.Errorf("untouched layer version = %d, want 1", b.Version)
 	}
@@ -213,7 +213,7 @@ func TestPinnedVersions(t *testing.T) {
 	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
 		t.Fatal(err)
 	}
-	v1, _ := layers.EncodeLayer(ctx, s, "bases")
+	v1 := must(layers.EncodeLayer(ctx, s, "bases"))(t)
 	d := mini(t)
 	d.Features["bases"][0].Properties["status"] = "reinforced"
 	if v, err := s.Import(ctx, d.Import(), nil); err != nil || v != 2 {
@@ -223,19 +223,19 @@ func TestPinnedVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := layers.EncodeLayer(ctx, old, "bases")
+	got := must(layers.EncodeLayer(ctx, old, "bases"))(t)
 	if !bytes.Equal(got, v1) {
 		t.Error("version 1 changed after a later import")
 	}
-	f, _ := old.Feature(ctx, "bases", "gyumri-102nd-base")
+	f := must(old.Feature(ctx, "bases", "gyumri-102nd-base"))(t)
 	if f.Properties["status"] != "active" || len(f.Claims) != 2 {
 		t.Errorf("pinned feature = %+v", f)
 	}
-	latest, _ := s.Feature(ctx, "bases", "gyumri-102nd-base")
+	latest := must(s.Feature(ctx, "bases", "gyumri-102nd-base"))(t)
 	if latest.Properties["status"] != "reinforced" {
 		t.Errorf("latest status = %v", latest.Properties["status"])
 	}
-	if n, _ := old.Version(ctx); n != 1 {
+	if n := must(old.Version(ctx))(t); n != 1 {
 		t.Errorf("pinned Version = %d", n)
 	}
 	for _, v := range []int{0, -1, 3, 99} {
@@ -244,7 +244,9 @@ func TestPinnedVersions(t *testing.T) {
 		}
 	}
 	// Reopening keeps both versions: old buckets are not garbage.
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s2, err := Open(s.Path(), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +256,7 @@ func TestPinnedVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := layers.EncodeLayer(ctx, old2, "bases"); !bytes.Equal(got, v1) {
+	if got := must(layers.EncodeLayer(ctx, old2, "bases"))(t); !bytes.Equal(got, v1) {
 		t.Error("version 1 lost on reopen")
 	}
 }
@@ -296,7 +298,7 @@ func TestLargeImportFailureRollsBack(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "points/pt-"+strconv.Itoa(n-5)) || !strings.Contains(err.Error(), "outside lon") {
 		t.Fatalf("Import = %v, want the bad point named", err)
 	}
-	if v, _ := s.Version(ctx); v != 1 {
+	if v := must(s.Version(ctx))(t); v != 1 {
 		t.Errorf("version = %d", v)
 	}
 	if _, err := s.Layer(ctx, "points"); layers.ErrorCode(err) != layers.ENOTFOUND {
@@ -311,7 +313,7 @@ func TestLargeImportFailureRollsBack(t *testing.T) {
 	if err != nil || v != 2 {
 		t.Fatalf("Import = %d, %v", v, err)
 	}
-	l, _ := s.Layer(ctx, "points")
+	l := must(s.Layer(ctx, "points"))(t)
 	if l.Count != n {
 		t.Errorf("count = %d, want %d", l.Count, n)
 	}
@@ -345,10 +347,12 @@ func TestOpenCollectsAbandonedImports(t *testing.T) {
 	if n := uncommitted(t, s); n != 21 { // 10 features, 10 index entries, 1 passage
 		t.Fatalf("%d records before reopening, want 21", n)
 	}
-	if fs, _ := s.Features(ctx, "bases"); len(fs) != 1 {
+	if fs := must(s.Features(ctx, "bases"))(t); len(fs) != 1 {
 		t.Errorf("readers see %d bases while the version is incomplete, want 1", len(fs))
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s2, err := Open(path, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +368,7 @@ func TestOpenCollectsAbandonedImports(t *testing.T) {
 	if v, err := s2.Import(ctx, mini(t).Import(), nil); err != nil || v != 2 {
 		t.Fatalf("Import = %d, %v", v, err)
 	}
-	if fs, _ := s2.Features(ctx, "bases"); len(fs) != 1 {
+	if fs := must(s2.Features(ctx, "bases"))(t); len(fs) != 1 {
 		t.Errorf("%d bases after the next import, want 1", len(fs))
 	}
 }
@@ -408,13 +412,24 @@ func TestUncitedImport(t *testing.T) {
 	if _, err := s.Import(ctx, imp, nil); err != nil {
 		t.Fatalf("plain GeoJSON refused: %v", err)
 	}
-	l, _ := s.Layer(ctx, "towns")
+	l := must(s.Layer(ctx, "towns"))(t)
 	if !l.Uncited || l.Count != 1 {
 		t.Errorf("layer = %+v, want uncited with 1 feature", l)
 	}
-	d, _ := layers.Load(ctx, s)
+	d := must(layers.Load(ctx, s))(t)
 	ps := layers.Check(d)
 	if len(ps) != 1 || !ps[0].Warning {
 		t.Errorf("Check = %v, want one warning", ps)
+	}
+}
+
+// must ends the test on err, else gives v: must(s.Version(ctx))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
 }

@@ -80,7 +80,9 @@ func TestPNG(t *testing.T) {
 			t.Errorf("%dx%d: only %d colours: a blank picture?", size[0], size[1], n)
 		}
 		if *keep != "" {
-			os.WriteFile(*keep+"/map-"+itoa(size[0])+"x"+itoa(size[1])+".png", b, 0o644)
+			if err := os.WriteFile(*keep+"/map-"+itoa(size[0])+"x"+itoa(size[1])+".png", b, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -101,7 +103,10 @@ func colours(img image.Image) int {
 }
 
 func TestSVG(t *testing.T) {
-	r, _ := NewRenderer()
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := options(t, 1200, 630)
 	o.Title = `<script>alert(1)</script> & "quotes"`
 	b, err := r.SVG(o)
@@ -126,12 +131,17 @@ func TestSVG(t *testing.T) {
 		}
 	}
 	if *keep != "" {
-		os.WriteFile(*keep+"/map.svg", b, 0o644)
+		if err := os.WriteFile(*keep+"/map.svg", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
 func TestDateFilter(t *testing.T) {
-	r, _ := NewRenderer()
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := options(t, 600, 400)
 	before := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 	o.Date = &before
@@ -146,7 +156,10 @@ func TestDateFilter(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	r, _ := NewRenderer()
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, size := range [][2]int{{0, 100}, {100, 10}, {MaxSide + 1, 100}, {100, 1000000}} {
 		_, err := r.PNG(Options{Width: size[0], Height: size[1]})
 		if layers.ErrorCode(err) != layers.EINVALID {
