@@ -104,6 +104,12 @@ func Reanchor(newText string, old Selector) (sel Selector, score float64, ok boo
 	return sel, score, best.quote >= minQuoteSimilarity && score >= ReanchorThreshold
 }
 
+// maxApproxWork bounds the cells an approximate search may compute (about
+// a second of work on a slow machine): past it, a passage is flagged for review rather than
+// searched. A 300 code point quote in a 60,000 code point article takes
+// about 4 million.
+const maxApproxWork = 50_000_000
+
 type candidate struct {
 	start, end, errors                int
 	quote, prefix, suffix, pos, score float64
@@ -133,11 +139,13 @@ func exactMatches(s, q string) []int {
 // of neighbouring ends, best first, at most maxCands of them. It is Sellers'
 // algorithm with Ukkonen's cut-off, O(k·n) on typical text.
 func approximate(text, quote []rune, k int) []candidate {
-	const maxCands = 32
 	m := len(quote)
-	if m == 0 || len(text) == 0 {
+	if m == 0 || len(text) == 0 || (k+1)*len(text) > maxApproxWork {
 		return nil
 	}
+	// Each candidate's start costs an m×(m+k) table: fewer candidates for
+	// long quotes, so that the whole search stays within the budget.
+	maxCands := min(32, max(1, (maxApproxWork-(k+1)*len(text))/((m+k+1)*(m+1))))
 	col := make([]int, m+1)
 	for i := range col {
 		col[i] = i

@@ -282,3 +282,23 @@ func occurrences(s, q string) int {
 	}
 	return n
 }
+
+func TestReanchorBoundsItsWork(t *testing.T) {
+	// A 20,000 code point quote in a 2 million code point text would be
+	// 8·10^9 cells: not searched approximately, so flagged for review.
+	quote := []rune(strings.Repeat("Syunik ", 3000))
+	text := []rune(strings.Repeat("abcdefghij ", 200_000))
+	if c := approximate(text, quote, len(quote)/5); c != nil {
+		t.Fatalf("searched beyond the budget: %d candidates", len(c))
+	}
+	if _, _, ok := Reanchor(string(text), Selector{Exact: string(quote)}); ok {
+		t.Fatal("re-anchored a quote that is not there")
+	}
+	// Within the budget a long quote is still found, with fewer candidates.
+	quote = []rune(strings.Repeat("Syunik and Kapan ", 100))
+	text = []rune(strings.Repeat("abcdefghij ", 5_000) + string(quote[1:]) + " end")
+	c := approximate(text, quote, len(quote)/5)
+	if len(c) == 0 || c[0].errors != 1 {
+		t.Fatalf("long quote not found within the budget: %+v", c)
+	}
+}
