@@ -127,3 +127,25 @@ func FuzzSuggest(f *testing.F) {
 		}
 	})
 }
+
+func TestBundledFindsNorthCaucasusUnderEnglishNames(t *testing.T) {
+	gaz, err := places.Bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := places.New(nil, gaz, places.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "Ingushetia, Kabardino-Balkaria, Karachay-Cherkessia and Kalmykia; Etchmiadzin."
+	var got []string
+	for _, s := range m.Suggest(text) {
+		got = append(got, s.Exact)
+	}
+	want := []string{"Ingushetia", "Kabardino-Balkaria", "Karachay-Cherkessia", "Kalmykia", "Etchmiadzin"}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "|"), w) {
+			t.Errorf("%s not found in %q", w, got)
+		}
+	}
+}

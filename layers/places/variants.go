@@ -54,4 +54,25 @@ var variants = [][]string{
 	{"Tavush", "Tavoush"},
 	{"Qazax", "Gazakh"}, // not "Kazakh": in English that is the demonym
 	{"Ossetia", "Osetia"},
+	{"Nagorno", "Nagorny", "Nagornyi"},
+	{"Vagharshapat", "Etchmiadzin", "Ejmiatsin", "Echmiadzin"},
+	{"Zangilan", "Zəngilan"},
+	{"Jabrayil", "Cəbrayıl", "Jebrail", "Jabrail"},
+	{"Fuzuli", "Füzuli", "Fizuli"},
+	{"Qubadli", "Gubadly", "Kubatly", "Qubadlı"},
+	{"Khojaly", "Xocalı", "Khojali"},
+	{"Tartar", "Tərtər", "Terter"},
+	{"Akhaltsikhe", "Akhaltsikh"},
+	{"Javakheti", "Javakhk"},
+	{"Kyrgyzstan", "Kirghizia", "Kirgizia"},
+	// GeoNames writes the Russian republics in Russian transliteration;
+	// English news use the English names.
+	{"Chechnya", "Chechnia", "Ichkeria"},
+	{"Dagestan", "Daghestan"},
+	{"Ingushetia", "Ingushetiya"},
+	{"Kabardino-Balkaria", "Kabardino-Balkariya"},
+	{"Karachay-Cherkessia", "Karachayevo-Cherkesiya", "Karachaevo-Cherkessia"},
+	{"Kalmykia", "Kalmykiya"},
+	{"Adygea", "Adygeya"},
+	{"Nalchik", "Nal’chik"},
 }
