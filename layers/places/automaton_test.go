@@ -2,6 +2,7 @@ package places
 
 import (
 	"bytes"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -78,3 +79,42 @@ func FuzzAutomaton(f *testing.F) {
 		}
 	})
 }
+
+// The automaton against the loop of bytes.Index it replaces, over the
+// test article with the bundled gazetteer's patterns: the ratio of the two
+// is the reason for the dependency.
+func benchmarkFind(b *testing.B, naive bool) {
+	gaz, err := Bundled()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(nil, gaz, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/article.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := fold(layers.Normalize(string(raw)))
+	b.SetBytes(int64(len(f.b)))
+	for b.Loop() {
+		if !naive {
+			m.ac.FindAllOverlapping(f.b)
+			continue
+		}
+		for id := range m.ac.PatternCount() {
+			p := m.ac.Pattern(id)
+			for off := 0; ; {
+				i := bytes.Index(f.b[off:], p)
+				if i < 0 {
+					break
+				}
+				off += i + 1
+			}
+		}
+	}
+}
+
+func BenchmarkFindAutomaton(b *testing.B) { benchmarkFind(b, false) }
+func BenchmarkFindIndexLoop(b *testing.B) { benchmarkFind(b, true) }
