@@ -286,12 +286,9 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		out = append(append(out, eb...), '}')
 		// The ETag is the stored feature's content tag: strong, and what
 		// If-Match on a write compares with. (Snapshot features carry
-		// derived properties, so the tag is taken from the store's.)
-		r, err := s.reader(c)
-		if err != nil {
-			return nil, err
-		}
-		stored, err := r.Feature(c.UserContext(), sn.Layer.ID, sn.Features[i].ID)
+		// derived properties, so the tag is taken from the store's.) The
+		// build runs on its own goroutine: it must not touch c.
+		stored, err := r.Feature(ctx, sn.Layer.ID, sn.Features[i].ID)
 		if err != nil {
 			return nil, err
 		}

@@ -237,6 +237,32 @@ func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 	}
 }
 
+// TestWaitersGiveUpAtTheirDeadline: a request waiting on a snapshot build
+// that cannot get a slot answers 503 when its own time is up; the build goes
+// on, and once the slot frees the next request is served from it.
+func TestWaitersGiveUpAtTheirDeadline(t *testing.T) {
+	s := newServer(t)
+	s.cfg.RequestTimeout = 20 * time.Millisecond
+	s.expensive = newLimiter(1, time.Hour) // only the request's deadline can end the wait
+	hold := make(chan struct{})
+	held := make(chan struct{})
+	go s.expensive.run(context.Background(), func() error {
+		close(held)
+		<-hold
+		return nil
+	})
+	<-held
+	res, b := do(t, s, "GET", "/collections/bases/items")
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "time ran out") {
+		t.Errorf("a request past its deadline: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+	close(hold)
+	s.cfg.RequestTimeout = time.Minute
+	if res, b := do(t, s, "GET", "/collections/bases/items"); res.StatusCode != 200 {
+		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
+	}
+}
+
 // TestCacheBudget: the caches' byte caps add up to one stated budget, below
 // the peak RSS the load test enforces (bench/load.sh, 512 MiB).
 func TestCacheBudget(t *testing.T) {

@@ -33,6 +33,11 @@ type Config struct {
 	FrameAncestors []string
 	// Expensive bounds concurrent downloads and images; default 4.
 	Expensive int
+	// RequestTimeout bounds how long a request waits for shared work (a
+	// snapshot, a download another request is building, a slot); then it
+	// answers 503 with Retry-After while the work goes on. Default 50 s,
+	// under the 60 s write timeout.
+	RequestTimeout time.Duration
 	// Editor, when set, opens the write API (users, changesets, Part 4);
 	// without it the server is read-only.
 	Editor *edit.Service
@@ -77,6 +82,9 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	if cfg.Expensive == 0 {
 		cfg.Expensive = 4
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 50 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -116,6 +124,15 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// deadline gives the request's context its RequestTimeout: Fiber's own
+// user context never ends, so without it a waiter would wait forever.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
 // App exposes the Fiber app, for tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
@@ -125,6 +142,7 @@ func (s *Server) routes() {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
 	app.Use(s.accessLog)
+	app.Use(s.deadline)
 	app.Use(s.securityHeaders)
 	app.Use(s.noTokenInURL)
 	app.Use(s.methods)
