@@ -59,6 +59,9 @@ func fold(s string) folded {
 		case isApostrophe(r) && wordStart >= 0 && i+1 < len(runes) && isWordRune(runes[i+1]) && !possessive(runes[i+1:]):
 			// Inside a word (Ts’khinvali) the apostrophe is a transliteration
 			// mark, dropped so that Tskhinvali matches too.
+		case unicode.Is(unicode.Cf, r) && wordStart >= 0 && i+1 < len(runes) && isWordRune(runes[i+1]):
+			// Soft hyphens and zero-width joiners from web pages split no
+			// word: Nakh&shy;chivan is Nakhchivan.
 		case isWordRune(r) && !isApostrophe(r):
 			if wordStart < 0 {
 				wordStart = cp

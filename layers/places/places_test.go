@@ -57,6 +57,7 @@ func TestSuggestWholeWordsFoldedAndVariants(t *testing.T) {
 		{"Zangezur\ncorridor", nil},
 		{"Leninakan (Gyumri)", []string{"Leninakan=bases/gyumri", "Gyumri=bases/gyumri"}},
 		{"Gyumri's base", []string{"Gyumri=bases/gyumri"}},
+		{"Nakh\u00adchivan and Gyumri\u200b.", []string{"Nakh\u00adchivan=borders/nakhchivan-ar", "Gyumri=bases/gyumri"}},
 		{"Gyumrian", nil},  // not a whole word
 		{"preGyumri", nil}, // not a whole word
 		{"South Ossetia", []string{"South Ossetia=disputed/south-ossetia"}}, // longest name wins
