@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sort"
 	"time"
@@ -284,15 +286,18 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		}
 		out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
 		out = append(append(out, eb...), '}')
-		// The ETag is the stored feature's content tag: strong, and what
-		// If-Match on a write compares with. (Snapshot features carry
+		// The ETag starts with the stored feature's content tag: strong, and
+		// what If-Match on a write compares with. (Snapshot features carry
 		// derived properties, so the tag is taken from the store's.) The
 		// build runs on its own goroutine: it must not touch c.
 		stored, err := r.Feature(ctx, sn.Layer.ID, sn.Features[i].ID)
 		if err != nil {
 			return nil, err
 		}
-		return compressedLevel(out, stored.Tag(), gzip.DefaultCompression)
+		// The quotes shown ride along in the tag after a dot: a changed
+		// quote changes the ETag, and If-Match compares the part before.
+		evTag := sha256.Sum256(eb)
+		return compressedLevel(out, stored.Tag()+"."+hex.EncodeToString(evTag[:6]), gzip.DefaultCompression)
 	})
 	if err != nil {
 		return err

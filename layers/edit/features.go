@@ -144,7 +144,9 @@ func IfMatch(header, tag string) bool {
 		if t == "*" && tag != "" {
 			return true
 		}
-		if tag != "" && (t == `"`+tag+`"` || t == `"`+tag+`-gz"`) {
+		// An item's ETag may carry a tag of the evidence it shows after a
+		// dot: a write depends on the feature only.
+		if tag != "" && (t == `"`+tag+`"` || t == `"`+tag+`-gz"` || strings.HasPrefix(t, `"`+tag+`.`)) {
 			return true
 		}
 	}
