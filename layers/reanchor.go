@@ -51,7 +51,7 @@ func Reanchor(newText string, old Selector) (sel Selector, score float64, ok boo
 	}
 
 	var cands []candidate
-	for _, start := range exactMatches(newText, old.Exact) {
+	for _, start := range exactMatches(newText, string(quote)) {
 		cands = append(cands, candidate{start: start, end: start + len(quote)})
 	}
 	exact := len(cands) > 0
@@ -85,16 +85,20 @@ func Reanchor(newText string, old Selector) (sel Selector, score float64, ok boo
 	best := cands[0]
 	sel = selectorAt(text, best.start, best.end)
 	score = best.score
-	if len(cands) > 1 {
-		// Two places that only the expected position tells apart are
-		// ambiguous: the position is what changed in a revision.
-		second := cands[1]
-		context := func(c candidate) float64 {
-			return quoteWeight*c.quote + prefixWeight*c.prefix + suffixWeight*c.suffix
+	// Two places that only the expected position tells apart are
+	// ambiguous: the position is what changed in a revision. Approximate
+	// matches that overlap the best one are the same place, found twice.
+	context := func(c candidate) float64 {
+		return quoteWeight*c.quote + prefixWeight*c.prefix + suffixWeight*c.suffix
+	}
+	for _, c := range cands[1:] {
+		if !exact && c.start < best.end && best.start < c.end {
+			continue
 		}
-		if context(best)-context(second) < 0.02*totalWeight {
+		if context(best)-context(c) < 0.02*totalWeight {
 			return sel, min(score, ReanchorThreshold/2), false
 		}
+		break
 	}
 	if exact {
 		// The quote stands as it was: only the context tells this
@@ -104,10 +108,10 @@ func Reanchor(newText string, old Selector) (sel Selector, score float64, ok boo
 	return sel, score, best.quote >= minQuoteSimilarity && score >= ReanchorThreshold
 }
 
-// maxApproxWork bounds the cells an approximate search may compute (about
-// a second of work on a slow machine): past it, a passage is flagged for review rather than
-// searched. A 300 code point quote in a 60,000 code point article takes
-// about 4 million.
+// maxApproxWork bounds the cells an approximate search may compute (about a
+// second of work on a slow machine): past it, a passage is flagged for
+// review rather than searched. A 300 code point quote in a 60,000 code point
+// article takes about 4 million.
 const maxApproxWork = 50_000_000
 
 type candidate struct {
