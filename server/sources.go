@@ -132,6 +132,10 @@ func (s *Server) handleSource(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	src, err := r.Source(ctx, c.Params("source"))
+	if layers.ErrorCode(err) == layers.ENOTFOUND && s.cfg.Editor != nil && f == formatJSON && c.Query("v") == "" {
+		// A draft source: its author and reviewers read it.
+		return s.draftSource(c)
+	}
 	if err != nil {
 		return err
 	}

@@ -231,3 +231,35 @@ func (s *Server) draftItem(c *fiber.Ctx) (bool, error) {
 // param is a path parameter copied out of the request's buffer: Fiber
 // reuses that buffer, and the write side keeps what it is given.
 func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
+
+// draftSource answers GET /sources/{id} for a source still in a changeset,
+// to those who may see it: 404 to anyone else, as if it did not exist.
+func (s *Server) draftSource(c *fiber.Ctx) error {
+	u, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	id := param(c, "source")
+	src, cs, err := s.cfg.Editor.FindSource(c.UserContext(), u, id)
+	if err != nil {
+		return err
+	}
+	changeset, err := s.cfg.Editor.Changeset(c.UserContext(), u, cs)
+	if err != nil {
+		return err
+	}
+	ps := []layers.Passage{}
+	for _, p := range changeset.Passages {
+		if p.Source == id {
+			ps = append(ps, p)
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.JSON(struct {
+		sourceJSON
+		Text      string           `json:"text"`
+		Passages  []layers.Passage `json:"passages"`
+		Changeset int              `json:"changeset"`
+		Draft     bool             `json:"draft"`
+	}{sourceSummary(s.baseURL(c), src, len(ps)), src.Text, ps, cs, true})
+}

@@ -427,3 +427,103 @@ func TestConcurrentPatchSameETag(t *testing.T) {
 		}
 	}
 }
+
+// TestQGISEditSequence replays what QGIS's OAPIF provider (3.32 and later)
+// sends to edit a layer: OPTIONS on the items and on an unknown id, a POST
+// whose Location it re-reads, geometry-only and properties-only merge
+// patches without If-Match, and a DELETE.
+func TestQGISEditSequence(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	q := bearer(env.editor)
+	if res, _ := send(t, s, "OPTIONS", "/collections/bases/items", "", q...); !strings.Contains(res.Header.Get("Allow"), "POST") {
+		t.Fatalf("OPTIONS items: Allow %q: QGIS would open the layer read-only", res.Header.Get("Allow"))
+	}
+	if res, _ := send(t, s, "OPTIONS", "/collections/bases/items/unknown_id", "", q...); res.StatusCode/100 != 2 || !strings.Contains(res.Header.Get("Allow"), "PATCH") {
+		t.Fatalf("OPTIONS unknown id: %d Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+	res, b := send(t, s, "POST", "/collections/bases/items", newBase, with(q, "Content-Type", "application/geo+json")...)
+	if res.StatusCode != 201 {
+		t.Fatalf("POST: %d %s", res.StatusCode, b)
+	}
+	loc := res.Header.Get("Location")
+	path := loc[strings.Index(loc, "/collections/"):]
+	if !strings.Contains(path, "/items/") {
+		t.Fatalf("Location %q has no /items/{id}", loc)
+	}
+	if res, b := send(t, s, "GET", path, "", q...); res.StatusCode != 200 || !strings.Contains(string(b), `"New base"`) {
+		t.Fatalf("re-reading the Location: %d %s", res.StatusCode, b)
+	}
+	mp := with(q, "Content-Type", "application/merge-patch+json")
+	res, b = send(t, s, "PATCH", path, `{"geometry":{"type":"Point","coordinates":[44.6,40.3]}}`, mp...)
+	if res.StatusCode != 200 || !strings.Contains(string(b), "44.6") || !strings.Contains(string(b), "p004-01") {
+		t.Fatalf("geometry-only patch: %d %s", res.StatusCode, b)
+	}
+	res, b = send(t, s, "PATCH", path, `{"properties":{"status":"closed"}}`, mp...)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"closed"`) || !strings.Contains(string(b), "44.6") {
+		t.Fatalf("properties-only patch: %d %s", res.StatusCode, b)
+	}
+	if res, b := send(t, s, "DELETE", path, "", q...); res.StatusCode != 200 {
+		t.Fatalf("DELETE: %d %s", res.StatusCode, b)
+	}
+	if res, _ := send(t, s, "GET", path, "", q...); res.StatusCode != 404 {
+		t.Errorf("deleted draft still read: %d", res.StatusCode)
+	}
+	// Created and deleted in one changeset: nothing is left to publish.
+	_, b = send(t, s, "GET", "/changesets", "", q...)
+	if strings.Contains(string(b), "new-base") {
+		t.Errorf("the changeset still holds the feature: %s", b)
+	}
+}
+
+func TestPostSourcesAndPassages(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	js := with(bearer(env.editor), "Content-Type", "application/json")
+	text := "Officials met in Meghri. Officials met in Kapan too. The road to Nakhichevan was discussed."
+	body, _ := json.Marshal(map[string]string{"text": text, "publisher": "Test desk"})
+	res, b := send(t, s, "POST", "/sources", string(body), js...)
+	if res.StatusCode != 201 {
+		t.Fatalf("POST /sources: %d %s", res.StatusCode, b)
+	}
+	id := decode(t, b)["id"].(string)
+	// The draft source: its author reads it, a reader does not.
+	if res, b := send(t, s, "GET", "/sources/"+id, "", bearer(env.editor)...); res.StatusCode != 200 || !strings.Contains(string(b), `"draft":true`) {
+		t.Errorf("author reading the draft source: %d %s", res.StatusCode, b)
+	}
+	if res, _ := send(t, s, "GET", "/sources/"+id, ""); res.StatusCode != 404 {
+		t.Errorf("reader reading a draft source: %d", res.StatusCode)
+	}
+	res, b = send(t, s, "POST", "/sources", string(body), js...)
+	wantProblem(t, res, b, 409, id)
+	html, _ := json.Marshal(map[string]string{"html": `<html><head><title>T</title><script>alert(1)</script></head><body><article><h1>Border news</h1><p>` +
+		strings.Repeat("Engineers surveyed the crossing near Agarak and wrote a long report about it. ", 8) + `</p><script>steal()</script></article></body></html>`})
+	res, b = send(t, s, "POST", "/sources", string(html), js...)
+	if res.StatusCode != 201 || strings.Contains(string(b), "alert") || strings.Contains(string(b), "steal") || !strings.Contains(string(b), "Agarak") {
+		t.Errorf("POST /sources html: %d %s", res.StatusCode, b)
+	}
+	for _, tt := range []struct {
+		body   string
+		status int
+		detail string
+	}{
+		{`{"exact":"Officials met in"}`, 422, "occurs 2 times"},
+		{`{"exact":"Officials met in","prefix":"Meghri. "}`, 201, "Kapan"},
+		{`{"exact":"The road to Nakhichevan"}`, 201, "Nakhichevan"},
+		{`{"exact":"The road to Nakhichevan"}`, 200, "Nakhichevan"}, // the same span again
+		{`{"start":0,"end":24}`, 201, "Officials met in Meghri."},
+		{`{"exact":"Yerevan"}`, 422, "not in the source"},
+		{`{"exact":`, 400, "malformed JSON"},
+	} {
+		res, b := send(t, s, "POST", "/sources/"+id+"/passages", tt.body, js...)
+		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.detail) {
+			t.Errorf("%s: %d %s, want %d with %q", tt.body, res.StatusCode, b, tt.status, tt.detail)
+		}
+	}
+	res, b = send(t, s, "POST", "/sources/nope/passages", `{"exact":"x"}`, js...)
+	wantProblem(t, res, b, 404, "nope")
+	res, b = send(t, s, "GET", "/sources/"+id+"/suggestions", "", bearer(env.editor)...)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"exact":"Nakhichevan"`) {
+		t.Errorf("suggestions: %d %s", res.StatusCode, b)
+	}
+}
