@@ -362,3 +362,32 @@ func (s *Server) handleSuggestions(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.JSON(fiber.Map{"source": param(c, "source"), "suggestions": sugs})
 }
+
+// handleRevision takes a corrected article as a new revision of a source.
+func (s *Server) handleRevision(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	if err := bodyOf(c, maxSourceBody, mimeJSON); err != nil {
+		return err
+	}
+	var in edit.SourceInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	rev, err := s.cfg.Editor.AddRevision(c.UserContext(), u, param(c, "source"), in)
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(c)
+	c.Location(base + "/sources/" + rev.Source.ID)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(struct {
+		sourceJSON
+		Text        string            `json:"text"`
+		Changeset   int               `json:"changeset"`
+		Reanchored  []edit.Reanchored `json:"reanchored"`
+		NeedsReview []edit.Review     `json:"needs_review"`
+	}{sourceSummary(base, rev.Source, len(rev.Reanchored)), rev.Source.Text, rev.Changeset, rev.Reanchored, rev.NeedsReview})
+}

@@ -181,6 +181,7 @@ func (s *Server) routes() {
 		app.Get("/collections/:layer/items/:feature/history", s.handleHistory)
 		app.Post("/sources", s.handleCreateSource)
 		app.Post("/sources/:source/passages", s.handleCreatePassage)
+		app.Post("/sources/:source/revisions", s.handleRevision)
 		app.Get("/sources/:source/suggestions", s.handleSuggestions)
 		app.Get("/changesets", s.handleChangesets)
 		app.Post("/changesets", s.handleOpenChangeset)

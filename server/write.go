@@ -35,7 +35,7 @@ func writeRoute(method, path string) bool {
 		return method == fiber.MethodPost || method == fiber.MethodDelete
 	case len(p) == 1 && (p[0] == "sources" || p[0] == "changesets"):
 		return method == fiber.MethodPost
-	case len(p) == 3 && p[0] == "sources" && p[2] == "passages":
+	case len(p) == 3 && p[0] == "sources" && (p[2] == "passages" || p[2] == "revisions"):
 		return method == fiber.MethodPost
 	case len(p) == 3 && p[0] == "changesets" && (p[2] == "publish" || p[2] == "revert"):
 		return method == fiber.MethodPost

@@ -527,3 +527,55 @@ func TestPostSourcesAndPassages(t *testing.T) {
 		t.Errorf("suggestions: %d %s", res.StatusCode, b)
 	}
 }
+
+// TestSourceRevision: a corrected article is a new revision; passages that
+// still stand move to it, one whose sentence was rewritten stays on the old
+// revision and is flagged, and the published reads do not change until a
+// reviewer publishes.
+func TestSourceRevision(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	_, b := send(t, s, "GET", "/sources/s004", "")
+	var old struct {
+		Text string `json:"text"`
+	}
+	json.Unmarshal(b, &old)
+	// p004-02 ("However, these claims were swiftly denied by Armenia, ...")
+	// is reworded; p004-01 gains text before it.
+	text := "Correction appended.\n" + strings.Replace(old.Text, "these claims were swiftly denied by Armenia", "Yerevan rejected the reports within hours", 1)
+	body, _ := json.Marshal(map[string]string{"text": text})
+	res, b := send(t, s, "POST", "/sources/s004/revisions", string(body), with(bearer(env.editor), "Content-Type", "application/json")...)
+	if res.StatusCode != 201 {
+		t.Fatalf("revision: %d %s", res.StatusCode, b)
+	}
+	var rev struct {
+		ID         string `json:"id"`
+		Changeset  int    `json:"changeset"`
+		Reanchored []struct {
+			ID     string
+			Source string
+			Start  int
+		} `json:"reanchored"`
+		NeedsReview []struct{ ID, Source, Reason string } `json:"needs_review"`
+	}
+	json.Unmarshal(b, &rev)
+	if len(rev.Reanchored) != 1 || rev.Reanchored[0].ID != "p004-01" || rev.Reanchored[0].Source != rev.ID || rev.Reanchored[0].Start == 0 {
+		t.Errorf("reanchored: %s", b)
+	}
+	if len(rev.NeedsReview) != 1 || rev.NeedsReview[0].ID != "p004-02" || rev.NeedsReview[0].Source != "s004" {
+		t.Errorf("needs review: %s", b)
+	}
+	if _, b := send(t, s, "GET", "/passages/p004-01", ""); !strings.Contains(string(b), `"s004"`) {
+		t.Errorf("the published passage moved before publishing: %s", b)
+	}
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", rev.Changeset), "", bearer(env.reviewr)...)
+	if res.StatusCode != 200 {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	if _, b := send(t, s, "GET", "/passages/p004-01", ""); !strings.Contains(string(b), rev.ID) {
+		t.Errorf("after publishing, p004-01 is not on the new revision: %s", b)
+	}
+	if res, _ := send(t, s, "GET", "/sources/s004", ""); res.StatusCode != 200 {
+		t.Errorf("the old revision is gone: %d", res.StatusCode)
+	}
+}

@@ -3,6 +3,7 @@ package edit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -50,17 +51,15 @@ func (s *Service) FindSource(ctx context.Context, u layers.User, id string) (lay
 	return src, 0, errf(layers.ENOTFOUND, "source %q does not exist", id)
 }
 
-// AddSource stores a new article as a draft in u's changeset. The same
-// text posted again is ECONFLICT naming the source that has it.
-func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) (layers.Source, int, error) {
-	if err := Require(u, layers.RoleEditor); err != nil {
-		return layers.Source{}, 0, err
-	}
+// readSource builds a source from what an editor gives: metadata as stated,
+// the text normalized (HTML reduced to the article's text first), the raw
+// input kept.
+func readSource(in SourceInput) (layers.Source, error) {
 	src := layers.Source{Title: in.Title, Publisher: in.Publisher, Author: in.Author, URL: in.URL,
 		Published: in.Published, Language: in.Language}
 	switch {
 	case in.Text != "" && in.HTML != "":
-		return src, 0, errf(layers.EUNPROCESSABLE, "give the article as text or as html, not both")
+		return src, errf(layers.EUNPROCESSABLE, "give the article as text or as html, not both")
 	case in.Text != "":
 		src.Raw, src.Text = in.Text, layers.Normalize(in.Text)
 	case in.HTML != "":
@@ -68,26 +67,29 @@ func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) 
 		// site around it; the HTML is kept as received.
 		a, err := article.Text([]byte(in.HTML), in.URL)
 		if err != nil {
-			return src, 0, errf(layers.EUNPROCESSABLE, "%v", err)
+			return src, errf(layers.EUNPROCESSABLE, "%v", err)
 		}
 		src.Raw, src.Text = in.HTML, layers.Normalize(a.Text)
 	default:
-		return src, 0, errf(layers.EUNPROCESSABLE, "the article needs its text (or html)")
+		return src, errf(layers.EUNPROCESSABLE, "the article needs its text (or html)")
 	}
 	if strings.TrimSpace(src.Text) == "" {
-		return src, 0, errf(layers.EUNPROCESSABLE, "the article has no text")
+		return src, errf(layers.EUNPROCESSABLE, "the article has no text")
 	}
 	src.SHA256 = layers.TextHash(src.Text)
+	return src, nil
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// nameSource gives src its id, the next number and its hash, unless its
+// text is already stored or drafted (ECONFLICT naming that source).
+func (s *Service) nameSource(ctx context.Context, src *layers.Source) error {
 	published, err := s.store.Sources(ctx)
 	if err != nil {
-		return src, 0, err
+		return err
 	}
 	all, err := s.cs.ListChangesets(ctx)
 	if err != nil {
-		return src, 0, err
+		return err
 	}
 	next := 0
 	check := func(o layers.Source) error {
@@ -101,7 +103,7 @@ func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) 
 	}
 	for _, o := range published {
 		if err := check(o); err != nil {
-			return src, 0, err
+			return err
 		}
 	}
 	for _, c := range all {
@@ -110,11 +112,29 @@ func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) 
 		}
 		for _, o := range c.Sources {
 			if err := check(o); err != nil {
-				return src, 0, err
+				return err
 			}
 		}
 	}
 	src.ID = fmt.Sprintf("%03d_%s", next, src.SHA256[:16])
+	return nil
+}
+
+// AddSource stores a new article as a draft in u's changeset. The same
+// text posted again is ECONFLICT naming the source that has it.
+func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) (layers.Source, int, error) {
+	if err := Require(u, layers.RoleEditor); err != nil {
+		return layers.Source{}, 0, err
+	}
+	src, err := readSource(in)
+	if err != nil {
+		return src, 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.nameSource(ctx, &src); err != nil {
+		return src, 0, err
+	}
 	c, err := s.openChangeset(ctx, u)
 	if err != nil {
 		return src, 0, err
@@ -125,6 +145,98 @@ func (s *Service) AddSource(ctx context.Context, u layers.User, in SourceInput) 
 		return src, 0, err
 	}
 	return src, c.ID, nil
+}
+
+// Reanchored is a passage moved to a source's new revision, with how sure
+// the match is (1: the quote stands unchanged).
+type Reanchored struct {
+	layers.Passage
+	Score float64 `json:"score"`
+}
+
+// Review is a passage that could not be re-anchored with confidence: it
+// keeps pointing at the old revision until an editor decides.
+type Review struct {
+	layers.Passage
+	Reason string           `json:"reason"`
+	Best   *layers.Selector `json:"best_match,omitempty"`
+}
+
+// Revision is what adding a corrected article did.
+type Revision struct {
+	Source      layers.Source
+	Changeset   int
+	Reanchored  []Reanchored
+	NeedsReview []Review
+}
+
+// AddRevision stores a corrected article as a new revision of a published
+// source: a source of its own (its note names the one it revises), the old
+// one kept as it was. Each passage of the old revision is re-anchored in
+// the new text (exactly, then by its context, then approximately); those
+// found with confidence move to the new revision, the others stay on the
+// old one and are returned for review. Nothing moves silently: all of it is
+// a draft in u's changeset.
+func (s *Service) AddRevision(ctx context.Context, u layers.User, sourceID string, in SourceInput) (Revision, error) {
+	if err := Require(u, layers.RoleEditor); err != nil {
+		return Revision{}, err
+	}
+	old, err := s.store.Source(ctx, sourceID)
+	if err != nil {
+		return Revision{}, err
+	}
+	src, err := readSource(in)
+	if err != nil {
+		return Revision{}, err
+	}
+	// Metadata not given again is the old revision's.
+	for _, f := range []struct {
+		dst *string
+		old string
+	}{{&src.Title, old.Title}, {&src.Publisher, old.Publisher},
+		{&src.Author, old.Author}, {&src.URL, old.URL}, {&src.Published, old.Published}, {&src.Language, old.Language}} {
+		if *f.dst == "" {
+			*f.dst = f.old
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.nameSource(ctx, &src); err != nil {
+		return Revision{}, err
+	}
+	src.Note = "Revision of source " + old.ID + "."
+	ps, err := s.store.Passages(ctx, old.ID)
+	if err != nil {
+		return Revision{}, err
+	}
+	c, err := s.openChangeset(ctx, u)
+	if err != nil {
+		return Revision{}, err
+	}
+	rev := Revision{Source: src, Reanchored: []Reanchored{}, NeedsReview: []Review{}}
+	c.Sources = append(c.Sources, src)
+	for _, p := range ps {
+		sel, score, ok := layers.Reanchor(src.Text, p.Selector)
+		if !ok {
+			r := Review{Passage: p, Reason: "not found in the new text with confidence"}
+			if sel.End > sel.Start {
+				r.Best = &sel
+				r.Reason = fmt.Sprintf("best match scores %.2f, under %.2f", score, layers.ReanchorThreshold)
+			}
+			rev.NeedsReview = append(rev.NeedsReview, r)
+			continue
+		}
+		moved := layers.Passage{ID: p.ID, Source: src.ID, Selector: sel, Verified: layers.VerifiedExact}
+		c.Passages = slices.DeleteFunc(c.Passages, func(x layers.Passage) bool { return x.ID == p.ID })
+		c.Passages = append(c.Passages, moved)
+		rev.Reanchored = append(rev.Reanchored, Reanchored{Passage: moved, Score: score})
+	}
+	c.Updated = s.now().UTC()
+	if err := s.cs.SaveChangeset(ctx, c); err != nil {
+		return Revision{}, err
+	}
+	rev.Changeset = c.ID
+	return rev, nil
 }
 
 // sourceNumber reads the leading number of a source id ("004_…" is 4).
