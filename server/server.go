@@ -189,6 +189,9 @@ func (s *Server) routes() {
 		app.Post("/changesets/:changeset/publish", s.handlePublish)
 		app.Post("/changesets/:changeset/revert", s.handleRevert)
 		app.Get("/changes", s.handleChanges)
+		app.Get("/users", s.handleUsers)
+		app.Post("/users", s.handleAddUser)
+		app.Delete("/users/:user", s.handleRevokeUser)
 	}
 	if s.cfg.Assets != nil {
 		app.Get("/assets/*", s.handleAsset)

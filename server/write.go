@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,8 +34,10 @@ func writeRoute(method, path string) bool {
 		return method == fiber.MethodPut || method == fiber.MethodPatch || method == fiber.MethodDelete
 	case len(p) == 1 && p[0] == "session":
 		return method == fiber.MethodPost || method == fiber.MethodDelete
-	case len(p) == 1 && (p[0] == "sources" || p[0] == "changesets"):
+	case len(p) == 1 && (p[0] == "sources" || p[0] == "changesets" || p[0] == "users"):
 		return method == fiber.MethodPost
+	case len(p) == 2 && p[0] == "users":
+		return method == fiber.MethodDelete
 	case len(p) == 3 && p[0] == "sources" && (p[2] == "passages" || p[2] == "revisions"):
 		return method == fiber.MethodPost
 	case len(p) == 3 && p[0] == "changesets" && (p[2] == "publish" || p[2] == "revert"):
@@ -262,4 +265,74 @@ func (s *Server) draftSource(c *fiber.Ctx) error {
 		Changeset int              `json:"changeset"`
 		Draft     bool             `json:"draft"`
 	}{sourceSummary(s.baseURL(c), src, len(ps)), src.Text, ps, cs, true})
+}
+
+type userJSON struct {
+	Name    string     `json:"name"`
+	Role    string     `json:"role"`
+	Created time.Time  `json:"created"`
+	Revoked *time.Time `json:"revoked,omitempty"`
+}
+
+func userOut(u layers.User) userJSON {
+	out := userJSON{Name: u.Name, Role: u.Role, Created: u.Created}
+	if !u.Active() {
+		t := u.Revoked
+		out.Revoked = &t
+	}
+	return out
+}
+
+// handleUsers lists users (admin).
+func (s *Server) handleUsers(c *fiber.Ctx) error {
+	if _, err := s.require(c, layers.RoleAdmin); err != nil {
+		return err
+	}
+	us, err := s.cfg.Editor.ListUsers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := []userJSON{}
+	for _, u := range us {
+		out = append(out, userOut(u))
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"users": out})
+}
+
+// handleAddUser creates a user (admin) and answers its token, once.
+func (s *Server) handleAddUser(c *fiber.Ctx) error {
+	if _, err := s.require(c, layers.RoleAdmin); err != nil {
+		return err
+	}
+	if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
+		return err
+	}
+	var in struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, token, err := s.cfg.Editor.AddUser(c.UserContext(), in.Name, in.Role)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(struct {
+		userJSON
+		Token string `json:"token"`
+	}{userOut(u), token})
+}
+
+// handleRevokeUser stops a user's token and sessions (admin).
+func (s *Server) handleRevokeUser(c *fiber.Ctx) error {
+	if _, err := s.require(c, layers.RoleAdmin); err != nil {
+		return err
+	}
+	if err := s.cfg.Editor.RevokeUser(c.UserContext(), param(c, "user")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -579,3 +579,35 @@ func TestSourceRevision(t *testing.T) {
 		t.Errorf("the old revision is gone: %d", res.StatusCode)
 	}
 }
+
+func TestUsersOverHTTP(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	_, admin, err := env.svc.AddUser(context.Background(), "boss", layers.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, b := send(t, s, "GET", "/users", "", bearer(env.reviewr)...)
+	wantProblem(t, res, b, 403, "admin")
+	res, b = send(t, s, "POST", "/users", `{"name":"newbie","role":"editor"}`, with(bearer(admin), "Content-Type", "application/json")...)
+	if res.StatusCode != 201 {
+		t.Fatalf("add user: %d %s", res.StatusCode, b)
+	}
+	tok := decode(t, b)["token"].(string)
+	if res, _ := send(t, s, "OPTIONS", "/collections/bases/items", "", bearer(tok)...); !strings.Contains(res.Header.Get("Allow"), "POST") {
+		t.Errorf("the new user's token does not work: %v", res.Header)
+	}
+	res, b = send(t, s, "POST", "/users", `{"name":"newbie","role":"editor"}`, with(bearer(admin), "Content-Type", "application/json")...)
+	wantProblem(t, res, b, 409, "already exists")
+	res, b = send(t, s, "POST", "/users", `{"name":"x","role":"king"}`, with(bearer(admin), "Content-Type", "application/json")...)
+	wantProblem(t, res, b, 400, "role")
+	_, b = send(t, s, "GET", "/users", "", bearer(admin)...)
+	if !strings.Contains(string(b), "newbie") || strings.Contains(string(b), "token") {
+		t.Errorf("user list: %s", b)
+	}
+	if res, _ := send(t, s, "DELETE", "/users/newbie", "", bearer(admin)...); res.StatusCode != 204 {
+		t.Errorf("revoke: %d", res.StatusCode)
+	}
+	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(bearer(tok), "Content-Type", "application/geo+json")...)
+	wantProblem(t, res, b, 401, "revoked")
+}
