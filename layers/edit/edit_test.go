@@ -14,7 +14,10 @@ func TestIfMatch(t *testing.T) {
 	}{
 		{"", "abc", true}, // optional: QGIS never sends it
 		{`"abc"`, "abc", true},
-		{`"abc-gz"`, "abc", true}, // the gzip representation of the same state
+		{`"abc-gz"`, "abc", true},  // the gzip representation of the same state
+		{`"abc.123"`, "abc", true}, // an item's tag with its evidence
+		{`"abc.123-gz"`, "abc", true},
+		{`"abcd.123"`, "abc", false},
 		{`"x", "abc"`, "abc", true},
 		{`W/"abc"`, "abc", false}, // weak tags never match
 		{`"abd"`, "abc", false},
