@@ -29,7 +29,7 @@ func TestBundledDataPassesCheck(t *testing.T) {
 	for _, l := range d.Layers {
 		ids = append(ids, l.ID)
 	}
-	want := "basemap,bases-context,bases,borders-context,borders,corridors-context,corridors,countries,disputed-context,disputed,events"
+	want := "basemap,bases-context,bases,borders-context,borders,corridors-context,corridors,countries,disputed-context,disputed,events-context,events"
 	if got := strings.Join(ids, ","); got != want {
 		t.Errorf("layers = %s", got)
 	}
@@ -423,5 +423,42 @@ func TestReviewedClaimsStayFixed(t *testing.T) {
 	}
 	if m, _ := ad.Properties["mediation"].(string); m == "" {
 		t.Errorf("abu-dhabi-meeting-2025 has no mediation property")
+	}
+}
+
+// The events the articles state are cited features, each with an explicit
+// supporting claim for its existence and its date from the passages.
+func TestEventsTheArticlesState(t *testing.T) {
+	d := dataset(t)
+	for _, tt := range []struct {
+		feature, from, passage string
+	}{
+		{"karabakh-war-2020", "2020", "p002-04"},
+		{"karabakh-offensive-2023", "2023-09-19", "p000-06"},
+		{"draft-peace-treaty-announcement-2025", "2025-03", "p004-04"},
+		{"kremlin-statement-2025-07-10", "2025-07-10", "p004-21"},
+	} {
+		f := feature(t, d, "events", tt.feature)
+		if got, _ := f.Properties["valid_from"].(string); got != tt.from {
+			t.Errorf("%s: valid_from %q, want %q", tt.feature, got, tt.from)
+		}
+		explicit := false
+		for _, c := range f.Claims {
+			if c.Passage == tt.passage && c.Aspect == "existence" && c.Basis == layers.Explicit && c.Relation == layers.Supports {
+				explicit = true
+			}
+		}
+		if !explicit {
+			t.Errorf("%s: no explicit existence claim on %s", tt.feature, tt.passage)
+		}
+	}
+	// Dated by the article, placed only by the gazetteer: context.
+	for _, id := range []string{"kyrgyz-tajik-clashes-2021", "kyrgyz-tajik-clashes-2022"} {
+		feature(t, d, "events-context", id)
+	}
+	// The 1994–2020 line of Nagorno-Karabakh is not shown for 2020–2023.
+	nk := feature(t, d, "disputed", "nagorno-karabakh")
+	if to, _ := nk.Properties["valid_to"].(string); to != "2020-11-10" {
+		t.Errorf("nagorno-karabakh (the 1994–2020 line) valid until %q", to)
 	}
 }

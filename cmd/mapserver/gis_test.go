@@ -42,7 +42,7 @@ func collectionsOf(t *testing.T, base string) []collectionInfo {
 	if err := json.Unmarshal(b, &body); err != nil {
 		t.Fatal(err)
 	}
-	if len(body.Collections) != 10 { // 5 cited layers, countries, 4 context layers
+	if len(body.Collections) != 11 { // 5 cited layers, countries, 5 context layers
 		t.Fatalf("%d collections", len(body.Collections))
 	}
 	return body.Collections
@@ -167,7 +167,7 @@ func TestQGISLoadsEveryCollection(t *testing.T) {
 			t.Errorf("QGIS layer %s: %+v", r.ID, r)
 		}
 	}
-	if err != nil || lines != 10 {
+	if err != nil || lines != 11 {
 		t.Fatalf("QGIS script: %v, %d layers reported\n%s", err, lines, out)
 	}
 }

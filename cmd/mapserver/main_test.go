@@ -146,7 +146,7 @@ func TestServeEmptyDatabaseLoadsBundledData(t *testing.T) {
 	for _, c := range colls.Collections {
 		ids = append(ids, c.ID)
 	}
-	if got, want := strings.Join(ids, ","), "borders,borders-context,disputed,disputed-context,bases,bases-context,corridors,corridors-context,events,countries"; got != want {
+	if got, want := strings.Join(ids, ","), "borders,borders-context,disputed,disputed-context,bases,bases-context,corridors,corridors-context,events,events-context,countries"; got != want {
 		t.Errorf("collections = %s, want %s", got, want)
 	}
 
