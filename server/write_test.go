@@ -285,8 +285,11 @@ func TestDraftPublishRevert(t *testing.T) {
 	if res, _ := send(t, s, "GET", fmt.Sprintf("/changesets/%d", cs), ""); res.StatusCode != 404 {
 		t.Errorf("anonymous reader sees the open changeset: %d", res.StatusCode)
 	}
-	for _, path := range []string{"/collections/bases/items", "/layers/bases.geojson", "/layers/bases.csv"} {
-		if _, b := send(t, s, "GET", path, ""); strings.Contains(string(b), "New base") {
+	// Readers, downloads, tiles and pictures read published versions only;
+	// each of these paths shows the feature once it is published (below).
+	readPaths := []string{"/collections/bases/items", "/layers/bases.geojson", "/layers/bases.csv", "/tiles/bases/5/19/12.mvt"}
+	for _, path := range readPaths {
+		if _, b := send(t, s, "GET", path, "", bearer(env.editor)...); strings.Contains(string(b), "New base") {
 			t.Errorf("%s shows the draft", path)
 		}
 	}
@@ -324,6 +327,11 @@ func TestDraftPublishRevert(t *testing.T) {
 	res, b = send(t, s, "GET", "/collections/bases/items/new-base", "")
 	if res.StatusCode != 200 || !strings.Contains(string(b), "As announced by the Ukrainian") {
 		t.Errorf("published feature not visible with its quote: %d %s", res.StatusCode, b)
+	}
+	for _, path := range readPaths {
+		if _, b := send(t, s, "GET", path, ""); !strings.Contains(string(b), "New base") {
+			t.Errorf("%s does not show the published feature", path)
+		}
 	}
 	if res, _ := send(t, s, "GET", fmt.Sprintf("/collections/bases/items/new-base?v=%d", int(v0)), ""); res.StatusCode != 404 {
 		t.Errorf("the earlier version changed: %d", res.StatusCode)
