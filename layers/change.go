@@ -13,11 +13,21 @@ type Change struct {
 	Message   string // the changeset's message
 	Changeset string // the changeset it publishes, "" for an import
 
-	Sources  []Source  // added, or a new revision of an existing source
-	Passages []Passage // added or re-anchored
-	Layers   []Layer   // new layers, or changed descriptions
-	Upserts  []Feature // created or replaced whole, with their claims
-	Deletes  []FeatureKey
+	// Sources are added, or replace a source of the same id (a new text
+	// must still hold that source's passages, unless they are re-anchored
+	// in Passages too).
+	Sources []Source
+	// Passages are added or replace one of the same id; each quote must
+	// stand verbatim at its offsets (it is stored as VerifiedExact).
+	Passages []Passage
+	// Layers are new layers, or new descriptions; the fields the store sets
+	// (Count, Bound, Revision, Version, Temporal) are ignored.
+	Layers []Layer
+	// Upserts are created or replaced whole, with their claims; each names
+	// its layer in Feature.Layer.
+	Upserts []Feature
+	// Deletes name features that must exist.
+	Deletes []FeatureKey
 }
 
 // FeatureKey names one feature.
@@ -49,15 +59,23 @@ type FeatureVersion struct {
 // Publisher is the write side of a Store beyond whole imports.
 type Publisher interface {
 	// Publish writes c as one new data version. The result must satisfy
-	// every invariant `check` enforces; otherwise nothing is written and the
-	// error (EINVALID, with Problems) names each feature at fault. It costs
-	// in proportion to the change, not to the layers it touches.
+	// the invariants import checks (quotes at their offsets, claims on
+	// existing passages, valid geometry, every feature of a cited layer
+	// supported); otherwise nothing is written and the error (Problems,
+	// EINVALID) names each feature at fault. It costs in proportion to the
+	// change, not to the layers it touches. Every layer whose features,
+	// description or cited evidence (a passage's quote or selectors, a
+	// source) the change touches gets a new Revision.
 	Publish(ctx context.Context, c *Change) (version int, err error)
-	// Versions lists every data version, oldest first.
+	// Versions lists every data version, oldest first; pruned ones are
+	// listed with Pruned set.
 	Versions(ctx context.Context) ([]VersionInfo, error)
-	// History lists each data version that changed a feature, oldest first.
+	// History lists each data version that wrote a feature, oldest first,
+	// its deletion included (ENOTFOUND for a feature never written).
 	History(ctx context.Context, layer, id string) ([]FeatureVersion, error)
-	// Prune removes data versions published before t, except the latest
-	// and those listed in keep; it never changes what a kept version reads.
+	// Prune makes data versions published before t unreadable, except the
+	// latest and those listed in keep (EINVALID if one of those cannot be
+	// read), and frees what only they held; it never changes what a
+	// remaining version reads. Every version stays until pruned by hand.
 	Prune(ctx context.Context, before time.Time, keep []int) (removed []int, err error)
 }

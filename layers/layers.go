@@ -158,8 +158,9 @@ type FeatureRef struct {
 	Name    string `json:"name"`
 }
 
-// Reader reads one data version of the dataset. Reads return copies the
-// caller owns.
+// Reader reads one data version of the dataset: its layers and features,
+// and the claims, passages and sources as that version held them. Reads
+// return copies the caller owns.
 type Reader interface {
 	// Version is the data version read: 0 for an empty store.
 	Version(ctx context.Context) (int, error)
@@ -188,7 +189,8 @@ type Store interface {
 	// pinned it never changes. ENOTFOUND for a version that never existed.
 	At(ctx context.Context, version int) (Reader, error)
 	// Import writes a new data version: layers it names are replaced whole,
-	// sources and passages added or replaced. Features stream in batches, but
+	// sources and passages added or replaced (earlier versions keep theirs).
+	// Features stream in batches, but
 	// the new version appears at once or not at all: if anything breaks an
 	// invariant, or the process dies, the store holds what it held before,
 	// and the error lists every problem. progress, when set, is told how many
