@@ -388,6 +388,18 @@ func (s *Server) handleOEmbed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if source != nil && f.Version > 0 {
+		// A pinned map is titled by the source as that version held it.
+		r, err := s.at(c.UserContext(), f.Version)
+		if err != nil {
+			return err
+		}
+		src, err := r.Source(c.UserContext(), source.ID)
+		if err != nil {
+			return err
+		}
+		source = &src
+	}
 	if source != nil {
 		o.Title = "Map of the places in " + source.Label()
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -213,4 +214,40 @@ func evidenceRows(t *testing.T, gpkg []byte) []string {
 		t.Fatal("empty evidence table")
 	}
 	return out
+}
+
+// A source's metadata is pinned too: the sources list, the source and the
+// oEmbed answer for it show what each version held.
+func TestPinnedVersionPinsSourceMetadata(t *testing.T) {
+	s := newServer(t)
+	store := s.store
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Sources[0].Title = "A title given later"
+	if v, err := store.Import(context.Background(), d.Import(), nil); err != nil || v != 2 {
+		t.Fatalf("Import = %d, %v", v, err)
+	}
+	for _, tt := range []struct {
+		path, v, want string
+	}{
+		{"/sources?f=json", "1", `"title":""`},
+		{"/sources?f=json", "2", `"title":"A title given later"`},
+		{"/sources/s004?f=json", "1", `"label":"Untitled: `},
+		{"/sources/s004?f=json", "2", `"label":"A title given later"`},
+		{"/sources/s004?f=html", "1", `Untitled: `},
+		{"/sources/s004?f=html", "2", `A title given later`},
+		{"/oembed?url=" + url.QueryEscape("http://example.com/sources/s004?v=1"), "", `Map of the places in Untitled`},
+		{"/oembed?url=" + url.QueryEscape("http://example.com/sources/s004?v=2"), "", `Map of the places in A title given later`},
+	} {
+		path := tt.path
+		if tt.v != "" {
+			path += "&v=" + tt.v
+		}
+		res, b := do(t, s, "GET", path)
+		if res.StatusCode != 200 || !strings.Contains(string(b), tt.want) {
+			t.Errorf("GET %s: %d, want %q in\n%.400s", path, res.StatusCode, tt.want, b)
+		}
+	}
 }
