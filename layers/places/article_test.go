@@ -48,7 +48,7 @@ func TestSuggestOnAnUnseenArticle(t *testing.T) {
 	}
 
 	// The corridor, under the names each side uses.
-	for _, exact := range []string{"Zangazur corridor", "Trump Route for International Peace and Prosperity"} {
+	for _, exact := range []string{"Zangazur corridor", "Trump Route for International Peace and Prosperity", "Trump Route"} {
 		if c := top(exact); !strings.HasSuffix(c.Feature, "/zangezur-corridor-tripp") {
 			t.Errorf("%q resolves to %+v, want the corridor", exact, c)
 		}

@@ -227,6 +227,7 @@ func spellings(name string, groups [][]string) []string {
 					out = append(out, strings.ReplaceAll(k, vk, wk))
 				}
 			}
+			break // the longest spelling found stands for the group
 		}
 	}
 	return out
@@ -241,6 +242,9 @@ func variantKeys() [][]string {
 				out[i] = append(out[i], k)
 			}
 		}
+		// Longest first: "Trump Route for International Peace and
+		// Prosperity" holds "Trump Route".
+		slices.SortStableFunc(out[i], func(a, b string) int { return len(b) - len(a) })
 	}
 	return out
 }

@@ -35,7 +35,7 @@ func feature(layer, id string, lon, lat float64, props map[string]any) layers.Fe
 func TestSuggestWholeWordsFoldedAndVariants(t *testing.T) {
 	fs := []layers.Feature{
 		feature("borders", "nakhchivan-ar", 45.4, 39.2, map[string]any{"name": "Nakhchivan Autonomous Republic", "aliases": "Nakhchivan"}),
-		feature("corridors", "zangezur", 46.2, 38.9, map[string]any{"name": "Zangezur corridor"}),
+		feature("corridors", "zangezur", 46.2, 38.9, map[string]any{"name": "Zangezur corridor", "aliases": "Trump Route for International Peace and Prosperity"}),
 		feature("bases", "gyumri", 43.85, 40.79, map[string]any{"name": "Gyumri base", "aliases": "Gyumri"}),
 		feature("disputed", "south-ossetia", 44.0, 42.3, map[string]any{"name": "South Ossetia"}),
 		feature("disputed", "ossetia", 44.6, 43.0, map[string]any{"name": "Ossetia"}),
@@ -53,6 +53,8 @@ func TestSuggestWholeWordsFoldedAndVariants(t *testing.T) {
 		{"the Nakhchivan Autonomous Republic", []string{"Nakhchivan Autonomous Republic=borders/nakhchivan-ar"}},
 		{"the Zangazur Corridor", []string{"Zangazur Corridor=corridors/zangezur"}},
 		{"the Zangezur-corridor", []string{"Zangezur-corridor=corridors/zangezur"}},
+		{"the so-called Trump Route", []string{"Trump Route=corridors/zangezur"}},
+		{"the Trump Route for International Peace and Prosperity", []string{"Trump Route for International Peace and Prosperity=corridors/zangezur"}},
 		{"Zangezur. Corridor", nil}, // a sentence break is not a name
 		{"Zangezur\ncorridor", nil},
 		{"Leninakan (Gyumri)", []string{"Leninakan=bases/gyumri", "Gyumri=bases/gyumri"}},

@@ -2,7 +2,7 @@ package places
 
 // variants are spellings of one name that English, Azerbaijani, Turkish,
 // Russian-derived and Armenian-derived usage write differently, including
-// former (Soviet) names still used in reporting. A name containing one
+// former (Soviet) names still used in reporting, and short forms. A name containing one
 // spelling is also found under the others. Matching already ignores case and
 // diacritics, so Naxçıvan and Naxcivan need not both be listed.
 var variants = [][]string{
@@ -75,4 +75,6 @@ var variants = [][]string{
 	{"Kalmykia", "Kalmykiya"},
 	{"Adygea", "Adygeya"},
 	{"Nalchik", "Nal’chik"},
+	// Short forms news use after the first mention.
+	{"Trump Route for International Peace and Prosperity", "Trump Route"},
 }
