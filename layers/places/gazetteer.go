@@ -57,7 +57,7 @@ func ReadGazetteer(r io.Reader) ([]Entry, error) {
 			return nil, fmt.Errorf("places: gazetteer line %d: bad coordinates or population", line)
 		}
 		switch f[0] {
-		case KindCountry, KindRegion, KindCity:
+		case KindCountry, KindRegion, KindCity, KindCapital:
 		default:
 			return nil, fmt.Errorf("places: gazetteer line %d: unknown kind %q", line, f[0])
 		}

@@ -29,7 +29,7 @@ func TestBundledGazetteer(t *testing.T) {
 			t.Errorf("%s: source %q names neither GeoNames nor Natural Earth", e.Name, e.Source)
 		}
 	}
-	for _, k := range []string{places.KindCountry, places.KindRegion, places.KindCity} {
+	for _, k := range []string{places.KindCountry, places.KindRegion, places.KindCity, places.KindCapital} {
 		if kinds[k] == 0 {
 			t.Errorf("no entry of kind %s", k)
 		}

@@ -62,14 +62,15 @@ type Suggestion struct {
 // Gazetteer place kinds.
 const (
 	KindCountry = "country"
-	KindRegion  = "region" // first-level administrative division
-	KindCity    = "city"   // populated place
+	KindRegion  = "region"  // first-level administrative division
+	KindCity    = "city"    // populated place
+	KindCapital = "capital" // a country's capital city
 )
 
 // Entry is a gazetteer record.
 type Entry struct {
 	Place
-	Kind       string   // KindCountry, KindRegion or KindCity
+	Kind       string   // KindCountry, KindRegion, KindCity or KindCapital
 	Country    string   // ISO 3166-1 alpha-2 code
 	Population int      // 0 when unknown
 	Names      []string // other names and spellings
@@ -386,7 +387,9 @@ func (m *Matcher) candidates(p int, lower bool) []Candidate {
 
 func entryScore(e Entry) float64 {
 	switch e.Kind {
-	case KindCountry:
+	case KindCountry, KindCapital:
+		// A capital is named in the news far more than its namesakes:
+		// Washington is the city before it is the state.
 		return scoreCountry
 	case KindRegion:
 		return scoreRegion

@@ -26,6 +26,8 @@ func TestRanking(t *testing.T) {
 		entry(places.KindCity, "Alexandria", 29.9, 31.2, 5_000_000), // Egypt
 		entry(places.KindCity, "Alexandria", 44.5, 40.5, 2_000),     // an invented village inside the extent
 		entry(places.KindCity, "Gyumri", 43.85, 40.79, 120_000),
+		entry(places.KindCapital, "Washington", -77.04, 38.9, 690_000),
+		entry(places.KindRegion, "Washington", -122.9, 47.04, 0),
 	}
 	base := feature("bases", "gyumri-base", 43.86, 40.8, map[string]any{"name": "Russian base at Gyumri", "aliases": "Gyumri"})
 	tests := []struct {
@@ -41,6 +43,7 @@ func TestRanking(t *testing.T) {
 		{"context: Tbilisi makes Georgia the country", nil, orb.Bound{}, "Georgia's capital, Tbilisi, and Sukhumi.", "Georgia", 43.5, ""},
 		{"context: Atlanta and Savannah make Georgia the US state", nil, orb.Bound{}, "Atlanta and Savannah, Georgia.", "Georgia", -84.39, ""},
 		{"a small village inside the extent outranks a city elsewhere", nil, caucasus, "Alexandria", "Alexandria", 44.5, ""},
+		{"a capital outranks the state named like it", nil, caucasus, "talks in Washington", "Washington", -77.04, ""},
 		{"a feature alias outranks a gazetteer hit", []layers.Feature{base}, caucasus, "Gyumri", "Gyumri", 0, "bases/gyumri-base"},
 	}
 	for _, tt := range tests {

