@@ -2,6 +2,15 @@
 // may be: features of the dataset (by name and aliases) and entries of a
 // bundled gazetteer. It only suggests: nothing is created or linked until an
 // editor picks a candidate.
+//
+// Matching is on whole words, ignores case and diacritics (Naxçıvan is
+// naxcivan), knows the region's transliteration variants (variants.go), and
+// runs one Aho–Corasick automaton over the text. A one-word gazetteer name
+// must be capitalized in the text ("Van", not "van"); feature names need not.
+// The longest name wins where names overlap. Candidates are ranked: a
+// feature's name as written (1) over the same under another spelling (0.9)
+// over gazetteer entries (0.45 to 0.75 by kind and population); halved
+// outside the dataset's extent; raised near the places the text is sure of.
 package places
 
 import (

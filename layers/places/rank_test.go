@@ -114,3 +114,27 @@ func TestCandidatesAreCapped(t *testing.T) {
 		t.Errorf("top candidate %+v, want the largest town", c.Place)
 	}
 }
+
+func TestExtentIgnoresOutliers(t *testing.T) {
+	var fs []layers.Feature
+	for i := range 30 {
+		fs = append(fs, feature("bases", "b"+string(rune('a'+i)), 43+float64(i%5), 39+float64(i%4), map[string]any{"name": "Base"}))
+	}
+	fs = append(fs, feature("events", "summit", -77.04, 38.9, map[string]any{"name": "Washington summit"}))
+	m, err := places.New(fs, nil, places.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := m.Extent()
+	if e.Min[0] < 35 || e.Max[0] > 55 || !e.Contains(orb.Point{44.5, 40.2}) {
+		t.Errorf("extent %v: want the Caucasus, not the Atlantic", e)
+	}
+	// The dataset's own extent: the real features put Yerevan inside.
+	m, err = places.New(datasetFeatures(t), nil, places.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.Extent(); !e.Contains(orb.Point{44.51, 40.18}) || e.Contains(orb.Point{-77.04, 38.9}) {
+		t.Errorf("dataset extent %v", e)
+	}
+}
