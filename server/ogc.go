@@ -405,12 +405,22 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// An editor or reviewer with drafts in the layer sees them: a page
+	// built for them alone, never cached.
+	withDrafts, err := s.draftSnapshot(c, sn)
+	if err != nil {
+		return err
+	}
+	if withDrafts != nil {
+		sn = withDrafts
+		c.Set(fiber.HeaderVary, "Authorization, Cookie")
+	}
 	base := s.baseURL(c)
 	// A page is built once per layer revision and query, then served from
 	// memory; only valid queries are kept.
 	rawQuery := string(c.Context().QueryArgs().QueryString())
 	key := sn.Layer.ID + "@" + sn.Layer.Revision + "|" + base + "|" + rawQuery
-	if f == formatJSON {
+	if f == formatJSON && withDrafts == nil {
 		if b, ok := s.pages.get(key); ok {
 			return sendBody(c, b, mimeGeoJSON)
 		}
@@ -481,6 +491,11 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	h := sha256.Sum256([]byte(base + "\x00" + rawQuery))
 	b, err := compressedLevel(buf.Bytes(), sn.Layer.Revision+"-"+hex.EncodeToString(h[:6]), gzip.DefaultCompression)
 	if err != nil {
+		return err
+	}
+	if withDrafts != nil {
+		err := sendBody(c, b, mimeGeoJSON)
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
 		return err
 	}
 	s.pages.put(key, b)

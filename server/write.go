@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -335,4 +336,52 @@ func (s *Server) handleRevokeUser(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// draftSnapshot is layer sn with the drafts the caller may see applied, or
+// nil when there are none (or no caller, or a pinned version).
+func (s *Server) draftSnapshot(c *fiber.Ctx, sn *layers.Snapshot) (*layers.Snapshot, error) {
+	if s.cfg.Editor == nil || (c.Get(fiber.HeaderAuthorization) == "" && c.Cookies(sessionCookie) == "") || c.Query("v") != "" {
+		return nil, nil
+	}
+	who, err := s.who(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.UserContext()
+	edits, draftPassages, err := s.cfg.Editor.Drafts(ctx, who.user, sn.Layer.ID)
+	if err != nil || len(edits) == 0 {
+		return nil, err
+	}
+	feats, err := s.store.Features(ctx, sn.Layer.ID)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]layers.Feature, len(feats)+len(edits))
+	for _, f := range feats {
+		byID[f.ID] = f
+	}
+	for _, e := range edits {
+		if e.After == nil {
+			delete(byID, e.ID)
+		} else {
+			byID[e.ID] = *e.After
+		}
+	}
+	out := make([]layers.Feature, 0, len(byID))
+	for _, f := range byID {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	ps, err := layers.PassageSources(ctx, s.store)
+	if err != nil {
+		return nil, err
+	}
+	for p, src := range draftPassages {
+		ps[p] = src
+	}
+	l := sn.Layer
+	l.Revision += "+drafts"
+	l.Count = len(out)
+	return layers.NewSnapshot(l, out, ps)
 }

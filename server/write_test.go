@@ -279,6 +279,14 @@ func TestDraftPublishRevert(t *testing.T) {
 			t.Errorf("author/reviewer do not see the draft: %d %s", res.StatusCode, b)
 		}
 	}
+	// The author's items list shows the draft (QGIS reloads the layer after
+	// an edit); not another editor's.
+	if res, b := send(t, s, "GET", "/collections/bases/items", "", bearer(env.editor)...); !strings.Contains(string(b), "New base") || res.Header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("the author's items list lacks the draft: %v %s", res.Header, b)
+	}
+	if _, b := send(t, s, "GET", "/collections/bases/items", "", bearer(env.editor2)...); strings.Contains(string(b), "New base") {
+		t.Errorf("another editor's items list shows the draft")
+	}
 	if res, _ := send(t, s, "GET", "/collections/bases/items/new-base", "", bearer(env.editor2)...); res.StatusCode != 404 {
 		t.Errorf("another editor sees the draft: %d", res.StatusCode)
 	}
@@ -289,8 +297,12 @@ func TestDraftPublishRevert(t *testing.T) {
 	// each of these paths shows the feature once it is published (below).
 	readPaths := []string{"/collections/bases/items", "/layers/bases.geojson", "/layers/bases.csv", "/tiles/bases/5/19/12.mvt"}
 	for _, path := range readPaths {
-		if _, b := send(t, s, "GET", path, "", bearer(env.editor)...); strings.Contains(string(b), "New base") {
+		if _, b := send(t, s, "GET", path, ""); strings.Contains(string(b), "New base") {
 			t.Errorf("%s shows the draft", path)
+		}
+		// Downloads and tiles read published versions only, whoever asks.
+		if _, b := send(t, s, "GET", path, "", bearer(env.editor)...); strings.Contains(string(b), "New base") && !strings.Contains(path, "/items") {
+			t.Errorf("%s shows the draft to its author", path)
 		}
 	}
 

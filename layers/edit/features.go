@@ -466,3 +466,33 @@ func mergeValue(target, patch any) any {
 	}
 	return tm
 }
+
+// Drafts returns the edits of layer in the open changesets u may see, and
+// the passages those changesets add (id -> source), so u's reads can show
+// the layer as it would be published.
+func (s *Service) Drafts(ctx context.Context, u layers.User, layer string) ([]layers.Edit, map[string]string, error) {
+	if !u.Active() || u.Name == "" {
+		return nil, nil, nil
+	}
+	all, err := s.cs.ListChangesets(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var edits []layers.Edit
+	passages := map[string]string{}
+	for i := range all {
+		c := &all[i]
+		if c.State != layers.Open || !visible(u, c) {
+			continue
+		}
+		for _, e := range c.Edits {
+			if e.Layer == layer {
+				edits = append(edits, e)
+			}
+		}
+		for _, p := range c.Passages {
+			passages[p.ID] = p.Source
+		}
+	}
+	return edits, passages, nil
+}
