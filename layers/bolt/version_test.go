@@ -457,3 +457,34 @@ func TestPrune(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Publishing one feature into a large layer writes that feature, its index
+// entry, the layer's description and the version: not the layer.
+func TestPublishWritesOnlyTheChange(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	n := 3*batchSize + 10
+	imp.Layers = append(imp.Layers, points(n, -1))
+	if _, err := s.Import(ctx, imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := recordCount(t, s)
+	f := layers.Feature{ID: "one-more", Layer: "points", Geometry: orb.Point{44, 41}, Properties: map[string]any{"name": "one more"},
+		Claims: []layers.Claim{{Passage: "p004-02", Aspect: "existence", Relation: layers.Supports, Basis: layers.Explicit}}}
+	if _, err := s.Publish(ctx, &layers.Change{Upserts: []layers.Feature{f}}); err != nil {
+		t.Fatal(err)
+	}
+	after := recordCount(t, s)
+	want := maps.Clone(before)
+	want["features"]++
+	want["cites"]++
+	want["layers"]++
+	want["versions"]++
+	if !maps.Equal(after, want) {
+		t.Errorf("records after publishing one feature = %v, want %v", after, want)
+	}
+	if l, _ := s.Layer(ctx, "points"); l.Count != n+1 {
+		t.Errorf("count = %d, want %d", l.Count, n+1)
+	}
+}
