@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -486,5 +487,61 @@ func TestPublishWritesOnlyTheChange(t *testing.T) {
 	}
 	if l, _ := s.Layer(ctx, "points"); l.Count != n+1 {
 		t.Errorf("count = %d, want %d", l.Count, n+1)
+	}
+}
+
+// A layer whose id is known only at its end (its `layer` member after the
+// features) is held until then, and imports whole.
+func TestImportLayerIDKnownLate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	li := points(2*batchSize+3, -1)
+	li.ID = nil
+	if _, err := s.Import(ctx, &layers.Import{Layers: []layers.LayerImport{li}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := s.Layer(ctx, "points"); l.Count != 2*batchSize+3 {
+		t.Errorf("count = %d", l.Count)
+	}
+	// A stream that names one id early and another at its end is refused.
+	li = points(batchSize+1, -1)
+	li.ID = func() string { return "early" }
+	_, err := s.Import(ctx, &layers.Import{Layers: []layers.LayerImport{li}}, nil)
+	if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), `changed from "early" to "points"`) {
+		t.Errorf("Import = %v", err)
+	}
+	if n := uncommitted(t, s); n != 0 {
+		t.Errorf("%d records of the refused import left", n)
+	}
+	if _, err := s.Layer(ctx, "early"); layers.ErrorCode(err) != layers.ENOTFOUND {
+		t.Errorf("layer early: %v", err)
+	}
+}
+
+func TestOpenRefusesAnOldSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return b.Put(keySchema, u64(2))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func(string, time.Duration) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+		_, err := open(path, time.Second)
+		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 2; this mapserver reads schema 3 (re-import") {
+			t.Errorf("%s = %v", name, err)
+		}
 	}
 }
