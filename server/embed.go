@@ -92,7 +92,6 @@ func (s *Server) parseFlags(c *fiber.Ctx, q url.Values, defW, defH int) (viewFla
 	for i, k := range defaultOrder {
 		rank[k] = i + 1
 	}
-	sort.SliceStable(f.Layers, func(i, j int) bool { return rank[known[f.Layers[i]].Kind] < rank[known[f.Layers[j]].Kind] })
 	if v := q.Get("bbox"); v != "" {
 		bs, err := geo.ParseBBox(v)
 		if err != nil {
@@ -118,11 +117,22 @@ func (s *Server) parseFlags(c *fiber.Ctx, q url.Values, defW, defH int) (viewFla
 		if !ok {
 			return f, badRequest("feature=%s must be layer/id", v)
 		}
+		if _, ok := known[layer]; !ok {
+			return f, badRequest("feature=%s: %q is not a layer; there are %s", v, layer, strings.Join(sortedIDs(known), ", "))
+		}
 		if _, err := r.Feature(ctx, layer, id); err != nil {
+			if layers.ErrorCode(err) == layers.ENOTFOUND {
+				return f, badRequest("feature=%s: layer %s has no feature %q", v, layer, id)
+			}
 			return f, err
 		}
 		f.Feature = v
+		// The focused feature is drawn even when its layer was not asked for.
+		if !slicesContains(f.Layers, layer) {
+			f.Layers = append(f.Layers, layer)
+		}
 	}
+	sort.SliceStable(f.Layers, func(i, j int) bool { return rank[known[f.Layers[i]].Kind] < rank[known[f.Layers[j]].Kind] })
 	if v := q.Get("date"); v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
@@ -194,6 +204,12 @@ func (f viewFlags) query(withSize bool) url.Values {
 	if f.Version > 0 {
 		q.Set("v", strconv.Itoa(f.Version))
 	}
+	if !f.Legend {
+		q.Set("legend", "0")
+	}
+	if f.Theme != "" && f.Theme != "auto" {
+		q.Set("theme", f.Theme)
+	}
 	if withSize {
 		q.Set("width", strconv.Itoa(f.Width))
 		q.Set("height", strconv.Itoa(f.Height))
@@ -204,6 +220,7 @@ func (f viewFlags) query(withSize bool) url.Values {
 // picture describes what the flags show, for titles and alt text.
 func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 	o := staticmap.Options{Width: f.Width, Height: f.Height, Bound: f.Bound, Feature: f.Feature, Date: f.Date,
+		NoLegend: !f.Legend, Theme: f.Theme,
 		Attribution: "Natural Earth · GeoNames (CC BY 4.0) · citemap"}
 	ctx := c.UserContext()
 	var r layers.Reader = s.store

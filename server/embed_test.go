@@ -52,8 +52,33 @@ func TestStaticMap(t *testing.T) {
 			t.Fatalf("SVG not well-formed: %v", err)
 		}
 	}
-	if !strings.Contains(string(b), "1 source cited") {
+	if !strings.Contains(string(b), "1 source ·") {
 		t.Errorf("svg lacks the sources line")
+	}
+}
+
+// TestStaticMapFlags: legend=0 and theme=dark change the picture, and a
+// feature of a layer not asked for is still drawn and named.
+func TestStaticMapFlags(t *testing.T) {
+	s := newServer(t)
+	get := func(target string) []byte {
+		res, b := do(t, s, "GET", target)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", target, res.StatusCode, b)
+		}
+		return b
+	}
+	base := "/static/map.png?width=600&height=400"
+	plain := get(base)
+	if bytes.Equal(plain, get(base+"&legend=0")) {
+		t.Error("legend=0 draws the same picture")
+	}
+	if bytes.Equal(plain, get(base+"&theme=dark")) {
+		t.Error("theme=dark draws the same picture")
+	}
+	svg := string(get("/static/map.svg?layers=zones&feature=bases/gyumri-102nd-base"))
+	if !strings.Contains(svg, ">Russian 102nd Military Base,") {
+		t.Errorf("the focused base of a layer not asked for is not labelled")
 	}
 }
 
@@ -70,7 +95,12 @@ func TestRenderFlagErrors(t *testing.T) {
 		{"/static/map.png?v=99", "data version 99 does not exist", 404},
 		{"/static/map.png?view=40/1/1", "zoom", 400},
 		{"/static/map.png?feature=bases", "layer/id", 400},
-		{"/static/map.png?feature=bases/nope", `feature "nope" does not exist`, 404},
+		{"/static/map.png?feature=bases/nope", `feature=bases/nope: layer bases has no feature "nope"`, 400},
+		{"/static/map.png?feature=atlantis/x", `feature=atlantis/x: "atlantis" is not a layer`, 400},
+		{"/static/map.png?bbox=170,10,-170,20", "bbox", 400},
+		{"/static/map.png?bbox=40,40,40,42", "bbox must be a box with width and height", 400},
+		{"/static/map.png?width=2401", "width=2401", 400},
+		{"/static/map.svg?height=15", "height=15", 400},
 		{"/static/map.png?date=July", "YYYY-MM-DD", 400},
 		{"/static/map.png?theme=neon", "theme=neon", 400},
 		{"/static/map.png?legend=2", "legend=2", 400},

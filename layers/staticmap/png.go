@@ -40,18 +40,51 @@ func NewRenderer() (*Renderer, error) {
 	return &Renderer{fonts: fonts{regular: r, bold: b}}, nil
 }
 
-// PNG draws the picture as a PNG.
-func (r *Renderer) PNG(o Options) ([]byte, error) {
+// Layout lays the picture out without painting it: where the map, the
+// legend, the credit line and every label go.
+func (r *Renderer) Layout(o Options) (*Layout, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	c := &raster{img: image.NewRGBA(image.Rect(0, 0, o.Width, o.Height)), fonts: r.fonts, faces: map[string]font.Face{}}
-	draw(c, o)
+	return layout(r.measure(), o), nil
+}
+
+// Image draws the picture and returns it with its layout.
+func (r *Renderer) Image(o Options) (*image.RGBA, *Layout, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	c := newRaster(o.Width, o.Height, &r.fonts)
+	l := layout(c, o)
+	draw(c, o, l)
+	return c.img, l, nil
+}
+
+// PNG draws the picture as a PNG.
+func (r *Renderer) PNG(o Options) ([]byte, error) {
+	img, _, err := r.Image(o)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, c.img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// measure is a canvas for measuring text only.
+func (r *Renderer) measure() *raster {
+	return &raster{fonts: r.fonts, faces: map[string]font.Face{}}
+}
+
+// newRaster is a transparent picture; with nil fonts it draws no text.
+func newRaster(w, h int, f *fonts) *raster {
+	c := &raster{img: image.NewRGBA(image.Rect(0, 0, w, h)), faces: map[string]font.Face{}}
+	if f != nil {
+		c.fonts = *f
+	}
+	return c
 }
 
 type raster struct {
@@ -266,6 +299,9 @@ func (c *raster) circle(x, y, r float64, fill, stroke string, width float64) {
 }
 
 func (c *raster) face(size float64, bold bool) font.Face {
+	if c.fonts.regular == nil {
+		return nil
+	}
 	key := strconv.FormatFloat(size, 'f', 1, 64) + strconv.FormatBool(bold)
 	if f, ok := c.faces[key]; ok {
 		return f
@@ -282,20 +318,47 @@ func (c *raster) face(size float64, bold bool) font.Face {
 	return f
 }
 
-func (c *raster) text(x, y float64, s string, size float64, col string, bold bool) {
+func (c *raster) text(x, y float64, s string, size float64, col string, bold bool, halo string) {
+	if c.img == nil {
+		return
+	}
 	f := c.face(size, bold)
 	if f == nil {
 		return
+	}
+	if halo != "" {
+		// A halo: the text drawn around itself in the halo colour.
+		d := math.Max(1, size/10)
+		src := image.NewUniform(parseColor(halo, 0.85))
+		for _, o := range [][2]float64{{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-0.7, -0.7}, {0.7, -0.7}, {-0.7, 0.7}, {0.7, 0.7}} {
+			hd := &font.Drawer{Dst: c.img, Src: src, Face: f,
+				Dot: fixed.Point26_6{X: fixed.Int26_6((x + o[0]*d) * 64), Y: fixed.Int26_6((y + o[1]*d) * 64)}}
+			hd.DrawString(s)
+		}
 	}
 	d := &font.Drawer{Dst: c.img, Src: image.NewUniform(parseColor(col, 1)), Face: f,
 		Dot: fixed.Point26_6{X: fixed.Int26_6(x * 64), Y: fixed.Int26_6(y * 64)}}
 	d.DrawString(s)
 }
 
-func (c *raster) textWidth(s string, size float64) float64 {
-	f := c.face(size, false)
+func (c *raster) textWidth(s string, size float64, bold bool) float64 {
+	f := c.face(size, bold)
 	if f == nil {
 		return 0
 	}
 	return float64(font.MeasureString(f, s)) / 64
+}
+
+// covers reports whether the regular font has a glyph for every letter of s.
+func (c *raster) covers(s string) bool {
+	f := c.face(12, false)
+	if f == nil {
+		return false
+	}
+	for _, r := range s {
+		if _, ok := f.GlyphAdvance(r); !ok {
+			return false
+		}
+	}
+	return true
 }

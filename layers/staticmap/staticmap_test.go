@@ -4,110 +4,403 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"image"
+	"image/color"
+	stddraw "image/draw"
 	"image/png"
 	"io"
+	"math"
 	"os"
-	"strconv"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	xdraw "golang.org/x/image/draw"
 
 	"github.com/citemap/citemap/data"
 	"github.com/citemap/citemap/layers"
 )
 
-var keep = flag.String("keep", "", "write the rendered pictures to this folder, to look at them")
+var (
+	update = flag.Bool("update", false, "rewrite the golden pictures in testdata/golden")
+	sheet  = flag.String("sheet", "../../test-artifacts/pictures", "write contact sheets of the pictures to this folder (empty: none)")
+)
 
-// bundled returns the bundled layers as snapshots.
-func bundled(t *testing.T) (basemap *layers.Snapshot, shown []*layers.Snapshot) {
+// The picture sizes the product promises: social card, square card, small
+// embed thumbnail, video frame, print.
+var sizes = [][2]int{{600, 400}, {1080, 1080}, {1200, 630}, {1280, 720}, {2400, 1600}}
+
+// fixture returns the basemap (bundled) and the thematic layers (a frozen
+// copy in testdata), as snapshots.
+func fixture(t testing.TB) (basemap *layers.Snapshot, shown []*layers.Snapshot) {
 	t.Helper()
-	d, err := layers.ReadDir(data.FS(), ".")
+	d, err := layers.ReadFile(data.FS(), "layers/basemap.geojson", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps := map[string]string{}
-	for _, p := range d.Passages {
-		ps[p.ID] = p.Source
+	basemap, err = layers.NewSnapshot(d.Layers[0], d.Features["basemap"], nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, id := range []string{"basemap", "borders", "disputed", "corridors", "bases", "events"} {
-		for _, l := range d.Layers {
-			if l.ID != id {
-				continue
-			}
-			sn, err := layers.NewSnapshot(l, d.Features[id], ps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if id == "basemap" {
-				basemap = sn
-			} else {
-				shown = append(shown, sn)
-			}
+	fsys := os.DirFS("testdata/layers")
+	for _, id := range []string{"borders", "disputed", "corridors", "bases", "events"} {
+		d, err := layers.ReadFile(fsys, id+".geojson", "")
+		if err != nil {
+			t.Fatal(err)
 		}
+		feats := d.Features[id]
+		sort.Slice(feats, func(i, j int) bool { return feats[i].ID < feats[j].ID })
+		sn, err := layers.NewSnapshot(d.Layers[0], feats, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown = append(shown, sn)
 	}
 	return basemap, shown
 }
 
-func options(t *testing.T, w, h int) Options {
-	basemap, shown := bundled(t)
+func options(t testing.TB, w, h int) Options {
+	basemap, shown := fixture(t)
 	return Options{Width: w, Height: h, Basemap: basemap, Layers: shown,
-		Bound: orb.Bound{Min: orb.Point{38, 37}, Max: orb.Point{51, 44.5}},
-		Title: "South Caucasus", Sources: 5, Feature: "bases/gyumri-102nd-base",
-		Attribution: "Natural Earth · GeoNames (CC BY 4.0)"}
+		Title:   "Borders · Disputed and breakaway areas · Transport corridors · Russian military bases and deployments · Events",
+		Sources: 5, Attribution: "Natural Earth · GeoNames (CC BY 4.0) · citemap"}
 }
 
-func TestPNG(t *testing.T) {
+func renderer(t testing.TB) *Renderer {
+	t.Helper()
 	r, err := NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, size := range [][2]int{{1200, 630}, {600, 400}, {1280, 720}} {
-		b, err := r.PNG(options(t, size[0], size[1]))
-		if err != nil {
-			t.Fatal(err)
+	return r
+}
+
+// variant is one picture of the test matrix.
+type variant struct {
+	name string
+	edit func(o *Options)
+}
+
+var variants = []variant{
+	{"layers", func(o *Options) {}},
+	{"nolegend", func(o *Options) { o.NoLegend = true }},
+	{"basemap", func(o *Options) { o.Layers = nil; o.Title = "Basemap" }},
+	{"gyumri", func(o *Options) {
+		o.Feature = "bases/gyumri-102nd-base"
+		o.Title = "Russian 102nd Military Base, Gyumri"
+	}},
+	{"tripp", func(o *Options) {
+		o.Feature = "corridors/zangezur-corridor-tripp"
+		o.Title = "Zangezur corridor / TRIPP (route via Meghri)"
+	}},
+	{"abkhazia-dark", func(o *Options) { o.Feature = "disputed/abkhazia"; o.Title = "Abkhazia"; o.Theme = "dark" }},
+}
+
+// checkLayout asserts what every picture must satisfy.
+func checkLayout(t *testing.T, name string, o Options, l *Layout) {
+	t.Helper()
+	pic := Rect{0, 0, float64(o.Width), float64(o.Height)}
+	if !l.Legend.Empty() {
+		area := l.Legend.W() * l.Legend.H()
+		if n := l.MaskOverlap(l.Legend); float64(n) > 0.02*area {
+			t.Errorf("%s: the legend covers %d feature pixels, %.1f %% of it", name, n, 100*float64(n)/area)
 		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
+		if !pic.Contains(l.Legend) {
+			t.Errorf("%s: legend %v is not inside the picture", name, l.Legend)
 		}
-		if got := img.Bounds().Size(); got != (image.Point{size[0], size[1]}) {
-			t.Errorf("size %v, want %v", got, size)
+		if l.Legend.Intersects(l.Credit) {
+			t.Errorf("%s: legend and credit line overlap", name)
 		}
-		if n := colours(img); n < 20 {
-			t.Errorf("%dx%d: only %d colours: a blank picture?", size[0], size[1], n)
+	}
+	if l.Credit.Empty() || !pic.Contains(l.Credit) {
+		t.Errorf("%s: credit line at %v", name, l.Credit)
+	}
+	for i, a := range l.Labels {
+		if !pic.Contains(a.Box) {
+			t.Errorf("%s: label %q at %v leaves the picture", name, a.Text, a.Box)
 		}
-		if *keep != "" {
-			if err := os.WriteFile(*keep+"/map-"+itoa(size[0])+"x"+itoa(size[1])+".png", b, 0o644); err != nil {
+		for _, b := range l.Labels[i+1:] {
+			if a.Box.Intersects(b.Box) {
+				t.Errorf("%s: labels %q %v and %q %v overlap", name, a.Text, a.Box, b.Text, b.Box)
+			}
+		}
+		for _, s := range l.Symbols {
+			if a.Box.Intersects(s) {
+				t.Errorf("%s: label %q %v covers a point symbol %v", name, a.Text, a.Box, s)
+			}
+		}
+		if a.Box.Intersects(l.Legend) || a.Box.Intersects(l.Credit) {
+			t.Errorf("%s: label %q under the legend or credit", name, a.Text)
+		}
+	}
+}
+
+// TestPictures renders every size and variant, checks each layout,
+// compares it with its golden picture and puts all on contact sheets.
+func TestPictures(t *testing.T) {
+	r := renderer(t)
+	shots := map[string][]image.Image{}
+	for _, v := range variants {
+		for _, size := range sizes {
+			o := options(t, size[0], size[1])
+			v.edit(&o)
+			name := fmt.Sprintf("%s-%dx%d", v.name, size[0], size[1])
+			img, l, err := r.Image(o)
+			if err != nil {
 				t.Fatal(err)
+			}
+			checkLayout(t, name, o, l)
+			if len(labelsOf(l, "place")) < 2 {
+				t.Errorf("%s: only towns %v are labelled", name, labelsOf(l, "place"))
+			}
+			if o.Layers != nil && len(labelsOf(l, "country")) < 2 {
+				t.Errorf("%s: only countries %v are labelled", name, labelsOf(l, "country"))
+			}
+			switch {
+			case o.NoLegend || o.Width < MinLegendWidth:
+				if l.LegendMode != LegendNone || !l.Legend.Empty() {
+					t.Errorf("%s: legend %s at %v", name, l.LegendMode, l.Legend)
+				}
+			case o.Width < BoxLegendWidth:
+				if l.LegendMode != LegendLine || len(l.Title) > 0 {
+					t.Errorf("%s: a %s legend with title %q, want a single line of symbols", name, l.LegendMode, l.Title)
+				}
+			default:
+				if l.LegendMode != LegendBox && l.LegendMode != LegendBeside {
+					t.Errorf("%s: legend %s", name, l.LegendMode)
+				}
+			}
+			golden(t, name, img)
+			shots[v.name] = append(shots[v.name], img)
+		}
+	}
+	if *sheet != "" {
+		for _, v := range variants {
+			contactSheet(t, filepath.Join(*sheet, "sheet-"+v.name+".png"), shots[v.name])
+		}
+	}
+}
+
+// golden compares img with testdata/golden/name.png, or rewrites it with
+// -update. Pictures are compared by pixels, allowing a few to differ (text
+// anti-aliasing may move by a level between platforms).
+func golden(t *testing.T, name string, img *image.RGBA) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".png")
+	if *update {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Errorf("%s: no golden picture (run go test -update and look at it): %v", name, err)
+		return
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Bounds() != img.Bounds() {
+		t.Errorf("%s: size %v, golden %v", name, img.Bounds(), want.Bounds())
+		return
+	}
+	diff := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r1, g1, b1, _ := img.At(x, y).RGBA()
+			r2, g2, b2, _ := want.At(x, y).RGBA()
+			if absDiff(r1, r2)+absDiff(g1, g2)+absDiff(b1, b2) > 3*0x1000 {
+				diff++
+			}
+		}
+	}
+	if frac := float64(diff) / float64(b.Dx()*b.Dy()); frac > 0.002 {
+		t.Errorf("%s: %.2f %% of the pixels differ from %s; look at the picture and run go test -update if it is right", name, 100*frac, path)
+	}
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// contactSheet puts pictures side by side, each scaled to the same height,
+// with their sizes, for a person to look at.
+func contactSheet(t *testing.T, path string, imgs []image.Image) {
+	const rowH = 360
+	width := 0
+	for _, img := range imgs {
+		b := img.Bounds()
+		width += b.Dx()*rowH/b.Dy() + 12
+	}
+	out := image.NewRGBA(image.Rect(0, 0, width+12, rowH+24))
+	stddraw.Draw(out, out.Bounds(), image.NewUniform(color.RGBA{60, 60, 60, 255}), image.Point{}, stddraw.Src)
+	x := 12
+	for _, img := range imgs {
+		b := img.Bounds()
+		w := b.Dx() * rowH / b.Dy()
+		xdraw.CatmullRom.Scale(out, image.Rect(x, 12, x+w, 12+rowH), img, b, stddraw.Over, nil)
+		x += w + 12
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLegendOff(t *testing.T) {
+	r := renderer(t)
+	for _, size := range sizes {
+		o := options(t, size[0], size[1])
+		with, err := r.PNG(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.NoLegend = true
+		without, err := r.PNG(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(with, without) {
+			t.Errorf("%v: legend=0 draws the same picture", size)
+		}
+	}
+}
+
+// TestFeatureFraming: a feature view is centred on the feature, which
+// spans at least a fifth of the shorter side (a point: a regional view of
+// at most a few hundred km), and is labelled.
+func TestFeatureFraming(t *testing.T) {
+	r := renderer(t)
+	for _, tc := range []struct {
+		feature string
+		point   bool
+	}{
+		{"bases/gyumri-102nd-base", true},
+		{"corridors/zangezur-corridor-tripp", false},
+		{"disputed/abkhazia", false},
+		{"disputed/vorukh-exclave", false},
+	} {
+		for _, size := range sizes {
+			o := options(t, size[0], size[1])
+			o.Feature = tc.feature
+			l, err := r.Layout(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%s %dx%d", tc.feature, size[0], size[1])
+			if l.Focus.Empty() {
+				t.Fatalf("%s: no focus box", name)
+			}
+			cx, cy := (l.Focus.X0+l.Focus.X1)/2, (l.Focus.Y0+l.Focus.Y1)/2
+			mx, my := (l.Map.X0+l.Map.X1)/2, (l.Map.Y0+l.Map.Y1)/2
+			if math.Abs(cx-mx) > 0.1*l.Map.W() || math.Abs(cy-my) > 0.1*l.Map.H() {
+				t.Errorf("%s: feature centred at %.0f,%.0f, the map at %.0f,%.0f", name, cx, cy, mx, my)
+			}
+			short := math.Min(l.Map.W(), l.Map.H())
+			if span := math.Max(l.Focus.W(), l.Focus.H()); !tc.point && span < short/5 {
+				t.Errorf("%s: the feature spans %.0f px of %.0f", name, span, short)
+			}
+			if tc.point {
+				// Regional: a few hundred km across, never the whole region.
+				if w := l.View.Max[1] - l.View.Min[1]; w > 6 || w < 0.8 {
+					t.Errorf("%s: %.1f° of latitude in view", name, w)
+				}
+			}
+			if len(labelsOf(l, "focus")) != 1 {
+				t.Errorf("%s: focus label %q", name, labelsOf(l, "focus"))
+			}
+		}
+	}
+	// The TRIPP corridor has named towns on it and on both sides.
+	o := options(t, 1200, 630)
+	o.Feature = "corridors/zangezur-corridor-tripp"
+	l, err := r.Layout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	places := strings.Join(labelsOf(l, "place"), ",")
+	for _, want := range []string{"Meghri", "Ordubad"} {
+		if !strings.Contains(places, want) {
+			t.Errorf("TRIPP picture labels towns %s, not %s", places, want)
+		}
+	}
+	if c := strings.Join(labelsOf(l, "country"), ","); !strings.Contains(c, "IRAN") || !strings.Contains(c, "ARMENIA") {
+		t.Errorf("TRIPP picture names countries %s", c)
+	}
+}
+
+// TestDefaultFit: with no bbox, view or feature, the picture fits the
+// features' core (the South Caucasus), not the world events reach.
+func TestDefaultFit(t *testing.T) {
+	r := renderer(t)
+	l, err := r.Layout(options(t, 1200, 630))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caucasus := orb.Point{44.5, 40.5}
+	if !l.View.Contains(caucasus) || l.View.Max[0]-l.View.Min[0] > 40 || l.View.Min[0] < 20 {
+		t.Errorf("default view %v", l.View)
+	}
+	o := options(t, 1200, 630)
+	o.Bound = orb.Bound{Min: orb.Point{43, 39}, Max: orb.Point{47, 42}}
+	if l, err = r.Layout(o); err != nil {
+		t.Fatal(err)
+	}
+	if l.View.Min[0] > 43 || l.View.Max[0] < 47 || l.View.Min[1] > 39.01 || l.View.Max[1] < 41.99 {
+		t.Errorf("bbox view %v does not show %v", l.View, o.Bound)
+	}
+}
+
+// TestTitleFits: a long title wraps, then shortens, inside the legend.
+func TestTitleFits(t *testing.T) {
+	r := renderer(t)
+	m := r.measure()
+	for _, size := range sizes {
+		o := options(t, size[0], size[1])
+		o.Title = strings.Repeat("A very long title of many layers · ", 8)
+		l, err := r.Layout(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.LegendMode != LegendBox && l.LegendMode != LegendBeside {
+			continue
+		}
+		if len(l.Title) == 0 || len(l.Title) > 2 || !strings.HasSuffix(l.Title[len(l.Title)-1], "…") {
+			t.Errorf("%v: title %q", size, l.Title)
+		}
+		for _, line := range l.Title {
+			if w := m.textWidth(line, l.font*1.08, true); w > l.Legend.W() {
+				t.Errorf("%v: title line %q is %.0f px in a %.0f px legend", size, line, w, l.Legend.W())
 			}
 		}
 	}
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
-// colours counts distinct colours on a grid of samples.
-func colours(img image.Image) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-		}
-	}
-	return len(seen)
-}
-
 func TestSVG(t *testing.T) {
-	r, err := NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := renderer(t)
 	o := options(t, 1200, 630)
+	o.Feature = "bases/gyumri-102nd-base"
 	o.Title = `<script>alert(1)</script> & "quotes"`
 	b, err := r.SVG(o)
 	if err != nil {
@@ -125,24 +418,53 @@ func TestSVG(t *testing.T) {
 	if strings.Contains(s, "<script>") || !strings.Contains(s, "&lt;script&gt;") {
 		t.Error("title not escaped")
 	}
-	for _, w := range []string{`width="1200"`, "<path", "<circle", "<polyline", "5 sources cited"} {
+	l, err := r.Layout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same picture: every label the layout placed is real text.
+	for _, lb := range l.Labels {
+		for _, line := range strings.Split(lb.Text, "\n") {
+			var esc bytes.Buffer
+			xml.EscapeText(&esc, []byte(line))
+			if !strings.Contains(s, ">"+esc.String()+"</text>") {
+				t.Errorf("SVG lacks the label %q", line)
+			}
+		}
+	}
+	for _, w := range []string{`width="1200"`, "<path", "<circle", "<polyline", "5 sources", "Natural Earth"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("SVG lacks %q", w)
 		}
 	}
-	if *keep != "" {
-		if err := os.WriteFile(*keep+"/map.svg", b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	o.Theme = "dark"
+	d, err := r.SVG(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(d), dark.sea) || strings.Contains(string(d), light.sea) {
+		t.Error("the dark SVG does not use the dark palette")
+	}
+}
+
+func TestDarkPNG(t *testing.T) {
+	r := renderer(t)
+	o := options(t, 600, 400)
+	o.Theme = "dark"
+	img, _, err := r.Image(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The top-left pixel is sea or land: dark in the dark theme.
+	c := img.RGBAAt(1, 1)
+	if int(c.R)+int(c.G)+int(c.B) > 3*90 {
+		t.Errorf("dark picture has a light corner %v", c)
 	}
 }
 
 func TestDateFilter(t *testing.T) {
-	r, err := NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options(t, 600, 400)
+	r := renderer(t)
+	o := options(t, 1200, 630)
 	before := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 	o.Date = &before
 	b, err := r.SVG(o)
@@ -156,14 +478,14 @@ func TestDateFilter(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	r, err := NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, size := range [][2]int{{0, 100}, {100, 10}, {MaxSide + 1, 100}, {100, 1000000}} {
-		_, err := r.PNG(Options{Width: size[0], Height: size[1]})
+	r := renderer(t)
+	for _, o := range []Options{
+		{Width: 0, Height: 100}, {Width: 100, Height: 10}, {Width: MaxSide + 1, Height: 100}, {Width: 100, Height: 1000000},
+		{Width: 100, Height: 100, Bound: orb.Bound{Min: orb.Point{40, 40}, Max: orb.Point{40, 41}}},
+	} {
+		_, err := r.PNG(o)
 		if layers.ErrorCode(err) != layers.EINVALID {
-			t.Errorf("%v: %v, want invalid", size, err)
+			t.Errorf("%+v: %v, want invalid", o, err)
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
-
-	"golang.org/x/image/font"
 )
 
 // SVG draws the picture as an SVG document. Every text from data is escaped.
@@ -14,14 +12,15 @@ func (r *Renderer) SVG(o Options) ([]byte, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	c := &svg{measure: &raster{fonts: r.fonts, faces: map[string]font.Face{}}}
+	c := &svg{measure: r.measure()}
+	l := layout(c, o)
 	fmt.Fprintf(&c.buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>`,
 		o.Width, o.Height, o.Width, o.Height)
 	xml.EscapeText(&c.buf, []byte(o.Title))
 	// Fonts as attributes, not a <style> element: the picture must render
 	// under a Content-Security-Policy without 'unsafe-inline'.
 	c.buf.WriteString(`</title><g font-family="Go, 'Noto Sans', Arial, sans-serif">`)
-	draw(c, o)
+	draw(c, o, l)
 	c.buf.WriteString("</g></svg>\n")
 	return c.buf.Bytes(), nil
 }
@@ -95,14 +94,22 @@ func (c *svg) circle(x, y, r float64, fill, stroke string, width float64) {
 	fmt.Fprintf(&c.buf, `<circle cx="%s" cy="%s" r="%s" fill="%s" stroke="%s" stroke-width="%s"/>`, f1(x), f1(y), f1(r), fill, stroke, f1(width))
 }
 
-func (c *svg) text(x, y float64, s string, size float64, color string, bold bool) {
+func (c *svg) text(x, y float64, s string, size float64, color string, bold bool, halo string) {
 	weight := "normal"
 	if bold {
 		weight = "bold"
 	}
-	fmt.Fprintf(&c.buf, `<text x="%s" y="%s" font-size="%s" font-weight="%s" fill="%s">`, f1(x), f1(y), f1(size), weight, color)
+	fmt.Fprintf(&c.buf, `<text x="%s" y="%s" font-size="%s" font-weight="%s" fill="%s"`, f1(x), f1(y), f1(size), weight, color)
+	if halo != "" {
+		fmt.Fprintf(&c.buf, ` stroke="%s" stroke-width="%s" stroke-opacity="0.85" stroke-linejoin="round" paint-order="stroke"`, halo, f1(size/5))
+	}
+	c.buf.WriteString(">")
 	xml.EscapeText(&c.buf, []byte(s))
 	c.buf.WriteString("</text>")
 }
 
-func (c *svg) textWidth(s string, size float64) float64 { return c.measure.textWidth(s, size) }
+func (c *svg) textWidth(s string, size float64, bold bool) float64 {
+	return c.measure.textWidth(s, size, bold)
+}
+
+func (c *svg) covers(s string) bool { return c.measure.covers(s) }

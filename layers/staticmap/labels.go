@@ -1,0 +1,561 @@
+package staticmap
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// placer places labels greedily, most important first: a label goes to the
+// first of its candidate positions that stays inside the map and meets no
+// label, no point symbol, the legend or the credit line.
+type placer struct {
+	m         canvas
+	l         *Layout
+	bounds    Rect
+	obstacles []Rect
+}
+
+func (p *placer) free(r Rect, own Rect) bool {
+	if !p.bounds.Contains(r) {
+		return false
+	}
+	for _, o := range p.obstacles {
+		if o != own && r.Intersects(o) {
+			return false
+		}
+	}
+	for _, lb := range p.l.Labels {
+		if r.Intersects(lb.Box) {
+			return false
+		}
+	}
+	return true
+}
+
+// size is a label's box size for lines at font size s.
+func (p *placer) size(lines []string, s float64, bold bool) (float64, float64) {
+	w := 0.0
+	for _, t := range lines {
+		w = math.Max(w, p.m.textWidth(t, s, bold))
+	}
+	return w + 2*p.l.scale, float64(len(lines))*s*1.18 + p.l.scale
+}
+
+// try places lb at the first free box of the candidates (top-left corners).
+func (p *placer) try(lb Label, w, h float64, own Rect, at ...[2]float64) bool {
+	for _, c := range at {
+		r := Rect{c[0], c[1], c[0] + w, c[1] + h}
+		if p.free(r, own) {
+			lb.Box = r
+			lb.Text = strings.Join(lb.lines, "\n")
+			p.l.Labels = append(p.l.Labels, lb)
+			return true
+		}
+	}
+	return false
+}
+
+// around are the places of a w×h label beside a symbol box s: right,
+// left, above, below, then the diagonals.
+func around(s Rect, w, h, gap float64) [][2]float64 {
+	cy := (s.Y0+s.Y1)/2 - h/2
+	cx := (s.X0+s.X1)/2 - w/2
+	return [][2]float64{
+		{s.X1 + gap, cy}, {s.X0 - gap - w, cy}, {cx, s.Y0 - gap - h}, {cx, s.Y1 + gap},
+		{s.X1 + gap, s.Y0 - h}, {s.X1 + gap, s.Y1}, {s.X0 - gap - w, s.Y0 - h}, {s.X0 - gap - w, s.Y1},
+	}
+}
+
+type themed struct {
+	name   string
+	kind   string
+	focus  bool
+	geom   orb.Geometry
+	symbol Rect // for points
+}
+
+func placeLabels(m canvas, o Options, l *Layout) {
+	pal := o.palette()
+	sc, v := l.scale, l.view
+	p := &placer{m: m, l: l, bounds: l.Map.grow(-3 * sc)}
+	if !l.Legend.Empty() {
+		p.obstacles = append(p.obstacles, l.Legend.grow(3*sc))
+	}
+	p.obstacles = append(p.obstacles, l.Credit)
+	mg := v.margin()
+
+	// Every thematic point symbol is an obstacle, labelled or not.
+	var things []themed
+	for _, sn := range o.Layers {
+		for _, i := range sn.Search(mg) {
+			if !visible(sn, i, o.Date) {
+				continue
+			}
+			f := sn.Features[i]
+			t := themed{name: f.Name(), kind: sn.Layer.Kind, focus: sn.Layer.ID+"/"+f.ID == o.Feature, geom: f.Geometry}
+			if pt, ok := f.Geometry.(orb.Point); ok {
+				q := v.project(pt)
+				r := pointRadius(sc) + 1.5*sc
+				t.symbol = Rect{q[0] - r, q[1] - r, q[0] + r, q[1] + r}
+				if l.Map.Contains(t.symbol) {
+					p.obstacles = append(p.obstacles, t.symbol)
+					l.Symbols = append(l.Symbols, t.symbol)
+				}
+			}
+			if sn.Layer.Kind != layers.KindCountries {
+				things = append(things, t)
+			}
+		}
+	}
+	sort.SliceStable(things, func(i, j int) bool { return things[i].focus && !things[j].focus })
+
+	size := l.font
+	// 0. The towns next to the focused feature say where it is: their dots
+	// are kept free of the feature's label, and labelled right after it.
+	near := o.Basemap != nil && !l.Focus.Empty()
+	if near {
+		placeTowns(p, o, size*0.88, townsReserve)
+	}
+	// 1. The focused feature.
+	for _, t := range things {
+		if t.focus {
+			lines := wrap(m, t.name, size*1.1, true, 230*sc, 3)
+			placeThing(p, t, Label{Kind: "focus", lines: lines, size: size * 1.1, bold: true, color: pal.text}, true)
+		}
+	}
+	if near {
+		placeTowns(p, o, size*0.88, townsNear)
+	}
+	// 2. Countries, where they fit inside their own area.
+	if o.Basemap != nil {
+		placeCountries(p, o, size*0.95)
+	}
+	// 3. Capitals.
+	if o.Basemap != nil {
+		placeTowns(p, o, size*0.88, townsCapital)
+	}
+	// 4. The other thematic features.
+	for _, t := range things {
+		if t.focus {
+			continue
+		}
+		color := styleOf(t.kind).color
+		if t.kind == layers.KindContext {
+			color = pal.muted
+		}
+		lines := wrap(m, t.name, size*0.9, false, 150*sc, 2)
+		placeThing(p, t, Label{Kind: "feature", lines: lines, size: size * 0.9, color: darker(color, pal)}, false)
+	}
+	// 5. Towns, then regions, from the basemap.
+	if o.Basemap != nil {
+		placeTowns(p, o, size*0.88, townsOther)
+		placeTowns(p, o, size*0.88, townsRegions)
+	}
+}
+
+// darker keeps a layer colour readable as text on the light theme.
+func darker(c string, pal palette) string {
+	if pal == dark {
+		return pal.text
+	}
+	return c
+}
+
+// placeThing places the label of a thematic feature: beside a point, along
+// a line, inside an area.
+func placeThing(p *placer, t themed, lb Label, must bool) {
+	v, sc := p.l.view, p.l.scale
+	w, h := p.size(lb.lines, lb.size, lb.bold)
+	switch g := t.geom.(type) {
+	case orb.Point:
+		if p.l.Map.Contains(t.symbol) {
+			p.try(lb, w, h, t.symbol, around(t.symbol, w, h, 3*sc)...)
+		}
+	case orb.LineString, orb.MultiLineString:
+		var at [][2]float64
+		for _, ln := range lines(clipTo(v.bound, g)) {
+			pts := make([][2]float64, len(ln))
+			for i, q := range ln {
+				pts[i] = v.project(q)
+			}
+			for _, f := range []float64{0.5, 0.35, 0.65, 0.2, 0.8} {
+				q := along(pts, f)
+				s := Rect{q[0] - 3*sc, q[1] - 3*sc, q[0] + 3*sc, q[1] + 3*sc}
+				at = append(at, around(s, w, h, 4*sc)...)
+			}
+		}
+		p.try(lb, w, h, Rect{}, at...)
+	case orb.Polygon, orb.MultiPolygon:
+		if q, ok := interior(v, g); ok {
+			at := [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.3}, {q[0] - w/2, q[1] + h*0.3}, {q[0] - w*0.9, q[1] - h/2}, {q[0] - w*0.1, q[1] - h/2}}
+			if must {
+				// The focused area is always named: further tries around.
+				for _, d := range [][2]float64{{0, -2.5}, {0, 2.5}, {-1.2, -1.3}, {1.2, -1.3}, {-1.2, 1.3}, {1.2, 1.3}, {0, -4}, {0, 4}} {
+					at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
+				}
+			}
+			p.try(lb, w, h, Rect{}, at...)
+		}
+	}
+}
+
+func clipTo(b orb.Bound, g orb.Geometry) orb.Geometry {
+	return clipGeometry(b, g)
+}
+
+// along is the point at fraction f of a polyline's length.
+func along(pts [][2]float64, f float64) [2]float64 {
+	total := 0.0
+	for i := 1; i < len(pts); i++ {
+		total += math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
+	}
+	want := total * f
+	for i := 1; i < len(pts); i++ {
+		d := math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
+		if want <= d && d > 0 {
+			t := want / d
+			return [2]float64{pts[i-1][0] + (pts[i][0]-pts[i-1][0])*t, pts[i-1][1] + (pts[i][1]-pts[i-1][1])*t}
+		}
+		want -= d
+	}
+	return pts[len(pts)-1]
+}
+
+// pixelPolys projects the visible part of g.
+func pixelPolys(v view, g orb.Geometry) [][][][2]float64 {
+	var out [][][][2]float64
+	for _, poly := range polygons(v.bound, g) {
+		var rings [][][2]float64
+		for _, r := range poly {
+			pr := make([][2]float64, len(r))
+			for i, q := range r {
+				pr[i] = v.project(q)
+			}
+			rings = append(rings, pr)
+		}
+		out = append(out, rings)
+	}
+	return out
+}
+
+func ringArea(r [][2]float64) float64 {
+	a := 0.0
+	for i := 0; i+1 < len(r); i++ {
+		a += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+	}
+	return math.Abs(a) / 2
+}
+
+func inside(rings [][][2]float64, x, y float64) bool {
+	in := false
+	for _, r := range rings {
+		for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+			if (r[i][1] > y) != (r[j][1] > y) && x < (r[j][0]-r[i][0])*(y-r[i][1])/(r[j][1]-r[i][1])+r[i][0] {
+				in = !in
+			}
+		}
+	}
+	return in
+}
+
+func edgeDist(rings [][][2]float64, x, y float64) float64 {
+	d := math.Inf(1)
+	for _, r := range rings {
+		for i := 0; i+1 < len(r); i++ {
+			a, b := r[i], r[i+1]
+			dx, dy := b[0]-a[0], b[1]-a[1]
+			t := 0.0
+			if l := dx*dx + dy*dy; l > 0 {
+				t = math.Max(0, math.Min(1, ((x-a[0])*dx+(y-a[1])*dy)/l))
+			}
+			d = math.Min(d, math.Hypot(x-a[0]-t*dx, y-a[1]-t*dy))
+		}
+	}
+	return d
+}
+
+// interior is a point well inside the largest visible part of an area: the
+// best of a grid of samples by distance to the edge.
+func interior(v view, g orb.Geometry) ([2]float64, bool) {
+	q, _, _, ok := interiorOf(v, g)
+	return q, ok
+}
+
+// interiorOf also returns the part's rings and its pixel area.
+func interiorOf(v view, g orb.Geometry) ([2]float64, [][][2]float64, float64, bool) {
+	var best [][][2]float64
+	bestA := 0.0
+	for _, rings := range pixelPolys(v, g) {
+		if a := ringArea(rings[0]); a > bestA {
+			best, bestA = rings, a
+		}
+	}
+	if best == nil || bestA < 30 {
+		return [2]float64{}, nil, 0, false
+	}
+	minX, minY, maxX, maxY := boundsOf(0, best[0])
+	var at [2]float64
+	bestD := -1.0
+	const n = 14
+	for i := 0; i <= n; i++ {
+		for j := 0; j <= n; j++ {
+			x := minX + (maxX-minX)*(float64(i)+0.5)/(n+1)
+			y := minY + (maxY-minY)*(float64(j)+0.5)/(n+1)
+			if !inside(best, x, y) {
+				continue
+			}
+			if d := edgeDist(best, x, y); d > bestD {
+				at, bestD = [2]float64{x, y}, d
+			}
+		}
+	}
+	return at, best, bestA, bestD > 0
+}
+
+// placeCountries labels the countries whose name fits inside their visible
+// area, the largest first.
+func placeCountries(p *placer, o Options, size float64) {
+	pal := o.palette()
+	v := p.l.view
+	type cand struct {
+		name  string
+		at    [2]float64
+		rings [][][2]float64
+		area  float64
+	}
+	var cands []cand
+	bm := o.Basemap
+	for _, i := range bm.Search(v.bound) {
+		if role(bm.Flat[i]) != "country" {
+			continue
+		}
+		name := bm.Features[i].Name()
+		if name == "" || noLabel[name] {
+			continue
+		}
+		at, rings, area, ok := interiorOf(v, bm.Features[i].Geometry)
+		if ok {
+			cands = append(cands, cand{name, at, rings, area})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].area > cands[j].area })
+	for _, c := range cands {
+		lb := Label{Kind: "country", lines: []string{strings.ToUpper(c.name)}, size: size, caps: true, color: pal.countryText}
+		w, h := p.size(lb.lines, size, false)
+		if w*h*2.5 > c.area {
+			continue
+		}
+		var at [][2]float64
+		for _, d := range [][2]float64{{0, 0}, {0, -1.2}, {0, 1.2}, {-0.4, 0}, {0.4, 0}, {0, -2.4}, {0, 2.4}} {
+			x, y := c.at[0]-w/2+d[0]*w, c.at[1]-h/2+d[1]*h
+			// The whole name inside the country.
+			if inside(c.rings, x, y) && inside(c.rings, x+w, y) && inside(c.rings, x, y+h) && inside(c.rings, x+w, y+h) {
+				at = append(at, [2]float64{x, y})
+			}
+		}
+		p.try(lb, w, h, Rect{}, at...)
+	}
+}
+
+// noLabel are basemap units too small or too odd to name at these scales.
+var noLabel = map[string]bool{"Baikonur": true, "Dhekelia": true, "Akrotiri": true, "Cyprus U.N. Buffer Zone": true}
+
+// placeTowns labels regions (on regional views) and towns, capitals first
+// and then by population, at most a number that fits the picture's area.
+// Passes of placeTowns.
+const (
+	townsReserve = iota
+	townsNear
+	townsCapital
+	townsOther
+	townsRegions
+)
+
+func placeTowns(p *placer, o Options, size float64, pass int) {
+	pal := o.palette()
+	v, sc := p.l.view, p.l.scale
+	bm := o.Basemap
+	spanDeg := v.bound.Max[0] - v.bound.Min[0]
+	type town struct {
+		name    string
+		at      orb.Point
+		pop     float64
+		capital float64
+	}
+	var towns []town
+	for _, i := range bm.Search(v.bound) {
+		props := bm.Flat[i]
+		pt, ok := bm.Features[i].Geometry.(orb.Point)
+		if !ok {
+			continue
+		}
+		switch role(props) {
+		case "region":
+			if spanDeg < 9 && pass == townsRegions {
+				lb := Label{Kind: "region", lines: []string{strings.ToUpper(bm.Features[i].Name())}, size: size * 0.9, caps: true, color: pal.muted}
+				w, h := p.size(lb.lines, lb.size, false)
+				q := v.project(pt)
+				p.try(lb, w, h, Rect{}, [2]float64{q[0] - w/2, q[1] - h/2}, [2]float64{q[0] - w/2, q[1] - h*1.6}, [2]float64{q[0] - w/2, q[1] + h*0.6})
+			}
+		case "place":
+			pop, _ := props["population"].(float64)
+			capital, _ := props["capital"].(float64)
+			towns = append(towns, town{bm.Features[i].Name(), pt, pop, capital})
+		}
+	}
+	near := func(t town) bool {
+		if p.l.Focus.Empty() {
+			return false
+		}
+		q := v.project(t.at)
+		d := math.Min(p.l.Map.W(), p.l.Map.H()) * 0.2
+		return p.l.Focus.grow(d).Contains(Rect{q[0], q[1], q[0], q[1]})
+	}
+	sort.SliceStable(towns, func(i, j int) bool { return towns[i].pop > towns[j].pop })
+	if pass == townsNear || pass == townsReserve {
+		// Nearest the feature first: on a corridor, the towns it passes.
+		dist := func(t town) float64 {
+			q := v.project(t.at)
+			f := p.l.Focus
+			dx := math.Max(0, math.Max(f.X0-q[0], q[0]-f.X1))
+			dy := math.Max(0, math.Max(f.Y0-q[1], q[1]-f.Y1))
+			return math.Hypot(dx, dy)
+		}
+		sort.SliceStable(towns, func(i, j int) bool { return dist(towns[i]) < dist(towns[j]) })
+	}
+	limit := int(math.Max(4, math.Min(40, p.l.Map.W()*p.l.Map.H()/(22000*sc*sc))))
+	n := len(labelsOf(p.l, "place"))
+	if pass == townsNear || pass == townsReserve {
+		limit = n + 5
+	}
+	for _, t := range towns {
+		if n >= limit {
+			break
+		}
+		switch {
+		case pass == townsRegions, !p.m.covers(t.name),
+			(pass == townsNear || pass == townsReserve) && !near(t),
+			pass == townsCapital && t.capital != 1:
+			continue
+		}
+		q := v.project(t.at)
+		r := 2.4 * sc
+		dot := Rect{q[0] - r, q[1] - r, q[0] + r, q[1] + r}
+		own := Rect{}
+		if pass == townsNear {
+			own = dot // reserved in the first pass
+		}
+		if !p.free(dot, own) {
+			continue
+		}
+		if pass == townsReserve {
+			p.obstacles = append(p.obstacles, dot)
+			n++
+			continue
+		}
+		lb := Label{Kind: "place", lines: []string{t.name}, size: size, bold: t.capital == 1, color: pal.text, dot: q}
+		w, h := p.size(lb.lines, size, lb.bold)
+		if p.try(lb, w, h, own, around(dot, w, h, 2*sc)[:4]...) {
+			p.obstacles = append(p.obstacles, dot)
+			p.l.Symbols = append(p.l.Symbols, dot)
+			n++
+		}
+	}
+}
+
+// drawLabels draws the labels and the towns' dots.
+func drawLabels(c canvas, o Options, l *Layout) {
+	pal := o.palette()
+	for _, lb := range l.Labels {
+		if lb.Kind == "place" {
+			c.circle(lb.dot[0], lb.dot[1], 2.4*l.scale, pal.townDot, pal.textHalo, 0.9*l.scale)
+		}
+	}
+	for _, lb := range l.Labels {
+		lh := lb.size * 1.18
+		for i, t := range lb.lines {
+			w := c.textWidth(t, lb.size, lb.bold)
+			x := lb.Box.X0 + (lb.Box.W()-w)/2
+			if lb.Kind == "place" || lb.Kind == "feature" || lb.Kind == "focus" {
+				if len(lb.lines) == 1 {
+					x = lb.Box.X0 + l.scale
+				}
+			}
+			c.text(x, lb.Box.Y0+lb.size*0.92+float64(i)*lh, t, lb.size, lb.color, lb.bold, pal.textHalo)
+		}
+	}
+}
+
+// drawLegend draws the title and a key of the layers in the legend's box.
+func drawLegend(c canvas, o Options, l *Layout) {
+	if l.LegendMode == LegendNone || l.Legend.Empty() {
+		return
+	}
+	pal := o.palette()
+	sc, r := l.scale, l.Legend
+	if !l.beside {
+		c.fillRect(r.X0, r.Y0, r.W(), r.H(), pal.panel, 0.92)
+	}
+	if l.LegendMode == LegendLine {
+		size := l.font * 0.92
+		pad := 6 * sc
+		x, y := r.X0+pad, r.Y0+pad+size*0.85
+		for _, row := range l.rows {
+			legendSymbol(c, row.kind, x+8*sc, y-size*0.32, sc)
+			c.text(x+20*sc, y, row.label, size, pal.text, false, "")
+			x += 20*sc + c.textWidth(row.label, size, false) + 10*sc
+		}
+		return
+	}
+	size := l.font
+	pad := 8 * sc
+	lh := size * 1.45
+	y := r.Y0 + pad + size*0.9
+	for _, t := range l.Title {
+		c.text(r.X0+pad, y, t, size*1.08, pal.text, true, "")
+		y += lh
+	}
+	for _, row := range l.rows {
+		legendSymbol(c, row.kind, r.X0+pad+8*sc, y-size*0.33, sc)
+		c.text(r.X0+pad+24*sc, y, row.label, size, pal.text, false, "")
+		y += lh
+	}
+}
+
+func legendSymbol(c canvas, kind string, x, y, sc float64) {
+	st := styleOf(kind)
+	switch kind {
+	case layers.KindDisputed, layers.KindCountries, layers.KindContext:
+		c.polygon([][][2]float64{{{x - 7*sc, y - 5*sc}, {x + 7*sc, y - 5*sc}, {x + 7*sc, y + 5*sc}, {x - 7*sc, y + 5*sc}, {x - 7*sc, y - 5*sc}}},
+			st.fill, 0.25, st.color, 1.5*sc, kind != layers.KindCountries)
+	case layers.KindCorridors, layers.KindBorders:
+		c.line([][2]float64{{x - 8*sc, y}, {x + 8*sc, y}}, st.color, 2.5*sc, false)
+	default:
+		c.circle(x, y, pointRadius(sc), st.color, "#ffffff", 1.5*sc)
+	}
+}
+
+// drawCredit draws the sources count and attribution.
+func drawCredit(c canvas, o Options, l *Layout) {
+	pal := o.palette()
+	r := l.Credit
+	size := l.font * 0.78
+	c.fillRect(r.X0, r.Y0, r.W(), r.H(), pal.panel, 0.8)
+	text := fitText(c, l.credit, size, false, r.W()-6*l.scale)
+	c.text(r.X0+3*l.scale, r.Y1-size*0.45, text, size, pal.muted, false, "")
+}
+
+func labelsOf(l *Layout, kind string) []string {
+	var out []string
+	for _, lb := range l.Labels {
+		if lb.Kind == kind {
+			out = append(out, lb.Text)
+		}
+	}
+	return out
+}
