@@ -79,14 +79,39 @@ export function toMapData(features) {
 export function basemapLabels(fc) {
   const out = [];
   for (const f of fc.features || []) {
-    if (!f.geometry) continue;
+    if (!f.geometry || !/Polygon$/.test(f.geometry.type)) continue;
+    // Country areas only: not the land further out, lines or places.
+    if ((f.properties?.role || 'country') !== 'country') continue;
     // Tiny areas (Akrotiri, Baikonur, the Cyprus buffer zone) stay unlabelled.
     const [a, b, c, d] = geometryBBox(f.geometry);
     if ((c - a) * (d - b) < 2) continue;
+    const name = f.properties?.name || '';
     const pt = labelPoint(f.geometry);
-    if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { name: f.properties?.name || '' } });
+    if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { name } });
+    // For close views: more label points on a grid inside the country, so
+    // a view of a few hundred km still names the countries in it.
+    const step = 1.2;
+    for (let x = Math.ceil(a / step) * step; x < c; x += step) {
+      for (let y = Math.ceil(b / step) * step + (Math.round(x / step) % 2) * step / 2; y < d; y += step) {
+        if (insideArea(f.geometry, x, y)) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [x, y] }, properties: { name, _grid: true } });
+      }
+    }
   }
   return { type: 'FeatureCollection', features: out };
+}
+
+/** Is lon/lat x, y inside the (Multi)Polygon (even-odd over all rings)? */
+function insideArea(g, x, y) {
+  const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  let inside = false;
+  for (const p of polys) {
+    for (const r of p) {
+      for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+        if ((r[i][1] > y) !== (r[j][1] > y) && x < ((r[j][0] - r[i][0]) * (y - r[i][1])) / (r[j][1] - r[i][1]) + r[i][0]) inside = !inside;
+      }
+    }
+  }
+  return inside;
 }
 
 let evidencePromise = null;

@@ -4,7 +4,7 @@
 import * as maplibregl from 'maplibre-gl';
 import { formatHash, formatQuery, parseHash, parseQuery } from './hash.js';
 import { basemapExtent, basemapLabels, indexLayer, loadEvidence, standsAt, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, dataLayers, kindOf, legendSymbol, selectionLayers } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayer, dataLayers, featureFrame, kindOf, legendSymbol, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { basisBadge, claimNote, explicitFirst, quote, relationBadge, renderFeature, sourceLine } from './panel.js';
 import { dayNumber, fold, formatPeriod, getDataVersion, getJSON, h, localHref, setChildren, setDataVersion, versioned } from './util.js';
 import { applyMapTheme, embedFooter, postHeights, renderEmbedInfo, staticPicture } from './embed.js';
@@ -171,6 +171,7 @@ function tightenToExtent(basemap) {
   const map = app.map;
   if (!map) return;
   const [a, b, c, d] = Array.isArray(basemap?.bbox) && basemap.bbox.length === 4 ? basemap.bbox : BASEMAP_EXTENT;
+  if (c - a >= 350) return; // a world basemap: nothing outside it to avoid
   map.setMaxBounds([[a, b], [c, d]]);
   map.setMaxBounds(null);
 }
@@ -327,7 +328,8 @@ function addLayers(map, basemap) {
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
-  all.push({ layer: basemapLabelLayer(), stage: 7.5 });
+  all.push({ layer: basemapLabelLayer(), stage: 7.5 }, { layer: countryAreaLabelLayer(), stage: 7.5 });
+  for (const l of placeLabelLayers()) all.push({ layer: l, stage: 7.4 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
 
   for (const { layer, interactive } of all) {
@@ -547,16 +549,9 @@ function closePanel() {
 }
 
 function flyTo(f) {
-  const map = app.map;
-  const [a, b, c, d] = f.bbox;
-  const padding = panelPadding();
-  if (c - a < 0.05 && d - b < 0.05) {
-    // offset, not padding: padding given to flyTo stays on the map.
-    const offset = [(padding.left - padding.right) / 2, (padding.top - padding.bottom) / 2];
-    map.flyTo({ center: [(a + c) / 2, (b + d) / 2], zoom: Math.max(map.getZoom(), 7), offset, essential: true, duration: 800 });
-  } else {
-    map.fitBounds([[a, b], [c, d]], { padding, maxZoom: 8, duration: 800 });
-  }
+  // The feature with its neighbourhood: towns and borders around it, and
+  // never closer than its geo_precision justifies.
+  app.map.fitBounds(featureFrame(f.bbox, f.props.geo_precision), { padding: panelPadding(), maxZoom: 11, duration: 800 });
 }
 
 function panelPadding() {

@@ -13,6 +13,8 @@ const GREY_DARK = '#6b7075';
 /** Per-kind colours and words, shared by the map and the legend. */
 export const KINDS = {
   borders: { color: '#5b3f9f', fill: '#c9b98f', label: 'country area / border line' },
+  countries: { color: '#857657', fill: '#c9b98f', label: 'country area' },
+  context: { color: GREY_DARK, fill: GREY, label: 'context (inferred, uncited)' },
   disputed: { color: '#c0392b', label: 'disputed or breakaway area' },
   bases: { color: '#9b1c1c', label: 'military base' },
   corridors: { color: '#d35400', label: 'transport corridor' },
@@ -55,24 +57,92 @@ export function baseStyle(fonts) {
   };
 }
 
-/** Layers for the basemap source (Natural Earth countries) and its labels. */
+const isArea = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false];
+const roleIs = (r) => ['==', ['get', 'role'], r];
+
+/**
+ * Layers for the basemap source: Natural Earth land (1:10m in the region,
+ * coarser further out, so no view ends in a cut edge) and border lines
+ * (lines, not polygon outlines: a clip edge is never drawn as a border).
+ */
 export function basemapLayers() {
   return [
     { id: 'basemap-sea', type: 'fill', source: 'basemap-extent', paint: { 'fill-color': '#d7e5ee' } },
     {
-      id: 'basemap-land', type: 'fill', source: 'basemap',
-      paint: { 'fill-color': '#f5f2ea', 'fill-antialias': true },
+      id: 'basemap-land', type: 'fill', source: 'basemap', filter: isArea,
+      paint: { 'fill-color': '#f5f2ea', 'fill-antialias': false },
     },
     {
-      id: 'basemap-border', type: 'line', source: 'basemap',
-      paint: { 'line-color': '#b3aa98', 'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.5, 8, 1.2] },
+      id: 'basemap-border', type: 'line', source: 'basemap', filter: roleIs('border'),
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': '#a99f8b', 'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.6, 8, 1.4] },
     },
   ];
 }
 
+/**
+ * Place labels from the basemap: towns (GeoNames) ranked by population, so
+ * the large ones show first and the small ones as the map zooms in, and the
+ * regions the sources name. MapLibre's collision detection keeps labels
+ * apart; the earlier tier wins a contested spot.
+ */
+export function placeLabelLayers() {
+  const pop = ['get', 'population'];
+  const tiers = [
+    { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
+    { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },
+    { id: 'towns-l', minzoom: 5.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['<', pop, 500000], ['>=', pop, 150000]] },
+    { id: 'towns-m', minzoom: 6.5, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
+    { id: 'towns-s', minzoom: 7.5, filter: ['<', pop, 30000] },
+  ];
+  const layers = tiers.map((t) => ({
+    id: `place-${t.id}`, type: 'symbol', source: 'basemap', minzoom: t.minzoom,
+    filter: ['all', roleIs('place'), t.filter],
+    layout: {
+      'icon-image': 'town-dot',
+      'text-field': ['get', 'name'],
+      'text-font': [t.id === 'capitals' ? FONT_BOLD : FONT],
+      'text-size': ['interpolate', ['linear'], ['zoom'], 4, t.id === 'capitals' ? 12 : 11, 9, t.id === 'capitals' ? 15 : 13],
+      'text-variable-anchor': ['left', 'right', 'top', 'bottom'],
+      'text-radial-offset': 0.55,
+      'text-justify': 'auto',
+      'text-max-width': 9,
+      'text-padding': 3,
+      'symbol-sort-key': ['-', 0, pop],
+    },
+    paint: { 'text-color': '#2b3038', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 },
+  }));
+  layers.push({
+    id: 'place-regions', type: 'symbol', source: 'basemap', minzoom: 6.5, filter: roleIs('region'),
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': [FONT],
+      'text-size': ['interpolate', ['linear'], ['zoom'], 6.5, 11, 10, 14],
+      'text-transform': 'uppercase',
+      'text-letter-spacing': 0.15,
+      'text-offset': [0, -1.6],
+      'text-padding': 6,
+    },
+    paint: { 'text-color': '#8a8170', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
+  });
+  return layers;
+}
+
+/**
+ * Country names when zoomed in: from label points on a grid inside each
+ * country (basemapLabels), so a close view still says "Armenia" and "Iran".
+ */
+export function countryAreaLabelLayer() {
+  const l = basemapLabelLayer();
+  return {
+    ...l, id: 'basemap-area-labels', minzoom: 6, maxzoom: 24, filter: ['to-boolean', ['get', '_grid']],
+    layout: { ...l.layout, 'text-size': 14, 'text-padding': 40 },
+  };
+}
+
 export function basemapLabelLayer() {
   return {
-    id: 'basemap-labels', type: 'symbol', source: 'basemap-labels',
+    id: 'basemap-labels', type: 'symbol', source: 'basemap-labels', maxzoom: 6, filter: ['!', ['to-boolean', ['get', '_grid']]],
     layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT],
@@ -84,6 +154,29 @@ export function basemapLabelLayer() {
     },
     paint: { 'text-color': '#7d745f', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
   };
+}
+
+// Ground shown at least across the shorter side of a feature view, by the
+// feature's geo_precision (km): a base placed at a town is not shown closer
+// than the region around that town. The static pictures use the same.
+const MIN_SPAN_KM = { exact: 160, town: 260, region: 420 };
+
+/**
+ * The bounds a feature view fits: the feature with its neighbourhood, never
+ * closer than its geo_precision justifies, and the feature spanning at
+ * least a quarter of the view (unless it is a point).
+ */
+export function featureFrame([a, b, c, d], precision) {
+  const cx = (a + c) / 2;
+  const cy = (b + d) / 2;
+  const kmLat = 111.32;
+  const kmLon = kmLat * Math.cos((cy * Math.PI) / 180);
+  const ext = Math.max((c - a) * kmLon, (d - b) * kmLat);
+  let span = Math.max(ext * 2, MIN_SPAN_KM[precision] ?? 320);
+  if (ext > 0) span = Math.min(span, Math.max(ext * 2, ext * 4));
+  const hx = span / 2 / kmLon;
+  const hy = span / 2 / kmLat;
+  return [[cx - hx, cy - hy], [cx + hx, cy + hy]];
 }
 
 const isPolygon = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false];
@@ -117,10 +210,13 @@ export function dataLayers(id, kind) {
   } else {
     add({ id: `${id}:fill`, type: 'fill', filter: isPolygon, paint: {
       'fill-color': ['case', hist, GREY, k.fill || k.color],
-      'fill-opacity': kind === 'borders' ? 0.16 : 0.25,
+      'fill-opacity': kind === 'borders' || kind === 'countries' ? 0.16 : kind === 'context' ? 0.12 : 0.25,
     } });
-    add({ id: `${id}:outline`, type: 'line', filter: ['all', isPolygon, notHist], paint: {
-      'line-color': kind === 'borders' ? '#857657' : k.color,
+    // Country areas have no outline: their borders are lines of their own,
+    // and an outline would draw the data's clip edges as borders.
+    const outlined = kind !== 'borders' && kind !== 'countries';
+    add({ id: `${id}:outline`, type: 'line', filter: outlined ? ['all', isPolygon, notHist] : ['!', true], paint: {
+      'line-color': k.color,
       'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.6],
     } });
     add({ id: `${id}:outline-hist`, type: 'line', filter: ['all', isPolygon, hist], paint: {
@@ -151,7 +247,7 @@ export function dataLayers(id, kind) {
       'icon-size': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.15],
       'icon-allow-overlap': true,
       'icon-ignore-placement': true,
-      'text-field': ['step', ['zoom'], '', 6, ['get', 'name']],
+      'text-field': ['step', ['zoom'], '', 5.5, ['get', 'name']],
       'text-font': [FONT],
       'text-size': 12,
       'text-anchor': 'left',
@@ -166,7 +262,7 @@ export function dataLayers(id, kind) {
       'circle-stroke-color': '#ffffff',
       'circle-stroke-width': 1.6,
     } });
-    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 7, filter: isPoint, layout: {
+    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 5.5, filter: isPoint, layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT],
       'text-size': 11.5,
@@ -178,14 +274,14 @@ export function dataLayers(id, kind) {
   }
 
   // Labels of lines and areas.
-  add({ id: `${id}:line-label`, type: 'symbol', minzoom: 6, filter: isLine, layout: {
+  add({ id: `${id}:line-label`, type: 'symbol', minzoom: 5.5, filter: isLine, layout: {
     'symbol-placement': 'line',
     'text-field': ['get', 'name'],
     'text-font': [FONT],
     'text-size': 11.5,
     'text-max-angle': 30,
   }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
-  if (kind !== 'borders') {
+  if (kind !== 'borders' && kind !== 'countries') {
     add({ id: `${id}:area-label`, type: 'symbol', minzoom: 4.5, filter: isLabelPoint, layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT_BOLD],
@@ -236,6 +332,16 @@ export function addImages(map) {
     ctx.closePath();
     ctx.fill();
   };
+  map.addImage('town-dot', draw(8, 8, (ctx) => {
+    ctx.fillStyle = '#ffffff';
+    ctx.beginPath();
+    ctx.arc(4, 4, 3.6, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.fillStyle = '#3d4350';
+    ctx.beginPath();
+    ctx.arc(4, 4, 2.5, 0, 2 * Math.PI);
+    ctx.fill();
+  }), { pixelRatio: ratio });
   map.addImage('icon-base', draw(18, 18, base(KINDS.bases.color)), { pixelRatio: ratio });
   map.addImage('icon-base-hist', draw(18, 18, base(GREY)), { pixelRatio: ratio });
   const hatch = (color) => (ctx) => {

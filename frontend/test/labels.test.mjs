@@ -1,0 +1,82 @@
+// Place labels and feature views: the map and an embed opened on a
+// feature show it with labelled context (towns, countries) at desktop and
+// phone sizes. Screenshots go to test-artifacts/ for a person to look at.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, mapIdle, newPage, openMap, shot, startServer } from './helpers.mjs';
+
+let srv;
+let browser;
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const DEVICES = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true },
+};
+
+const FEATURES = [
+  { key: 'corridors/zangezur-corridor-tripp', name: 'tripp', point: false },
+  { key: 'bases/gyumri-102nd-base', name: 'gyumri', point: true },
+  { key: 'disputed/abkhazia', name: 'abkhazia', point: false },
+];
+
+/** What the map shows: its bounds, zoom and the labels it placed. */
+async function shown(page, key) {
+  return page.evaluate((key) => {
+    const map = window.citemap.map;
+    const style = map.getStyle().layers.map((l) => l.id);
+    const names = (ids) => map.queryRenderedFeatures({ layers: ids.filter((id) => style.includes(id)) })
+      .map((f) => ({ name: f.properties.name, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }));
+    const f = window.citemap.features.get(key);
+    return {
+      bounds: map.getBounds().toArray().flat(),
+      zoom: map.getZoom(),
+      bbox: f.bbox,
+      places: names(style.filter((id) => id.startsWith('place-') && id !== 'place-regions')),
+      countries: names(['basemap-labels', 'basemap-area-labels']),
+    };
+  }, key);
+}
+
+for (const [device, opts] of Object.entries(DEVICES)) {
+  for (const f of FEATURES) {
+    for (const mode of ['map', 'embed']) {
+      test(`${mode} on ${f.name} (${device}): framed with labelled context`, async () => {
+        const { page, context } = await newPage(browser, srv.base, opts);
+        const url = mode === 'map'
+          ? `${srv.base}/#feature=${f.key}`
+          : `${srv.base}/embed?layers=countries,borders,disputed,corridors,bases&feature=${f.key}`.replace('countries,', '');
+        await openMap(page, url);
+        await mapIdle(page);
+        const s = await shown(page, f.key);
+        await shot(page, `labels-${f.name}-${device}-${mode}.png`);
+        const [w, so, e, n] = s.bounds;
+        const [a, b, c, d] = s.bbox;
+        // The feature is in view, with room around it.
+        assert.ok(a >= w && c <= e && b >= so && d <= n, `${f.key} in view ${s.bounds.map((x) => x.toFixed(2))}`);
+        const kmLat = 111.32;
+        const kmLon = kmLat * Math.cos(((b + d) / 2) * Math.PI / 180);
+        const viewKm = Math.min((e - w) * kmLon, (n - so) * kmLat);
+        const featKm = Math.max((c - a) * kmLon, (d - b) * kmLat);
+        assert.ok(viewKm >= (f.point ? 150 : 1.9 * featKm), `view ${viewKm.toFixed(0)} km across for a feature of ${featKm.toFixed(0)} km`);
+        // Named places in view, and on both sides of a corridor.
+        assert.ok(s.places.length >= 2, `towns labelled: ${s.places.map((p) => p.name)}`);
+        if (f.name === 'tripp') {
+          const mid = (a + c) / 2;
+          assert.ok(s.places.some((p) => p.lon < mid) && s.places.some((p) => p.lon > mid), `towns on both sides: ${s.places.map((p) => p.name)}`);
+        }
+        assert.ok(s.countries.length >= 1 || s.places.length >= 4, `countries labelled: ${s.countries.map((p) => p.name)}`);
+        await context.close();
+      });
+    }
+  }
+}
