@@ -28,6 +28,9 @@ func basemapAreas(t *testing.T, d *layers.Dataset) map[string]basemapArea {
 	t.Helper()
 	areas := map[string]basemapArea{}
 	for _, f := range d.Features["basemap"] {
+		if r, _ := f.Properties["role"].(string); r != "" && r != "country" {
+			continue // land beyond the countries' extent, border lines, towns
+		}
 		var mp orb.MultiPolygon
 		switch g := f.Geometry.(type) {
 		case orb.Polygon:
