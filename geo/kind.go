@@ -115,3 +115,23 @@ func (s *TypeSet) Has(t string) bool {
 	}
 	return false
 }
+
+// Promote returns g in the Multi- form of GeoJSON type t when g is the
+// single form of it, so every feature of a layer is of the layer's type.
+func Promote(g orb.Geometry, t string) orb.Geometry {
+	switch g := g.(type) {
+	case orb.Point:
+		if t == "MultiPoint" {
+			return orb.MultiPoint{g}
+		}
+	case orb.LineString:
+		if t == "MultiLineString" {
+			return orb.MultiLineString{g}
+		}
+	case orb.Polygon:
+		if t == "MultiPolygon" {
+			return orb.MultiPolygon{g}
+		}
+	}
+	return g
+}

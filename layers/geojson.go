@@ -83,9 +83,19 @@ func readLayer(ctx context.Context, s Reader, id string) (Layer, []Feature, map[
 	return l, feats, ps, err
 }
 
+// Link is a link member of an encoded layer.
+type Link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
 // EncodeLayer returns a whole layer as one RFC 7946 FeatureCollection with
 // its bbox and flat properties: the body of downloads and `mapserver export`.
-func EncodeLayer(ctx context.Context, s Reader, id string) ([]byte, error) {
+// links, when given, ride along as a `links` foreign member (a download
+// says where its QGIS style is).
+func EncodeLayer(ctx context.Context, s Reader, id string, links ...Link) ([]byte, error) {
 	l, feats, ps, err := readLayer(ctx, s, id)
 	if err != nil {
 		return nil, err
@@ -95,6 +105,9 @@ func EncodeLayer(ctx context.Context, s Reader, id string) ([]byte, error) {
 		fc.BBox = geojson.NewBBox(l.Bound)
 	}
 	fc.ExtraMembers = geojson.Properties{"name": l.ID}
+	if len(links) > 0 {
+		fc.ExtraMembers["links"] = links
+	}
 	for _, f := range feats {
 		fc.Append(f.Flat(ps))
 	}

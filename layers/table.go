@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb/encoding/wkt"
+
+	"github.com/citemap/citemap/geo"
 )
 
 // EvidenceRow is one claim with its passage and source: a row of the join
@@ -15,7 +17,7 @@ import (
 type EvidenceRow struct {
 	Layer, Feature, Passage, Relation, Aspect, Confidence, Exact string
 	Basis, Note                                                  string // Explicit or Inferred; how an inferred claim is inferred
-	Source, SourceTitle, SourceURL, Published                    string
+	Source, SourceTitle, SourceURL, Publisher, Published         string
 }
 
 // EvidenceTable returns every claim as a row, ordered by layer, feature,
@@ -48,7 +50,7 @@ func EvidenceTable(ctx context.Context, s Reader) ([]EvidenceRow, error) {
 		rows = append(rows, EvidenceRow{
 			Layer: c.Layer, Feature: c.Feature, Passage: c.Passage, Relation: c.Relation, Aspect: c.Aspect,
 			Confidence: c.Confidence, Basis: c.Basis, Note: c.Note, Exact: p.Exact, Source: src.ID, SourceTitle: src.Label(),
-			SourceURL: src.URL, Published: src.Published,
+			SourceURL: src.URL, Publisher: src.Publisher, Published: src.Published,
 		})
 	}
 	return rows, nil
@@ -123,7 +125,9 @@ func EncodeCSV(sn *Snapshot) ([]byte, error) {
 				rec = append(rec, fmt.Sprint(v))
 			}
 		}
-		rec = append(rec, wkt.MarshalString(f.Geometry))
+		// The layer's one type: a Polygon among MultiPolygons is written
+		// as a MultiPolygon, so a reader types the column once.
+		rec = append(rec, wkt.MarshalString(geo.Promote(f.Geometry, sn.Types.Type())))
 		if err := w.Write(rec); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,19 @@ import (
 const (
 	mimeGPKG = "application/geopackage+sqlite3"
 	mimeCSV  = "text/csv; charset=utf-8"
+	mimeXML  = "application/xml; charset=utf-8" // QGIS styles (QML) and SLD
+	mimeZip  = "application/zip"                // a QGIS project (.qgz)
 )
+
+// styleLinks say where a layer's QGIS style and project are.
+func styleLinks(base, id string) []layers.Link {
+	return []layers.Link{
+		{Href: base + "/layers/" + id + ".qml", Rel: "describedby", Type: mimeXML, Title: "QGIS style (QML): Layer Properties > Style > Load Style"},
+		{Href: base + "/layers/" + id + ".sld", Rel: "describedby", Type: mimeXML, Title: "The same style as SLD (Symbology Encoding 1.1)"},
+		{Href: base + "/layers/" + id + ".qgz", Rel: "alternate", Type: mimeZip, Title: "QGIS project: the GeoPackage with its style and evidence relation (save beside " + id + ".gpkg)"},
+		{Href: base + "/layers/" + id + ".gpkg", Rel: "alternate", Type: mimeGPKG, Title: "GeoPackage with the style and evidence built in"},
+	}
+}
 
 // handleLayerDownload serves /layers/{id}.geojson, .gpkg and .csv: the whole
 // layer as one file, encoded (and gzipped) once per layer revision.
@@ -31,13 +43,14 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	base := s.baseURL(c)
 	var build func(ctx context.Context, l layers.Layer) ([]byte, error)
 	var contentType string
 	switch ext {
 	case "geojson":
 		contentType = mimeGeoJSON
 		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			return layers.EncodeLayer(ctx, r, l.ID)
+			return layers.EncodeLayer(ctx, r, l.ID, styleLinks(base, l.ID)...)
 		}
 	case "gpkg":
 		contentType = mimeGPKG
@@ -50,7 +63,29 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 			if err != nil {
 				return nil, err
 			}
-			return gpkg.Encode(ctx, sn, rows)
+			return gpkg.Encode(ctx, sn, rows, gpkg.Options{BaseURL: base})
+		}
+	case "qml", "sld":
+		contentType = mimeXML
+		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
+			sn, err := s.collectionSnapshot(ctx, r, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			st := gpkg.StyleOf(sn.Layer, sn.Types.Class(), sn.PropertyNames())
+			if ext == "sld" {
+				return []byte(st.SLD), nil
+			}
+			return []byte(st.QML), nil
+		}
+	case "qgz":
+		contentType = mimeZip
+		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
+			sn, err := s.collectionSnapshot(ctx, r, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			return gpkg.Project(sn)
 		}
 	case "csv":
 		contentType = mimeCSV
@@ -62,7 +97,7 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 			return layers.EncodeCSV(sn)
 		}
 	default:
-		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv", file)
+		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv, with a QGIS style (.qml, .sld) and project (.qgz)", file)
 	}
 	ctx := c.UserContext()
 	l, err := s.layerOf(ctx, r, id)
@@ -71,7 +106,11 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	}
 	// The revision covers the layer's features and the evidence they cite,
 	// which is all a download shows.
-	b, err := s.bodies.getOr(ctx, ext+":"+l.ID+"@"+l.Revision, func(ctx context.Context) (b *body, err error) {
+	key := ext + ":" + l.ID + "@" + l.Revision
+	if ext != "csv" {
+		key += "|" + base // links in the body start with the address
+	}
+	b, err := s.bodies.getOr(ctx, key, func(ctx context.Context) (b *body, err error) {
 		if ext != "geojson" {
 			// Prepared before taking a slot: the snapshot takes its own.
 			if _, err := s.collectionSnapshot(ctx, r, l.ID); err != nil {

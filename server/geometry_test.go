@@ -1,6 +1,11 @@
 package server
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -61,5 +66,48 @@ func TestGeometryFormat(t *testing.T) {
 		if got := geometryFormat(ts); got != tt.want {
 			t.Errorf("%v: %s, want %s", tt.geoms, got, tt.want)
 		}
+	}
+}
+
+// The QGIS style and project are served beside the downloads, and the
+// GeoJSON download says where they are.
+func TestStyleDownloads(t *testing.T) {
+	s := newServer(t)
+	for _, tt := range []struct{ path, ctype, want string }{
+		{"/layers/bases.qml", mimeXML, `type="RuleRenderer"`},
+		{"/layers/bases.sld", mimeXML, "<se:PointSymbolizer>"},
+		{"/layers/zones.qml", mimeXML, "<qgis "},
+		{"/layers/bases.qgz", mimeZip, "PK\x03\x04"},
+	} {
+		res, b := do(t, s, "GET", tt.path)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != tt.ctype || !strings.Contains(string(b), tt.want) ||
+			!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("%s: %d %s %q", tt.path, res.StatusCode, res.Header.Get("Content-Type"), b[:min(len(b), 80)])
+		}
+	}
+	_, b := do(t, s, "GET", "/layers/bases.qgz")
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "bases.qgs" {
+		t.Fatalf("qgz: %v %v", err, zr)
+	}
+	f, _ := zr.File[0].Open()
+	qgs, _ := io.ReadAll(f)
+	for _, want := range []string{`referencingLayer="bases_evidence"`, `referencedField="id"`, "./bases.gpkg|layername=bases_evidence", `type="RuleRenderer"`} {
+		if !strings.Contains(string(qgs), want) {
+			t.Errorf("project lacks %s", want)
+		}
+	}
+	_, b = do(t, s, "GET", "/layers/bases.geojson")
+	var fc struct{ Links []link }
+	json.Unmarshal(b, &fc)
+	found := false
+	for _, l := range fc.Links {
+		found = found || l.Href == "http://example.com/layers/bases.qml" && l.Type == mimeXML
+	}
+	if !found {
+		t.Errorf("GeoJSON download links %v", fc.Links)
+	}
+	if res, b := do(t, s, "GET", "/layers/bases.qmlx"); res.StatusCode != 404 || !strings.Contains(string(b), ".qml") {
+		t.Errorf("unknown download: %d %s", res.StatusCode, b)
 	}
 }

@@ -181,9 +181,9 @@ func TestLayerBodyEncodedOncePerRevision(t *testing.T) {
 	s := newServer(t)
 	do(t, s, "GET", "/layers/bases.geojson")
 	l, _ := s.store.Layer(context.Background(), "bases")
-	first, _ := s.bodies.get("geojson:bases@" + l.Revision)
+	first, _ := s.bodies.get("geojson:bases@" + l.Revision + "|http://example.com")
 	do(t, s, "GET", "/layers/bases.geojson")
-	if again, _ := s.bodies.get("geojson:bases@" + l.Revision); first == nil || again != first {
+	if again, _ := s.bodies.get("geojson:bases@" + l.Revision + "|http://example.com"); first == nil || again != first {
 		t.Error("body re-encoded for an unchanged revision")
 	}
 }

@@ -18,28 +18,38 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
 const wgs84WKT = `GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]`
 
+// Options are what a GeoPackage needs beyond the layer.
+type Options struct {
+	// BaseURL is the server's public address: each evidence row links to
+	// its passage in the source reader there.
+	BaseURL string
+}
+
 // Encode returns a GeoPackage holding the layer's features in a table named
-// after the layer, and its evidence in an attribute table `{layer}_evidence`
-// an analyst can join on feature id.
-func Encode(ctx context.Context, sn *layers.Snapshot, evidence []layers.EvidenceRow) ([]byte, error) {
+// after the layer, with its default QGIS style in `layer_styles`, and its
+// evidence in an attribute table `{layer}_evidence`, related to the features
+// through the Related Tables extension (`gpkgext_relations`) and joinable on
+// feature_id = id.
+func Encode(ctx context.Context, sn *layers.Snapshot, evidence []layers.EvidenceRow, opt Options) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "citemap-gpkg")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, sn.Layer.ID+".gpkg")
-	if err := write(ctx, path, sn, evidence); err != nil {
+	if err := write(ctx, path, sn, evidence, opt); err != nil {
 		return nil, fmt.Errorf("write geopackage %s: %w", sn.Layer.ID, err)
 	}
 	return os.ReadFile(path)
 }
 
-func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []layers.EvidenceRow) error {
+func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []layers.EvidenceRow, opt Options) error {
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		return err
@@ -54,7 +64,7 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 	table := sn.Layer.ID
 	cols := sn.PropertyNames()
 	colNames := layers.ColumnNames(cols) // fid, geom and id are this table's own
-	geomType := geometryType(sn.Features)
+	geomType := geometryType(sn.Types)
 	b := sn.Layer.Bound
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 
@@ -71,6 +81,8 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 			srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))`,
 		`CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
 			srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name))`,
+		`CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+			scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))`,
 	}
 	var ddl strings.Builder
 	fmt.Fprintf(&ddl, `CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom %s, "id" TEXT NOT NULL UNIQUE`, ident(table), geomType)
@@ -106,8 +118,9 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 		return err
 	}
 	defer ins.Close()
+	fids := make(map[string]int64, len(sn.Features))
 	for i, f := range sn.Features {
-		blob, err := geometryBlob(f.Geometry, sn.Bounds[i])
+		blob, err := geometryBlob(geo.Promote(f.Geometry, sn.Types.Type()), sn.Bounds[i])
 		if err != nil {
 			return fmt.Errorf("feature %s: %w", f.ID, err)
 		}
@@ -115,33 +128,20 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 		for _, c := range cols {
 			args = append(args, sn.Flat[i][c])
 		}
-		if _, err := ins.ExecContext(ctx, args...); err != nil {
+		res, err := ins.ExecContext(ctx, args...)
+		if err != nil {
 			return fmt.Errorf("feature %s: %w", f.ID, err)
 		}
-	}
-
-	ev := table + "_evidence"
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, feature_id TEXT NOT NULL,
-		passage_id TEXT NOT NULL, relation TEXT, aspect TEXT, exact TEXT, source_id TEXT, source_title TEXT, source_url TEXT, published TEXT)`, ident(ev))); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, ?, ?)`,
-		ev, ev, "The passages behind each feature of "+table+": join on feature_id = id", now); err != nil {
-		return err
-	}
-	evIns, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (feature_id, passage_id, relation, aspect, exact, source_id, source_title, source_url, published)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ident(ev)))
-	if err != nil {
-		return err
-	}
-	defer evIns.Close()
-	for _, e := range evidence {
-		if e.Layer != sn.Layer.ID {
-			continue
-		}
-		if _, err := evIns.ExecContext(ctx, e.Feature, e.Passage, e.Relation, e.Aspect, e.Exact, e.Source, e.SourceTitle, e.SourceURL, e.Published); err != nil {
+		if fids[f.ID], err = res.LastInsertId(); err != nil {
 			return err
 		}
+	}
+	if err := writeStyle(ctx, tx, sn, now); err != nil {
+		return fmt.Errorf("layer_styles: %w", err)
+	}
+
+	if err := writeEvidence(ctx, tx, sn, evidence, fids, opt, now); err != nil {
+		return fmt.Errorf("evidence: %w", err)
 	}
 	return tx.Commit()
 }
@@ -159,21 +159,16 @@ func sqlType(jsonType string) string {
 	return "TEXT"
 }
 
-// geometryType is the GeoPackage geometry type name of the features: their
-// common type, or GEOMETRY when they mix types.
-func geometryType(feats []layers.Feature) string {
-	name := ""
-	for _, f := range feats {
-		n := strings.ToUpper(f.Geometry.GeoJSONType())
-		if name != "" && n != name {
-			return "GEOMETRY"
-		}
-		name = n
-	}
-	if name == "" {
+// geometryType is the GeoPackage geometry type name of a layer: its one
+// type (the Multi- form when single and Multi- forms mix, every single one
+// promoted), or GEOMETRY when it is empty or mixes types.
+func geometryType(ts geo.TypeSet) string {
+	switch t := ts.Type(); t {
+	case "", "Geometry":
 		return "GEOMETRY"
+	default:
+		return strings.ToUpper(t)
 	}
-	return name
 }
 
 // geometryBlob is a GeoPackage binary geometry: the "GP" header with the
