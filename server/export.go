@@ -75,6 +75,9 @@ func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (i
 		}
 		add("/layers/"+l.ID+".gpkg", "layers/"+l.ID+".gpkg")
 		add("/layers/"+l.ID+".csv", "layers/"+l.ID+".csv")
+		for _, ext := range []string{".qml", ".sld", ".qgz"} { // the QGIS style and project the downloads link to
+			add("/layers/"+l.ID+ext, "layers/"+l.ID+ext)
+		}
 		add("/collections/"+l.ID+"?f=json", "collections/"+l.ID+".json")
 		add("/collections/"+l.ID+"?f=html", "collections/"+l.ID+".html")
 		add("/tiles/"+l.ID+".json", "tiles/"+l.ID+".json")

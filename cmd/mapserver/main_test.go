@@ -432,6 +432,9 @@ func TestExportSite(t *testing.T) {
 			t.Errorf("%s recorded as %q, want %s", path, types[path], want)
 		}
 	}
+	for _, f := range []string{"layers/bases.qml", "layers/bases.sld", "layers/bases.qgz"} {
+		readFile(f) // the QGIS style and project the GeoJSON download links to
+	}
 	if tj := readFile("tiles/bases.json"); !strings.Contains(string(tj), "https://maps.example.org/tiles/bases/{z}/{x}/{y}.mvt") {
 		t.Errorf("TileJSON does not use the base URL: %s", tj)
 	}
@@ -454,7 +457,9 @@ func TestExportSite(t *testing.T) {
 	if len(live.Collections) == 0 {
 		t.Fatal("the live server lists no collections")
 	}
-	if _, liveLayer := get(t, s.base+"/layers/bases.geojson"); !bytes.Equal(liveLayer, readFile("layers/bases.geojson")) {
+	// The same but for the address its links (to the QGIS style) start with.
+	exported := bytes.ReplaceAll(readFile("layers/bases.geojson"), []byte("https://maps.example.org"), []byte(s.base))
+	if _, liveLayer := get(t, s.base+"/layers/bases.geojson"); !bytes.Equal(liveLayer, exported) {
 		t.Error("exported layer differs from the served one")
 	}
 
