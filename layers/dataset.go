@@ -290,6 +290,35 @@ func (c *Citation) Result(l Layer) (uncited bool, unsupported []string) {
 	return false, c.unsupported
 }
 
+// OneGeometry tracks, over a layer's features, that they share one
+// geometry class (points, lines or areas; single and Multi- forms mix): a
+// GIS client types a layer from its first features and cannot draw the
+// others.
+type OneGeometry struct {
+	first    string // class of the first feature
+	firstID  string
+	firstTyp string
+	reported bool
+	Types    geo.TypeSet
+}
+
+// Add notes one feature and returns a message when it is the first of a
+// second class, naming both.
+func (o *OneGeometry) Add(f Feature) string {
+	o.Types.Add(f.Geometry)
+	c := geo.Class(f.Geometry)
+	switch {
+	case o.first == "":
+		o.first, o.firstID, o.firstTyp = c, f.ID, f.Geometry.GeoJSONType()
+	case c != o.first && !o.reported:
+		o.reported = true
+		return fmt.Sprintf("is a %s, the first feature of a second geometry type: the layer's first feature, %s, is a %s; "+
+			"a layer holds one geometry type (%s or %s, not both): split it into layers, or import a plain GeoJSON file with --split-geometry",
+			f.Geometry.GeoJSONType(), o.firstID, o.firstTyp, o.first, c)
+	}
+	return ""
+}
+
 // Check verifies every invariant of a complete dataset: CheckEvidence,
 // CheckLayer and CheckFeature, unique feature ids, and every feature of a
 // cited layer backed by at least one supporting passage. An uncited layer
@@ -313,6 +342,7 @@ func Check(d *Dataset) Problems {
 		seenLayer[l.ID] = true
 		seen := map[string]bool{}
 		var cit Citation
+		var one OneGeometry
 		for _, f := range d.Features[l.ID] {
 			id := l.ID + "/" + f.ID
 			if seen[f.ID] {
@@ -325,6 +355,9 @@ func Check(d *Dataset) Problems {
 					kind = "claim"
 				}
 				ps = append(ps, Problem{File: file, Kind: kind, ID: id, Message: m})
+			}
+			if m := one.Add(f); m != "" {
+				ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: m})
 			}
 			cit.Add(f)
 		}

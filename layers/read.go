@@ -380,3 +380,77 @@ func decodeSource(fsys fs.FS, name string, b []byte) (*Dataset, error) {
 	d.Sources = append(d.Sources, s)
 	return d, nil
 }
+
+// OpenSplitImport prepares the import of one GeoJSON file whose features
+// may mix geometry types: one layer per type present, named
+// `{id}-points`, `{id}-lines` and `{id}-areas`. A file of one type imports
+// as its own layer, as OpenImport would. The file is read once to find the
+// types, then once per layer, so it is never held whole.
+func OpenSplitImport(fsys fs.FS, name, layerID string) (*Import, error) {
+	if !strings.HasSuffix(name, ".geojson") {
+		return nil, Errorf(EINVALID, "%s: --split-geometry applies to a GeoJSON file (.geojson)", name)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, Errorf(EINVALID, "%s: %v", name, err)
+	}
+	ls := NewLayerStream(bufio.NewReaderSize(f, 1<<20), name, layerID)
+	present := map[string]bool{}
+	for feat, err := range ls.Features() {
+		if err != nil {
+			var fe *FeatureError
+			if errors.As(err, &fe) {
+				continue // reported by the import itself
+			}
+			break
+		}
+		c := geo.Class(feat.Geometry)
+		if c == geo.Collections {
+			f.Close()
+			return nil, Problems{{File: name, Kind: "feature", ID: ls.Layer().ID + "/" + feat.ID,
+				Message: "is a GeometryCollection: --split-geometry splits points, lines and areas, not collections"}}
+		}
+		present[c] = true
+	}
+	f.Close()
+	var classes []string
+	for _, c := range []string{geo.Points, geo.Lines, geo.Areas} {
+		if present[c] {
+			classes = append(classes, c)
+		}
+	}
+	if len(classes) < 2 {
+		return OpenImport(fsys, name, layerID)
+	}
+	imp := &Import{}
+	for i, class := range classes {
+		li := streamFile(fsys, name, layerID)
+		all, layer := li.Features, li.Layer
+		reportErrors := i == 0 // a bad feature is told once, not once per layer
+		li.Features = func(yield func(Feature, error) bool) {
+			for feat, err := range all {
+				if err != nil {
+					var fe *FeatureError
+					if errors.As(err, &fe) && !reportErrors {
+						continue
+					}
+					if !yield(feat, err) {
+						return
+					}
+					continue
+				}
+				if geo.Class(feat.Geometry) == class && !yield(feat, nil) {
+					return
+				}
+			}
+		}
+		li.Layer = func() Layer {
+			l := layer()
+			l.ID += "-" + class
+			l.Title += " (" + class + ")"
+			return l
+		}
+		imp.Layers = append(imp.Layers, li)
+	}
+	return imp, nil
+}

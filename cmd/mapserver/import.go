@@ -14,8 +14,9 @@ import (
 )
 
 func (m *Main) importCmd(ctx context.Context, args []string) error {
-	fset := m.flags("import", "import FILE_OR_DIR [--layer ID] [--db FILE]")
+	fset := m.flags("import", "import FILE_OR_DIR [--layer ID] [--split-geometry] [--db FILE]")
 	layerID := fset.String("layer", "", "layer id for a single GeoJSON file (default: its `layer.id` member, else its file name)")
+	split := fset.Bool("split-geometry", false, "import a single GeoJSON file that mixes geometry types as one layer per type: ID-points, ID-lines, ID-areas")
 	dbPath := fset.String("db", m.env("MAPSERVER_DB", "./mapserver.db"), "database file (env MAPSERVER_DB)")
 	pos, err := m.parse(fset, args)
 	if err != nil {
@@ -24,7 +25,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: import takes one file or folder, got %d arguments", errUsage, len(pos))
 	}
-	imp, err := openImport(pos[0], *layerID)
+	imp, err := openImport(pos[0], *layerID, *split)
 	if err != nil {
 		return err
 	}
@@ -68,20 +69,23 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 }
 
 // openImport prepares the import of a dataset folder or a single file.
-func openImport(name, layerID string) (*layers.Import, error) {
+func openImport(name, layerID string, split bool) (*layers.Import, error) {
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if st.IsDir() {
-		if layerID != "" {
-			return nil, fmt.Errorf("%w: --layer applies to a single GeoJSON file, not a folder", errUsage)
+		if layerID != "" || split {
+			return nil, fmt.Errorf("%w: --layer and --split-geometry apply to a single GeoJSON file, not a folder", errUsage)
 		}
 		return layers.OpenImport(os.DirFS(name), ".", "")
 	}
 	abs, err := filepath.Abs(name)
 	if err != nil {
 		return nil, err
+	}
+	if split {
+		return layers.OpenSplitImport(os.DirFS(filepath.Dir(abs)), filepath.Base(abs), layerID)
 	}
 	return layers.OpenImport(os.DirFS(filepath.Dir(abs)), filepath.Base(abs), layerID)
 }

@@ -217,6 +217,7 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 	li := w.li
 	var ps layers.Problems
 	var cit layers.Citation
+	var one layers.OneGeometry
 	for f, ferr := range li.Features {
 		if len(ps) >= maxProblems {
 			break
@@ -235,6 +236,9 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 		}
 		w.seen[f.ID] = struct{}{}
 		for _, m := range layers.CheckFeature(f, exists) {
+			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m})
+		}
+		if m := one.Add(f); m != "" {
 			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m})
 		}
 		cit.Add(f)
