@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,38 +139,202 @@ func TestGDALOpensTheDownloads(t *testing.T) {
 	}
 }
 
-func TestQGISLoadsEveryCollection(t *testing.T) {
+// qgisArtifacts is where the QGIS renders are kept: the styled GeoPackage
+// renders are committed, so a change in how a layer looks shows in review.
+const qgisArtifacts = "../../test-artifacts/qgis"
+
+type qgisRecord struct {
+	Kind, ID, Source, Error          string
+	Valid, Read                      bool
+	LayerType, ExpectedType          string
+	FeatureTypes                     map[string]int
+	Count, FeatureCount, Hit         int
+	NumberMatched                    int
+	Missed, ZoomMissed               []any
+	Fields                           []string
+	Png, ZoomPng, Renderer           string
+	RendererColors, QMLColors        []string `json:"-"`
+	RendererColorsJ                  []string `json:"rendererColors"`
+	QMLColorsJ                       []string `json:"qmlColors"`
+	Labels                           bool
+	LabelField                       string
+	ZoomHit, Relations, Gyumri       int
+	ParentRenderer                   string
+	Evidence                         []map[string]any
+	Names, GyumriPassages            []string
+	Mapping, Left, Right, Type, GDAL string
+}
+
+// TestQGISOpensEveryCollectionAndDownload drives QGIS 3.22 headless as an
+// analyst would: every collection by the server address (OAPIF) and every
+// download (GeoJSON, GeoPackage, CSV) loads with one geometry type that every
+// feature has and the collection states, and draws every feature; the
+// GeoPackage opens with the map's style applied, and the Gyumri base
+// reaches its quotes through the evidence relation.
+func TestQGISOpensEveryCollectionAndDownload(t *testing.T) {
 	requireTool(t, "/usr/bin/python3")
 	if err := exec.Command("/usr/bin/python3", "-c", "import qgis.core").Run(); err != nil {
 		requireTool(t, "/usr/lib/python3/dist-packages/qgis/core/__init__.py")
 	}
 	s := start(t, filepath.Join(t.TempDir(), "map.db"))
-	cmd := exec.Command("/usr/bin/python3", "testdata/qgis_oapif.py", s.base)
-	cmd.Env = append(os.Environ(), "QT_QPA_PLATFORM=offscreen", "XDG_RUNTIME_DIR="+t.TempDir())
+	if err := os.MkdirAll(qgisArtifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/python3", "testdata/qgis_check.py", s.base, t.TempDir(), qgisArtifacts)
+	runtime := t.TempDir()
+	os.Chmod(runtime, 0o700) // Qt wants its runtime directory private
+	cmd.Env = append(os.Environ(), "QT_QPA_PLATFORM=offscreen", "XDG_RUNTIME_DIR="+runtime)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	lines := 0
+	if err != nil {
+		t.Errorf("QGIS script: %v\n%s", err, stderr.String())
+	}
+	var recs []qgisRecord
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
-		var r struct {
-			ID                                   string
-			Valid                                bool
-			FeatureCount, Fetched, NumberMatched int
-			Geometry                             string
-			Fields                               []string
-		}
+		var r qgisRecord
 		if json.Unmarshal(sc.Bytes(), &r) != nil {
 			continue
 		}
-		lines++
-		t.Logf("QGIS %s: valid=%v featureCount=%d fetched=%d numberMatched=%d geometry=%s fields=%d",
-			r.ID, r.Valid, r.FeatureCount, r.Fetched, r.NumberMatched, r.Geometry, len(r.Fields))
-		if !r.Valid || r.FeatureCount != r.NumberMatched || r.Fetched != r.NumberMatched {
-			t.Errorf("QGIS layer %s: %+v", r.ID, r)
+		r.RendererColors, r.QMLColors = r.RendererColorsJ, r.QMLColorsJ
+		if r.Kind == "error" {
+			t.Errorf("QGIS script, %s: %s", r.ID, r.Error)
+		}
+		recs = append(recs, r)
+	}
+	find := func(kind, id, source string) *qgisRecord {
+		for i := range recs {
+			if recs[i].Kind == kind && recs[i].ID == id && recs[i].Source == source {
+				return &recs[i]
+			}
+		}
+		return nil
+	}
+	palette := webPalette(t)
+	for _, c := range collectionsOf(t, s.base) {
+		_, b := get(t, s.base+"/collections/"+c.ID+"?f=json")
+		var col struct {
+			GeometryType string `json:"geometry_type"`
+			Kind         string
+		}
+		json.Unmarshal(b, &col)
+		for _, source := range []string{"oapif", "geojson", "csv", "gpkg"} {
+			r := find("layer", c.ID, source)
+			if r == nil {
+				t.Errorf("%s from %s: QGIS reported nothing", c.ID, source)
+				continue
+			}
+			t.Logf("QGIS %s %s: %s, %d features %v, %d drawn, %s", c.ID, source, r.LayerType, r.Count, r.FeatureTypes, r.Hit, r.Png)
+			if !r.Valid {
+				t.Errorf("%s from %s: not a valid layer", c.ID, source)
+				continue
+			}
+			if r.Count != c.ItemCount || r.FeatureCount != c.ItemCount {
+				t.Errorf("%s from %s: %d features read, featureCount %d; the collection has %d", c.ID, source, r.Count, r.FeatureCount, c.ItemCount)
+			}
+			if r.LayerType != col.GeometryType {
+				t.Errorf("%s from %s: QGIS types the layer %s, the collection says %s", c.ID, source, r.LayerType, col.GeometryType)
+			}
+			if n := r.FeatureTypes[r.LayerType]; n != r.Count {
+				t.Errorf("%s from %s: layer type %s but features are %v", c.ID, source, r.LayerType, r.FeatureTypes)
+			}
+			if r.Hit != r.Count || len(r.Missed) > 0 {
+				t.Errorf("%s from %s: %d of %d features drawn; blank at %v (%s)", c.ID, source, r.Hit, r.Count, r.Missed, r.Png)
+			}
+			if !slices.Contains(r.Fields, "name") || !slices.Contains(r.Fields, "passage_ids") {
+				t.Errorf("%s from %s: fields %v lack name or passage_ids", c.ID, source, r.Fields)
+			}
+		}
+		st := find("style", c.ID, "")
+		if st == nil {
+			t.Errorf("%s: no style report", c.ID)
+			continue
+		}
+		// The default single symbol draws in a random colour: the
+		// GeoPackage's style must have replaced it with the map's.
+		if st.Renderer != "RuleRenderer" || len(st.RendererColors) == 0 || !slices.Equal(st.RendererColors, st.QMLColors) {
+			t.Errorf("%s.gpkg: renderer %s with colours %v; the QML has %v", c.ID, st.Renderer, st.RendererColors, st.QMLColors)
+		}
+		if want, ok := palette[col.Kind]; ok && !slices.Contains(st.RendererColors, want) {
+			t.Errorf("%s.gpkg: colours %v lack the web map's %s colour %s", c.ID, st.RendererColors, col.Kind, want)
+		}
+		if !st.Labels || st.LabelField != "name" {
+			t.Errorf("%s.gpkg: labels %v by %q", c.ID, st.Labels, st.LabelField)
+		}
+		if st.ZoomHit == 0 || len(st.ZoomMissed) > 0 {
+			t.Errorf("%s.gpkg close-up: %d drawn, blank at %v (%s)", c.ID, st.ZoomHit, st.ZoomMissed, st.ZoomPng)
 		}
 	}
-	if err != nil || lines != 11 {
-		t.Fatalf("QGIS script: %v, %d layers reported\n%s", err, lines, out)
+
+	// The Gyumri base's quotes, one click away.
+	_, b := get(t, s.base+"/collections/bases/items/gyumri-102nd-base?f=json")
+	var item struct {
+		Evidence []struct {
+			Passage, Exact string
+			Source         struct{ ID string }
+		}
 	}
+	if err := json.Unmarshal(b, &item); err != nil || len(item.Evidence) == 0 {
+		t.Fatalf("gyumri evidence: %v %s", err, b)
+	}
+	var want []string
+	for _, e := range item.Evidence {
+		want = append(want, e.Passage)
+	}
+	slices.Sort(want)
+	rel := find("relation", "", "")
+	if rel == nil {
+		t.Fatal("QGIS reported no project")
+	}
+	if !rel.Read || rel.Relations != 1 || !rel.Valid || rel.ParentRenderer != "RuleRenderer" || rel.Gyumri != 1 {
+		t.Errorf("bases.qgz: read %v, %d relations (valid %v), renderer %s, gyumri found %d", rel.Read, rel.Relations, rel.Valid, rel.ParentRenderer, rel.Gyumri)
+	}
+	var got []string
+	for _, row := range rel.Evidence {
+		pid, _ := row["passage_id"].(string)
+		got = append(got, pid)
+		url, _ := row["passage_url"].(string)
+		if row["feature_id"] != "gyumri-102nd-base" || row["quote"] == "" || row["source_title"] == "" || row["relation"] == "" || row["aspect"] == "" {
+			t.Errorf("evidence row %v", row)
+		}
+		if !strings.HasPrefix(url, s.base+"/sources/") || !strings.HasSuffix(url, "#passage-"+pid) {
+			t.Errorf("passage_url %q does not open %s in the source reader", url, pid)
+			continue
+		}
+		res, page := get(t, strings.TrimSuffix(url, "#passage-"+pid)+"?f=html")
+		if res.StatusCode != 200 || !strings.Contains(string(page), `id="passage-`+pid+`"`) {
+			t.Errorf("%s: %d, passage anchor missing", url, res.StatusCode)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the relation reaches passages %v; the feature cites %v", got, want)
+	}
+	t.Logf("bases.qgz: gyumri-102nd-base -> %d evidence rows %v", len(got), got)
+	g := find("gdal-relationship", "", "")
+	if g == nil || len(g.Names) == 0 || g.Mapping != "bases_evidence_map" || g.Type != "attributes" || !slices.Equal(g.GyumriPassages, want) {
+		t.Errorf("GDAL reads the Related Tables as %+v; want gyumri's passages %v", g, want)
+	}
+}
+
+// webPalette reads the per-kind colours of the web map's style
+// (frontend/src/mapstyle.js), which the QGIS styles copy.
+func webPalette(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../frontend/src/mapstyle.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, sm := range regexp.MustCompile(`(?m)^\s+(\w+): \{ color: '(#[0-9a-f]{6})'`).FindAllStringSubmatch(string(b), -1) {
+		m[sm[1]] = sm[2]
+	}
+	if len(m) < 5 {
+		t.Fatalf("found %d kind colours in mapstyle.js", len(m))
+	}
+	return m
 }
 
 // Walking `next` with limit=3 returns every feature of every collection
