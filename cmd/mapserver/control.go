@@ -29,6 +29,7 @@ type controlRequest struct {
 	Role  string `json:"role,omitempty"`
 	Path  string `json:"path,omitempty"`
 	Layer string `json:"layer,omitempty"`
+	Split bool   `json:"split_geometry,omitempty"` // import --split-geometry
 }
 
 type controlResponse struct {
@@ -114,7 +115,7 @@ func runControl(ctx context.Context, svc *edit.Service, req controlRequest) cont
 		}
 		return controlResponse{}
 	case "import":
-		imp, err := openImport(req.Path, req.Layer)
+		imp, err := openImport(req.Path, req.Layer, req.Split)
 		if err != nil {
 			return fail(err)
 		}

@@ -38,7 +38,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		if aerr != nil {
 			return aerr
 		}
-		res, err := callControl(ctx, *dbPath, controlRequest{Op: "import", Path: abs, Layer: *layerID})
+		res, err := callControl(ctx, *dbPath, controlRequest{Op: "import", Path: abs, Layer: *layerID, Split: *split})
 		if err != nil {
 			return err
 		}
