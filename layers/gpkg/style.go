@@ -20,6 +20,7 @@ var kindColors = map[string]struct{ Color, Fill string }{
 	layers.KindBases:     {"#9b1c1c", ""},
 	layers.KindCorridors: {"#d35400", ""},
 	layers.KindEvents:    {"#1f6fb2", ""},
+	layers.KindContext:   {"#a3aab2", "#c9cdd2"}, // only inferred support: drawn muted
 }
 
 const (
@@ -53,8 +54,7 @@ func StyleOf(l layers.Layer, class string, props []string) Style {
 	if !ok {
 		c.Color, c.Fill = genericColor, genericColor
 	}
-	muted := kind == layers.KindContext // only inferred support: drawn muted, like the map
-	current, historical := symbols(kind, class, c.Color, c.Fill, muted)
+	current, historical := symbols(kind, class, c.Color, c.Fill)
 
 	var rules []rule
 	if hist := historicalFilter(kind, has); hist != "" {
@@ -64,8 +64,6 @@ func StyleOf(l layers.Layer, class string, props []string) Style {
 	}
 	labelColor := c.Color
 	switch {
-	case muted:
-		labelColor = greyDark
 	case kind == layers.KindBases:
 		labelColor = baseLabel
 	case kind == layers.KindCountries || kind == layers.KindBorders && class == geo.Areas:
@@ -103,10 +101,7 @@ func historicalFilter(kind string, has map[string]bool) string {
 }
 
 // symbols returns the current and historical symbols of a kind and class.
-func symbols(kind, class, color, fill string, muted bool) (current, historical symbol) {
-	if muted {
-		color, fill = grey, grey
-	}
+func symbols(kind, class, color, fill string) (current, historical symbol) {
 	switch class {
 	case geo.Points:
 		if kind == layers.KindBases {
@@ -137,9 +132,6 @@ func symbols(kind, class, color, fill string, muted bool) (current, historical s
 					outline(edge, 1.8, []float64{5.4, 3.6}),
 				}}
 			}
-			if muted {
-				return hatch(grey, greyDark, 0.6), hatch(grey, greyDark, 0.6)
-			}
 			return hatch(color, color, 0.75), hatch(greyDark, greyDark, 0.6)
 		}
 		opacity, edge := 0.25, color
@@ -148,9 +140,6 @@ func symbols(kind, class, color, fill string, muted bool) (current, historical s
 		}
 		if fill == "" {
 			fill = color
-		}
-		if muted {
-			edge = greyDark
 		}
 		current = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(fill, opacity), outline(edge, 1.2, nil)}}
 		historical = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(grey, opacity), outline(greyDark, 1.2, []float64{2.4, 2.4})}}

@@ -51,7 +51,7 @@ func TestStyles(t *testing.T) {
 		{layers.KindCountries, geo.Areas, "201,185,143,41", true},
 		{layers.KindDisputed, geo.Areas, `class="LinePatternFill"`, true},
 		{layers.KindOther, geo.Points, "46,125,50,255", true},
-		{layers.KindContext, geo.Points, "139,143,148,255", true},
+		{layers.KindContext, geo.Points, "163,170,178,255", true},
 	} {
 		st := StyleOf(layers.Layer{ID: "x", Title: "X", Kind: tt.kind}, tt.class, props)
 		for name, doc := range map[string]string{"QML": st.QML[strings.Index(st.QML, "\n")+1:], "SLD": st.SLD} {
