@@ -197,7 +197,7 @@ func evidenceRows(t *testing.T, gpkg []byte) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT feature_id, passage_id, exact FROM bases_evidence ORDER BY fid`)
+	rows, err := db.Query(`SELECT feature_id, passage_id, quote FROM bases_evidence ORDER BY fid`)
 	if err != nil {
 		t.Fatal(err)
 	}
