@@ -215,15 +215,25 @@ func CheckLayer(l Layer) []string {
 		msgs = append(msgs, "id must match [a-z0-9][a-z0-9_-]*")
 	}
 	if !validKind(l.Kind) {
-		msgs = append(msgs, fmt.Sprintf("kind %q is not one of borders, bases, corridors, disputed, events, basemap, other", l.Kind))
+		msgs = append(msgs, fmt.Sprintf("kind %q is not one of borders, bases, corridors, disputed, events, countries, context, basemap, other", l.Kind))
+	}
+	switch {
+	case l.Kind == KindContext && l.ContextOf == "":
+		msgs = append(msgs, fmt.Sprintf("a context layer must name the cited layer it belongs to in context_of (e.g. %q)", strings.TrimSuffix(l.ID, "-context")))
+	case l.Kind != KindContext && l.ContextOf != "":
+		msgs = append(msgs, fmt.Sprintf("context_of %q is only for a layer of kind context, not %s", l.ContextOf, l.Kind))
+	case l.ContextOf == l.ID && l.ID != "":
+		msgs = append(msgs, "context_of names the layer itself")
 	}
 	return msgs
 }
 
-// CheckFeature verifies one feature of layer l: its id, its geometry (valid
-// RFC 7946), and its claims (each naming an existing passage with a known
-// relation). It does not require evidence: whether the layer is cited is
-// decided over all its features.
+// CheckFeature verifies one feature: its id, its geometry (valid RFC 7946),
+// and its claims (each naming an existing passage, with a known relation, an
+// aspect, and a basis, an inferred one saying how in its note). Messages
+// about a claim start with "claim on passage ID". It does not require
+// evidence: whether the layer is cited is decided over all its features
+// (Citation).
 func CheckFeature(f Feature, passageExists func(string) bool) []string {
 	var msgs []string
 	if !ValidID(f.ID) {
@@ -233,13 +243,30 @@ func CheckFeature(f Feature, passageExists func(string) bool) []string {
 		msgs = append(msgs, err.Error())
 	}
 	for _, c := range f.Claims {
-		switch {
-		case !passageExists(c.Passage):
-			msgs = append(msgs, fmt.Sprintf("claim points at passage %q, which does not exist", c.Passage))
-		case c.Relation != Supports && c.Relation != Contradicts:
-			msgs = append(msgs, fmt.Sprintf("claim on passage %s: relation %q is not supports or contradicts", c.Passage, c.Relation))
-		case c.Aspect == "":
-			msgs = append(msgs, fmt.Sprintf("claim on passage %s has no aspect", c.Passage))
+		claim := fmt.Sprintf("claim on passage %s", c.Passage)
+		if c.Aspect != "" {
+			claim += fmt.Sprintf(" (aspect %s)", c.Aspect)
+		}
+		if !passageExists(c.Passage) {
+			msgs = append(msgs, fmt.Sprintf("claim on passage %q: the passage does not exist", c.Passage))
+			continue
+		}
+		if c.Relation != Supports && c.Relation != Contradicts {
+			msgs = append(msgs, fmt.Sprintf("%s: relation %q is not supports or contradicts", claim, c.Relation))
+		}
+		if c.Aspect == "" {
+			msgs = append(msgs, claim+": no aspect")
+		}
+		switch c.Basis {
+		case "":
+			msgs = append(msgs, claim+`: no basis: say "explicit" (the passage names the feature and states this) or "inferred" (with a note saying how)`)
+		case Explicit:
+		case Inferred:
+			if strings.TrimSpace(c.Note) == "" {
+				msgs = append(msgs, claim+": inferred, but its note does not say how it is inferred")
+			}
+		default:
+			msgs = append(msgs, fmt.Sprintf("%s: basis %q is not explicit or inferred", claim, c.Basis))
 		}
 	}
 	return msgs
@@ -255,14 +282,30 @@ func (f Feature) Supported() bool {
 	return false
 }
 
+// ExplicitlySupported reports whether f has at least one explicit
+// supporting claim: what a feature of a cited layer needs.
+func (f Feature) ExplicitlySupported() bool {
+	for _, c := range f.Claims {
+		if c.Relation == Supports && c.Basis == Explicit {
+			return true
+		}
+	}
+	return false
+}
+
 // Citation tracks, over a layer's features, whether the layer is cited: a
-// layer is cited when any of its features carries evidence, and then every
-// feature must have a supporting passage. A plain GeoJSON layer with no
-// evidence at all is uncited.
+// layer is cited when any of its features carries evidence (or it says it
+// is, by its kind), and then every feature must have an explicit supporting
+// passage. A plain GeoJSON layer with no evidence at all is uncited; a
+// context layer needs no support.
 type Citation struct {
-	withClaims  int
-	unsupported []string // features without a supporting claim (the first 100)
-	nUnsupp     int
+	withClaims int
+	broken     []unsupported // features without an explicit supporting claim (the first 100)
+}
+
+type unsupported struct {
+	id      string
+	support []string // its supporting claims: passage and basis
 }
 
 // Add notes one feature.
@@ -270,24 +313,41 @@ func (c *Citation) Add(f Feature) {
 	if len(f.Claims) > 0 {
 		c.withClaims++
 	}
-	if !f.Supported() {
-		c.nUnsupp++
-		if len(c.unsupported) < 100 {
-			c.unsupported = append(c.unsupported, f.ID)
+	if f.ExplicitlySupported() || len(c.broken) >= 100 {
+		return
+	}
+	u := unsupported{id: f.ID}
+	for _, cl := range f.Claims {
+		if cl.Relation == Supports {
+			basis := cl.Basis
+			if basis == "" {
+				basis = "no basis"
+			}
+			u.support = append(u.support, cl.Passage+" ("+basis+")")
 		}
 	}
+	c.broken = append(c.broken, u)
 }
 
-// Result returns whether the layer is uncited, and the features that break
-// the citation rule (the first 100 of them).
-func (c *Citation) Result(l Layer) (uncited bool, unsupported []string) {
-	if l.Kind == KindBasemap {
+// Result returns whether layer l (described once all its features were
+// added) is uncited, and a problem for each feature that breaks the
+// citation rule (the first 100), naming file and feature (as "layer/id").
+func (c *Citation) Result(l Layer, file string) (uncited bool, ps Problems) {
+	if l.Kind == KindBasemap || l.Kind == KindContext {
 		return false, nil
 	}
 	if c.withClaims == 0 && (l.Plain || l.Uncited) {
 		return true, nil
 	}
-	return false, c.unsupported
+	for _, u := range c.broken {
+		msg := "has no supporting passage: every feature of a cited layer must cite its evidence"
+		if len(u.support) > 0 {
+			msg = fmt.Sprintf("has no explicit supporting claim (its support: %s): a feature of a cited layer needs one; cite a passage that names it, or move the feature to the context layer %s-context",
+				strings.Join(u.support, ", "), l.ID)
+		}
+		ps = append(ps, Problem{File: file, Kind: "feature", ID: l.ID + "/" + u.id, Message: msg})
+	}
+	return false, ps
 }
 
 // OneGeometry tracks, over a layer's features, that they share one
@@ -361,16 +421,15 @@ func Check(d *Dataset) Problems {
 			}
 			cit.Add(f)
 		}
-		uncited, unsupported := cit.Result(l)
+		uncited, unsupported := cit.Result(l, file)
 		if uncited {
 			ps = append(ps, Problem{File: file, Kind: "layer", ID: l.ID, Warning: true,
 				Message: fmt.Sprintf("uncited: none of its %d features cites a passage", len(d.Features[l.ID]))})
 		}
-		for _, fid := range unsupported {
-			ps = append(ps, Problem{File: file, Kind: "feature", ID: l.ID + "/" + fid,
-				Message: "has no supporting passage: every feature must cite its evidence"})
-		}
+		ps = append(ps, unsupported...)
 	}
+	ps = append(ps, checkContextOf(d)...)
+	ps = append(ps, CheckCountries(d)...)
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
 	return ps
 }

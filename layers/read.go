@@ -320,7 +320,7 @@ func decodeFeature(layer string, raw []byte) (Feature, error) {
 	if c, ok := gf.Properties["claims"]; ok {
 		cb, _ := json.Marshal(c)
 		if err := json.Unmarshal(cb, &f.Claims); err != nil {
-			return f, fmt.Errorf("claims must be a list of {passage, aspect, relation, confidence, note}: %v", err)
+			return f, fmt.Errorf("claims must be a list of {passage, aspect, relation, basis, confidence, note}: %v", err)
 		}
 		for i := range f.Claims {
 			f.Claims[i].Feature, f.Claims[i].Layer = f.ID, layer

@@ -61,7 +61,7 @@ func BenchmarkMatchBBox(b *testing.B) {
 func BenchmarkNewSnapshot200k(b *testing.B) {
 	feats := synthetic(200000)
 	for i := range feats {
-		feats[i].Claims = []Claim{{Passage: "p004-01", Aspect: "existence", Relation: Supports}}
+		feats[i].Claims = []Claim{{Passage: "p004-01", Aspect: "existence", Relation: Supports, Basis: Explicit}}
 		feats[i].Properties["valid_from"] = "2020"
 	}
 	b.ReportAllocs()

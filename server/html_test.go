@@ -93,7 +93,7 @@ func TestHTMLEscapesData(t *testing.T) {
 	d.Layers = []layers.Layer{{ID: "bases", Title: evil, Kind: "bases"}}
 	d.Features["bases"] = []layers.Feature{{ID: "x", Layer: "bases", Geometry: orb.Point{44, 40},
 		Properties: map[string]any{"name": evil, "status": "javascript:alert(3)"},
-		Claims:     []layers.Claim{{Passage: "p1", Aspect: "existence", Relation: "supports", Note: evil}}}}
+		Claims:     []layers.Claim{{Passage: "p1", Aspect: "existence", Relation: "supports", Basis: layers.Explicit, Note: evil}}}}
 	if _, err := store.Import(ctx, d.Import(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func (g *generator) writeFeature(w *bufio.Writer, i int) error {
 	if g.o.Claims != "" {
 		w.WriteString(`,"claims":[{"passage":`)
 		writeString(w, g.o.Claims)
-		w.WriteString(`,"aspect":"existence","relation":"supports"}]`)
+		w.WriteString(`,"aspect":"existence","relation":"supports","basis":"explicit"}]`)
 	}
 	w.WriteString(`}}`)
 	return nil

@@ -53,15 +53,20 @@ func (m *Main) check(ctx context.Context, args []string) error {
 	for _, p := range ps { // warnings: an uncited layer is shown, not refused
 		fmt.Fprintln(m.Stdout, p.String())
 	}
-	features, claims := 0, 0
+	features, claims, explicit := 0, 0, 0
 	for _, l := range d.Layers {
 		features += len(d.Features[l.ID])
 		for _, f := range d.Features[l.ID] {
 			claims += len(f.Claims)
+			for _, c := range f.Claims {
+				if c.Basis == layers.Explicit {
+					explicit++
+				}
+			}
 		}
 	}
-	fmt.Fprintf(m.Stdout, "%s: ok: %d layers, %d features, %d claims, %d sources, %d passages; every quote at its offsets, every geometry valid, every feature of a cited layer cited\n",
-		what, len(d.Layers), features, claims, len(d.Sources), len(d.Passages))
+	fmt.Fprintf(m.Stdout, "%s: ok: %d layers, %d features, %d claims (%d explicit, %d inferred), %d sources, %d passages; every quote at its offsets, every geometry valid and inside the countries it names, every feature of a cited layer backed by an explicit claim\n",
+		what, len(d.Layers), features, claims, explicit, claims-explicit, len(d.Sources), len(d.Passages))
 	return nil
 }
 

@@ -30,7 +30,7 @@ func bigLayer(t *testing.T, n int) string {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		fmt.Fprintf(w, `{"type":"Feature","id":"b%07d","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},"properties":{"name":"point %d","claims":[{"passage":"p004-06","aspect":"existence","relation":"supports"}]}}`,
+		fmt.Fprintf(w, `{"type":"Feature","id":"b%07d","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},"properties":{"name":"point %d","claims":[{"passage":"p004-06","aspect":"existence","relation":"supports","basis":"explicit"}]}}`,
 			i, 40+float64(i%1000)/100, 39+float64(i/1000%500)/100, i)
 	}
 	w.WriteString("]}")

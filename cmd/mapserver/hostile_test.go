@@ -166,7 +166,7 @@ func TestHostileImports(t *testing.T) {
 		t.Fatalf("export before: exit %d %s", code, stderr)
 	}
 	dir := t.TempDir()
-	claims := `"claims":[{"passage":"p004-06","aspect":"existence","relation":"supports"}]`
+	claims := `"claims":[{"passage":"p004-06","aspect":"existence","relation":"supports","basis":"explicit"}]`
 	feature := func(id, geom string) string {
 		return `{"type":"Feature","id":"` + id + `","geometry":` + geom + `,"properties":{"name":"x",` + claims + `}}`
 	}
@@ -196,9 +196,9 @@ func TestHostileImports(t *testing.T) {
 		{"unclosed ring", fc(feature("ring", `{"type":"Polygon","coordinates":[[[44,40],[45,40],[45,41],[44,41]]]}`)), "not closed"},
 		{"self-intersecting", fc(feature("bowtie", `{"type":"Polygon","coordinates":[[[44,40],[45,41],[45,40],[44,41],[44,40]]]}`)), "invalid geometry"},
 		{"million vertices", fc(feature("huge", big.String())), "more than 1000000 vertices"},
-		{"missing passage", fc(`{"type":"Feature","id":"o","geometry":{"type":"Point","coordinates":[44,40]},"properties":{"claims":[{"passage":"p-none","aspect":"existence","relation":"supports"}]}}`), `"p-none"`},
+		{"missing passage", fc(`{"type":"Feature","id":"o","geometry":{"type":"Point","coordinates":[44,40]},"properties":{"claims":[{"passage":"p-none","aspect":"existence","relation":"supports","basis":"explicit"}]}}`), `"p-none"`},
 		{"no evidence in a cited layer", fc(`{"type":"Feature","id":"bare","geometry":{"type":"Point","coordinates":[44,40]},"properties":{}}`), "no supporting passage"},
-		{"bad relation", fc(`{"type":"Feature","id":"r","geometry":{"type":"Point","coordinates":[44,40]},"properties":{"claims":[{"passage":"p004-06","aspect":"existence","relation":"maybe"}]}}`), "relation"},
+		{"bad relation", fc(`{"type":"Feature","id":"r","geometry":{"type":"Point","coordinates":[44,40]},"properties":{"claims":[{"passage":"p004-06","aspect":"existence","relation":"maybe","basis":"explicit"}]}}`), "relation"},
 		{"duplicate ids", fc(feature("d", `{"type":"Point","coordinates":[44,40]}`), feature("d", `{"type":"Point","coordinates":[44,40]}`)), "duplicate"},
 		{"bad id", fc(feature("Not A Slug", `{"type":"Point","coordinates":[44,40]}`)), "slug"},
 		{"no id", fc(`{"type":"Feature","geometry":{"type":"Point","coordinates":[44,40]},"properties":{}}`), "no id"},

@@ -260,7 +260,7 @@ func TestImportFailureLeavesDatabaseUnchanged(t *testing.T) {
 	pt := func(id, coords, claims string) string {
 		return `{"type":"Feature","id":"` + id + `","geometry":{"type":"Point","coordinates":` + coords + `},"properties":{"name":"x","claims":` + claims + `}}`
 	}
-	good := `[{"passage":"p004-01","aspect":"existence","relation":"supports"}]`
+	good := `[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"explicit"}]`
 	tests := []struct {
 		name, file string
 		want       []string
@@ -268,7 +268,7 @@ func TestImportFailureLeavesDatabaseUnchanged(t *testing.T) {
 		{"malformed JSON", write("bad.geojson", `{"type":"FeatureCollection","features":[`+pt("a", "[44,40]", good)+`,]}`), []string{"bad.geojson", "malformed JSON at line 1"}},
 		{"out of range", write("far.geojson", `{"type":"FeatureCollection","features":[`+pt("too-far", "[44,95]", good)+`]}`), []string{"far.geojson", "too-far", "outside lon"}},
 		{"unclosed ring", write("ring.geojson", `{"type":"FeatureCollection","features":[{"type":"Feature","id":"open-ring","geometry":{"type":"Polygon","coordinates":[[[44,40],[45,40],[45,41],[44,41]]]},"properties":{"claims":`+good+`}}]}`), []string{"ring.geojson", "open-ring", "not closed"}},
-		{"missing passage", write("bases.geojson", `{"type":"FeatureCollection","features":[`+pt("orphan", "[44,40]", `[{"passage":"p-nowhere","aspect":"existence","relation":"supports"}]`)+`]}`), []string{"bases.geojson", "orphan", `"p-nowhere"`}},
+		{"missing passage", write("bases.geojson", `{"type":"FeatureCollection","features":[`+pt("orphan", "[44,40]", `[{"passage":"p-nowhere","aspect":"existence","relation":"supports","basis":"explicit"}]`)+`]}`), []string{"bases.geojson", "orphan", `"p-nowhere"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,7 +301,7 @@ func TestImportSingleLayer(t *testing.T) {
 		t.Fatalf("import: %s", stderr)
 	}
 	f := filepath.Join(t.TempDir(), "extra.geojson")
-	body := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"gyumri","geometry":{"type":"Point","coordinates":[43.84635,40.79305]},"properties":{"name":"Gyumri","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports"}]}}]}`
+	body := `{"type":"FeatureCollection","features":[{"type":"Feature","id":"gyumri","geometry":{"type":"Point","coordinates":[43.84635,40.79305]},"properties":{"name":"Gyumri","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"explicit"}]}}]}`
 	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -274,7 +274,7 @@ func points(n, bad int) layers.LayerImport {
 				}
 				f := layers.Feature{ID: "pt-" + strconv.Itoa(i), Geometry: orb.Point{lon, 41},
 					Properties: map[string]any{"name": "point " + strconv.Itoa(i)},
-					Claims:     []layers.Claim{{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports}}}
+					Claims:     []layers.Claim{{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports, Basis: layers.Explicit}}}
 				if !yield(f, nil) {
 					return
 				}

@@ -272,16 +272,13 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 	for _, m := range layers.CheckLayer(l) {
 		ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: l.ID, Message: m})
 	}
-	uncited, unsupported := cit.Result(l)
-	for _, fid := range unsupported {
-		ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: fid,
-			Message: "has no supporting passage: every feature of a cited layer must cite its evidence"})
-	}
 	for i := range ps {
 		if ps[i].Kind == "feature" {
 			ps[i].ID = l.ID + "/" + ps[i].ID
 		}
 	}
+	uncited, unsupported := cit.Result(l, li.File)
+	ps = append(ps, unsupported...)
 	progress(w.stats.count)
 	l.Uncited = uncited
 	w.layer = l

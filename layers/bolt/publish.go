@@ -157,8 +157,9 @@ func (ch *change) stagePublish(tx *bbolt.Tx, c *layers.Change) error {
 		if l.Cited() {
 			var cit layers.Citation
 			cit.Add(f)
-			if _, unsupported := cit.Result(l); len(unsupported) > 0 {
-				problem("feature", name, "has no supporting passage: every feature of a cited layer must cite its evidence")
+			_, unsupported := cit.Result(l, "")
+			for _, p := range unsupported {
+				problem("feature", name, "%s", p.Message)
 			}
 		}
 	}

@@ -1,0 +1,192 @@
+package layers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citemap/citemap/geo"
+)
+
+// CountryTolerance is how far (in metres) a vertex may stray outside the
+// basemap polygons of the countries its feature names: the basemap is
+// generalized (Natural Earth 1:10m), so a border town can fall just outside.
+const CountryTolerance = 500
+
+// maxVertexProblems bounds the vertices named per feature.
+const maxVertexProblems = 20
+
+// Countries returns the names a feature's `country` property lists (";"
+// separated), or nil when it has none.
+func (f Feature) Countries() []string {
+	s, _ := f.Properties["country"].(string)
+	var out []string
+	for _, n := range strings.Split(s, ";") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// CheckCountries verifies that every vertex of a feature with a `country`
+// lies inside the union of those countries' basemap polygons, within
+// CountryTolerance, naming each vertex that does not, and that every name
+// is the name of a basemap feature. Without a basemap layer nothing can be
+// checked, which is a warning.
+func CheckCountries(d *Dataset) Problems {
+	areas := map[string]orb.MultiPolygon{}
+	basemaps := 0
+	for _, l := range d.Layers {
+		if l.Kind != KindBasemap {
+			continue
+		}
+		basemaps++
+		for _, f := range d.Features[l.ID] {
+			if n, _ := f.Properties["name"].(string); n != "" {
+				areas[n] = append(areas[n], geo.RegionOf(f.Geometry)...)
+			}
+		}
+	}
+	var ps Problems
+	unchecked := 0
+	for _, l := range d.Layers {
+		if l.Kind == KindBasemap {
+			continue
+		}
+		file := d.Files["layer:"+l.ID]
+		for _, f := range d.Features[l.ID] {
+			id := l.ID + "/" + f.ID
+			if v, ok := f.Properties["country"]; ok && v != nil {
+				if _, isString := v.(string); !isString {
+					ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country must be a string of basemap country names separated by ';', not %T", v)})
+					continue
+				}
+			}
+			names := f.Countries()
+			if len(names) == 0 {
+				continue
+			}
+			if basemaps == 0 {
+				unchecked++
+				continue
+			}
+			var region geo.Region
+			known := true
+			for _, n := range names {
+				a, ok := areas[n]
+				if !ok {
+					known = false
+					ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country %q is not the name of a basemap country%s", n, suggest(n, areas))})
+					continue
+				}
+				region = append(region, a)
+			}
+			if !known || f.Geometry == nil {
+				continue
+			}
+			ps = append(ps, outside(f, region, strings.Join(names, ";"), file, id)...)
+		}
+	}
+	if unchecked > 0 {
+		ps = append(ps, Problem{Kind: "layer", ID: "basemap", Warning: true,
+			Message: fmt.Sprintf("no basemap layer: the country of %d feature(s) is not checked against it", unchecked)})
+	}
+	return ps
+}
+
+// outside names each vertex of f farther than CountryTolerance from region.
+func outside(f Feature, region geo.Region, names, file, id string) Problems {
+	var ps Problems
+	n := 0
+	geo.Vertices(f.Geometry, func(path []int, p orb.Point) {
+		d := region.Distance(p)
+		if d <= CountryTolerance {
+			return
+		}
+		n++
+		if n > maxVertexProblems {
+			return
+		}
+		ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf(
+			"%s (%.5f, %.5f) lies %.0f m outside %s on the basemap (tolerance %d m)",
+			vertexName(f.Geometry, path), p[0], p[1], d, names, CountryTolerance)})
+	})
+	if n > maxVertexProblems {
+		ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("and %d more vertices outside %s", n-maxVertexProblems, names)})
+	}
+	return ps
+}
+
+// vertexName names a position of g by its index path, e.g. "vertex 3" of a
+// line or "polygon 1, ring 0, vertex 7" of a multipolygon.
+func vertexName(g orb.Geometry, path []int) string {
+	var parts []string
+	switch g.(type) {
+	case orb.Point:
+		return "the point"
+	case orb.MultiLineString:
+		parts = []string{"line"}
+	case orb.Polygon:
+		parts = []string{"ring"}
+	case orb.MultiPolygon:
+		parts = []string{"polygon", "ring"}
+	case orb.Collection:
+		parts = []string{"geometry"}
+	}
+	var b strings.Builder
+	for i, n := range path {
+		name := "vertex"
+		if i < len(path)-1 && i < len(parts) {
+			name = parts[i]
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", name, n)
+	}
+	return b.String()
+}
+
+// suggest names basemap countries close to n (same letters ignoring case
+// and accents is too much to ask; a shared prefix is enough to help).
+func suggest(n string, areas map[string]orb.MultiPolygon) string {
+	var near []string
+	low := strings.ToLower(n)
+	for k := range areas {
+		kl := strings.ToLower(k)
+		if len(low) >= 3 && len(kl) >= 3 && (strings.HasPrefix(kl, low[:3]) || strings.Contains(kl, low) || strings.Contains(low, kl)) {
+			near = append(near, k)
+		}
+	}
+	if len(near) == 0 {
+		return ""
+	}
+	sort.Strings(near)
+	return fmt.Sprintf(" (did you mean %s?)", strings.Join(near, " or "))
+}
+
+// checkContextOf verifies that each context layer names a cited layer of
+// the dataset.
+func checkContextOf(d *Dataset) Problems {
+	byID := map[string]Layer{}
+	for _, l := range d.Layers {
+		byID[l.ID] = l
+	}
+	var ps Problems
+	for _, l := range d.Layers {
+		if l.Kind != KindContext || l.ContextOf == "" || l.ContextOf == l.ID {
+			continue // CheckLayer has said what is wrong
+		}
+		parent, ok := byID[l.ContextOf]
+		switch {
+		case !ok:
+			ps = append(ps, Problem{File: d.Files["layer:"+l.ID], Kind: "layer", ID: l.ID, Message: fmt.Sprintf("context_of %q names no layer of the dataset", l.ContextOf)})
+		case !parent.Cited():
+			ps = append(ps, Problem{File: d.Files["layer:"+l.ID], Kind: "layer", ID: l.ID, Message: fmt.Sprintf("context_of %q names a layer of kind %s, not a cited layer", l.ContextOf, parent.Kind)})
+		}
+	}
+	return ps
+}
