@@ -52,6 +52,7 @@ func CheckCountries(d *Dataset) Problems {
 	}
 	var ps Problems
 	unchecked := 0
+	regions := map[string]*geo.Region{} // by the names joined with ";"
 	for _, l := range d.Layers {
 		if l.Kind == KindBasemap {
 			continue
@@ -73,21 +74,31 @@ func CheckCountries(d *Dataset) Problems {
 				unchecked++
 				continue
 			}
-			var region geo.Region
 			known := true
 			for _, n := range names {
-				a, ok := areas[n]
-				if !ok {
+				if _, ok := areas[n]; !ok {
 					known = false
 					ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country %q is not the name of a basemap country%s", n, suggest(n, areas))})
-					continue
 				}
-				region = append(region, a)
 			}
 			if !known || f.Geometry == nil {
 				continue
 			}
-			ps = append(ps, outside(f, region, strings.Join(names, ";"), file, id)...)
+			key := strings.Join(names, ";")
+			region, ok := regions[key]
+			if !ok {
+				var parts []orb.MultiPolygon
+				seen := map[string]bool{}
+				for _, n := range names {
+					if !seen[n] {
+						seen[n] = true
+						parts = append(parts, areas[n])
+					}
+				}
+				region = geo.NewRegion(parts...)
+				regions[key] = region
+			}
+			ps = append(ps, outside(f, region, key, file, id)...)
 		}
 	}
 	if unchecked > 0 {
@@ -98,18 +109,18 @@ func CheckCountries(d *Dataset) Problems {
 }
 
 // outside names each vertex of f farther than CountryTolerance from region.
-func outside(f Feature, region geo.Region, names, file, id string) Problems {
+func outside(f Feature, region *geo.Region, names, file, id string) Problems {
 	var ps Problems
 	n := 0
 	geo.Vertices(f.Geometry, func(path []int, p orb.Point) {
-		d := region.Distance(p)
-		if d <= CountryTolerance {
+		if region.Within(p, CountryTolerance) {
 			return
 		}
 		n++
 		if n > maxVertexProblems {
 			return
 		}
+		d := region.Distance(p)
 		ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf(
 			"%s (%.5f, %.5f) lies %.0f m outside %s on the basemap (tolerance %d m)",
 			vertexName(f.Geometry, path), p[0], p[1], d, names, CountryTolerance)})

@@ -75,7 +75,7 @@ func TestCheckNamesEachBrokenRule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			broken := copyDir(t, "../../data")
 			var tg target
-			edit(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
+			editJSON(t, filepath.Join(broken, "layers", "bases.geojson"), func(fc map[string]any) {
 				tg = first(fc)
 				tt.break_(tg)
 			})
