@@ -221,17 +221,22 @@ func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 	s.expensive = newLimiter(1, 10*time.Millisecond)
 	hold := make(chan struct{})
 	held := make(chan struct{})
-	go s.expensive.run(context.Background(), func() error {
-		close(held)
-		<-hold
-		return nil
-	})
+	released := make(chan struct{})
+	go func() {
+		s.expensive.run(context.Background(), func() error {
+			close(held)
+			<-hold
+			return nil
+		})
+		close(released)
+	}()
 	<-held
 	res, b := do(t, s, "GET", "/collections/bases/items")
 	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
 		t.Errorf("a snapshot build with no slot free: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
 	close(hold)
+	<-released // the slot is free again, not just about to be
 	if res, b := do(t, s, "GET", "/collections/bases/items"); res.StatusCode != 200 {
 		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
 	}
@@ -242,6 +247,11 @@ func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 // on, and once the slot frees the next request is served from it.
 func TestWaitersGiveUpAtTheirDeadline(t *testing.T) {
 	s := newServer(t)
+	// The layer's description is read first, so the only wait left is the
+	// snapshot's, for a slot.
+	if _, err := s.layerOf(context.Background(), s.store, "bases"); err != nil {
+		t.Fatal(err)
+	}
 	s.cfg.RequestTimeout = 20 * time.Millisecond
 	s.expensive = newLimiter(1, time.Hour) // only the request's deadline can end the wait
 	hold := make(chan struct{})
