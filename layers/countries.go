@@ -45,8 +45,10 @@ func CheckCountries(d *Dataset) Problems {
 		}
 		basemaps++
 		for _, f := range d.Features[l.ID] {
-			if n, _ := f.Properties["name"].(string); n != "" {
-				areas[n] = append(areas[n], geo.RegionOf(f.Geometry)...)
+			// Only areas name countries: the basemap's lines and towns do not.
+			n, _ := f.Properties["name"].(string)
+			if mp := geo.RegionOf(f.Geometry); n != "" && mp != nil {
+				areas[n] = append(areas[n], mp...)
 			}
 		}
 	}

@@ -265,6 +265,7 @@ func addBasemap(d *Dataset) {
 	d.Features["basemap"] = []Feature{
 		{ID: "armenia", Layer: "basemap", Geometry: box(43.4, 38.8, 46.6, 41.3), Properties: map[string]any{"name": "Armenia"}},
 		{ID: "georgia", Layer: "basemap", Geometry: box(40, 41.3, 46.7, 43.6), Properties: map[string]any{"name": "Georgia"}},
+		{ID: "yerevan", Layer: "basemap", Geometry: orb.Point{44.51, 40.18}, Properties: map[string]any{"name": "Yerevan"}},
 	}
 }
 
@@ -285,6 +286,7 @@ func TestCountryRule(t *testing.T) {
 		{"in the second of two", north(5000), "Armenia; Georgia", ""},
 		{"a line across into Iran", orb.LineString{{44, 40}, {44.5, 39}, {44.6, 38.7}, {44.7, 38.6}}, "Armenia", "vertex 2 (44.60000, 38.70000) lies 11132 m outside Armenia"},
 		{"empty country", orb.Point{0, 0}, "", ""},
+		{"a basemap town is not a country", orb.Point{44.5, 40}, "Yerevan", `country "Yerevan" is not the name of a basemap country`},
 		{"unknown name", orb.Point{44.5, 40}, "Armenia;Atlantis", `country "Atlantis" is not the name of a basemap country`},
 	}
 	for _, tt := range tests {
