@@ -353,7 +353,8 @@ func (c *Citation) Result(l Layer, file string) (uncited bool, ps Problems) {
 // OneGeometry tracks, over a layer's features, that they share one
 // geometry class (points, lines or areas; single and Multi- forms mix): a
 // GIS client types a layer from its first features and cannot draw the
-// others.
+// others. The basemap is exempt: it is reference geography drawn under the
+// map (land and border lines), not a collection.
 type OneGeometry struct {
 	first    string // class of the first feature
 	firstID  string
@@ -416,7 +417,7 @@ func Check(d *Dataset) Problems {
 				}
 				ps = append(ps, Problem{File: file, Kind: kind, ID: id, Message: m})
 			}
-			if m := one.Add(f); m != "" {
+			if m := one.Add(f); m != "" && l.Kind != KindBasemap {
 				ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: m})
 			}
 			cit.Add(f)

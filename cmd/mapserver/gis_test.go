@@ -257,8 +257,8 @@ func TestQGISOpensEveryCollectionAndDownload(t *testing.T) {
 		if st.Renderer != "RuleRenderer" || len(st.RendererColors) == 0 || !slices.Equal(st.RendererColors, st.QMLColors) {
 			t.Errorf("%s.gpkg: renderer %s with colours %v; the QML has %v", c.ID, st.Renderer, st.RendererColors, st.QMLColors)
 		}
-		if want, ok := palette[col.Kind]; ok && !slices.Contains(st.RendererColors, want) {
-			t.Errorf("%s.gpkg: colours %v lack the web map's %s colour %s", c.ID, st.RendererColors, col.Kind, want)
+		if want, ok := palette[col.Kind]; ok && !slices.ContainsFunc(want, func(c string) bool { return slices.Contains(st.RendererColors, c) }) {
+			t.Errorf("%s.gpkg: colours %v lack the web map's %s colours %v", c.ID, st.RendererColors, col.Kind, want)
 		}
 		if !st.Labels || st.LabelField != "name" {
 			t.Errorf("%s.gpkg: labels %v by %q", c.ID, st.Labels, st.LabelField)
@@ -319,17 +319,20 @@ func TestQGISOpensEveryCollectionAndDownload(t *testing.T) {
 	}
 }
 
-// webPalette reads the per-kind colours of the web map's style
+// webPalette reads the per-kind colour and fill of the web map's style
 // (frontend/src/mapstyle.js), which the QGIS styles copy.
-func webPalette(t *testing.T) map[string]string {
+func webPalette(t *testing.T) map[string][]string {
 	t.Helper()
 	b, err := os.ReadFile("../../frontend/src/mapstyle.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]string{}
-	for _, sm := range regexp.MustCompile(`(?m)^\s+(\w+): \{ color: '(#[0-9a-f]{6})'`).FindAllStringSubmatch(string(b), -1) {
-		m[sm[1]] = sm[2]
+	m := map[string][]string{}
+	for _, sm := range regexp.MustCompile(`(?m)^\s+(\w+): \{ color: '(#[0-9a-f]{6})'(?:, fill: '(#[0-9a-f]{6})')?`).FindAllStringSubmatch(string(b), -1) {
+		m[sm[1]] = []string{sm[2]}
+		if sm[3] != "" {
+			m[sm[1]] = append(m[sm[1]], sm[3])
+		}
 	}
 	if len(m) < 5 {
 		t.Fatalf("found %d kind colours in mapstyle.js", len(m))

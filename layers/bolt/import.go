@@ -218,6 +218,7 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 	var ps layers.Problems
 	var cit layers.Citation
 	var one layers.OneGeometry
+	var mixed *layers.Problem
 	for f, ferr := range li.Features {
 		if len(ps) >= maxProblems {
 			break
@@ -239,7 +240,7 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m})
 		}
 		if m := one.Add(f); m != "" {
-			ps = append(ps, layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m})
+			mixed = &layers.Problem{File: li.File, Kind: "feature", ID: f.ID, Message: m} // told once the kind is known
 		}
 		cit.Add(f)
 		if len(ps) > 0 {
@@ -271,6 +272,9 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 	}
 	for _, m := range layers.CheckLayer(l) {
 		ps = append(ps, layers.Problem{File: li.File, Kind: "layer", ID: l.ID, Message: m})
+	}
+	if mixed != nil && l.Kind != layers.KindBasemap {
+		ps = append(ps, *mixed)
 	}
 	for i := range ps {
 		if ps[i].Kind == "feature" {

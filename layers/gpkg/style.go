@@ -15,7 +15,7 @@ import (
 // looks as it does on the map. style_test.go checks the two agree.
 var kindColors = map[string]struct{ Color, Fill string }{
 	layers.KindBorders:   {"#5b3f9f", "#c9b98f"},
-	layers.KindCountries: {"#5b3f9f", "#c9b98f"}, // the country areas the borders layer held
+	layers.KindCountries: {"#857657", "#c9b98f"},
 	layers.KindDisputed:  {"#c0392b", ""},
 	layers.KindBases:     {"#9b1c1c", ""},
 	layers.KindCorridors: {"#d35400", ""},
@@ -27,7 +27,6 @@ const (
 	genericColor = "#2e7d32"
 	grey         = "#8b8f94" // historical and context features
 	greyDark     = "#6b7075"
-	countryLine  = "#857657"
 	baseLabel    = "#5a1212"
 )
 
@@ -66,8 +65,6 @@ func StyleOf(l layers.Layer, class string, props []string) Style {
 	switch {
 	case kind == layers.KindBases:
 		labelColor = baseLabel
-	case kind == layers.KindCountries || kind == layers.KindBorders && class == geo.Areas:
-		labelColor = countryLine
 	}
 	var lab *labeling
 	if has["name"] {
@@ -134,15 +131,20 @@ func symbols(kind, class, color, fill string) (current, historical symbol) {
 			}
 			return hatch(color, color, 0.75), hatch(greyDark, greyDark, 0.6)
 		}
-		opacity, edge := 0.25, color
-		if kind == layers.KindBorders || kind == layers.KindCountries {
-			opacity, edge = 0.16, countryLine
-		}
 		if fill == "" {
 			fill = color
 		}
-		current = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(fill, opacity), outline(edge, 1.2, nil)}}
-		historical = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(grey, opacity), outline(greyDark, 1.2, []float64{2.4, 2.4})}}
+		current = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(fill, 0.25), outline(color, 1.2, nil)}}
+		switch kind {
+		case layers.KindBorders, layers.KindCountries:
+			// No outline, as on the map: borders are lines of their own, and
+			// an outline would draw the data's clip edges as borders.
+			current = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(fill, 0.16)}}
+		case layers.KindContext:
+			current.Layers[0] = simpleFill(fill, 0.12)
+		}
+		opacity, _ := strconv.ParseFloat(strings.Split(prop(current.Layers[0], "color"), ",")[3], 64)
+		historical = symbol{Type: "fill", Layers: []symbolLayer{simpleFill(grey, opacity/255), outline(greyDark, 1.2, []float64{2.4, 2.4})}}
 		return current, historical
 	}
 }
