@@ -107,13 +107,17 @@ test('clicking the Gyumri base shows the report (supports) and the denial (contr
   await page.mouse.click(pt.x, pt.y);
   await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
   assert.match(await page.textContent('#feature-title'), /102nd Military Base, Gyumri/);
-  const report = page.locator('#feature-body .claim[data-passage="p004-06"]');
+  // p004-06 backs both the base's existence and the reported reinforcement.
+  assert.equal(await page.locator('#feature-body .claim[data-passage="p004-06"]').count(), 2);
+  const report = page.locator('#feature-body .claim[data-passage="p004-06"][data-aspect="reinforcement_2025"]');
   assert.equal(await report.getAttribute('data-relation'), 'supports');
   assert.equal(await report.getAttribute('data-aspect'), 'reinforcement_2025');
   assert.match(await report.textContent(), /Ukrainian Military Intelligence Service on July 5, 2025/);
   const denial = page.locator('#feature-body .claim[data-passage="p004-07"]');
   assert.equal(await denial.getAttribute('data-relation'), 'contradicts');
-  assert.match(await denial.locator('.badge').textContent(), /contradicts/);
+  assert.match(await denial.locator('.badge-contradicts').textContent(), /contradicts/);
+  // "these claims" points back at p004-06: the denial is inferred, and says so.
+  assert.equal(await denial.locator('.badge-inferred').count(), 1);
   assert.match(await denial.textContent(), /swiftly denied by Armenia/);
   // Source, local names, status, precision, and the way to the source reader.
   const body = await page.textContent('#feature-body');
