@@ -25,10 +25,10 @@ test('without WebGL the list view is shown, and works', async () => {
   assert.ok(await page.locator('#list').isVisible());
   assert.ok(!(await page.locator('#map').isVisible()));
   assert.match(await page.textContent('#list-note'), /WebGL/);
-  assert.equal(Number(await page.getAttribute('#list-body', 'data-count')), 45);
+  assert.equal(Number(await page.getAttribute('#list-body', 'data-count')), 51);
   // Layers still filter the list; a feature still opens with its passages.
   await page.uncheck('#layer-toggle-events');
-  await page.waitForFunction(() => document.getElementById('list-body').dataset.count === '31');
+  await page.waitForFunction(() => document.getElementById('list-body').dataset.count === '33');
   await page.locator('#list-body .list-feature[data-key="bases/gyumri-102nd-base"] .feature-btn').click();
   await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
   assert.equal(await page.locator('#feature-body .claim[data-passage="p004-07"]').getAttribute('data-relation'), 'contradicts');
