@@ -107,7 +107,9 @@ export function placeLabelLayers() {
       'text-radial-offset': 0.55,
       'text-justify': 'auto',
       'text-max-width': 9,
-      'text-padding': 3,
+      // Tight boxes: towns a few km apart (Ordubad, Meghri) both fit.
+      'text-padding': 1,
+      'icon-padding': 0,
       'symbol-sort-key': ['-', 0, pop],
     },
     paint: { 'text-color': '#2b3038', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 },
