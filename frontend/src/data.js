@@ -88,12 +88,17 @@ export function basemapLabels(fc) {
     const name = f.properties?.name || '';
     const pt = labelPoint(f.geometry);
     if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { name } });
-    // For close views: more label points on a grid inside the country, so
-    // a view of a few hundred km still names the countries in it.
-    const step = 1.2;
-    for (let x = Math.ceil(a / step) * step; x < c; x += step) {
-      for (let y = Math.ceil(b / step) * step + (Math.round(x / step) % 2) * step / 2; y < d; y += step) {
-        if (insideArea(f.geometry, x, y)) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [x, y] }, properties: { name, _grid: true } });
+    // For close views: more label points on nested grids inside the
+    // country (every 3°, 1.5°, 0.75°; _grid 3, 4, 5), shown as the map
+    // zooms in, so a view of a few hundred km still names its countries
+    // without repeating a name across the screen.
+    const step = 0.75;
+    for (let i = Math.ceil(a / step); i * step < c; i++) {
+      for (let j = Math.ceil(b / step); j * step < d; j++) {
+        const level = i % 4 === 0 && j % 4 === 0 ? 3 : i % 2 === 0 && j % 2 === 0 ? 4 : 5;
+        const x = i * step;
+        const y = j * step;
+        if (insideArea(f.geometry, x, y)) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [x, y] }, properties: { name, _grid: level } });
       }
     }
   }

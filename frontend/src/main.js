@@ -4,7 +4,7 @@
 import * as maplibregl from 'maplibre-gl';
 import { formatHash, formatQuery, parseHash, parseQuery } from './hash.js';
 import { basemapExtent, basemapLabels, indexLayer, loadEvidence, standsAt, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayer, dataLayers, featureFrame, kindOf, legendSymbol, placeLabelLayers, selectionLayers } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, kindOf, legendSymbol, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { basisBadge, claimNote, explicitFirst, quote, relationBadge, renderFeature, sourceLine } from './panel.js';
 import { dayNumber, fold, formatPeriod, getDataVersion, getJSON, h, localHref, setChildren, setDataVersion, versioned } from './util.js';
 import { applyMapTheme, embedFooter, postHeights, renderEmbedInfo, staticPicture } from './embed.js';
@@ -328,7 +328,8 @@ function addLayers(map, basemap) {
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
-  all.push({ layer: basemapLabelLayer(), stage: 7.5 }, { layer: countryAreaLabelLayer(), stage: 7.5 });
+  all.push({ layer: basemapLabelLayer(), stage: 7.5 });
+  for (const l of countryAreaLabelLayers()) all.push({ layer: l, stage: 7.5 });
   for (const l of placeLabelLayers()) all.push({ layer: l, stage: 7.4 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
 

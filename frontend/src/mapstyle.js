@@ -131,20 +131,21 @@ export function placeLabelLayers() {
 }
 
 /**
- * Country names when zoomed in: from label points on a grid inside each
- * country (basemapLabels), so a close view still says "Armenia" and "Iran".
+ * Country names when zoomed in: from label points on nested grids inside
+ * each country (basemapLabels), a finer grid at each zoom step, so a close
+ * view still says "Armenia" and "Iran" but not every few centimetres.
  */
-export function countryAreaLabelLayer() {
+export function countryAreaLabelLayers() {
   const l = basemapLabelLayer();
-  return {
-    ...l, id: 'basemap-area-labels', minzoom: 6, maxzoom: 24, filter: ['to-boolean', ['get', '_grid']],
-    layout: { ...l.layout, 'text-size': 14, 'text-padding': 40 },
-  };
+  return [[3, 7.5], [4, 8.5], [5, 9.5]].map(([level, minzoom]) => ({
+    ...l, id: `basemap-area-labels-${level}`, minzoom, maxzoom: 24, filter: ['==', ['get', '_grid'], level],
+    layout: { ...l.layout, 'text-size': 14, 'text-padding': 10 },
+  }));
 }
 
 export function basemapLabelLayer() {
   return {
-    id: 'basemap-labels', type: 'symbol', source: 'basemap-labels', maxzoom: 6, filter: ['!', ['to-boolean', ['get', '_grid']]],
+    id: 'basemap-labels', type: 'symbol', source: 'basemap-labels', filter: ['!', ['to-boolean', ['get', '_grid']]],
     layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT],

@@ -42,7 +42,7 @@ async function shown(page, key) {
       zoom: map.getZoom(),
       bbox: f.bbox,
       places: names(style.filter((id) => id.startsWith('place-') && id !== 'place-regions')),
-      countries: names(['basemap-labels', 'basemap-area-labels']),
+      countries: names(['basemap-labels', 'basemap-area-labels-3', 'basemap-area-labels-4', 'basemap-area-labels-5']),
     };
   }, key);
 }
