@@ -91,9 +91,9 @@ export function placeLabelLayers() {
   const tiers = [
     { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
     { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },
-    { id: 'towns-l', minzoom: 5.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['<', pop, 500000], ['>=', pop, 150000]] },
-    { id: 'towns-m', minzoom: 6.5, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
-    { id: 'towns-s', minzoom: 7.5, filter: ['<', pop, 30000] },
+    { id: 'towns-l', minzoom: 5, filter: ['all', ['!=', ['get', 'capital'], 1], ['<', pop, 500000], ['>=', pop, 150000]] },
+    { id: 'towns-m', minzoom: 5.8, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
+    { id: 'towns-s', minzoom: 7, filter: ['<', pop, 30000] },
   ];
   const layers = tiers.map((t) => ({
     id: `place-${t.id}`, type: 'symbol', source: 'basemap', minzoom: t.minzoom,

