@@ -19,7 +19,7 @@
 #
 # Environment: MAPSERVER (prebuilt binary; default: build ./cmd/mapserver),
 # CONNS (64), THREADS (2), RSS_BOUND_MIB (512), P99_BOUND_MS (2000), SYNTH_N (21500, 0 for none),
-# SYNTH_KIND (mixed), URLS_OPTIONAL (bench/optional-urls.txt), KEEP=1 keeps
+# SYNTH_KIND (points: a layer holds one geometry type; polygons is the heavier load), URLS_OPTIONAL (bench/optional-urls.txt), KEEP=1 keeps
 # the work directory.
 set -euo pipefail
 
@@ -32,7 +32,7 @@ P99_BOUND_MS=${P99_BOUND_MS:-2000}
 # three quarters of it makes the collector work harder before RSS gets there.
 export GOMEMLIMIT=${GOMEMLIMIT:-$((RSS_BOUND_MIB * 3 / 4))MiB}
 SYNTH_N=${SYNTH_N:-21500}
-SYNTH_KIND=${SYNTH_KIND:-mixed}
+SYNTH_KIND=${SYNTH_KIND:-points}
 
 # Bounded: the whole script, setup included, stops after DURATION + 240 s.
 if [[ -z "${BENCH_BOUNDED:-}" ]]; then
