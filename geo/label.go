@@ -1,0 +1,70 @@
+package geo
+
+import (
+	"math"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// LabelPoint returns a point well inside the largest polygon of an area:
+// the grid point farthest from its edges, refined over three rounds (the
+// same search the web map ran on whole GeoJSON). ok is false for anything
+// but a non-empty (Multi)Polygon.
+func LabelPoint(g orb.Geometry) (orb.Point, bool) {
+	var polys []orb.Polygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		polys = []orb.Polygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	var best orb.Polygon
+	bestArea := -1.0
+	for _, p := range polys {
+		if len(p) == 0 {
+			continue
+		}
+		if a := math.Abs(planar.Area(p[0])); a > bestArea {
+			best, bestArea = p, a
+		}
+	}
+	if best == nil {
+		return orb.Point{}, false
+	}
+	b := best.Bound()
+	cand := b.Center()
+	candD := -1.0
+	if planar.PolygonContains(best, cand) {
+		candD = edgeDistance(best, cand)
+	}
+	c, w, h := cand, b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	const n = 12
+	for round := 0; round < 3; round++ {
+		for i := 0; i <= n; i++ {
+			for j := 0; j <= n; j++ {
+				pt := orb.Point{c[0] - w/2 + w*float64(i)/n, c[1] - h/2 + h*float64(j)/n}
+				if !planar.PolygonContains(best, pt) {
+					continue
+				}
+				if d := edgeDistance(best, pt); d > candD {
+					cand, candD = pt, d
+				}
+			}
+		}
+		c, w, h = cand, w/4, h/4
+	}
+	return cand, true
+}
+
+func edgeDistance(p orb.Polygon, pt orb.Point) float64 {
+	min := math.Inf(1)
+	for _, r := range p {
+		for i := 1; i < len(r); i++ {
+			if d := planar.DistanceFromSegmentSquared(r[i-1], r[i], pt); d < min {
+				min = d
+			}
+		}
+	}
+	return math.Sqrt(min)
+}
