@@ -18,6 +18,7 @@ import (
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/edit"
 	"github.com/citemap/citemap/layers/staticmap"
+	"github.com/citemap/citemap/layers/tiles"
 )
 
 // Config is the server's configuration.
@@ -69,6 +70,7 @@ type Server struct {
 	bodies    *lru[*body]            // by kind:layer@revision
 	snapshots *lru[*layers.Snapshot] // by layer id @ revision
 	tiles     *lru[*body]
+	tileSets  *lru[*tiles.Set]              // by layer id @ revision
 	items     *lru[*body]                   // single features, by layer@revision/id|base
 	pages     *lru[*body]                   // items pages, by layer@revision|base|query
 	pictures  *lru[[]byte]                  // static maps, by their ETag|base
@@ -101,6 +103,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		snapshots: newBytesLRU(16, 128<<20, snapshotSize),
 		bodies:    newBytesLRU(32, 56<<20, bodySize),
 		tiles:     newBytesLRU(tileCacheSize, 40<<20, bodySize),
+		tileSets:  newLRU[*tiles.Set](tileSetCount),
 		pages:     newBytesLRU(2048, 16<<20, bodySize),
 		items:     newBytesLRU(8192, 6<<20, bodySize),
 		pictures:  newBytesLRU(256, 8<<20, func(b []byte) int { return len(b) }),

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,8 +19,15 @@ const mimeMVT = "application/vnd.mapbox-vector-tile"
 // hundred kilobytes each).
 const tileCacheSize = 20000
 
-// handleTile serves /tiles/{layer}/{z}/{x}/{y}.mvt, each tile encoded once
-// per layer revision and kept with its gzip form.
+// tileSetCount bounds the layer revisions whose generalized levels are
+// kept (each holds, per zoom built, a flag and at most one simplified copy
+// per feature).
+const tileSetCount = 16
+
+// handleTile serves /tiles/{layer}/{z}/{x}/{y}.mvt for every layer, the
+// basemap too. Each tile is encoded once per layer revision and kept with
+// its gzip form; a cached tile costs a parse, a lookup of the layer's
+// revision and the send of ready bytes.
 func (s *Server) handleTile(c *fiber.Ctx) error {
 	if err := allowParams(c, "v"); err != nil {
 		return err
@@ -41,23 +49,46 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sn, err := s.snapshot(c, c.Params("layer"))
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
+	l, err := s.layerOf(ctx, r, c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	key := l.ID + "/" + strconv.Itoa(z) + "/" + strconv.Itoa(x) + "/" + strconv.Itoa(y) + "@" + l.Revision
+	if b, ok := s.tiles.get(key); ok {
+		return sendBody(c, b, mimeMVT)
+	}
 	// Concurrent misses on one tile encode it once.
-	key := fmt.Sprintf("%s/%d/%d/%d@%s", sn.Layer.ID, z, x, y, sn.Layer.Revision)
-	b, err := s.tiles.getOr(c.UserContext(), key, func(context.Context) (*body, error) {
-		plain, err := tiles.Encode(sn, z, x, y)
+	b, err := s.tiles.getOr(ctx, key, func(ctx context.Context) (*body, error) {
+		set, err := s.tileSet(ctx, r, l)
 		if err != nil {
 			return nil, err
 		}
-		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", sn.Layer.Revision, z, x, y), gzip.DefaultCompression)
+		plain, err := set.Encode(z, x, y)
+		if err != nil {
+			return nil, err
+		}
+		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", l.Revision, z, x, y), gzip.DefaultCompression)
 	})
 	if err != nil {
 		return err
 	}
 	return sendBody(c, b, mimeMVT)
+}
+
+// tileSet is layer l's tile Set, built once per revision.
+func (s *Server) tileSet(ctx context.Context, r layers.Reader, l layers.Layer) (*tiles.Set, error) {
+	return s.tileSets.getOr(ctx, l.ID+"@"+l.Revision, func(ctx context.Context) (*tiles.Set, error) {
+		sn, err := s.snapshotOf(ctx, r, l.ID)
+		if err != nil {
+			return nil, err
+		}
+		return tiles.NewSet(sn), nil
+	})
 }
 
 // handleTileJSON serves /tiles/{layer}.json (TileJSON 3.0), so MapLibre and
@@ -70,13 +101,17 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 	if !ok {
 		return layers.Errorf(layers.ENOTFOUND, "no %q: TileJSON is at /tiles/{layer}.json", c.Params("file"))
 	}
-	sn, err := s.snapshot(c, id)
+	sn, err := s.anySnapshot(c, id)
 	if err != nil {
 		return err
 	}
 	base := s.baseURL(c)
 	fields := map[string]string{"id": "String", "layer": "String"}
-	for _, f := range tiles.Fields {
+	names := tiles.Fields
+	if sn.Layer.Kind == layers.KindBasemap {
+		names = tiles.BasemapFields
+	}
+	for _, f := range names {
 		switch sn.Queryables[f] {
 		case "number":
 			fields[f] = "Number"
@@ -85,21 +120,28 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 			fields[f] = "String"
 		}
 	}
+	vectorLayers := []fiber.Map{{
+		"id": sn.Layer.ID, "description": sn.Layer.Title, "fields": fields,
+		"minzoom": 0, "maxzoom": tiles.MaxZoom,
+	}}
+	if sn.Layer.Kind == layers.KindBasemap {
+		vectorLayers = append(vectorLayers, fiber.Map{
+			"id": tiles.LabelLayer, "description": "Country label points (_grid: 3, 4, 5 for close views)",
+			"fields": map[string]string{"name": "String", "_grid": "Number"}, "minzoom": 0, "maxzoom": tiles.MaxZoom,
+		})
+	}
 	b := sn.Layer.Bound
 	return c.JSON(fiber.Map{
-		"tilejson":    "3.0.0",
-		"name":        sn.Layer.Title,
-		"description": sn.Layer.Description,
-		"attribution": sn.Layer.Attribution,
-		"version":     "1.0.0",
-		"scheme":      "xyz",
-		"tiles":       []string{base + "/tiles/" + sn.Layer.ID + "/{z}/{x}/{y}.mvt"},
-		"minzoom":     0,
-		"maxzoom":     tiles.MaxZoom,
-		"bounds":      []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]},
-		"vector_layers": []fiber.Map{{
-			"id": sn.Layer.ID, "description": sn.Layer.Title, "fields": fields,
-			"minzoom": 0, "maxzoom": tiles.MaxZoom,
-		}},
+		"tilejson":      "3.0.0",
+		"name":          sn.Layer.Title,
+		"description":   sn.Layer.Description,
+		"attribution":   sn.Layer.Attribution,
+		"version":       "1.0.0",
+		"scheme":        "xyz",
+		"tiles":         []string{base + "/tiles/" + sn.Layer.ID + "/{z}/{x}/{y}.mvt"},
+		"minzoom":       0,
+		"maxzoom":       tiles.MaxZoom,
+		"bounds":        []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]},
+		"vector_layers": vectorLayers,
 	})
 }

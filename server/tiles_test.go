@@ -3,14 +3,23 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+
+	"github.com/citemap/citemap/data"
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/layers/tiles"
 )
 
 func TestTiles(t *testing.T) {
@@ -46,14 +55,20 @@ func TestTiles(t *testing.T) {
 	}{
 		{"/tiles/bases/8/0/0.png", 404, "no tile 8/0/0.png"},
 		{"/tiles/nope/0/0/0.mvt", 404, "does not exist"},
-		{"/tiles/basemap/0/0/0.mvt", 404, "does not exist"},
+		{"/tiles/basemap/0/0/0.mvt", 404, "does not exist"}, // the mini dataset has none
+		{"/tiles/bases/17/0/0.mvt", 400, "z=17 must be a whole number from 0 to 16"},
+		{"/tiles/bases/-1/0/0.mvt", 400, "z=-1 must be"},
+		{"/tiles/bases/0/1/0.mvt", 400, "x=1 must be a whole number from 0 to 0"},
+		{"/tiles/bases/3/0/-1.mvt", 400, "y=-1 must be"},
+		{"/tiles/bases/0/0/0.mvt?z=1", 400, "z"},
 		{"/tiles/bases/99/0/0.mvt", 400, "z=99 must be a whole number from 0 to 16"},
 		{"/tiles/bases/2/9/0.mvt", 400, "x=9 must be a whole number from 0 to 3"},
 		{"/tiles/bases/2/0/4.mvt", 400, "y=4 must be a whole number from 0 to 3"},
 		{"/tiles/bases/x/0/0.mvt", 400, "z=x must be"},
 	} {
 		res, b := do(t, s, "GET", bad.target)
-		if res.StatusCode != bad.status || !strings.Contains(string(b), bad.detail) {
+		if res.StatusCode != bad.status || !strings.Contains(string(b), bad.detail) ||
+			!strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
 			t.Errorf("%s: %d %s, want %d with %q", bad.target, res.StatusCode, b, bad.status, bad.detail)
 		}
 	}
@@ -76,6 +91,93 @@ func TestTileJSON(t *testing.T) {
 	}
 	if tj.TileJSON != "3.0.0" || !strings.HasSuffix(tj.Tiles[0], "/tiles/bases/{z}/{x}/{y}.mvt") || len(tj.Bounds) != 4 || tj.VectorLayers[0].ID != "bases" {
 		t.Errorf("tilejson = %s", b)
+	}
+}
+
+// newBundledServer serves the bundled dataset, basemap included.
+func newBundledServer(t *testing.T) *Server {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(data.FS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Import(context.Background(), d.Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(store, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The basemap is served as tiles: its areas, lines and towns with the
+// properties the map's style reads, and a label layer of country names.
+// Every tile of the region from z0 to z8 stays small, and a cached tile is
+// served without the layer being prepared again.
+func TestBasemapTiles(t *testing.T) {
+	s := newBundledServer(t)
+	largest, largestAt := 0, ""
+	seen := map[string]bool{}
+	for z := 0; z <= 8; z++ {
+		lo := maptile.At(orb.Point{38, 44}, maptile.Zoom(z))
+		hi := maptile.At(orb.Point{50, 38}, maptile.Zoom(z))
+		for x := lo.X; x <= hi.X; x++ {
+			for y := lo.Y; y <= hi.Y; y++ {
+				target := fmt.Sprintf("/tiles/basemap/%d/%d/%d.mvt", z, x, y)
+				res, b := do(t, s, "GET", target)
+				if res.StatusCode != 200 {
+					t.Fatalf("%s: %d %s", target, res.StatusCode, b)
+				}
+				if len(b) > largest {
+					largest, largestAt = len(b), target
+				}
+				ls, err := mvt.Unmarshal(b)
+				if err != nil {
+					t.Fatalf("%s: %v", target, err)
+				}
+				for _, l := range ls {
+					for _, f := range l.Features {
+						switch {
+						case l.Name == "labels" && f.Properties["_grid"] == nil:
+							seen["country label "+fmt.Sprint(f.Properties["name"])] = true
+						case l.Name == "basemap":
+							seen[fmt.Sprint(f.Properties["role"])] = true
+							if f.Properties["name"] == "Yerevan" && f.Properties["capital"] != nil && f.Properties["population"] != nil {
+								seen["Yerevan"] = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("largest basemap tile z0..8 over the region: %s, %d bytes", largestAt, largest)
+	if largest > tiles.MaxBytes {
+		t.Errorf("%s weighs %d bytes, over %d", largestAt, largest, tiles.MaxBytes)
+	}
+	for _, want := range []string{"country", "land", "border", "place", "region", "Yerevan", "country label Armenia", "country label Georgia"} {
+		if !seen[want] {
+			t.Errorf("no %s in the basemap tiles (saw %v)", want, seen)
+		}
+	}
+	// A cached tile needs neither the snapshot nor the tile set.
+	s.snapshots = newLRU[*layers.Snapshot](1)
+	s.tileSets = newLRU[*tiles.Set](1)
+	if res, _ := do(t, s, "GET", "/tiles/basemap/5/19/11.mvt", "Accept-Encoding", "gzip"); res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("cached tile: %d %v", res.StatusCode, res.Header)
+	}
+	if s.snapshots.len() != 0 || s.tileSets.len() != 0 {
+		t.Errorf("a cached tile prepared the layer again")
+	}
+	res, b := do(t, s, "GET", "/tiles/basemap.json")
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"id":"labels"`) || !strings.Contains(string(b), `"population":"Number"`) {
+		t.Errorf("basemap TileJSON: %d %s", res.StatusCode, b)
 	}
 }
 

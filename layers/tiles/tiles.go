@@ -1,10 +1,20 @@
 // Package tiles cuts a layer into Mapbox vector tiles with orb's
 // encoding/mvt, maptile, clip and simplify. It knows nothing of HTTP.
+//
+// Tiles of zoom 0..GeneralizedZoom come from a generalized copy of the layer
+// made once per zoom (a Set keeps them): geometry simplified to half a
+// pixel at that zoom, lines and areas smaller than a pixel drawn as points, and in
+// crowded places one feature per few pixels. A request then only clips what
+// is left; deeper tiles clip the full geometry, which at those scales is
+// small per tile.
 package tiles
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -12,6 +22,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -19,46 +30,80 @@ import (
 // precision at best.
 const MaxZoom = 16
 
+// GeneralizedZoom is the deepest zoom cut from generalized geometry.
+const GeneralizedZoom = 12
+
+// MaxBytes is the most an encoded tile may weigh: a crowded tile over it is
+// thinned further until it fits.
+const MaxBytes = 500_000
+
+// tilePixels is the size a tile is drawn at (MapLibre's vector tiles).
+const tilePixels = 512
+
 // buffer is how far around a tile features are kept, as a fraction of the
 // tile, so lines and fills join without seams.
 const buffer = 1.0 / 64
 
-// Fields are the properties carried into tiles: enough to style, filter by
-// date and open the feature; the rest is one request away.
+// Fields are the properties carried into tiles of a cited layer: enough to
+// style, filter by date and open the feature; the rest is one request away.
 var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision", "source_count", "category"}
 
-// dense is how many features a tile holds before thin drops the crowded ones.
-const dense = 4096
+// BasemapFields are the properties carried into basemap tiles: what the
+// map's style draws and labels by.
+var BasemapFields = []string{"name", "role", "population", "capital"}
 
-// grid is the cells per side thin keeps one feature in: 32 tile units,
-// 4 pixels of a 512-pixel tile. A crowded tile shows where features are
-// dense; zooming in shows each one.
-const grid = 128
+// LabelLayer is the basemap tiles' second layer: a label point inside each
+// country, and for close views more points on nested grids (property
+// "_grid" 3, 4 and 5, every 3°, 1.5° and 0.75°), so a view of a few hundred
+// km still names its countries.
+const LabelLayer = "labels"
 
-// thin keeps, in a tile with more than dense features, the first feature
-// (in id order) whose bound's centre falls in each grid cell: a crowded
-// low-zoom tile cannot show more, and this keeps it small and fast. Tiles
-// of ordinary layers are never thinned.
-func thin(sn *layers.Snapshot, t maptile.Tile, idx []int) []int {
-	if len(idx) <= dense {
-		return idx
+// cellPixels is the side of the cells, in pixels of a 512-pixel tile,
+// that a generalized level thins in: a cell holding more than crowded
+// features keeps one, the largest. A crowded area shows where features are
+// dense; zooming in shows each one. Ordinary layers are never thinned.
+const (
+	cellPixels = 8
+	crowded    = 4
+)
+
+// grid is the cells per tile side of the further thinning that keeps a tile
+// under MaxBytes.
+const grid = tilePixels / cellPixels
+
+// Set cuts tiles of one layer revision, keeping each zoom's generalized
+// geometry once built. It is safe for concurrent use.
+type Set struct {
+	sn     *layers.Snapshot
+	fields []string
+	levels [GeneralizedZoom + 1]struct {
+		once sync.Once
+		l    *level
 	}
-	b := t.Bound()
-	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
-	seen := make(map[int32]struct{}, len(idx))
-	out := idx[:0]
-	for _, i := range idx {
-		c := sn.Bounds[i].Center()
-		cx := int32(math.Floor((c[0] - b.Min[0]) / w * grid))
-		cy := int32(math.Floor((c[1] - b.Min[1]) / h * grid))
-		cell := cy*(grid+2) + cx // cells just outside the tile (the buffer) stay apart
-		if _, ok := seen[cell]; ok {
-			continue
-		}
-		seen[cell] = struct{}{}
-		out = append(out, i)
+	labels []label // basemap only
+}
+
+// level is a layer generalized for one zoom.
+type level struct {
+	keep []bool         // by feature position: drawn at this zoom
+	geom []orb.Geometry // simplified geometry by position; nil = the original
+}
+
+type label struct {
+	p    orb.Point
+	name string
+	grid int // 0: the country's label; 3..5: a grid point for close views
+}
+
+// NewSet prepares tiles of the layer in sn. Levels are generalized on first
+// use.
+func NewSet(sn *layers.Snapshot) *Set {
+	s := &Set{sn: sn, fields: Fields}
+	if sn.Layer.Kind == layers.KindBasemap {
+		s.fields = BasemapFields
+		s.labels = countryLabels(sn)
 	}
-	return out
+	return s
 }
 
 // Valid reports whether z/x/y names a tile.
@@ -71,38 +116,312 @@ func Valid(z, x, y int) bool {
 }
 
 // Encode returns tile z/x/y of the layer as an uncompressed MVT with one
-// layer named after it. Features are cloned first: orb's projection, clip
-// and simplify change geometry in place.
+// layer named after it. It is NewSet(sn).Encode: callers serving many tiles
+// keep the Set.
 func Encode(sn *layers.Snapshot, z, x, y int) ([]byte, error) {
+	return NewSet(sn).Encode(z, x, y)
+}
+
+// Encode returns tile z/x/y as an uncompressed MVT: one layer named after
+// the layer (and for the basemap the label layer), no larger than MaxBytes.
+// An empty tile is an empty body.
+func (s *Set) Encode(z, x, y int) ([]byte, error) {
 	if !Valid(z, x, y) {
-		return nil, layers.Errorf(layers.ENOTFOUND, "no tile %d/%d/%d: zoom 0..%d, x and y 0..2^zoom-1", z, x, y, MaxZoom)
+		return nil, layers.Errorf(layers.EINVALID, "no tile %d/%d/%d: zoom 0..%d, x and y 0..2^zoom-1", z, x, y, MaxZoom)
 	}
 	t := maptile.New(uint32(x), uint32(y), maptile.Zoom(z))
+	var lv *level
+	if z <= GeneralizedZoom {
+		lv = s.level(z)
+	}
+	idx := s.sn.Search(t.Bound(buffer))
+	if lv != nil {
+		out := idx[:0]
+		for _, i := range idx {
+			if lv.keep[i] {
+				out = append(out, i)
+			}
+		}
+		idx = out
+	}
+	for cells := grid; ; cells /= 2 {
+		b, err := s.encode(t, lv, idx)
+		if err != nil {
+			return nil, fmt.Errorf("encode tile %d/%d/%d of %s: %w", z, x, y, s.sn.Layer.ID, err)
+		}
+		if len(b) <= MaxBytes || cells < 2 {
+			return b, nil
+		}
+		// Over the limit even after the level's thinning (a crowd of large
+		// features): keep fewer, coarser cells until it fits.
+		idx = thin(s.sn, t, idx, cells)
+	}
+}
+
+func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
+	sn := s.sn
 	fc := geojson.NewFeatureCollection()
-	for _, i := range thin(sn, t, sn.Search(t.Bound(buffer))) {
-		f := geojson.NewFeature(orb.Clone(sn.Features[i].Geometry))
+	for _, i := range idx {
+		g := sn.Features[i].Geometry
+		if lv != nil && lv.geom[i] != nil {
+			g = lv.geom[i]
+		}
+		// Cloned: orb's projection and clipping change geometry in place.
+		f := geojson.NewFeature(orb.Clone(g))
 		f.ID = sn.Features[i].ID
 		f.Properties = geojson.Properties{"id": sn.Features[i].ID, "layer": sn.Layer.ID}
-		for _, k := range Fields {
+		for _, k := range s.fields {
 			if v, ok := sn.Flat[i][k]; ok && v != nil && v != "" {
 				f.Properties[k] = v
 			}
 		}
 		fc.Append(f)
 	}
-	if len(fc.Features) == 0 {
-		return []byte{}, nil // an empty tile is an empty body
+	byName := map[string]*geojson.FeatureCollection{}
+	if len(fc.Features) > 0 {
+		byName[sn.Layer.ID] = fc
 	}
-	ls := mvt.NewLayers(map[string]*geojson.FeatureCollection{sn.Layer.ID: fc})
+	if lf := s.labelsIn(t); len(lf.Features) > 0 {
+		byName[LabelLayer] = lf
+	}
+	if len(byName) == 0 {
+		return []byte{}, nil
+	}
+	ls := mvt.NewLayers(byName)
 	ls.ProjectToTile(t)
 	ls.Clip(orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
 		Max: orb.Point{mvt.DefaultExtent * (1 + buffer), mvt.DefaultExtent * (1 + buffer)}})
-	// Tolerance in tile units: below one pixel of a 512 px tile at every zoom.
-	ls.Simplify(simplify.DouglasPeucker(4))
-	ls.RemoveEmpty(1, 1)
-	b, err := mvt.Marshal(ls)
-	if err != nil {
-		return nil, fmt.Errorf("encode tile %d/%d/%d of %s: %w", z, x, y, sn.Layer.ID, err)
+	if lv == nil {
+		// Full geometry: simplified below half a pixel of a 512 px tile.
+		ls.Simplify(simplify.DouglasPeucker(4))
 	}
-	return b, nil
+	ls.RemoveEmpty(1, 1)
+	return mvt.Marshal(ls)
+}
+
+// level returns the layer generalized for zoom z, building it once.
+func (s *Set) level(z int) *level {
+	e := &s.levels[z]
+	e.once.Do(func() { e.l = generalize(s.sn, z) })
+	return e.l
+}
+
+// pixelDeg is the width of one pixel at zoom z in degrees of longitude.
+func pixelDeg(z int) float64 { return 360 / (tilePixels * math.Exp2(float64(z))) }
+
+// mercY is latitude lat in Web Mercator, in degrees-of-longitude units, so
+// that pixel sizes along x and y compare.
+func mercY(lat float64) float64 {
+	lat = max(-85.05112878, min(85.05112878, lat))
+	return math.Log(math.Tan(math.Pi/4+lat*math.Pi/360)) * 180 / math.Pi
+}
+
+// generalize makes zoom z's level: lines and areas under a pixel become
+// points, the rest is simplified to half a pixel, and each crowded cell
+// keeps its largest feature (the first in id order among equals).
+func generalize(sn *layers.Snapshot, z int) *level {
+	n := len(sn.Features)
+	lv := &level{keep: make([]bool, n), geom: make([]orb.Geometry, n)}
+	px := pixelDeg(z)
+	world := tilePixels * math.Exp2(float64(z))
+	perCell := map[[2]int][]int{}
+	for i, f := range sn.Features {
+		b := sn.Bounds[i]
+		switch f.Geometry.(type) {
+		case orb.Point, orb.MultiPoint:
+		default:
+			w := (b.Max[0] - b.Min[0]) / px
+			h := (mercY(b.Max[1]) - mercY(b.Min[1])) / px
+			if max(w, h) < 1 {
+				// Below a pixel: drawn as a point where it is, so a layer of
+				// many small areas still shows where they lie.
+				lv.geom[i] = b.Center()
+				break
+			}
+			// Half a pixel along y, where Mercator pixels are fewest degrees.
+			tol := px / 2 * math.Cos(b.Center()[1]*math.Pi/180)
+			g := simplify.DouglasPeucker(tol).Simplify(orb.Clone(f.Geometry))
+			if g != nil && countPoints(g) < countPoints(f.Geometry) {
+				lv.geom[i] = g
+			}
+		}
+		lv.keep[i] = true
+		c := b.Center()
+		x := (c[0] + 180) / 360 * world
+		y := (180 - mercY(c[1])) / 360 * world
+		cell := [2]int{int(x / cellPixels), int(y / cellPixels)}
+		perCell[cell] = append(perCell[cell], i)
+	}
+	for _, idx := range perCell {
+		if len(idx) <= crowded {
+			continue
+		}
+		best := idx[0]
+		for _, i := range idx[1:] {
+			if size(sn, i) > size(sn, best) {
+				best = i
+			}
+			lv.keep[i] = false
+		}
+		lv.keep[idx[0]] = false
+		lv.keep[best] = true
+	}
+	return lv
+}
+
+// size is the larger side of feature i's bound, in degrees.
+func size(sn *layers.Snapshot, i int) float64 {
+	b := sn.Bounds[i]
+	return max(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1])
+}
+
+// thin keeps the largest feature (then the first in id order) whose
+// bound's centre falls in each of cells×cells cells of tile t.
+func thin(sn *layers.Snapshot, t maptile.Tile, idx []int, cells int) []int {
+	order := slices.Clone(idx)
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := cmp.Compare(size(sn, b), size(sn, a)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	b := t.Bound()
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	seen := make(map[int]struct{}, min(len(idx), cells*cells))
+	out := make([]int, 0, min(len(idx), cells*cells))
+	for _, i := range order {
+		c := sn.Bounds[i].Center()
+		cx := int(math.Floor((c[0] - b.Min[0]) / w * float64(cells)))
+		cy := int(math.Floor((c[1] - b.Min[1]) / h * float64(cells)))
+		cell := (cy+2)*(cells+4) + cx + 2 // cells just outside the tile (the buffer) stay apart
+		if _, ok := seen[cell]; ok {
+			continue
+		}
+		seen[cell] = struct{}{}
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func countPoints(g orb.Geometry) int {
+	switch g := g.(type) {
+	case orb.Point:
+		return 1
+	case orb.MultiPoint:
+		return len(g)
+	case orb.LineString:
+		return len(g)
+	case orb.MultiLineString:
+		n := 0
+		for _, l := range g {
+			n += len(l)
+		}
+		return n
+	case orb.Ring:
+		return len(g)
+	case orb.Polygon:
+		n := 0
+		for _, r := range g {
+			n += len(r)
+		}
+		return n
+	case orb.MultiPolygon:
+		n := 0
+		for _, p := range g {
+			n += countPoints(p)
+		}
+		return n
+	case orb.Collection:
+		n := 0
+		for _, x := range g {
+			n += countPoints(x)
+		}
+		return n
+	}
+	return 0
+}
+
+// labelStep is the finest grid of country label points, in degrees.
+const labelStep = 0.75
+
+// countryLabels places the basemap's country names: a point well inside
+// each country large enough to name (over 2 square degrees: Akrotiri,
+// Baikonur and the Cyprus buffer zone stay unnamed), and grid points inside
+// it for close views.
+func countryLabels(sn *layers.Snapshot) []label {
+	var out []label
+	for i, f := range sn.Features {
+		if r, _ := sn.Flat[i]["role"].(string); r != "" && r != "country" {
+			continue
+		}
+		b := sn.Bounds[i]
+		if (b.Max[0]-b.Min[0])*(b.Max[1]-b.Min[1]) < 2 {
+			continue
+		}
+		p, ok := geo.LabelPoint(f.Geometry)
+		if !ok {
+			continue
+		}
+		name, _ := sn.Flat[i]["name"].(string)
+		out = append(out, label{p: p, name: name})
+		for gx := int(math.Ceil(b.Min[0] / labelStep)); float64(gx)*labelStep < b.Max[0]; gx++ {
+			for gy := int(math.Ceil(b.Min[1] / labelStep)); float64(gy)*labelStep < b.Max[1]; gy++ {
+				pt := orb.Point{float64(gx) * labelStep, float64(gy) * labelStep}
+				if !contains(f.Geometry, pt) {
+					continue
+				}
+				level := 5
+				switch {
+				case gx%4 == 0 && gy%4 == 0:
+					level = 3
+				case gx%2 == 0 && gy%2 == 0:
+					level = 4
+				}
+				out = append(out, label{p: pt, name: name, grid: level})
+			}
+		}
+	}
+	return out
+}
+
+// contains is the even-odd rule over every ring of an area.
+func contains(g orb.Geometry, p orb.Point) bool {
+	var polys []orb.Polygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		polys = []orb.Polygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	inside := false
+	for _, poly := range polys {
+		for _, r := range poly {
+			for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+				if (r[i][1] > p[1]) != (r[j][1] > p[1]) && p[0] < (r[j][0]-r[i][0])*(p[1]-r[i][1])/(r[j][1]-r[i][1])+r[i][0] {
+					inside = !inside
+				}
+			}
+		}
+	}
+	return inside
+}
+
+// labelsIn returns the label points in t (with its buffer) that its zoom
+// shows: grid level g from zoom g+4, the zoom the map's style shows it at.
+func (s *Set) labelsIn(t maptile.Tile) *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	b := t.Bound(buffer)
+	for _, l := range s.labels {
+		if (l.grid > 0 && int(t.Z) < l.grid+4) || !b.Contains(l.p) {
+			continue
+		}
+		f := geojson.NewFeature(l.p)
+		f.Properties = geojson.Properties{"name": l.name}
+		if l.grid > 0 {
+			f.Properties["_grid"] = l.grid
+		}
+		fc.Append(f)
+	}
+	return fc
 }

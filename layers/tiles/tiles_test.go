@@ -6,6 +6,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/citemap/citemap/layers"
@@ -76,8 +77,8 @@ func TestEncode(t *testing.T) {
 func TestEncodeRejectsBadTiles(t *testing.T) {
 	sn := snapshot(t)
 	for _, c := range [][3]int{{-1, 0, 0}, {MaxZoom + 1, 0, 0}, {2, 4, 0}, {2, 0, 4}, {0, -1, 0}} {
-		if _, err := Encode(sn, c[0], c[1], c[2]); layers.ErrorCode(err) != layers.ENOTFOUND {
-			t.Errorf("Encode(%v) = %v, want not_found", c, err)
+		if _, err := Encode(sn, c[0], c[1], c[2]); layers.ErrorCode(err) != layers.EINVALID {
+			t.Errorf("Encode(%v) = %v, want invalid", c, err)
 		}
 	}
 }
@@ -86,7 +87,7 @@ func TestEncodeRejectsBadTiles(t *testing.T) {
 // even features at the same place.
 func TestThin(t *testing.T) {
 	var feats []layers.Feature
-	for i := 0; i < dense+500; i++ {
+	for i := 0; i < 4600; i++ {
 		feats = append(feats, layers.Feature{ID: fmt.Sprintf("same-%05d", i), Geometry: orb.Point{44, 41}})
 	}
 	feats = append(feats, layers.Feature{ID: "zz-apart", Geometry: orb.Point{45, 42}})
@@ -115,4 +116,189 @@ func mustEncode(t *testing.T, sn *layers.Snapshot, tile maptile.Tile) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// decode returns tile's features of layer name, in WGS84.
+func decode(t *testing.T, b []byte, tile maptile.Tile, name string) []*geojson.Feature {
+	t.Helper()
+	if len(b) == 0 {
+		return nil
+	}
+	ls, err := mvt.Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls.ProjectToWGS84(tile)
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Features
+		}
+	}
+	return nil
+}
+
+func ids(fs []*geojson.Feature) map[string]bool {
+	m := map[string]bool{}
+	for _, f := range fs {
+		m[f.Properties.MustString("id", "")] = true
+	}
+	return m
+}
+
+// Low zooms draw generalized geometry: an area below a pixel is a point,
+// a long line loses the vertices a pixel cannot show; deep zooms have both
+// in full.
+func TestGeneralized(t *testing.T) {
+	tiny := orb.Polygon{{{44, 41}, {44.001, 41}, {44.001, 41.001}, {44, 41.001}, {44, 41}}}
+	var wiggly orb.LineString
+	for i := 0; i <= 400; i++ {
+		x := 43.98 + float64(i)*0.0002
+		wiggly = append(wiggly, orb.Point{x, 41.0005 + 0.0003*float64(i%2)})
+	}
+	sn := snapshot(t,
+		layers.Feature{ID: "tiny", Geometry: tiny},
+		layers.Feature{ID: "wiggly", Geometry: wiggly},
+	)
+	set := NewSet(sn)
+	var polygon bool
+	vertices := func(z int) (map[string]bool, int) {
+		tile := maptile.At(orb.Point{44.0005, 41.0005}, maptile.Zoom(z))
+		b, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := decode(t, b, tile, "bases")
+		n := 0
+		for _, f := range fs {
+			switch g := f.Geometry.(type) {
+			case orb.LineString:
+				n += len(g)
+			case orb.Polygon:
+				if f.Properties["id"] == "tiny" {
+					polygon = true
+				}
+			}
+		}
+		return ids(fs), n
+	}
+	polygon = false
+	low, lowN := vertices(4)
+	if !low["tiny"] || polygon || !low["wiggly"] {
+		t.Errorf("z4 holds %v (square as polygon: %v), want the line and the sub-pixel square as a point", low, polygon)
+	}
+	high, highN := vertices(14)
+	if !high["tiny"] || !polygon || !high["wiggly"] {
+		t.Errorf("z14 holds %v, want both", high)
+	}
+	if lowN == 0 || lowN > 10 || highN < 20 {
+		t.Errorf("line vertices at z4: %d, at z14: %d; want a handful at z4, many at z14", lowN, highN)
+	}
+	// The layer's geometry is untouched by generalization.
+	if len(sn.Features[1].Geometry.(orb.LineString)) != 401 {
+		t.Error("generalizing changed the layer")
+	}
+}
+
+// A tile over 60,000 polygons a pixel or two across stays under MaxBytes
+// yet shows where they are; at a deep zoom every one of them is there.
+func TestCrowdedTileUnderLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 60,000-feature layer")
+	}
+	const n = 60000
+	feats := make([]layers.Feature, n)
+	for i := range feats {
+		// A 245×245 lattice of ~1 km squares over 2.5°×2.5° near Yerevan.
+		x := 43 + float64(i%245)*0.0102
+		y := 39 + float64(i/245)*0.0102
+		d := 0.009
+		feats[i] = layers.Feature{ID: fmt.Sprintf("f-%06d", i),
+			Geometry:   orb.Polygon{{{x, y}, {x + d, y}, {x + d, y + d}, {x + d/2, y + d*1.2}, {x, y + d}, {x, y}}},
+			Properties: map[string]any{"name": fmt.Sprintf("Synthetic area number %d", i), "status": "active", "category": "c" + fmt.Sprint(i%7)},
+		}
+	}
+	sn := snapshot(t, feats...)
+	set := NewSet(sn)
+	for z := 0; z <= 8; z++ {
+		tile := maptile.At(orb.Point{44.2, 40.2}, maptile.Zoom(z))
+		b, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := decode(t, b, tile, "bases")
+		t.Logf("z%d: %d bytes, %d features", z, len(b), len(fs))
+		// The area spans a few pixels at z0 and a tile at z7: a sample at
+		// every zoom, and from z5 at least a hundred.
+		if len(b) > MaxBytes || len(fs) == 0 || (z >= 5 && len(fs) < 100) {
+			t.Errorf("z%d: %d bytes, %d features; want at most %d bytes and a sample of the layer", z, len(b), len(fs), MaxBytes)
+		}
+	}
+	tile := maptile.At(orb.Point{44.2, 40.2}, 14)
+	fs := decode(t, mustEncode(t, sn, tile), tile, "bases")
+	want := sn.Search(tile.Bound())
+	if len(fs) < len(want) || len(want) == 0 {
+		t.Errorf("z14: %d features, want all %d that meet the tile", len(fs), len(want))
+	}
+}
+
+// Basemap tiles carry the country label points: one per country at every
+// zoom, the grid points from the zoom the map shows them at.
+func TestBasemapLabels(t *testing.T) {
+	sq := func(a, b, c, d float64) orb.Polygon {
+		return orb.Polygon{{{a, b}, {c, b}, {c, d}, {a, d}, {a, b}}}
+	}
+	sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, []layers.Feature{
+		{ID: "a", Geometry: orb.MultiPolygon{sq(40, 38, 46, 42)}, Properties: map[string]any{"name": "Big", "role": "country"}},
+		{ID: "b", Geometry: sq(46.1, 40, 46.5, 40.5), Properties: map[string]any{"name": "Tiny", "role": "country"}},
+		{ID: "c", Geometry: orb.Point{44.5, 40.2}, Properties: map[string]any{"name": "Town", "role": "place", "population": 1000}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := NewSet(sn)
+	count := func(z int) (named, grid int, town bool) {
+		b := sq(40, 38, 46.5, 42).Bound()
+		for _, tile := range tilesOver(b, z) {
+			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range decode(t, buf, tile, LabelLayer) {
+				if !tile.Bound().Contains(f.Geometry.(orb.Point)) {
+					continue // a neighbour's, in the buffer
+				}
+				if f.Properties["_grid"] != nil {
+					grid++
+				} else if f.Properties["name"] == "Big" {
+					named++
+				} else {
+					t.Errorf("label %v", f.Properties)
+				}
+			}
+			for _, f := range decode(t, buf, tile, "basemap") {
+				if f.Properties["name"] == "Town" && f.Properties["role"] == "place" && f.Properties["population"] == 1000.0 {
+					town = true
+				}
+			}
+		}
+		return named, grid, town
+	}
+	if named, grid, town := count(3); named != 1 || grid != 0 || !town {
+		t.Errorf("z3: %d country labels, %d grid points, town %v; want 1, 0, true", named, grid, town)
+	}
+	if named, grid, _ := count(9); named != 1 || grid < 20 {
+		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
+	}
+}
+
+func tilesOver(b orb.Bound, z int) []maptile.Tile {
+	lo := maptile.At(orb.Point{b.Min[0], b.Max[1]}, maptile.Zoom(z))
+	hi := maptile.At(orb.Point{b.Max[0], b.Min[1]}, maptile.Zoom(z))
+	var out []maptile.Tile
+	for x := lo.X; x <= hi.X; x++ {
+		for y := lo.Y; y <= hi.Y; y++ {
+			out = append(out, maptile.New(x, y, maptile.Zoom(z)))
+		}
+	}
+	return out
 }
