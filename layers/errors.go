@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN     = "forbidden"     // the user's role does not allow it
 	ESTALE         = "stale"         // an If-Match names a state that is no longer current
 	EUNPROCESSABLE = "unprocessable" // a well-formed write that breaks a rule of the data
+	ETOOLARGE      = "too_large"     // the input is over a stated size limit
 )
 
 // Error is a domain error with a code and a message fit to show a user.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/citemap/citemap/layers"
 )
@@ -49,6 +51,8 @@ func statusOf(err error) int {
 		return fiber.StatusPreconditionFailed
 	case layers.EUNPROCESSABLE:
 		return fiber.StatusUnprocessableEntity
+	case layers.ETOOLARGE:
+		return fiber.StatusRequestEntityTooLarge
 	}
 	return fiber.StatusInternalServerError
 }
@@ -65,6 +69,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.As(err, &fe):
 		p.Status, p.Detail = fe.Code, fe.Message
+		if fe.Code == fiber.StatusRequestEntityTooLarge && fe.Message == utils.StatusMessage(fe.Code) {
+			// Refused by the server before any route saw it: say the limit.
+			p.Detail = fmt.Sprintf("the body is over the server's limit of %d bytes (8 MiB)", maxSourceBody)
+		}
 	case errors.As(err, &busy):
 		p.Status, p.Detail = fiber.StatusServiceUnavailable, busy.Error()
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(busy.retryAfter.Seconds()))))

@@ -65,6 +65,9 @@ func (s *Server) methods(c *fiber.Ctx) error {
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 	if s.cfg.Editor != nil && writeRoute(c.Method(), c.Path()) {
+		if err := identityBody(c); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 	c.Set(fiber.HeaderAllow, "GET, HEAD, OPTIONS")

@@ -79,6 +79,17 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	return nil
 }
 
+// identityBody refuses a body sent with a content coding (415, RFC 9110
+// 15.5.16): Fiber would inflate a gzip body with no bound before any limit
+// is checked, so a small compressed body could take gigabytes of memory.
+func identityBody(c *fiber.Ctx) error {
+	if ce := strings.TrimSpace(c.Get(fiber.HeaderContentEncoding)); ce != "" && !strings.EqualFold(ce, "identity") {
+		c.Set(fiber.HeaderAcceptEncoding, "identity")
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "Content-Encoding "+strconv.Quote(ce)+" is not accepted: send the body uncompressed (at most "+strconv.Itoa(maxSourceBody>>20)+" MiB)")
+	}
+	return nil
+}
+
 // bodyOf checks the body's media type against those a route takes
 // (415 otherwise) and its size (413).
 func bodyOf(c *fiber.Ctx, limit int, types ...string) error {

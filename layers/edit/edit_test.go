@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/article"
 )
 
 func TestIfMatch(t *testing.T) {
@@ -140,4 +143,16 @@ func FuzzLocate(f *testing.F) {
 			t.Fatalf("selector %+v does not stand in the text", sel)
 		}
 	})
+}
+
+// An article's HTML over article.MaxHTML is too large (413 over HTTP), not
+// a rule of the data it breaks.
+func TestSourceTooLarge(t *testing.T) {
+	_, err := readSource(SourceInput{HTML: strings.Repeat("<p>a</p>", article.MaxHTML/8+1)})
+	if layers.ErrorCode(err) != layers.ETOOLARGE || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("oversized html: %v (code %q), want %q naming the limit", err, layers.ErrorCode(err), layers.ETOOLARGE)
+	}
+	if _, err := readSource(SourceInput{HTML: "<html><body></body></html>"}); layers.ErrorCode(err) != layers.EUNPROCESSABLE {
+		t.Errorf("html without text: %v, want %q", err, layers.EUNPROCESSABLE)
+	}
 }

@@ -2,6 +2,7 @@ package edit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -66,6 +67,9 @@ func readSource(in SourceInput) (layers.Source, error) {
 		// Readability keeps the article and drops scripts, styles and the
 		// site around it; the HTML is kept as received.
 		a, err := article.Text([]byte(in.HTML), in.URL)
+		if errors.Is(err, article.ErrTooLarge) {
+			return src, errf(layers.ETOOLARGE, "the html is %d bytes; the limit is %d (8 MiB)", len(in.HTML), article.MaxHTML)
+		}
 		if err != nil {
 			return src, errf(layers.EUNPROCESSABLE, "%v", err)
 		}
