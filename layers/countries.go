@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 
@@ -37,70 +38,30 @@ func (f Feature) Countries() []string {
 // is the name of a basemap feature. Without a basemap layer nothing can be
 // checked, which is a warning.
 func CheckCountries(d *Dataset) Problems {
-	areas := map[string]orb.MultiPolygon{}
+	var basemap []Feature
 	basemaps := 0
 	for _, l := range d.Layers {
-		if l.Kind != KindBasemap {
-			continue
-		}
-		basemaps++
-		for _, f := range d.Features[l.ID] {
-			// Only areas name countries: the basemap's lines and towns do not.
-			n, _ := f.Properties["name"].(string)
-			if mp := geo.RegionOf(f.Geometry); n != "" && mp != nil {
-				areas[n] = append(areas[n], mp...)
-			}
+		if l.Kind == KindBasemap {
+			basemaps++
+			basemap = append(basemap, d.Features[l.ID]...)
 		}
 	}
+	ca := NewCountryAreas(basemap)
 	var ps Problems
 	unchecked := 0
-	regions := map[string]*geo.Region{} // by the names joined with ";"
 	for _, l := range d.Layers {
 		if l.Kind == KindBasemap {
 			continue
 		}
 		file := d.Files["layer:"+l.ID]
 		for _, f := range d.Features[l.ID] {
-			id := l.ID + "/" + f.ID
-			if v, ok := f.Properties["country"]; ok && v != nil {
-				if _, isString := v.(string); !isString {
-					ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country must be a string of basemap country names separated by ';', not %T", v)})
+			if basemaps == 0 {
+				if _, isString := f.Properties["country"].(string); isString && len(f.Countries()) > 0 {
+					unchecked++
 					continue
 				}
 			}
-			names := f.Countries()
-			if len(names) == 0 {
-				continue
-			}
-			if basemaps == 0 {
-				unchecked++
-				continue
-			}
-			known := true
-			for _, n := range names {
-				if _, ok := areas[n]; !ok {
-					known = false
-					ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country %q is not the name of a basemap country%s", n, suggest(n, areas))})
-				}
-			}
-			if !known || f.Geometry == nil {
-				continue
-			}
-			key := strings.Join(names, ";")
-			region, ok := regions[key]
-			if !ok {
-				var parts []orb.MultiPolygon
-				seen := map[string]bool{}
-				for _, n := range names {
-					if !seen[n] {
-						seen[n] = true
-						parts = append(parts, areas[n])
-					}
-				}
-				region = geo.NewRegion(parts...)
-				regions[key] = region
-			}
-			ps = append(ps, outside(f, region, key, file, id)...)
+			ps = append(ps, ca.Check(f, file, l.ID+"/"+f.ID)...)
 		}
 	}
 	if unchecked > 0 {
@@ -108,6 +69,74 @@ func CheckCountries(d *Dataset) Problems {
 			Message: fmt.Sprintf("no basemap layer: the country of %d feature(s) is not checked against it", unchecked)})
 	}
 	return ps
+}
+
+// CountryAreas holds the basemap's country areas by name, and the regions
+// built from them as features ask, so features can be checked one at a
+// time (the write side checks each feature it is given). It is safe for
+// concurrent use.
+type CountryAreas struct {
+	areas   map[string]orb.MultiPolygon
+	mu      sync.Mutex
+	regions map[string]*geo.Region // by the names joined with ";"
+}
+
+// NewCountryAreas indexes the areas among the basemap's features by name.
+func NewCountryAreas(basemap []Feature) *CountryAreas {
+	ca := &CountryAreas{areas: map[string]orb.MultiPolygon{}, regions: map[string]*geo.Region{}}
+	for _, f := range basemap {
+		// Only areas name countries: the basemap's lines and towns do not.
+		n, _ := f.Properties["name"].(string)
+		if mp := geo.RegionOf(f.Geometry); n != "" && mp != nil {
+			ca.areas[n] = append(ca.areas[n], mp...)
+		}
+	}
+	return ca
+}
+
+// Check verifies one feature's country property, as CheckCountries does.
+func (ca *CountryAreas) Check(f Feature, file, id string) Problems {
+	var ps Problems
+	if v, ok := f.Properties["country"]; ok && v != nil {
+		if _, isString := v.(string); !isString {
+			return Problems{{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country must be a string of basemap country names separated by ';', not %T", v)}}
+		}
+	}
+	names := f.Countries()
+	if len(names) == 0 {
+		return nil
+	}
+	known := true
+	for _, n := range names {
+		if _, ok := ca.areas[n]; !ok {
+			known = false
+			ps = append(ps, Problem{File: file, Kind: "feature", ID: id, Message: fmt.Sprintf("country %q is not the name of a basemap country%s", n, suggest(n, ca.areas))})
+		}
+	}
+	if !known || f.Geometry == nil {
+		return ps
+	}
+	return append(ps, outside(f, ca.region(names), strings.Join(names, ";"), file, id)...)
+}
+
+func (ca *CountryAreas) region(names []string) *geo.Region {
+	key := strings.Join(names, ";")
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	if r, ok := ca.regions[key]; ok {
+		return r
+	}
+	var parts []orb.MultiPolygon
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			parts = append(parts, ca.areas[n])
+		}
+	}
+	r := geo.NewRegion(parts...)
+	ca.regions[key] = r
+	return r
 }
 
 // outside names each vertex of f farther than CountryTolerance from region.

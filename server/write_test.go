@@ -223,6 +223,7 @@ func TestBadWrites(t *testing.T) {
 		{"unknown layer", "/collections/nope/items", newBase, auth, 404, "nope"},
 		{"invalid geometry", "/collections/bases/items", feature(`{"type":"Point","coordinates":[200,95]}`, `{"name":"x",`+okClaims+`}`), auth, 422, "x1"},
 		{"claim on missing passage", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","claims":[{"passage":"p999","aspect":"existence","relation":"supports","basis":"explicit"}]}`), auth, 422, "p999"},
+		{"wrong geometry type", "/collections/bases/items", feature(`{"type":"LineString","coordinates":[[44,40],[44.1,40.1]]}`, `{"name":"x",`+okClaims+`}`), auth, 422, "layer bases holds points"},
 		{"non-flat property", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","nested":{"a":1},`+okClaims+`}`), auth, 422, "nested"},
 		{"inferred without note", "/collections/bases/items", feature(`{"type":"Point","coordinates":[44,40]}`, `{"name":"x","claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"inferred"}]}`), auth, 422, "note"},
 		{"existing id", "/collections/bases/items", strings.Replace(newBase, `"type":"Feature"`, `"type":"Feature","id":"gyumri-102nd-base"`, 1), auth, 409, "already exists"},

@@ -36,6 +36,15 @@ type Service struct {
 		m       *places.Matcher
 		version int
 	}
+	classes struct { // geometry class by layer
+		sync.Mutex
+		m map[string]layerClass
+	}
+	countries struct { // the basemap's countries, by its layers' revisions
+		sync.Mutex
+		key   string
+		areas *layers.CountryAreas
+	}
 }
 
 // Config is what a Service is built from.

@@ -156,7 +156,7 @@ func IfMatch(header, tag string) bool {
 // check verifies a feature about to be written; every problem is named.
 // Claims the published feature already carries unchanged are not checked
 // again for a basis: data imported before claims had one stays editable.
-func (s *Service) check(ctx context.Context, c *layers.Changeset, f, published *layers.Feature) error {
+func (s *Service) check(ctx context.Context, c *layers.Changeset, l layers.Layer, f, published *layers.Feature) error {
 	var ps layers.Problems
 	id := f.Layer + "/" + f.ID
 	add := func(kind, format string, args ...any) {
@@ -167,6 +167,14 @@ func (s *Service) check(ctx context.Context, c *layers.Changeset, f, published *
 	}
 	if err := geo.Validate(f.Geometry); err != nil {
 		add("feature", "%v", err)
+	} else if class, err := s.layerClass(ctx, l); err != nil {
+		return err
+	} else if m := wrongClass(l, class, f); m != "" {
+		add("feature", "%s", m)
+	} else if cps, err := s.countryProblems(ctx, f); err != nil {
+		return err
+	} else {
+		ps = append(ps, cps...)
 	}
 	if bad := layers.NotFlat(f.Properties); len(bad) > 0 {
 		add("feature", "properties must be flat (a string, number, boolean or null): %s is not", strings.Join(bad, ", "))
@@ -225,7 +233,8 @@ func (s *Service) write(ctx context.Context, u layers.User, layer, id string, af
 	if err := Require(u, layers.RoleEditor); err != nil {
 		return Result{}, err
 	}
-	if _, err := s.writableLayer(ctx, layer); err != nil {
+	l, err := s.writableLayer(ctx, layer)
+	if err != nil {
 		return Result{}, err
 	}
 	c, err := s.openChangeset(ctx, u)
@@ -241,7 +250,7 @@ func (s *Service) write(ctx context.Context, u layers.User, layer, id string, af
 		if err != nil {
 			return Result{}, err
 		}
-		if err := s.check(ctx, c, after, published); err != nil {
+		if err := s.check(ctx, c, l, after, published); err != nil {
 			return Result{}, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -92,6 +93,7 @@ func (s *Service) Publish(ctx context.Context, u layers.User, id int, message st
 	ch := &layers.Change{Author: u.Name, Message: c.Message, Changeset: csID(c.ID), Sources: c.Sources, Passages: c.Passages}
 	var ps layers.Problems
 	layerOf := map[string]layers.Layer{}
+	firstClass := map[string]string{}
 	for _, e := range c.Edits {
 		key := e.Layer + "/" + e.ID
 		cur, err := s.published(ctx, e.Layer, e.ID)
@@ -113,6 +115,26 @@ func (s *Service) Publish(ctx context.Context, u layers.User, id int, message st
 			}
 			layerOf[e.Layer] = l
 		}
+		class, err := s.layerClass(ctx, l)
+		if err != nil {
+			return c, err
+		}
+		if class == "" && e.After.Geometry != nil {
+			// An empty layer takes the class of its first new feature.
+			if _, ok := firstClass[l.ID]; !ok {
+				firstClass[l.ID] = geo.Class(e.After.Geometry)
+			}
+			class = firstClass[l.ID]
+		}
+		if m := wrongClass(l, class, e.After); m != "" {
+			ps = append(ps, layers.Problem{Kind: "feature", ID: key, Message: m})
+		}
+		// The basemap may have changed since the draft was checked.
+		cps, err := s.countryProblems(ctx, e.After)
+		if err != nil {
+			return c, err
+		}
+		ps = append(ps, cps...)
 		if l.Cited() && !explicitlySupported(*e.After) {
 			ps = append(ps, layers.Problem{Kind: "feature", ID: key,
 				Message: fmt.Sprintf("layer %s is cited: the feature needs at least one claim with relation supports and basis explicit", e.Layer)})

@@ -1,0 +1,166 @@
+package edit
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+)
+
+// newService is the write side on a real bbolt file holding the mini
+// dataset, a basemap with one country (Testland, 43-45 E, 40-41.5 N) and
+// an empty cited layer, sites; it returns an editor and a reviewer.
+func newService(t *testing.T) (*Service, *bolt.Store, layers.User, layers.User) {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "edit.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(os.DirFS("../testdata/mini"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Layers = append(d.Layers,
+		layers.Layer{ID: "basemap", Title: "Basemap", Kind: layers.KindBasemap, Licence: "public domain"},
+		layers.Layer{ID: "sites", Title: "Sites", Kind: layers.KindOther, Licence: "CC BY 4.0"})
+	d.Features["basemap"] = []layers.Feature{{ID: "testland", Layer: "basemap",
+		Geometry:   orb.Polygon{{{43, 40}, {45, 40}, {45, 41.5}, {43, 41.5}, {43, 40}}},
+		Properties: map[string]any{"name": "Testland"}}}
+	ctx := context.Background()
+	if _, err := store.Import(ctx, d.Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	ed := store.Editing()
+	svc := New(Config{Store: store, Publisher: store, Users: ed, Changesets: ed})
+	var us [2]layers.User
+	for i, role := range []string{layers.RoleEditor, layers.RoleReviewer} {
+		u, _, err := svc.AddUser(ctx, role+"1", role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		us[i] = u
+	}
+	return svc, store, us[0], us[1]
+}
+
+func cited(id string, g orb.Geometry, props map[string]any) layers.Feature {
+	p := map[string]any{"name": "Feature " + id}
+	for k, v := range props {
+		p[k] = v
+	}
+	return layers.Feature{ID: id, Geometry: g, Properties: p, Claims: []layers.Claim{
+		{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports, Basis: layers.Explicit}}}
+}
+
+// wantUnprocessable fails unless err is a 422 whose message holds want.
+func wantUnprocessable(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if layers.ErrorCode(err) != layers.EUNPROCESSABLE || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: %v (code %q), want %q naming %q", what, err, layers.ErrorCode(err), layers.EUNPROCESSABLE, want)
+	}
+}
+
+// A layer holds one geometry type (CONVENTIONS 3): a write of another is
+// 422 naming the layer's type.
+func TestWriteGeometryType(t *testing.T) {
+	svc, _, ed, _ := newService(t)
+	ctx := context.Background()
+	line := orb.LineString{{44, 40.5}, {44.2, 40.6}}
+	_, err := svc.Create(ctx, ed, "bases", cited("road", line, nil))
+	wantUnprocessable(t, "a line in a layer of points", err, "layer bases holds points (Point or MultiPoint): this feature is a LineString")
+	if _, err := svc.Create(ctx, ed, "bases", cited("multi", orb.MultiPoint{{44, 40.5}, {44.1, 40.6}}, nil)); err != nil {
+		t.Errorf("a MultiPoint in a layer of points: %v", err)
+	}
+	// A replace, and a patch that changes only the geometry's type.
+	_, err = svc.Replace(ctx, ed, "bases", "gyumri-102nd-base", cited("gyumri-102nd-base", orb.Polygon{{{43.8, 40.7}, {43.9, 40.7}, {43.9, 40.8}, {43.8, 40.7}}}, nil), "")
+	wantUnprocessable(t, "a polygon replacing a point", err, "holds points")
+	_, err = svc.Patch(ctx, ed, "bases", "gyumri-102nd-base", []byte(`{"geometry":{"type":"LineString","coordinates":[[43.8,40.7],[43.9,40.8]]}}`), "")
+	wantUnprocessable(t, "a patch to a line", err, "holds points")
+	cs, err := svc.Changesets(ctx, ed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || len(cs[0].Edits) != 1 || cs[0].Edits[0].ID != "multi" {
+		t.Errorf("refused writes left edits: %+v", cs)
+	}
+}
+
+// An empty layer takes the type of its first feature: publishing a
+// changeset that adds two types to it is refused, naming the odd one.
+func TestPublishGeometryType(t *testing.T) {
+	svc, store, ed, rev := newService(t)
+	ctx := context.Background()
+	if _, err := svc.Create(ctx, ed, "sites", cited("a-point", orb.Point{44, 40.5}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Create(ctx, ed, "sites", cited("a-line", orb.LineString{{44, 40.5}, {44.2, 40.6}}, nil))
+	if err != nil {
+		t.Fatal(err) // the layer is empty: a draft cannot know yet
+	}
+	v0, _ := store.Version(ctx)
+	_, err = svc.Publish(ctx, rev, r.Changeset, "two types")
+	wantUnprocessable(t, "publishing two types into one layer", err, "1 feature(s) at fault")
+	if err == nil || !strings.Contains(layers.ErrorMessage(err)+problemsOf(err), "sites/a-line") {
+		t.Errorf("the refusal does not name sites/a-line: %v", err)
+	}
+	if v, _ := store.Version(ctx); v != v0 {
+		t.Errorf("a refused publish made version %d", v)
+	}
+	if _, err := svc.Delete(ctx, ed, "sites", "a-line", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(ctx, rev, r.Changeset, "one type"); err != nil {
+		t.Fatalf("publishing points only: %v", err)
+	}
+	_, err = svc.Create(ctx, ed, "sites", cited("a-line", orb.LineString{{44, 40.5}, {44.2, 40.6}}, nil))
+	wantUnprocessable(t, "a line after the points were published", err, "layer sites holds points")
+}
+
+func problemsOf(err error) string {
+	var b strings.Builder
+	for e := range strings.SplitSeq(err.Error(), "\n") {
+		b.WriteString(e)
+	}
+	return b.String()
+}
+
+// A feature's `country` (CONVENTIONS 4) is checked on write: every vertex
+// within 500 m of the named basemap countries.
+func TestWriteCountry(t *testing.T) {
+	svc, _, ed, _ := newService(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		id      string
+		g       orb.Geometry
+		country any
+		want    string // "" when accepted
+	}{
+		{"inside", orb.Point{44, 40.5}, "Testland", ""},
+		{"near-the-edge", orb.Point{45.004, 40.5}, "Testland", ""}, // about 340 m outside
+		{"outside", orb.Point{46.5, 40.5}, "Testland", "lies 126"},
+		{"unknown", orb.Point{44, 40.5}, "Narnia", `country "Narnia" is not the name of a basemap country`},
+		{"not-a-string", orb.Point{44, 40.5}, 3.0, "country must be a string"},
+		{"no-country", orb.Point{46.5, 40.5}, nil, ""},
+	} {
+		props := map[string]any{}
+		if tt.country != nil {
+			props["country"] = tt.country
+		}
+		_, err := svc.Create(ctx, ed, "bases", cited(tt.id, tt.g, props))
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.id, err)
+			}
+			continue
+		}
+		wantUnprocessable(t, tt.id, err, tt.want)
+	}
+}
