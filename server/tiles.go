@@ -110,6 +110,8 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 	names := tiles.Fields
 	if sn.Layer.Kind == layers.KindBasemap {
 		names = tiles.BasemapFields
+	} else {
+		fields["_from"], fields["_to"] = "Number", "Number"
 	}
 	for _, f := range names {
 		switch sn.Queryables[f] {

@@ -13,7 +13,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -46,6 +49,8 @@ const buffer = 1.0 / 64
 
 // Fields are the properties carried into tiles of a cited layer: enough to
 // style, filter by date and open the feature; the rest is one request away.
+// Tiles add _from and _to, the validity as YYYYMMDD numbers the map's date
+// filter compares.
 var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision", "source_count", "category"}
 
 // BasemapFields are the properties carried into basemap tiles: what the
@@ -175,6 +180,11 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 				f.Properties[k] = v
 			}
 		}
+		if sn.Layer.Kind != layers.KindBasemap {
+			from, _ := sn.Flat[i]["valid_from"].(string)
+			to, _ := sn.Flat[i]["valid_to"].(string)
+			f.Properties["_from"], f.Properties["_to"] = day(from, false), day(to, true)
+		}
 		fc.Append(f)
 	}
 	byName := map[string]*geojson.FeatureCollection{}
@@ -197,6 +207,33 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 	}
 	ls.RemoveEmpty(1, 1)
 	return mvt.Marshal(ls)
+}
+
+// datePattern is a valid_from or valid_to: a year, a month or a day.
+var datePattern = regexp.MustCompile(`^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$`)
+
+// day is date s as the number YYYYMMDD the map's date filter compares
+// (properties _from and _to): a year or month starts on its first day and
+// ends on day 31 of its last month; no date is open (0, 99991231).
+func day(s string, end bool) int {
+	m := datePattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		if end {
+			return 99991231
+		}
+		return 0
+	}
+	n := func(s string, open int) int {
+		if s == "" {
+			return open
+		}
+		v, _ := strconv.Atoi(s)
+		return v
+	}
+	if end {
+		return n(m[1], 0)*10000 + n(m[2], 12)*100 + n(m[3], 31)
+	}
+	return n(m[1], 0)*10000 + n(m[2], 1)*100 + n(m[3], 1)
 }
 
 // level returns the layer generalized for zoom z, building it once.

@@ -25,7 +25,7 @@ func TestEncode(t *testing.T) {
 	gyumri := orb.Point{43.84635, 40.79305}
 	square := orb.Polygon{{{43, 40}, {44, 40}, {44, 41}, {43, 41}, {43, 40}}}
 	sn := snapshot(t,
-		layers.Feature{ID: "gyumri", Geometry: gyumri, Properties: map[string]any{"name": "Gyumri base", "status": "active", "note": "long text not in tiles"}},
+		layers.Feature{ID: "gyumri", Geometry: gyumri, Properties: map[string]any{"name": "Gyumri base", "status": "active", "note": "long text not in tiles", "valid_from": "1995-03", "valid_to": "2044"}},
 		layers.Feature{ID: "square", Geometry: square, Properties: map[string]any{"name": "Square"}},
 	)
 	tile := maptile.At(gyumri, 6)
@@ -48,10 +48,13 @@ func TestEncode(t *testing.T) {
 			if dx, dy := p[0]-gyumri[0], p[1]-gyumri[1]; dx*dx+dy*dy > 0.01*0.01 {
 				t.Errorf("gyumri decoded at %v", p)
 			}
-			if f.Properties["name"] != "Gyumri base" || f.Properties["note"] != nil {
+			if f.Properties["name"] != "Gyumri base" || f.Properties["note"] != nil || f.Properties["_from"] != 19950301.0 || f.Properties["_to"] != 20441231.0 {
 				t.Errorf("properties = %v", f.Properties)
 			}
 		case "square":
+			if f.Properties["_from"] != 0.0 || f.Properties["_to"] != 99991231.0 {
+				t.Errorf("open dates = %v", f.Properties)
+			}
 			if _, ok := f.Geometry.(orb.Polygon); !ok {
 				t.Errorf("square is a %T", f.Geometry)
 			}
