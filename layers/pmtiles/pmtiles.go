@@ -114,6 +114,7 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 
+	g := newGzipper()
 	var data bytes.Buffer
 	seen := map[[32]byte]entry{}
 	var entries []entry
@@ -122,7 +123,7 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 		sum := sha256.Sum256(raw)
 		e, dup := seen[sum]
 		if !dup {
-			gz, err := gzipped(raw)
+			gz, err := g.gzip(raw)
 			if err != nil {
 				return 0, err
 			}
@@ -141,11 +142,11 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 		entries = append(entries, entry{tileID: id, offset: e.offset, length: e.length, runLength: 1})
 	}
 
-	root, leaves, err := directories(entries)
+	root, leaves, err := g.directories(entries)
 	if err != nil {
 		return 0, err
 	}
-	meta, err := jsonGzipped(a.Metadata)
+	meta, err := g.json(a.Metadata)
 	if err != nil {
 		return 0, err
 	}
@@ -200,9 +201,9 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 // directories serializes the entries as one root directory when it fits in
 // the first 16 KiB, else as leaf directories the root points to, with
 // leaves made larger until the root fits (as the reference writer does).
-func directories(entries []entry) (root, leaves []byte, err error) {
+func (g *gzipper) directories(entries []entry) (root, leaves []byte, err error) {
 	if len(entries) < 16384 {
-		if root, err = serialize(entries); err != nil || len(root) <= rootMax-headerLen {
+		if root, err = g.serialize(entries); err != nil || len(root) <= rootMax-headerLen {
 			return root, nil, err
 		}
 	}
@@ -215,14 +216,14 @@ func directories(entries []entry) (root, leaves []byte, err error) {
 		var buf bytes.Buffer
 		for i := 0; i < len(entries); i += leafSize {
 			end := min(i+leafSize, len(entries))
-			leaf, err := serialize(entries[i:end])
+			leaf, err := g.serialize(entries[i:end])
 			if err != nil {
 				return nil, nil, err
 			}
 			rootEntries = append(rootEntries, entry{tileID: entries[i].tileID, offset: uint64(buf.Len()), length: uint32(len(leaf))})
 			buf.Write(leaf)
 		}
-		if root, err = serialize(rootEntries); err != nil {
+		if root, err = g.serialize(rootEntries); err != nil {
 			return nil, nil, err
 		}
 		if len(root) <= rootMax-headerLen {
@@ -236,7 +237,7 @@ func directories(entries []entry) (root, leaves []byte, err error) {
 // deltas, run lengths, lengths and offsets (0 for "right after the
 // previous entry", else offset+1), as varints, gzip-compressed. A run
 // length of 0 marks a pointer to a leaf directory.
-func serialize(entries []entry) ([]byte, error) {
+func (g *gzipper) serialize(entries []entry) ([]byte, error) {
 	var b []byte
 	b = binary.AppendUvarint(b, uint64(len(entries)))
 	var last uint64
@@ -257,25 +258,31 @@ func serialize(entries []entry) ([]byte, error) {
 			b = binary.AppendUvarint(b, e.offset+1)
 		}
 	}
-	return gzipped(b)
+	return g.gzip(b)
 }
 
-func gzipped(b []byte) ([]byte, error) {
+// gzipper compresses with one writer, reset for each call, since tiles are
+// many and small.
+type gzipper struct{ zw *gzip.Writer }
+
+func newGzipper() *gzipper {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression) // a valid level: no error
+	return &gzipper{zw}
+}
+
+func (g *gzipper) gzip(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
+	g.zw.Reset(&buf)
+	if _, err := g.zw.Write(b); err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
+	if err := g.zw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-func jsonGzipped(v any) ([]byte, error) {
+func (g *gzipper) json(v any) ([]byte, error) {
 	if v == nil {
 		v = map[string]any{}
 	}
@@ -283,5 +290,5 @@ func jsonGzipped(v any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pmtiles: metadata: %w", err)
 	}
-	return gzipped(b)
+	return g.gzip(b)
 }
