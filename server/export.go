@@ -1,16 +1,21 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -18,29 +23,110 @@ import (
 	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/pmtiles"
 )
 
 // SiteOptions says what ExportSite writes.
 type SiteOptions struct {
-	MaxZoom  int             // deepest tile zoom written
-	Progress func(files int) // told as files are written
+	MaxZoom int  // deepest tile zoom written
+	Replace bool // replace what the folder holds; without it only an empty or new folder is written
+	// Progress is told as files are written.
+	Progress func(files int)
 }
 
-// ExportSite writes every public read resource as a file under dir, asking
-// the server itself for each one so the files are byte for byte what it
-// serves: the map, layer downloads, the tile pyramid to MaxZoom (tiles
-// without features are left out), collections, items, sources and passages
-// as JSON and HTML. The content type of every file is recorded in
-// _headers (the format Netlify and Cloudflare Pages read) and
-// content-types.json, for object stores that need it set on upload.
+// ErrNotEmpty is returned by ExportSite for a folder that holds files
+// when SiteOptions.Replace is not set.
+var ErrNotEmpty = errors.New("the folder is not empty")
+
+// StaticMeta is the meta tag that tells the front end it is served from
+// files: its content is the site's base path, and the front end asks for
+// the exported file of each resource instead of the server's query URL.
+const StaticMeta = "citemap:static"
+
+// ExportSite writes the public site as files under dir, for a static host
+// (plain nginx, an object store behind a CDN) serving it at the server's
+// base URL. It asks the server itself for each resource, so the data files
+// are byte for byte what it serves; each gets a path without a query
+// string, since a static host ignores queries: the map page and the embed
+// page (marked static), layer downloads, one PMTiles archive per layer
+// (tiles/{layer}.pmtiles, read with range requests), collections, items,
+// sources and passages as JSON and HTML, and static pictures of the map and
+// of each feature. Links in the HTML pages are rewritten to the files.
+//
+// The site is built in a new folder beside dir and moved into place only
+// when complete, so a failed export leaves dir as it was. The content type
+// of every file is recorded in _headers (the format Netlify and Cloudflare
+// Pages read) and content-types.json, for object stores that need it set on
+// upload.
 func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (int, error) {
-	type resource struct{ url, file string }
-	var res []resource
-	add := func(url, file string) { res = append(res, resource{url, file}) }
+	if s.cfg.BaseURL == "" {
+		return 0, errors.New("export-site needs the base URL the site will be served from")
+	}
+	base, err := url.Parse(s.cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
+		return 0, fmt.Errorf("base URL %q is not an http(s) address without a query", s.cfg.BaseURL)
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !opt.Replace {
+		return 0, fmt.Errorf("%s: %w (it holds %d entries, %s first)", dir, ErrNotEmpty, len(entries), entries[0].Name())
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return 0, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".export-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp) // gone once moved into place
+	n, err := s.exportTo(ctx, tmp, strings.TrimSuffix(base.Path, "/")+"/", opt)
+	if err != nil {
+		return n, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return n, err
+	}
+	return n, swapIn(tmp, dir)
+}
+
+// swapIn moves the built folder to dir, replacing what dir held.
+func swapIn(built, dir string) error {
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = built + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(built, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+type siteFile struct{ url, file string }
+
+// exportTo writes the site into dir; prefix is the base URL's path with
+// a trailing slash.
+func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptions) (int, error) {
+	var res []siteFile
+	add := func(url, file string) { res = append(res, siteFile{url, file}) }
 
 	add("/", "index.html")
+	if s.cfg.Assets != nil {
+		add("/embed", "embed/index.html")
+	}
 	add("/?f=json", "index.json")
+	add("/?f=html", "landing.html")
 	add("/conformance?f=json", "conformance.json")
+	add("/conformance?f=html", "conformance.html")
 	add("/api", "api.json")
 	add("/collections?f=json", "collections.json")
 	add("/collections?f=html", "collections.html")
@@ -49,6 +135,7 @@ func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (i
 	add("/passages?f=json", "passages.json")
 	add("/passages.csv", "passages.csv")
 	add("/annotations", "annotations.json")
+	add("/static/map.png", "static/map.png")
 	if s.cfg.Assets != nil {
 		fs.WalkDir(s.cfg.Assets, "assets", func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
@@ -68,6 +155,7 @@ func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (i
 	if err != nil {
 		return 0, err
 	}
+	var tiled []layers.Layer
 	for _, l := range all {
 		add("/layers/"+l.ID+".geojson", "layers/"+l.ID+".geojson")
 		if l.Kind == layers.KindBasemap {
@@ -80,21 +168,21 @@ func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (i
 		}
 		add("/collections/"+l.ID+"?f=json", "collections/"+l.ID+".json")
 		add("/collections/"+l.ID+"?f=html", "collections/"+l.ID+".html")
-		add("/tiles/"+l.ID+".json", "tiles/"+l.ID+".json")
+		for _, page := range []string{"items", "queryables"} { // items: the first page, as the server pages them
+			add("/collections/"+l.ID+"/"+page+"?f=json", "collections/"+l.ID+"/"+page+".json")
+			add("/collections/"+l.ID+"/"+page+"?f=html", "collections/"+l.ID+"/"+page+".html")
+		}
 		feats, err := s.store.Features(ctx, l.ID)
 		if err != nil {
 			return 0, err
 		}
 		for _, f := range feats {
-			add("/collections/"+l.ID+"/items/"+f.ID+"?f=json", "collections/"+l.ID+"/items/"+f.ID+".json")
-			add("/collections/"+l.ID+"/items/"+f.ID+"?f=html", "collections/"+l.ID+"/items/"+f.ID+".html")
+			item := "/collections/" + l.ID + "/items/" + f.ID
+			add(item+"?f=json", "collections/"+l.ID+"/items/"+f.ID+".json")
+			add(item+"?f=html", "collections/"+l.ID+"/items/"+f.ID+".html")
+			add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + f.ID}}.Encode(), staticPicture(l.ID+"/"+f.ID))
 		}
-		for z := 0; z <= opt.MaxZoom; z++ {
-			for t := range tilecover.Bound(l.Bound, maptile.Zoom(z)) {
-				p := fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, t.Z, t.X, t.Y)
-				add(p, strings.TrimPrefix(p, "/"))
-			}
-		}
+		tiled = append(tiled, l)
 	}
 	srcs, err := s.store.Sources(ctx)
 	if err != nil {
@@ -112,48 +200,235 @@ func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (i
 		add("/passages/"+p.ID+"?f=json", "passages/"+p.ID+".json")
 	}
 
+	links := newLinkMap(s.cfg.BaseURL, prefix, res)
 	types := map[string]string{}
 	written := 0
-	for _, r := range res {
-		if err := ctx.Err(); err != nil {
-			return written, err
-		}
-		req := httptest.NewRequest(http.MethodGet, r.url, nil)
-		if strings.HasSuffix(r.file, ".html") {
-			req.Header.Set("Accept", "text/html")
-		}
-		if s.cfg.BaseURL == "" {
-			req.Host = "localhost"
-		}
-		resp, err := s.app.Test(req, -1)
-		if err != nil {
-			return written, fmt.Errorf("GET %s: %w", r.url, err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return written, fmt.Errorf("GET %s: %w", r.url, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return written, fmt.Errorf("GET %s: status %d: %s", r.url, resp.StatusCode, body)
-		}
-		if strings.HasSuffix(r.file, ".mvt") && len(body) == 0 {
-			continue // an empty tile: clients treat a missing one the same
-		}
-		target := filepath.Join(dir, filepath.FromSlash(r.file))
+	write := func(file string, body []byte, contentType string) error {
+		target := filepath.Join(dir, filepath.FromSlash(file))
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return written, err
+			return err
 		}
 		if err := os.WriteFile(target, body, 0o644); err != nil {
-			return written, err
+			return err
 		}
-		types["/"+r.file] = resp.Header.Get("Content-Type")
+		types["/"+file] = contentType
 		written++
 		if opt.Progress != nil {
 			opt.Progress(written)
 		}
+		return nil
+	}
+	for _, r := range res {
+		if err := ctx.Err(); err != nil {
+			return written, err
+		}
+		body, ct, err := s.get(r.url, strings.HasSuffix(r.file, ".html"))
+		if err != nil {
+			return written, err
+		}
+		if path.Ext(r.file) == ".json" {
+			body = links.rewriteJSON(body)
+		}
+		if strings.HasSuffix(r.file, ".html") {
+			body = links.rewriteHTML(body)
+			if r.file == "index.html" || r.file == "embed/index.html" {
+				body = staticPage(body, prefix)
+			}
+		}
+		if err := write(r.file, body, ct); err != nil {
+			return written, err
+		}
+	}
+	for _, l := range tiled {
+		a, err := s.tileArchive(ctx, l, opt.MaxZoom)
+		if err != nil {
+			return written, err
+		}
+		if a.Len() == 0 {
+			continue // a layer with nothing to draw at these zooms
+		}
+		var buf bytes.Buffer
+		if _, err := a.WriteTo(&buf); err != nil {
+			return written, fmt.Errorf("tiles of %s: %w", l.ID, err)
+		}
+		if err := write("tiles/"+l.ID+".pmtiles", buf.Bytes(), "application/vnd.pmtiles"); err != nil {
+			return written, err
+		}
 	}
 	return written, writeManifests(dir, types)
+}
+
+// staticPicture is the exported file of a feature's picture.
+func staticPicture(feature string) string {
+	return "static/" + feature + ".png"
+}
+
+// get asks the server for one resource, as a browser (html) or a client
+// of the API would.
+func (s *Server) get(target string, html bool) ([]byte, string, error) {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if html {
+		req.Header.Set("Accept", "text/html")
+	}
+	resp, err := s.app.Test(req, -1)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", target, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", target, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET %s: status %d: %s", target, resp.StatusCode, body)
+	}
+	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// tileArchive collects a layer's tiles from zoom 0 to maxZoom over its
+// bounds (tiles without features are left out).
+func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int) (*pmtiles.Archive, error) {
+	tj, _, err := s.get("/tiles/"+l.ID+".json", false)
+	if err != nil {
+		return nil, err
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(tj, &meta); err != nil {
+		return nil, fmt.Errorf("TileJSON of %s: %w", l.ID, err)
+	}
+	for _, k := range []string{"tiles", "tilejson", "scheme", "minzoom", "maxzoom", "bounds", "center"} {
+		delete(meta, k) // the archive's header holds these; tiles are inside it
+	}
+	a := &pmtiles.Archive{MinZoom: 0, MaxZoom: maxZoom, Bound: l.Bound, Metadata: meta}
+	for z := 0; z <= maxZoom; z++ {
+		for t := range tilecover.Bound(l.Bound, maptile.Zoom(z)) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			body, _, err := s.get(fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, t.Z, t.X, t.Y), false)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.Add(int(t.Z), int(t.X), int(t.Y), body); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return a, nil
+}
+
+// staticPage marks the map or embed page as served from files, and drops
+// the oEmbed discovery link, which needs the server.
+func staticPage(page []byte, prefix string) []byte {
+	page = oembedLink.ReplaceAll(page, nil)
+	return injectHead(page, []byte(`<meta name="`+StaticMeta+`" content="`+html.EscapeString(prefix)+`">`+"\n"))
+}
+
+var oembedLink = regexp.MustCompile(`<link rel="alternate" type="application/json\+oembed"[^>]*>\n?`)
+
+// linkMap turns the server's URLs into the exported files' URLs.
+type linkMap struct {
+	base   string            // the base URL, no trailing slash
+	prefix string            // its path, with a trailing slash
+	files  map[string]string // server path and query → exported file
+}
+
+func newLinkMap(base, prefix string, res []siteFile) *linkMap {
+	m := &linkMap{base: strings.TrimSuffix(base, "/"), prefix: prefix, files: map[string]string{}}
+	for _, r := range res {
+		m.files[r.url] = r.file
+	}
+	return m
+}
+
+// file maps a server URL (absolute under the base URL, or a path) to the
+// exported file's URL, keeping its fragment; ok is false for a URL that is
+// not this site's or has no exported file. A URL the server answers by
+// content negotiation maps to the format def (html or json).
+func (m *linkMap) file(u, def string) (string, bool) {
+	origin := ""
+	rel := u
+	if strings.HasPrefix(u, m.base+"/") || u == m.base {
+		b, _ := url.Parse(m.base)
+		origin = b.Scheme + "://" + b.Host
+		rel = strings.TrimPrefix(u, m.base)
+		if rel == "" {
+			rel = "/"
+		}
+	} else if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+		return "", false
+	}
+	rel, frag, hasFrag := strings.Cut(rel, "#")
+	if hasFrag {
+		frag = "#" + frag
+	}
+	file, ok := m.files[rel]
+	if !ok {
+		p, q, _ := strings.Cut(rel, "?")
+		switch vals, _ := url.ParseQuery(q); {
+		case p == "/" && vals.Get("f") == "":
+			file, ok = "index.html", true // the map, whatever its view
+		case p == "/static/map.png" || p == "/static/map.svg":
+			// Any view of the map: its feature's picture, else the map's.
+			file, ok = "static/map.png", true
+			if f := vals.Get("feature"); f != "" {
+				file, ok = m.lookup("/static/map.png?" + url.Values{"feature": {f}}.Encode())
+			}
+		case vals.Get("f") == "html" || vals.Get("f") == "json":
+			file, ok = m.lookup(p + "?f=" + vals.Get("f")) // other parameters (v=N) do not change a static copy
+		case q != "":
+			file, ok = m.lookup(p)
+		default:
+			file, ok = m.lookup(p + "?f=" + def)
+		}
+		if !ok {
+			return "", false
+		}
+	}
+	file = strings.TrimSuffix(file, "index.html") // a folder's page is the folder
+	return origin + m.prefix + file + frag, true
+}
+
+func (m *linkMap) lookup(u string) (string, bool) {
+	f, ok := m.files[u]
+	return f, ok
+}
+
+var linkAttr = regexp.MustCompile(`(\s(?:href|src|content)=")([^"]*)(")`)
+
+// rewriteHTML points the links of a page (href, src, and meta content
+// that is a URL) at the exported files. Links to what was not exported
+// stay as they are.
+func (m *linkMap) rewriteHTML(page []byte) []byte {
+	return linkAttr.ReplaceAllFunc(page, func(attr []byte) []byte {
+		sub := linkAttr.FindSubmatch(attr)
+		u, ok := m.file(html.UnescapeString(string(sub[2])), "html")
+		if !ok {
+			return attr
+		}
+		return []byte(string(sub[1]) + html.EscapeString(u) + string(sub[3]))
+	})
+}
+
+// rewriteJSON points the links in a JSON document (strings that are URLs
+// under the base URL) at the exported files.
+func (m *linkMap) rewriteJSON(doc []byte) []byte {
+	re := regexp.MustCompile(`"` + regexp.QuoteMeta(m.base) + `(?:[/?#][^"\\]*(?:\\.[^"\\]*)*)?"`)
+	return re.ReplaceAllFunc(doc, func(lit []byte) []byte {
+		var u string
+		if json.Unmarshal(lit, &u) != nil {
+			return lit
+		}
+		f, ok := m.file(u, "json")
+		if !ok {
+			return lit
+		}
+		b, err := json.Marshal(f)
+		if err != nil {
+			return lit
+		}
+		return b
+	})
 }
 
 func writeManifests(dir string, types map[string]string) error {

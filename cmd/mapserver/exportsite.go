@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"net/url"
 
 	"github.com/citemap/citemap/layers/bolt"
 	"github.com/citemap/citemap/server"
 )
 
 func (m *Main) exportSite(ctx context.Context, args []string) error {
-	fset := m.flags("export-site", "export-site DIR [--max-zoom N] [--base-url URL] [--db FILE]")
-	maxZoom := fset.Int("max-zoom", 6, "deepest zoom of the tile pyramid (0-16)")
-	baseURL := fset.String("base-url", m.env("MAPSERVER_BASE_URL", ""), "public URL the site will be served from; links in JSON start with it")
+	fset := m.flags("export-site", "export-site DIR --base-url URL [--max-zoom N] [--replace] [--db FILE]")
+	maxZoom := fset.Int("max-zoom", 6, "deepest zoom of the tiles (0-16)")
+	baseURL := fset.String("base-url", m.env("MAPSERVER_BASE_URL", ""), "public URL the site will be served from, e.g. https://maps.example.org or https://example.org/citemap (env MAPSERVER_BASE_URL; required)")
+	replace := fset.Bool("replace", false, "replace the folder's contents when it is not empty")
 	dbPath := fset.String("db", m.env("MAPSERVER_DB", "./mapserver.db"), "database file (env MAPSERVER_DB)")
 	pos, err := m.parse(fset, args)
 	if err != nil {
@@ -24,22 +26,28 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 	if *maxZoom < 0 || *maxZoom > 16 {
 		return fmt.Errorf("%w: --max-zoom %d is not within 0..16", errUsage, *maxZoom)
 	}
+	if *baseURL == "" {
+		return fmt.Errorf("%w: export-site needs --base-url, the public address the site will be served from (e.g. https://maps.example.org or https://example.org/citemap): the pages and data link to it", errUsage)
+	}
+	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: --base-url %q is not an http(s) address without query or fragment (e.g. https://maps.example.org)", errUsage, *baseURL)
+	}
 	store, err := bolt.OpenReadOnly(*dbPath, lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := os.MkdirAll(pos[0], 0o755); err != nil {
-		return err
-	}
 	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets})
 	if err != nil {
 		return err
 	}
-	n, err := srv.ExportSite(ctx, pos[0], server.SiteOptions{MaxZoom: *maxZoom})
+	n, err := srv.ExportSite(ctx, pos[0], server.SiteOptions{MaxZoom: *maxZoom, Replace: *replace})
+	if errors.Is(err, server.ErrNotEmpty) {
+		return fmt.Errorf("%w: %v; pass --replace to replace its contents", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote %d files to %s (content types in _headers and content-types.json)\n", n, pos[0])
+	fmt.Fprintf(m.Stdout, "wrote %d files to %s for %s (content types in _headers and content-types.json)\n", n, pos[0], *baseURL)
 	return nil
 }

@@ -4,7 +4,7 @@
 //	mapserver import  FILE_OR_DIR [--layer ID] [--db ./mapserver.db]
 //	mapserver export  LAYER [--format geojson] [--db ./mapserver.db]
 //	mapserver check   [DIR] [--db ./mapserver.db]
-//	mapserver export-site DIR [--max-zoom 6] [--base-url URL] [--db ./mapserver.db]
+//	mapserver export-site DIR --base-url URL [--max-zoom 6] [--replace] [--db ./mapserver.db]
 //	mapserver user add NAME --role editor|reviewer|admin | user list | user revoke NAME [--db ./mapserver.db]
 package main
 
@@ -49,7 +49,7 @@ Usage:
   mapserver import  FILE_OR_DIR [--layer ID] [--db FILE]  load GeoJSON layers and source documents
   mapserver export  LAYER [--format geojson] [--db FILE]  write a layer to standard output
   mapserver check   [DIR] [--db FILE]                verify every invariant of a database or a data folder
-  mapserver export-site DIR [--max-zoom N] [--base-url URL] [--db FILE]  write every public read resource as static files
+  mapserver export-site DIR --base-url URL [--max-zoom N] [--replace] [--db FILE]  write the read side as a static site
   mapserver prune   --before DATE [--keep V,V] [--db FILE]  remove old data versions (never the latest or a kept one)
   mapserver user add NAME --role editor|reviewer|admin [--db FILE]  create a user; prints its token on the last line
   mapserver user list [--db FILE]                  list users

@@ -6,8 +6,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -406,6 +409,11 @@ func TestExportSite(t *testing.T) {
 	if _, stderr, code := run(t, "import", "../../data", "--db", db); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
+	// A copy for the exports made while the live server below holds the file.
+	db2 := filepath.Join(t.TempDir(), "map.db")
+	if b, err := os.ReadFile(db); err != nil || os.WriteFile(db2, b, 0o644) != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	out, stderr, code := run(t, "export-site", dir, "--max-zoom", "5", "--base-url", "https://maps.example.org", "--db", db)
 	if code != 0 {
@@ -425,8 +433,8 @@ func TestExportSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]string{
-		"/layers/bases.geojson": "application/geo+json", "/tiles/bases.json": "application/json",
-		"/index.html": "text/html", "/passages.csv": "text/csv",
+		"/layers/bases.geojson": "application/geo+json", "/tiles/bases.pmtiles": "application/vnd.pmtiles",
+		"/index.html": "text/html", "/passages.csv": "text/csv", "/static/map.png": "image/png",
 	} {
 		if !strings.HasPrefix(types[path], want) {
 			t.Errorf("%s recorded as %q, want %s", path, types[path], want)
@@ -435,8 +443,11 @@ func TestExportSite(t *testing.T) {
 	for _, f := range []string{"layers/bases.qml", "layers/bases.sld", "layers/bases.qgz"} {
 		readFile(f) // the QGIS style and project the GeoJSON download links to
 	}
-	if tj := readFile("tiles/bases.json"); !strings.Contains(string(tj), "https://maps.example.org/tiles/bases/{z}/{x}/{y}.mvt") {
-		t.Errorf("TileJSON does not use the base URL: %s", tj)
+	if pm := readFile("tiles/bases.pmtiles"); len(pm) < 127 || string(pm[:7]) != "PMTiles" || pm[7] != 3 || pm[101] != 5 {
+		t.Errorf("tiles/bases.pmtiles is not a PMTiles v3 archive to zoom 5: %q", pm[:min(len(pm), 102)])
+	}
+	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/">`) {
+		t.Errorf("the exported map page does not declare the static site:\n%.600s", page)
 	}
 	if !strings.Contains(string(readFile("_headers")), "/layers/bases.geojson\n  Content-Type: application/geo+json") {
 		t.Error("_headers does not give the layer download its content type")
@@ -547,7 +558,6 @@ func TestExportSite(t *testing.T) {
 			t.Errorf("static %s.csv has %d lines for %d features", c.ID, rows, c.ItemCount)
 		}
 		expect("/collections/"+c.ID+".json", "application/json")
-		expect("/tiles/"+c.ID+".json", "application/json")
 		checked++
 	}
 	if checked == 0 {
@@ -563,30 +573,105 @@ func TestExportSite(t *testing.T) {
 	expect("/passages.csv", "text/csv")
 	expect("/annotations.json", "application/json")
 	expect("/ui/reader.js", "application/javascript")
-	tiles, err := filepath.Glob(filepath.Join(dir, "tiles", "bases", "5", "*", "*.mvt"))
-	if err != nil || len(tiles) == 0 {
-		t.Fatalf("no z5 tiles for bases: %v", err)
+	// A range server serves the tile archive in parts, as a PMTiles reader asks.
+	req, err := http.NewRequest("GET", static+"/tiles/bases.pmtiles", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tile := range tiles {
-		rel, err := filepath.Rel(dir, tile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body := expect("/"+filepath.ToSlash(rel), "application/vnd.mapbox-vector-tile"); !bytes.Equal(body, readFile(filepath.ToSlash(rel))) {
-			t.Errorf("static %s differs from the exported tile", rel)
+	req.Header.Set("Range", "bytes=0-126")
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		head, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusPartialContent || !bytes.Equal(head, readFile("tiles/bases.pmtiles")[:127]) {
+			t.Errorf("static tiles/bases.pmtiles bytes 0-126: %d, %d bytes", res.StatusCode, len(head))
 		}
 	}
 
-	// The map page asks for its data with query strings (f=json, v=N), which
-	// a static host ignores: it looks for a file named like the path.
+	// Every link of every exported page leads to a file the static host
+	// serves (the API's query links are rewritten to the files).
+	localLink := regexp.MustCompile(`\s(?:href|src)="(/[^"#]*)`)
+	links := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".html" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		for _, m := range localLink.FindAllStringSubmatch(string(b), -1) {
+			links[html.UnescapeString(m[1])] = p
+		}
+		return err
+	})
+	if len(links) < 50 {
+		t.Errorf("the exported pages hold only %d distinct local links", len(links))
+	}
+	for link, page := range links {
+		if strings.Contains(link, "?") {
+			t.Errorf("%s links to %s: a static host ignores the query", page, link)
+			continue
+		}
+		if res, _ := fetch(link, ""); res.StatusCode != 200 {
+			t.Errorf("%s links to %s: static host answers %d", page, link, res.StatusCode)
+		}
+	}
+
+	// On the live server the map asks for its data with query strings (f=json,
+	// v=N), which a static host ignores; the exported page declares the site
+	// static, so the map asks for these files instead.
 	t.Run("map data requests on a static host (issue 14)", func(t *testing.T) {
-		for _, path := range []string{"/collections?f=json", "/passages?f=json", "/sources?f=json",
-			"/collections/bases/items/gyumri-102nd-base?f=json"} {
-			res, body := fetch(path, "application/json, application/geo+json")
-			if res.StatusCode != 200 || !json.Valid(body) {
-				t.Skipf("known gap, for issue 14 to fix in the export: a static host answers %s with %d %s, so the exported map cannot load its data there",
-					path, res.StatusCode, res.Header.Get("Content-Type"))
+		for _, path := range []string{"/collections.json", "/passages.json", "/sources.json",
+			"/collections/bases/items/gyumri-102nd-base.json", "/layers/basemap.geojson"} {
+			if res, body := fetch(path, "application/json, application/geo+json"); res.StatusCode != 200 || !json.Valid(body) {
+				t.Errorf("a static host answers %s with %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
 			}
+		}
+		if res, _ := fetch("/collections?f=json", ""); res.StatusCode == 200 {
+			t.Log("this host serves a folder for a query URL; the exported map does not rely on it")
+		}
+	})
+
+	t.Run("an export into a folder that holds files", func(t *testing.T) {
+		before := readFile("index.html")
+		stray := filepath.Join(dir, "stray.txt")
+		if err := os.WriteFile(stray, []byte("not the site's"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := run(t, "export-site", dir, "--max-zoom", "0", "--base-url", "https://maps.example.org/citemap", "--db", db2)
+		if code != 2 || !strings.Contains(stderr, "not empty") || !strings.Contains(stderr, "--replace") {
+			t.Errorf("export-site into a full folder: exit %d, %s; want 2 naming the folder and --replace", code, stderr)
+		}
+		if _, err := os.Stat(stray); err != nil || !bytes.Equal(readFile("index.html"), before) {
+			t.Errorf("a refused export changed the folder: %v", err)
+		}
+		_, stderr, code = run(t, "export-site", dir, "--max-zoom", "0", "--base-url", "https://maps.example.org/citemap", "--replace", "--db", db2)
+		if code != 0 {
+			t.Fatalf("export-site --replace: exit %d, %s", code, stderr)
+		}
+		if _, err := os.Stat(stray); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("--replace kept a file the export did not write: %v", err)
+		}
+		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/">`) {
+			t.Errorf("the map page under /citemap does not say so:\n%.600s", page)
+		}
+		if src := string(readFile("sources/004_70ff61cf739652f9/index.html")); !strings.Contains(src, `href="/citemap/#feature=bases/gyumri-102nd-base"`) || strings.Contains(src, `href="/#`) {
+			t.Errorf("the source page's links do not start with /citemap/")
+		}
+	})
+
+	t.Run("export-site without a base URL", func(t *testing.T) {
+		empty := t.TempDir()
+		_, stderr, code := run(t, "export-site", empty, "--db", db2)
+		if code != 2 || !strings.Contains(stderr, "--base-url") {
+			t.Errorf("export-site without --base-url: exit %d, %s; want 2 naming --base-url", code, stderr)
+		}
+		for _, bad := range []string{"maps.example.org", "ftp://maps.example.org", "https://maps.example.org/?x=1"} {
+			if _, stderr, code := run(t, "export-site", empty, "--base-url", bad, "--db", db2); code != 2 || !strings.Contains(stderr, bad) {
+				t.Errorf("--base-url %s: exit %d, %s; want 2 naming it", bad, code, stderr)
+			}
+		}
+		if entries, _ := os.ReadDir(empty); len(entries) > 0 {
+			t.Errorf("a refused export wrote %d entries", len(entries))
 		}
 	})
 }
