@@ -158,6 +158,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 	var tiled []layers.Layer
 	for _, l := range all {
 		add("/layers/"+l.ID+".geojson", "layers/"+l.ID+".geojson")
+		tiled = append(tiled, l)
 		if l.Kind == layers.KindBasemap {
 			continue
 		}
@@ -182,7 +183,6 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			add(item+"?f=html", "collections/"+l.ID+"/items/"+f.ID+".html")
 			add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + f.ID}}.Encode(), staticPicture(l.ID+"/"+f.ID))
 		}
-		tiled = append(tiled, l)
 	}
 	srcs, err := s.store.Sources(ctx)
 	if err != nil {
@@ -232,7 +232,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		if strings.HasSuffix(r.file, ".html") {
 			body = links.rewriteHTML(body)
 			if r.file == "index.html" || r.file == "embed/index.html" {
-				body = staticPage(body, prefix)
+				body = staticPage(body, prefix, opt.MaxZoom)
 			}
 		}
 		if err := write(r.file, body, ct); err != nil {
@@ -305,6 +305,9 @@ func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int) (
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			if t.X >= 1<<z || t.Y >= 1<<z {
+				continue // a bound on the antimeridian or the pole: the grid ends there
+			}
 			body, _, err := s.get(fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, t.Z, t.X, t.Y), false)
 			if err != nil {
 				return nil, err
@@ -317,11 +320,12 @@ func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int) (
 	return a, nil
 }
 
-// staticPage marks the map or embed page as served from files, and drops
-// the oEmbed discovery link, which needs the server.
-func staticPage(page []byte, prefix string) []byte {
+// staticPage marks the map or embed page as served from files (with the
+// base path and the tiles' deepest zoom), and drops the oEmbed discovery
+// link, which needs the server.
+func staticPage(page []byte, prefix string, maxZoom int) []byte {
 	page = oembedLink.ReplaceAll(page, nil)
-	return injectHead(page, []byte(`<meta name="`+StaticMeta+`" content="`+html.EscapeString(prefix)+`">`+"\n"))
+	return injectHead(page, []byte(fmt.Sprintf(`<meta name="%s" content="%s" data-tiles-maxzoom="%d">`+"\n", StaticMeta, html.EscapeString(prefix), maxZoom)))
 }
 
 var oembedLink = regexp.MustCompile(`<link rel="alternate" type="application/json\+oembed"[^>]*>\n?`)

@@ -446,7 +446,7 @@ func TestExportSite(t *testing.T) {
 	if pm := readFile("tiles/bases.pmtiles"); len(pm) < 127 || string(pm[:7]) != "PMTiles" || pm[7] != 3 || pm[101] != 5 {
 		t.Errorf("tiles/bases.pmtiles is not a PMTiles v3 archive to zoom 5: %q", pm[:min(len(pm), 102)])
 	}
-	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/">`) {
+	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5">`) {
 		t.Errorf("the exported map page does not declare the static site:\n%.600s", page)
 	}
 	if !strings.Contains(string(readFile("_headers")), "/layers/bases.geojson\n  Content-Type: application/geo+json") {
@@ -651,7 +651,7 @@ func TestExportSite(t *testing.T) {
 		if _, err := os.Stat(stray); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("--replace kept a file the export did not write: %v", err)
 		}
-		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/">`) {
+		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/" data-tiles-maxzoom="0">`) {
 			t.Errorf("the map page under /citemap does not say so:\n%.600s", page)
 		}
 		if src := string(readFile("sources/004_70ff61cf739652f9/index.html")); !strings.Contains(src, `href="/citemap/#feature=bases/gyumri-102nd-base"`) || strings.Contains(src, `href="/#`) {
