@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/paulmach/orb/geojson"
+
 	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
@@ -315,8 +317,11 @@ func DiffOf(e layers.Edit) Diff {
 	return d
 }
 
+// geometryJSON is a feature's geometry as a GeoJSON geometry object: an
+// orb geometry alone would encode as bare coordinates, which a client
+// cannot tell apart (a line from a multipoint) to draw the diff.
 func geometryJSON(f *layers.Feature) any {
-	return f.GeoJSON().Geometry
+	return geojson.NewGeometry(f.Geometry)
 }
 
 // Version is one published state of a feature, for its history.
