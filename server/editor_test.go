@@ -1,0 +1,92 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The browser editor adds a claim to a published feature by reading the
+// item (whose claims come back as evidence, each with its quote) and
+// PATCHing properties.claims with those claims and the new one. This pins
+// that contract: the claims rebuilt from the evidence are the feature's
+// claims exactly, so the diff shows one claim added and none removed, and
+// the diff's geometries are GeoJSON objects the editor can draw.
+func TestEditorClaimFromEvidence(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	ed := with(bearer(env.editor), "Content-Type", "application/json")
+
+	res, b := send(t, s, "POST", "/sources", `{"title":"Road survey","text":"In Gyumri, the commander said the base would keep its strength."}`, ed...)
+	if res.StatusCode != 201 {
+		t.Fatalf("source: %d %s", res.StatusCode, b)
+	}
+	src := decode(t, b)["id"].(string)
+	res, b = send(t, s, "POST", "/sources/"+src+"/passages", `{"start":0,"end":63}`, ed...)
+	if res.StatusCode != 201 {
+		t.Fatalf("passage: %d %s", res.StatusCode, b)
+	}
+	passage := decode(t, b)["id"].(string)
+
+	var item struct {
+		Evidence []map[string]any `json:"evidence"`
+	}
+	if err := json.Unmarshal(mustBody(t, s, "/collections/bases/items/gyumri-102nd-base?f=json"), &item); err != nil {
+		t.Fatal(err)
+	}
+	if len(item.Evidence) == 0 {
+		t.Fatal("the published item has no evidence to rebuild claims from")
+	}
+	// What frontend/src/editor/cite.js currentClaims does.
+	var claims []map[string]any
+	for _, e := range item.Evidence {
+		c := map[string]any{"passage": e["passage"], "aspect": e["aspect"], "relation": e["relation"]}
+		for _, k := range []string{"basis", "confidence", "note"} {
+			if v, _ := e[k].(string); v != "" {
+				c[k] = v
+			}
+		}
+		claims = append(claims, c)
+	}
+	claims = append(claims, map[string]any{"passage": passage, "aspect": "status", "relation": "supports", "basis": "explicit", "confidence": "high"})
+	patch, _ := json.Marshal(map[string]any{"properties": map[string]any{"claims": claims}})
+	res, b = send(t, s, "PATCH", "/collections/bases/items/gyumri-102nd-base", string(patch), with(bearer(env.editor), "Content-Type", "application/merge-patch+json")...)
+	if res.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", res.StatusCode, b)
+	}
+	cs := int(decode(t, b)["changeset"].(float64))
+
+	var got struct {
+		Diff []struct {
+			Op             string           `json:"op"`
+			GeometryBefore map[string]any   `json:"geometry_before"`
+			GeometryAfter  map[string]any   `json:"geometry_after"`
+			ClaimsAdded    []map[string]any `json:"claims_added"`
+			ClaimsRemoved  []map[string]any `json:"claims_removed"`
+		} `json:"diff"`
+	}
+	_, b = send(t, s, "GET", fmt.Sprintf("/changesets/%d", cs), "", bearer(env.editor)...)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if len(got.Diff) != 1 {
+		t.Fatalf("diff: %s", b)
+	}
+	d := got.Diff[0]
+	if d.Op != "replace" || len(d.ClaimsAdded) != 1 || d.ClaimsAdded[0]["passage"] != passage || len(d.ClaimsRemoved) != 0 {
+		t.Errorf("rebuilding the claims from the evidence changed them: added %v, removed %v", d.ClaimsAdded, d.ClaimsRemoved)
+	}
+	if d.GeometryBefore["type"] != "Point" || d.GeometryAfter["type"] != "Point" {
+		t.Errorf("diff geometries are not GeoJSON objects: %v / %v", d.GeometryBefore, d.GeometryAfter)
+	}
+
+	// Published, the feature carries the new quote; the diff adds it.
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", cs), `{"message":"Gyumri garrison"}`, with(bearer(env.reviewr), "Content-Type", "application/json")...)
+	if res.StatusCode != 200 {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	if body := string(mustBody(t, s, "/collections/bases/items/gyumri-102nd-base?f=json")); !strings.Contains(body, "the commander said the base would keep its strength") {
+		t.Errorf("the published item lacks the new quote: %s", body)
+	}
+}
