@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 3). Every entity is stored under its key followed by the
+// Layout (schema 4). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -15,6 +15,8 @@
 //	sources   source \0 v -> Source (text and metadata)
 //	passages  passage \0 v -> Passage
 //	cites     passage \0 layer \0 feature \0 v -> 1 (cites) or 0 (no longer)
+//	bodies    one bucket per layer: feature \0 v -> what a response sends of it
+//	cells     one bucket per layer: the spatial index (see index.go)
 //
 // A version becomes visible in one last transaction that writes its record
 // in "versions" and moves meta's version to it. Until then its keys lie
@@ -41,7 +43,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 3
+const schemaVersion = 4
 
 var (
 	bucketMeta     = []byte("meta")
@@ -56,7 +58,9 @@ var (
 	keyVersion = []byte("version")
 	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketCells}
+	// perLayer are the buckets holding one bucket per layer.
+	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketCells}
 	// versioned are the buckets whose keys end in a data version.
 	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )
@@ -95,6 +99,9 @@ type layerRecord struct {
 	Layer layers.Layer `json:"layer"`
 	Open  int          `json:"open,omitempty"`   // features with a valid_from and no valid_to
 	MaxTo string       `json:"max_to,omitempty"` // the latest valid_to
+	// Queryables maps each flat property of the layer's features to its
+	// JSON type, so a query is parsed without reading the features.
+	Queryables map[string]string `json:"queryables,omitempty"`
 }
 
 // Open opens or creates the database at path for reading and writing. If
@@ -199,23 +206,25 @@ func discard(tx *bbolt.Tx, committed uint64) error {
 			return err
 		}
 	}
-	fb := tx.Bucket(bucketFeatures)
-	var empty [][]byte
-	if err := fb.ForEachBucket(func(name []byte) error {
-		b := fb.Bucket(name)
-		if err := clean(b); err != nil {
+	for _, top := range perLayer {
+		fb := tx.Bucket(top)
+		var empty [][]byte
+		if err := fb.ForEachBucket(func(name []byte) error {
+			b := fb.Bucket(name)
+			if err := clean(b); err != nil {
+				return err
+			}
+			if k, _ := b.Cursor().First(); k == nil {
+				empty = append(empty, bytes.Clone(name))
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
-		if k, _ := b.Cursor().First(); k == nil {
-			empty = append(empty, bytes.Clone(name))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, name := range empty {
-		if err := fb.DeleteBucket(name); err != nil {
-			return err
+		for _, name := range empty {
+			if err := fb.DeleteBucket(name); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Bucket(bucketMeta).Delete(keyPending)
@@ -227,14 +236,19 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Check runs bbolt's own consistency check over every page.
+// Check runs bbolt's own consistency check over every page, then checks
+// that the latest version's stored bodies and spatial index agree with its
+// features.
 func (s *Store) Check() error {
 	return s.db.View(func(tx *bbolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
-		return errors.Join(errs...)
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		return checkDerived(tx, currentVersion(tx))
 	})
 }
 

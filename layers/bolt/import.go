@@ -23,18 +23,19 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var (
-		ch     *change
-		exists map[string]bool
+		ch      *change
+		sources map[string]string
 	)
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		ch = newChange(currentVersion(tx))
 		var err error
-		exists, err = checkEvidence(tx, ch.base, imp.Sources, imp.Passages)
+		sources, err = checkEvidence(tx, ch.base, imp.Sources, imp.Passages)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	ch.sourceOf = func(pid string) string { return sources[pid] }
 	fail := func(err error) (int, error) {
 		if rerr := ch.rollback(s.db); rerr != nil {
 			return 0, errors.Join(err, fmt.Errorf("undo the failed import: %w", rerr))
@@ -50,7 +51,7 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 	)
 	for _, li := range imp.Layers {
 		w := &layerWriter{db: s.db, ch: ch, li: li, seen: map[string]struct{}{}}
-		ps, err := w.stream(ctx, func(id string) bool { return exists[id] }, func(n int) {
+		ps, err := w.stream(ctx, func(id string) bool { _, ok := sources[id]; return ok }, func(n int) {
 			if progress != nil {
 				progress(read + n)
 			}
@@ -109,8 +110,8 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 }
 
 // checkEvidence checks sources and passages joined with those stored at
-// base, and returns every passage id the new version will have.
-func checkEvidence(tx *bbolt.Tx, base uint64, sources []layers.Source, passages []layers.Passage) (map[string]bool, error) {
+// base, and maps every passage the new version will have to its source.
+func checkEvidence(tx *bbolt.Tx, base uint64, sources []layers.Source, passages []layers.Passage) (map[string]string, error) {
 	d := layers.NewDataset()
 	if err := walk(tx.Bucket(bucketSources), nil, base, func(ent, val []byte) error {
 		var src layers.Source
@@ -136,9 +137,9 @@ func checkEvidence(tx *bbolt.Tx, base uint64, sources []layers.Source, passages 
 	if ps := layers.CheckEvidence(d.Sources, d.Passages, nil); len(ps) > 0 {
 		return nil, ps
 	}
-	ids := make(map[string]bool, len(d.Passages))
+	ids := make(map[string]string, len(d.Passages))
 	for _, p := range d.Passages {
-		ids[p.ID] = true
+		ids[p.ID] = p.Source
 	}
 	return ids, nil
 }

@@ -117,6 +117,13 @@ func (ch *change) stagePublish(tx *bbolt.Tx, c *layers.Change) error {
 		_, err := passageAt(tx, id, ch.base)
 		return err == nil
 	}
+	stored := sourcesAt(tx, ch.base)
+	ch.sourceOf = func(id string) string {
+		if p, ok := newPassages[id]; ok {
+			return p.Source
+		}
+		return stored(id)
+	}
 
 	// Layers.
 	newLayers := map[string]layers.Layer{}
@@ -327,9 +334,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time, keep []int) ([]int,
 				return err
 			}
 		}
-		fb := tx.Bucket(bucketFeatures)
-		if err := fb.ForEachBucket(func(name []byte) error { return sweep(fb.Bucket(name)) }); err != nil {
-			return err
+		for _, top := range perLayer {
+			fb := tx.Bucket(top)
+			if err := fb.ForEachBucket(func(name []byte) error { return sweep(fb.Bucket(name)) }); err != nil {
+				return err
+			}
 		}
 		for v, rec := range recs {
 			rec.Pruned = true

@@ -479,11 +479,16 @@ func TestPublishWritesOnlyTheChange(t *testing.T) {
 	after := recordCount(t, s)
 	want := maps.Clone(before)
 	want["features"]++
+	want["bodies"]++ // its stored body
+	want["cells"]++  // its one spatial index entry
 	want["cites"]++
 	want["layers"]++
 	want["versions"]++
 	if !maps.Equal(after, want) {
 		t.Errorf("records after publishing one feature = %v, want %v", after, want)
+	}
+	if err := s.Check(); err != nil {
+		t.Error(err)
 	}
 	if l, _ := s.Layer(ctx, "points"); l.Count != n+1 {
 		t.Errorf("count = %d, want %d", l.Count, n+1)
@@ -540,7 +545,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 	}
 	for name, open := range map[string]func(string, time.Duration) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
 		_, err := open(path, time.Second)
-		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 2; this mapserver reads schema 3 (re-import") {
+		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 2; this mapserver reads schema 4 (re-import") {
 			t.Errorf("%s = %v", name, err)
 		}
 	}

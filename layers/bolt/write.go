@@ -32,11 +32,14 @@ type change struct {
 	// flushed is set once some puts were written before the version's last
 	// transaction: meta's pending names the version, so a crash is undone.
 	flushed bool
+	// sourceOf names a passage's source as the new version will hold it:
+	// a feature's stored body counts the sources of its claims.
+	sourceOf func(passage string) string
 }
 
 type put struct {
-	layer    string // the features bucket's layer, or "" for bucket
-	bucket   []byte
+	layer    string // a layer's bucket inside bucket, or "" for bucket itself
+	bucket   []byte // nil for features
 	key, val []byte
 }
 
@@ -105,7 +108,7 @@ func (ch *change) putFeature(tx *bbolt.Tx, layer string, f layers.Feature) error
 	lc.hash.Write(val)
 	lc.touched = true
 	ch.cite(layer, f.ID, oldPassages, nf.passages)
-	return nil
+	return ch.putDerived(tx, layer, f)
 }
 
 // deleteFeature stages a tombstone for a feature base holds, and reports
@@ -129,6 +132,7 @@ func (ch *change) deleteFeature(tx *bbolt.Tx, layer, id string) (bool, error) {
 	lc.hash.Write(tombstone)
 	lc.touched = true
 	ch.cite(layer, id, of.passages, nil)
+	ch.deleteDerived(tx, layer, id)
 	return true, nil
 }
 
@@ -187,15 +191,14 @@ func (ch *change) putRecord(tx *bbolt.Tx, bucket []byte, id string, v any) bool 
 // apply writes the staged records.
 func (ch *change) apply(tx *bbolt.Tx) error {
 	slices.SortFunc(ch.puts, func(a, b put) int {
-		if c := strings.Compare(a.layer, b.layer); c != 0 {
+		if c := bytes.Compare(a.bucket, b.bucket); c != 0 {
 			return c
 		}
-		if c := bytes.Compare(a.bucket, b.bucket); c != 0 {
+		if c := strings.Compare(a.layer, b.layer); c != 0 {
 			return c
 		}
 		return bytes.Compare(a.key, b.key)
 	})
-	fb := tx.Bucket(bucketFeatures)
 	var (
 		cur     *bbolt.Bucket
 		curName string
@@ -204,13 +207,16 @@ func (ch *change) apply(tx *bbolt.Tx) error {
 	for _, p := range ch.puts {
 		if cur == nil || p.layer != curName || !bytes.Equal(p.bucket, curTop) {
 			curName, curTop = p.layer, p.bucket
+			top := p.bucket
+			if top == nil {
+				top = bucketFeatures
+			}
+			cur = tx.Bucket(top)
 			if p.layer != "" {
 				var err error
-				if cur, err = fb.CreateBucketIfNotExists([]byte(p.layer)); err != nil {
+				if cur, err = cur.CreateBucketIfNotExists([]byte(p.layer)); err != nil {
 					return fmt.Errorf("layer %s: %w", p.layer, err)
 				}
-			} else {
-				cur = tx.Bucket(p.bucket)
 			}
 		}
 		if err := cur.Put(p.key, p.val); err != nil {
@@ -307,10 +313,24 @@ func (ch *change) evidence(tx *bbolt.Tx) error {
 			}
 		}
 		_, sval := lookup(tx.Bucket(bucketSources), prefix(p.Source), ch.ver)
+		// A passage that moved to another source changes the source_count
+		// in the bodies of the features citing it.
+		moved := false
+		if old, err := passageAt(tx, pid, ch.base); err == nil && old.Source != p.Source {
+			moved = true
+		}
 		seen := map[string]bool{}
 		if err := walk(tx.Bucket(bucketCites), prefix(pid), ch.base, func(ent, _ []byte) error {
 			ps := parts(ent)
-			if len(ps) != 3 || seen[ps[1]] {
+			if len(ps) != 3 {
+				return nil
+			}
+			if moved {
+				if err := ch.refreshBody(tx, ps[1], ps[2]); err != nil {
+					return err
+				}
+			}
+			if seen[ps[1]] {
 				return nil
 			}
 			seen[ps[1]] = true
@@ -344,7 +364,7 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 	if lc.desc != nil {
 		rec.Layer = *lc.desc
 	}
-	st := stats{count: old.Layer.Count, bound: old.Layer.Bound, from: old.Layer.Temporal[0], maxTo: old.MaxTo, open: old.Open}
+	st := stats{count: old.Layer.Count, bound: old.Layer.Bound, from: old.Layer.Temporal[0], maxTo: old.MaxTo, open: old.Open, queryables: maps.Clone(old.Queryables)}
 	rescan := false
 	for _, ff := range lc.removed {
 		rescan = rescan || st.edge(ff)
@@ -380,7 +400,7 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 	if st.open > 0 {
 		rec.Layer.Temporal[1] = ""
 	}
-	rec.Open, rec.MaxTo = st.open, st.maxTo
+	rec.Open, rec.MaxTo, rec.Queryables = st.open, st.maxTo, st.queryables
 	rec.Layer.Revision, rec.Layer.Version = old.Layer.Revision, old.Layer.Version
 	if oval != nil && !lc.touched {
 		if b, _ := json.Marshal(rec); bytes.Equal(b, oval[1:]) {
@@ -409,9 +429,17 @@ type stats struct {
 	bound       orb.Bound
 	from, maxTo string
 	open        int
+	// queryables maps each flat property to its JSON type. A publish only
+	// adds to it; a property no feature has any more goes at the next
+	// count over the whole layer.
+	queryables map[string]string
 }
 
 func (s *stats) add(ff featureFacts) {
+	if s.queryables == nil {
+		s.queryables = map[string]string{}
+	}
+	queryables(s.queryables, ff.props)
 	if s.count == 0 {
 		s.bound = ff.bound
 	} else {

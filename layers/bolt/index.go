@@ -1,0 +1,536 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/geojson"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// What the read path needs is written beside each feature record, under the
+// same version, so a query reads only what it touches:
+//
+//	bodies  one bucket per layer: feature \0 v -> the feature's body
+//	        (bound, time span, GeoJSON geometry, flat properties, passages, WKB)
+//	cells   one bucket per layer: level, cell, feature \0 v -> bound
+//
+// The spatial index is a loose quadtree over lon/lat flattened into keys: a
+// feature is filed once, in the cell of the deepest level (at most maxLevel)
+// whose cells are at least twice its size, that holds its bound's centre.
+// Its bound then lies within that cell widened by a quarter cell on each
+// side, so a query at a level scans the cells of its box widened as much.
+// Cells are numbered in Z-order, so a block of cells is one key range and
+// nearby features sit on nearby pages. A change rewrites only the entries of
+// the features it touches, versioned like every record, so `?v=N` reads the
+// index as version N held it.
+
+const maxLevel = 16
+
+var (
+	bucketBodies = []byte("bodies")
+	bucketCells  = []byte("cells")
+)
+
+// cellKeyLen is the level byte and the Z-order cell number.
+const cellKeyLen = 1 + 8
+
+// levelOf is the deepest level whose cells are at least twice b's size.
+func levelOf(b orb.Bound) int {
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	l := maxLevel
+	for l > 0 && (w > cellW(l)/2 || h > cellH(l)/2) {
+		l--
+	}
+	return l
+}
+
+func cellW(l int) float64 { return 360 / float64(uint64(1)<<l) }
+func cellH(l int) float64 { return 180 / float64(uint64(1)<<l) }
+
+// tileOf is the column and row at level l of lon, lat, clamped to the grid.
+func tileOf(l int, lon, lat float64) (x, y uint32) {
+	n := float64(uint64(1) << l)
+	clamp := func(v float64) uint32 {
+		if v != v || v < 0 { // NaN too
+			return 0
+		}
+		if v >= n {
+			return uint32(n - 1)
+		}
+		return uint32(v)
+	}
+	return clamp(math.Floor((lon + 180) / 360 * n)), clamp(math.Floor((lat + 90) / 180 * n))
+}
+
+// zorder interleaves x (even bits) and y (odd bits).
+func zorder(x, y uint32) uint64 {
+	spread := func(v uint32) uint64 {
+		z := uint64(v)
+		z = (z | z<<16) & 0x0000FFFF0000FFFF
+		z = (z | z<<8) & 0x00FF00FF00FF00FF
+		z = (z | z<<4) & 0x0F0F0F0F0F0F0F0F
+		z = (z | z<<2) & 0x3333333333333333
+		z = (z | z<<1) & 0x5555555555555555
+		return z
+	}
+	return spread(x) | spread(y)<<1
+}
+
+// cellEntity is the index entity of feature id with bound b.
+func cellEntity(id string, b orb.Bound) []byte {
+	l := levelOf(b)
+	x, y := tileOf(l, (b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
+	k := make([]byte, 0, cellKeyLen+len(id)+1+verLen)
+	k = append(k, byte(l))
+	k = binary.BigEndian.AppendUint64(k, zorder(x, y))
+	k = append(k, id...)
+	return append(k, 0)
+}
+
+// cellRanges lists the Z-order ranges [lo, hi) of level l that hold every
+// cell a feature intersecting q can be filed in. Blocks are split until
+// they are an eighth of the query's span: a few dozen ranges, and a little
+// more scanned than needed, filtered by the bound each entry carries.
+func cellRanges(l int, q orb.Bound) [][2]uint64 {
+	mx, my := cellW(l)/4*1.0001, cellH(l)/4*1.0001
+	x0, y0 := tileOf(l, q.Min[0]-mx, q.Min[1]-my)
+	x1, y1 := tileOf(l, q.Max[0]+mx, q.Max[1]+my)
+	span := max(x1-x0, y1-y0) + 1
+	stop := uint32(1)
+	for stop*16 <= span {
+		stop *= 2
+	}
+	var out [][2]uint64
+	var rec func(d int, qx, qy uint32)
+	rec = func(d int, qx, qy uint32) {
+		s := uint32(1) << (l - d) // the block's side in cells
+		bx0, by0 := qx*s, qy*s
+		bx1, by1 := bx0+s-1, by0+s-1
+		if bx1 < x0 || bx0 > x1 || by1 < y0 || by0 > y1 {
+			return
+		}
+		if s <= stop || (bx0 >= x0 && bx1 <= x1 && by0 >= y0 && by1 <= y1) {
+			shift := 2 * uint(l-d)
+			lo := zorder(qx, qy) << shift
+			hi := (zorder(qx, qy) + 1) << shift
+			if n := len(out); n > 0 && out[n-1][1] == lo {
+				out[n-1][1] = hi
+			} else {
+				out = append(out, [2]uint64{lo, hi})
+			}
+			return
+		}
+		for _, c := range [4][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+			rec(d+1, qx*2+c[0], qy*2+c[1])
+		}
+	}
+	rec(0, 0, 0)
+	return out
+}
+
+func putBound(b []byte, bd orb.Bound) []byte {
+	for _, f := range [4]float64{bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1]} {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	return b
+}
+
+func getBound(b []byte) orb.Bound {
+	f := func(i int) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b[8*i:])) }
+	return orb.Bound{Min: orb.Point{f(0), f(1)}, Max: orb.Point{f(2), f(3)}}
+}
+
+// A body record: the tag, the bound (4 float64), then from, to, the GeoJSON
+// geometry, the flat properties and the passages (";"-joined), each behind
+// its length as a uvarint, then the WKB.
+
+// encodeBody encodes what the read path serves of f. sourceOf names each
+// passage's source (for source_count).
+func encodeBody(f layers.Feature, sourceOf func(passage string) string) ([]byte, error) {
+	ps := map[string]string{}
+	for _, c := range f.Claims {
+		ps[c.Passage] = sourceOf(c.Passage)
+	}
+	gf := f.Flat(ps)
+	props, err := json.Marshal(gf.Properties)
+	if err != nil {
+		return nil, fmt.Errorf("encode properties of %s: %w", f.ID, err)
+	}
+	geom, err := geojson.NewGeometry(f.Geometry).MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode geometry of %s: %w", f.ID, err)
+	}
+	g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
+	if err != nil {
+		return nil, fmt.Errorf("feature %s: %w", f.ID, err)
+	}
+	from, _ := f.Properties["valid_from"].(string)
+	to, _ := f.Properties["valid_to"].(string)
+	passages, _ := gf.Properties["passage_ids"].(string)
+	b := make([]byte, 0, 1+32+5*binary.MaxVarintLen32+len(from)+len(to)+len(geom)+len(props)+len(passages)+len(g))
+	b = append(b, tagLive)
+	b = putBound(b, f.Geometry.Bound())
+	for _, part := range [][]byte{[]byte(from), []byte(to), geom, props, []byte(passages)} {
+		b = binary.AppendUvarint(b, uint64(len(part)))
+		b = append(b, part...)
+	}
+	return append(b, g...), nil
+}
+
+// decodeBody splits a live body record; its slices alias val.
+func decodeBody(id string, val []byte) (layers.Body, error) {
+	body := layers.Body{ID: id}
+	if !live(val) || len(val) < 33 {
+		return body, errCorrupt
+	}
+	body.Bound = getBound(val[1:33])
+	rest := val[33:]
+	var parts [5][]byte
+	for i := range parts {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return body, errCorrupt
+		}
+		parts[i], rest = rest[k:k+int(n)], rest[k+int(n):]
+	}
+	body.From, body.To = string(parts[0]), string(parts[1])
+	body.Geometry, body.Properties, body.WKB = parts[2], parts[3], rest
+	if len(parts[4]) > 0 {
+		body.Passages = strings.Split(string(parts[4]), ";")
+	}
+	return body, nil
+}
+
+// bodyBound reads only the bound of a live body record.
+func bodyBound(val []byte) (orb.Bound, bool) {
+	if !live(val) || len(val) < 33 {
+		return orb.Bound{}, false
+	}
+	return getBound(val[1:33]), true
+}
+
+func cellValue(b orb.Bound) []byte { return putBound([]byte{tagLive}, b) }
+
+// putDerived stages the body and index entry of f, written at this version;
+// old is f's body at base (nil for a new feature).
+func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature) error {
+	sourceOf := ch.sourceOf
+	if sourceOf == nil {
+		sourceOf = sourcesAt(tx, ch.base)
+	}
+	body, err := encodeBody(f, sourceOf)
+	if err != nil {
+		return err
+	}
+	ent := prefix(f.ID)
+	_, old := lookup(bodiesOf(tx, layer), ent, ch.base)
+	if bytes.Equal(old, body) {
+		return nil
+	}
+	ch.put(layer, bucketBodies, ent, body)
+	nb := f.Geometry.Bound()
+	nc := cellEntity(f.ID, nb)
+	if ob, ok := bodyBound(old); ok {
+		if oc := cellEntity(f.ID, ob); !bytes.Equal(oc, nc) {
+			ch.put(layer, bucketCells, oc, tombstone)
+		} else if ob == nb {
+			return nil
+		}
+	}
+	ch.put(layer, bucketCells, nc, cellValue(nb))
+	return nil
+}
+
+// refreshBody stages feature id's body again when the version's evidence
+// changes it (its record unchanged). Runs in the version's last
+// transaction, after its features are written.
+func (ch *change) refreshBody(tx *bbolt.Tx, layer, id string) error {
+	ent := prefix(id)
+	_, val := lookup(tx.Bucket(bucketFeatures).Bucket([]byte(layer)), ent, ch.ver)
+	if val == nil {
+		return nil
+	}
+	f, err := decodeFeature(layer, id, val)
+	if err != nil {
+		return err
+	}
+	body, err := encodeBody(f, sourcesAt(tx, ch.ver))
+	if err != nil {
+		return err
+	}
+	if _, old := lookup(bodiesOf(tx, layer), ent, ch.ver); !bytes.Equal(old, body) {
+		ch.put(layer, bucketBodies, ent, body)
+	}
+	return nil
+}
+
+// deleteDerived stages the removal of a feature's body and index entry.
+func (ch *change) deleteDerived(tx *bbolt.Tx, layer, id string) {
+	ent := prefix(id)
+	_, old := lookup(bodiesOf(tx, layer), ent, ch.base)
+	ob, ok := bodyBound(old)
+	if !ok {
+		return
+	}
+	ch.put(layer, bucketBodies, ent, tombstone)
+	ch.put(layer, bucketCells, cellEntity(id, ob), tombstone)
+}
+
+func bodiesOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
+	return tx.Bucket(bucketBodies).Bucket([]byte(layer))
+}
+
+func cellsOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
+	return tx.Bucket(bucketCells).Bucket([]byte(layer))
+}
+
+// sourcesAt maps a passage to its source as version at holds it.
+func sourcesAt(tx *bbolt.Tx, at uint64) func(string) string {
+	return func(pid string) string {
+		p, err := passageAt(tx, pid, at)
+		if err != nil {
+			return ""
+		}
+		return p.Source
+	}
+}
+
+// ReadIndex runs fn with layer id of this view's version in one read
+// transaction.
+func (v view) ReadIndex(ctx context.Context, id string, fn func(layers.LayerIndex) error) error {
+	return v.read(func(tx *bbolt.Tx, at uint64) error {
+		rec, err := layerAt(tx, id, at)
+		if err != nil {
+			return err
+		}
+		return fn(&layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), cells: cellsOf(tx, id)})
+	})
+}
+
+// layerIndex is one layer of one version inside a read transaction.
+type layerIndex struct {
+	rec           layerRecord
+	at            uint64
+	bodies, cells *bbolt.Bucket
+}
+
+func (li *layerIndex) Layer() layers.Layer { return li.rec.Layer }
+
+// Queryables maps each flat property of the layer to its JSON type.
+func (li *layerIndex) Queryables() map[string]string { return li.rec.Queryables }
+
+func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error {
+	if li.cells == nil {
+		return nil
+	}
+	c := li.cells.Cursor()
+	var lo, hi [cellKeyLen]byte
+	for l := 0; l <= maxLevel; l++ {
+		lo[0] = byte(l)
+		// An empty level costs one seek.
+		if k, _ := c.Seek(lo[:1]); k == nil || k[0] != byte(l) {
+			continue
+		}
+		for _, r := range cellRanges(l, q) {
+			binary.BigEndian.PutUint64(lo[1:], r[0])
+			hi[0] = byte(l)
+			if r[1] >= uint64(1)<<(2*l) {
+				hi[0] = byte(l + 1) // the level's last range
+				binary.BigEndian.PutUint64(hi[1:], 0)
+			} else {
+				binary.BigEndian.PutUint64(hi[1:], r[1])
+			}
+			var (
+				cur    []byte
+				curVal []byte
+			)
+			emit := func() bool {
+				if cur == nil || !live(curVal) || len(curVal) < 33 {
+					return true
+				}
+				b := getBound(curVal[1:33])
+				if !b.Intersects(q) {
+					return true
+				}
+				return fn(string(cur[cellKeyLen:len(cur)-1]), b)
+			}
+			for k, val := c.Seek(lo[:]); k != nil && bytes.Compare(k, hi[:]) < 0; k, val = c.Next() {
+				ent, v, ok := split(k)
+				if !ok || len(ent) <= cellKeyLen {
+					continue
+				}
+				if !bytes.Equal(ent, cur) {
+					if !emit() {
+						return nil
+					}
+					cur, curVal = ent, nil
+				}
+				if v <= li.at {
+					curVal = val
+				}
+			}
+			if !emit() {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (li *layerIndex) Body(id string) (layers.Body, bool, error) {
+	if !layers.ValidID(id) {
+		return layers.Body{}, false, nil
+	}
+	_, val := lookup(li.bodies, prefix(id), li.at)
+	if val == nil {
+		return layers.Body{}, false, nil
+	}
+	b, err := decodeBody(id, val)
+	if err != nil {
+		return b, false, fmt.Errorf("body of %s/%s: %w", li.rec.Layer.ID, id, err)
+	}
+	return b, true, nil
+}
+
+var errStop = errors.New("stop")
+
+func (li *layerIndex) Scan(from string, fn func(layers.Body) bool) error {
+	var start []byte
+	if from != "" {
+		start = prefix(from)
+	}
+	err := walkFrom(li.bodies, start, li.at, func(ent, val []byte) error {
+		b, err := decodeBody(firstPart(ent), val)
+		if err != nil {
+			return fmt.Errorf("body of %s/%s: %w", li.rec.Layer.ID, ent, err)
+		}
+		if !fn(b) {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+// walkFrom is walk over every entity from start on.
+func walkFrom(b *bbolt.Bucket, start []byte, at uint64, fn func(entity, val []byte) error) error {
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var cur, curVal []byte
+	emit := func() error {
+		if cur != nil && live(curVal) {
+			return fn(cur, curVal)
+		}
+		return nil
+	}
+	for k, val := c.Seek(start); k != nil; k, val = c.Next() {
+		ent, v, ok := split(k)
+		if !ok {
+			continue
+		}
+		if !bytes.Equal(ent, cur) {
+			if err := emit(); err != nil {
+				return err
+			}
+			cur, curVal = ent, nil
+		}
+		if v <= at {
+			curVal = val
+		}
+	}
+	return emit()
+}
+
+// checkDerived verifies, at version at, that every feature of every layer
+// has the body and the one index entry its record implies, and that
+// nothing else is there.
+func checkDerived(tx *bbolt.Tx, at uint64) error {
+	var errs []error
+	sourceOf := sourcesAt(tx, at)
+	fb := tx.Bucket(bucketFeatures)
+	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
+		layer := firstPart(lent)
+		bodies, cells := bodiesOf(tx, layer), cellsOf(tx, layer)
+		want := map[string]bool{} // index entities
+		n := 0
+		if err := walk(fb.Bucket([]byte(layer)), nil, at, func(ent, val []byte) error {
+			id := firstPart(ent)
+			f, err := decodeFeature(layer, id, val)
+			if err != nil {
+				return err
+			}
+			body, err := encodeBody(f, sourceOf)
+			if err != nil {
+				return err
+			}
+			_, got := lookup(bodies, ent, at)
+			if !bytes.Equal(got, body) {
+				if len(errs) < maxProblems {
+					errs = append(errs, fmt.Errorf("layer %s: feature %s: its stored body is missing or stale", layer, id))
+				}
+			}
+			ce := cellEntity(id, f.Geometry.Bound())
+			want[string(ce)] = true
+			if _, cv := lookup(cells, ce, at); !bytes.Equal(cv, cellValue(f.Geometry.Bound())) && len(errs) < maxProblems {
+				errs = append(errs, fmt.Errorf("layer %s: feature %s: missing from the spatial index", layer, id))
+			}
+			n++
+			return nil
+		}); err != nil {
+			return err
+		}
+		nb := 0
+		if err := walk(bodies, nil, at, func([]byte, []byte) error { nb++; return nil }); err != nil {
+			return err
+		}
+		if nb != n && len(errs) < maxProblems {
+			errs = append(errs, fmt.Errorf("layer %s: %d stored bodies for %d features", layer, nb, n))
+		}
+		return walk(cells, nil, at, func(ent, _ []byte) error {
+			if !want[string(ent)] && len(errs) < maxProblems {
+				errs = append(errs, fmt.Errorf("layer %s: the spatial index holds %q, which no feature implies", layer, ent[cellKeyLen:len(ent)-1]))
+			}
+			return nil
+		})
+	})
+	return errors.Join(append(errs, err)...)
+}
+
+// queryables notes the JSON type of each flat property of f in q: a
+// property that is ever a string is a string.
+func queryables(q map[string]string, props map[string]any) {
+	set := func(k, t string) {
+		if q[k] != "string" {
+			q[k] = t
+		}
+	}
+	for k, v := range props {
+		switch v.(type) {
+		case nil:
+		case float64, int, int64:
+			set(k, "number")
+		case bool:
+			set(k, "boolean")
+		default:
+			set(k, "string") // strings, and anything nested, which Flat writes as JSON text
+		}
+	}
+	set("source_count", "number")
+	set("passage_ids", "string")
+}

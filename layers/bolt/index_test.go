@@ -1,0 +1,223 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/citemap/citemap/layers"
+)
+
+// searchIDs is what the stored index answers for q, sorted.
+func searchIDs(t *testing.T, r layers.Reader, layer string, q orb.Bound) []string {
+	t.Helper()
+	var ids []string
+	err := r.(layers.Indexed).ReadIndex(context.Background(), layer, func(li layers.LayerIndex) error {
+		return li.Search(q, func(id string, _ orb.Bound) bool {
+			ids = append(ids, id)
+			return true
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// bruteIDs is every feature whose bound intersects q, sorted.
+func bruteIDs(t *testing.T, r layers.Reader, layer string, q orb.Bound) []string {
+	t.Helper()
+	fs, err := r.Features(context.Background(), layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range fs {
+		if f.Geometry.Bound().Intersects(q) {
+			ids = append(ids, f.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// The index finds exactly the features a scan of the layer finds, for
+// boxes of every size, and the bodies are what a snapshot serves.
+func TestIndexSearchMatchesAScan(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	imp.Layers = append(imp.Layers, polygons(3000))
+	if _, err := s.Import(ctx, imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	boxes := []orb.Bound{
+		{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}},           // the world
+		{Min: orb.Point{44.99, 40.99}, Max: orb.Point{45.01, 41.01}},   // on cell edges at many levels
+		{Min: orb.Point{10, 10}, Max: orb.Point{11, 11}},               // nothing
+		{Min: orb.Point{43.5, 40.5}, Max: orb.Point{43.5, 40.5}},       // a point
+		{Min: orb.Point{37, 37}, Max: orb.Point{51, 45}},               // everything synthetic
+		{Min: orb.Point{45.000001, 39}, Max: orb.Point{45.000002, 43}}, // a thin strip
+	}
+	for range 60 {
+		lon, lat := 37.5+rng.Float64()*13, 37.5+rng.Float64()*7
+		w, h := rng.Float64()*rng.Float64()*3, rng.Float64()*rng.Float64()*2
+		boxes = append(boxes, orb.Bound{Min: orb.Point{lon, lat}, Max: orb.Point{lon + w, lat + h}})
+	}
+	for _, layer := range []string{"synthetic", "bases"} {
+		for _, q := range boxes {
+			got, want := searchIDs(t, s, layer, q), bruteIDs(t, s, layer, q)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: Search(%v) found %d features, a scan %d", layer, q, len(got), len(want))
+			}
+		}
+	}
+
+	// Each body is what a snapshot of the layer holds.
+	sn, err := layers.LoadSnapshot(ctx, s, "synthetic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ReadIndex(ctx, "synthetic", func(li layers.LayerIndex) error {
+		n := 0
+		err := li.Scan("", func(b layers.Body) bool {
+			i := sn.Index(b.ID)
+			if i != n || string(b.Geometry) != string(sn.Geometry[i]) || string(b.Properties) != string(sn.Props[i]) || b.Bound != sn.Bounds[i] {
+				t.Errorf("body %d (%s) differs from the snapshot's %d", n, b.ID, i)
+				return false
+			}
+			n++
+			return true
+		})
+		if n != len(sn.Features) {
+			t.Errorf("scanned %d bodies of %d", n, len(sn.Features))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A publish moves, adds and deletes index entries; a pinned version keeps
+// reading the index as it was.
+func TestIndexIsVersioned(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	imp.Layers = append(imp.Layers, polygons(500))
+	v1, err := s.Import(ctx, imp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Feature(ctx, "synthetic", "f7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := orb.Bound{Min: orb.Point{-10, -10}, Max: orb.Point{-9, -9}}
+	f.Geometry = orb.Polygon{orb.Ring{{-9.6, -9.6}, {-9.4, -9.6}, {-9.4, -9.4}, {-9.6, -9.6}}}
+	f.Properties["status"] = "moved"
+	v2, err := s.Publish(ctx, &layers.Change{Upserts: []layers.Feature{f},
+		Deletes: []layers.FeatureKey{{Layer: "synthetic", ID: "f8"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+	old, _ := s.At(ctx, v1)
+	if got := searchIDs(t, s, "synthetic", far); !slices.Equal(got, []string{"f7"}) {
+		t.Errorf("latest: %v at the new place, want f7", got)
+	}
+	if got := searchIDs(t, old, "synthetic", far); len(got) != 0 {
+		t.Errorf("v%d: %v at the new place, want none", v1, got)
+	}
+	for _, tc := range []struct {
+		r    layers.Reader
+		n    int
+		has8 bool
+	}{{s, 499, false}, {old, 500, true}} {
+		got := searchIDs(t, tc.r, "synthetic", all)
+		if len(got) != tc.n || slices.Contains(got, "f8") != tc.has8 {
+			t.Errorf("%d features in the world, f8 %v; want %d, %v", len(got), slices.Contains(got, "f8"), tc.n, tc.has8)
+		}
+		if want := bruteIDs(t, tc.r, "synthetic", all); !slices.Equal(got, want) {
+			t.Errorf("index and scan differ")
+		}
+	}
+	for v, want := range map[int]string{v1: "synthetic", v2: "moved"} {
+		r, _ := s.At(ctx, v)
+		err := r.(layers.Indexed).ReadIndex(ctx, "synthetic", func(li layers.LayerIndex) error {
+			b, ok, err := li.Body("f7")
+			if err != nil || !ok {
+				t.Fatalf("v%d: body of f7: %v, %v", v, ok, err)
+			}
+			var p map[string]any
+			if err := json.Unmarshal(b.Properties, &p); err != nil || p["status"] != want {
+				t.Errorf("v%d: f7's status %v, want %s (%v)", v, p["status"], want, err)
+			}
+			if _, ok, _ := li.Body("f8"); ok != (v == v1) {
+				t.Errorf("v%d: f8 present = %v", v, ok)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// check finds an index entry or body that is missing, stale or left over.
+func TestCheckFindsABrokenIndex(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		damage func(tx *bbolt.Tx) error
+		want   string
+	}{
+		"missing entry": {func(tx *bbolt.Tx) error {
+			c := cellsOf(tx, "synthetic").Cursor()
+			k, _ := c.First()
+			return c.Bucket().Delete(k)
+		}, "missing from the spatial index"},
+		"stray entry": {func(tx *bbolt.Tx) error {
+			k := vkey(cellEntity("ghost", orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{1, 1}}), 1)
+			return cellsOf(tx, "synthetic").Put(k, cellValue(orb.Bound{}))
+		}, `holds "ghost"`},
+		"stale body": {func(tx *bbolt.Tx) error {
+			b := bodiesOf(tx, "synthetic")
+			k, v := b.Cursor().First()
+			v = []byte(strings.Replace(string(v), "synthetic", "synthetiK", 1))
+			return b.Put(append([]byte(nil), k...), v)
+		}, "stored body is missing or stale"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := openTemp(t)
+			imp := mini(t).Import()
+			imp.Layers = append(imp.Layers, polygons(50))
+			if _, err := s.Import(ctx, imp, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Check(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.Update(tc.damage); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Check = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
