@@ -21,12 +21,7 @@ const (
 	trs   = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 )
 
-type link struct {
-	Href  string `json:"href"`
-	Rel   string `json:"rel"`
-	Type  string `json:"type,omitempty"`
-	Title string `json:"title,omitempty"`
-}
+type link = layers.Link
 
 type collection struct {
 	ID          string `json:"id"`

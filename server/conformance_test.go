@@ -348,16 +348,3 @@ func TestQueryables(t *testing.T) {
 		t.Errorf("queryables = %s", b)
 	}
 }
-
-func TestWriteLinksIsJSON(t *testing.T) {
-	var buf bytes.Buffer
-	in := []link{{Href: `http://x/"a"<b>&é`, Rel: "self", Type: "t", Title: "\x01 tab\t"}, {Href: "h", Rel: "r"}}
-	writeLinks(&buf, in)
-	var out []link
-	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
-		t.Fatalf("%s: %v", buf.Bytes(), err)
-	}
-	if len(out) != 2 || out[0] != in[0] || out[1] != in[1] {
-		t.Errorf("round trip = %+v", out)
-	}
-}

@@ -100,18 +100,27 @@ type pageFeature struct {
 
 func newPageFeature(sn *layers.Snapshot, i int) pageFeature {
 	f := sn.Features[i]
-	str := func(k string) string { v, _ := sn.Flat[i][k].(string); return v }
-	pf := pageFeature{ID: f.ID, Layer: f.Layer, Name: f.Name(), Status: str("status"), SourceCount: sn.Flat[i]["source_count"]}
+	return pageFeatureOf(f.Layer, f.ID, sn.Flat[i])
+}
+
+// pageFeatureOf is a feature's row in a page from its flat properties.
+func pageFeatureOf(layer, id string, flat map[string]any) pageFeature {
+	str := func(k string) string { v, _ := flat[k].(string); return v }
+	name := str("name")
+	if name == "" {
+		name = id
+	}
+	pf := pageFeature{ID: id, Layer: layer, Name: name, Status: str("status"), SourceCount: flat["source_count"]}
 	if from, to := str("valid_from"), str("valid_to"); from != "" || to != "" {
 		pf.Dates = from + " – " + to
 	}
-	keys := make([]string, 0, len(sn.Flat[i]))
-	for k := range sn.Flat[i] {
+	keys := make([]string, 0, len(flat))
+	for k := range flat {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		pf.Props = append(pf.Props, [2]string{k, fmt.Sprint(sn.Flat[i][k])})
+		pf.Props = append(pf.Props, [2]string{k, fmt.Sprint(flat[k])})
 	}
 	return pf
 }

@@ -7,7 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/query"
 )
 
 // Paging limits advertised in the OpenAPI document; QGIS reads them to size
@@ -343,8 +347,12 @@ type itemsQuery struct {
 
 var itemsParams = []string{"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "properties", "v"}
 
-func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
+func parseItemsQuery(c *fiber.Ctx, layer string, queryables map[string]string) (itemsQuery, error) {
 	q := itemsQuery{limit: limitDefault, Query: layers.Query{Equals: map[string]string{}}}
+	names := func() string {
+		ns := slices.Sorted(maps.Keys(queryables))
+		return strings.Join(ns, ", ")
+	}
 	var err error
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
 		if err != nil {
@@ -378,22 +386,32 @@ func parseItemsQuery(c *fiber.Ctx, sn *layers.Snapshot) (itemsQuery, error) {
 				if p = strings.TrimSpace(p); p == "" {
 					continue
 				}
-				if _, ok := sn.Queryables[p]; !ok {
-					err = badRequest("properties: %q is not a property of %s; it has %s", p, sn.Layer.ID, strings.Join(sn.PropertyNames(), ", "))
+				if _, ok := queryables[p]; !ok {
+					err = badRequest("properties: %q is not a property of %s; it has %s", p, layer, names())
 					return
 				}
 				q.properties = append(q.properties, p)
 			}
 		default:
-			if _, ok := sn.Queryables[key]; ok {
+			if _, ok := queryables[key]; ok {
 				q.Equals[key] = val
 				return
 			}
 			err = badRequest("unknown query parameter %q; items take %s, or a property of %s to filter by (see its queryables)",
-				key, strings.Join(itemsParams, ", "), sn.Layer.ID)
+				key, strings.Join(itemsParams, ", "), layer)
 		}
 	})
 	return q, err
+}
+
+// itemsResult is what an items response is built from: the layer, the
+// number matched, the query, and the page as HTML rows (the JSON page is
+// written to a buffer as it is read).
+type itemsResult struct {
+	layer   layers.Layer
+	matched int
+	q       itemsQuery
+	html    []pageFeature
 }
 
 func (s *Server) handleItems(c *fiber.Ctx) error {
@@ -401,38 +419,63 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sn, err := s.snapshot(c, c.Params("layer"))
+	id := c.Params("layer")
+	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
+	l, err := s.layerOf(c.UserContext(), r, id)
+	if err != nil {
+		return err
+	}
+	if l.Kind == layers.KindBasemap {
+		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+	}
 	// An editor or reviewer with drafts in the layer sees them: a page
-	// built for them alone, never cached.
-	withDrafts, err := s.draftSnapshot(c, sn)
+	// built for them alone, never cached, from a snapshot of the layer
+	// with the drafts applied.
+	withDrafts, err := s.draftSnapshot(c, l)
 	if err != nil {
 		return err
 	}
 	if withDrafts != nil {
-		sn = withDrafts
+		l = withDrafts.Layer
 		c.Set(fiber.HeaderVary, "Authorization, Cookie")
 	}
 	base := s.baseURL(c)
 	// A page is built once per layer revision and query, then served from
 	// memory; only valid queries are kept.
 	rawQuery := string(c.Context().QueryArgs().QueryString())
-	key := sn.Layer.ID + "@" + sn.Layer.Revision + "|" + base + "|" + rawQuery
+	key := l.ID + "@" + l.Revision + "|" + base + "|" + rawQuery
 	if f == formatJSON && withDrafts == nil {
 		if b, ok := s.pages.get(key); ok {
 			return sendBody(c, b, mimeGeoJSON)
 		}
 	}
-	q, err := parseItemsQuery(c, sn)
+	var buf bytes.Buffer
+	var res itemsResult
+	ix, indexed := r.(layers.Indexed)
+	switch {
+	case withDrafts == nil && indexed:
+		// Read from the store's index and stored bodies, in one read
+		// transaction: nothing of the layer is decoded but the page.
+		err = s.itemsFromIndex(c, ix, l.ID, f, base, &buf, &res)
+	default:
+		sn := withDrafts
+		if sn == nil {
+			if sn, err = s.snapshotOf(c.UserContext(), r, id); err != nil {
+				return err
+			}
+		}
+		err = itemsFromSnapshot(c, sn, f, base, &buf, &res)
+	}
 	if err != nil {
 		return err
 	}
-	matched := sn.Match(q.Query)
-	page := matched[min(q.offset, len(matched)):min(q.offset+q.limit, len(matched))]
+	q := res.q
+	l = res.layer
 
-	self := base + "/collections/" + sn.Layer.ID + "/items"
+	self := base + "/collections/" + l.ID + "/items"
 	withParams := func(fmt string, offset int) string {
 		v := url.Values{}
 		c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
@@ -444,52 +487,46 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		}
 		return self + "?" + v.Encode()
 	}
+	returned := max(0, min(q.limit, res.matched-q.offset))
 	links := []link{
 		{Href: withParams("json", q.offset), Rel: "self", Type: mimeGeoJSON, Title: "This page"},
 		{Href: withParams("html", q.offset), Rel: "alternate", Type: mimeHTML, Title: "This page as HTML"},
-		{Href: base + "/collections/" + sn.Layer.ID, Rel: "collection", Type: mimeJSON, Title: sn.Layer.Title},
+		{Href: base + "/collections/" + l.ID, Rel: "collection", Type: mimeJSON, Title: l.Title},
 	}
-	if q.offset+len(page) < len(matched) {
-		links = append(links, link{Href: withParams("json", q.offset+len(page)), Rel: "next", Type: mimeGeoJSON, Title: "Next page"})
+	if q.offset+returned < res.matched {
+		links = append(links, link{Href: withParams("json", q.offset+returned), Rel: "next", Type: mimeGeoJSON, Title: "Next page"})
 	}
 	if q.offset > 0 {
 		links = append(links, link{Href: withParams("json", max(0, q.offset-q.limit)), Rel: "prev", Type: mimeGeoJSON, Title: "Previous page"})
 	}
 
 	if f == formatHTML {
-		ip := itemsPage{Layer: sn.Layer, Matched: len(matched), Offset: q.offset, Features: pageFeatures(sn, page)}
-		if q.offset+len(page) < len(matched) {
-			ip.Next = withParams("html", q.offset+len(page))
+		ip := itemsPage{Layer: l, Matched: res.matched, Offset: q.offset, Features: res.html}
+		if q.offset+returned < res.matched {
+			ip.Next = withParams("html", q.offset+returned)
 		}
 		if q.offset > 0 {
 			ip.Prev = withParams("html", max(0, q.offset-q.limit))
 		}
-		return s.renderHTML(c, "items", htmlPage{Title: sn.Layer.Title, Data: ip})
+		return s.renderHTML(c, "items", htmlPage{Title: l.Title, Data: ip})
 	}
 
-	var buf bytes.Buffer
-	buf.Grow(1024 + len(page)*768) // most features here encode in under 768 bytes
-	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
-	buf.WriteString(strconv.Itoa(len(matched)))
-	buf.WriteString(`,"numberReturned":`)
-	buf.WriteString(strconv.Itoa(len(page)))
-	buf.WriteString(`,"timeStamp":"`) // when this page was built
-	buf.WriteString(time.Now().UTC().Format(time.RFC3339))
-	buf.WriteString(`","links":`)
-	writeLinks(&buf, links)
-	buf.WriteString(`,"features":[`)
-	for n, i := range page {
-		if n > 0 {
-			buf.WriteByte(',')
-		}
-		if err := writeFeature(&buf, sn, i, q.properties, base); err != nil {
-			return err
-		}
-	}
-	buf.WriteString("]}")
+	var out bytes.Buffer
+	out.Grow(1024 + buf.Len())
+	out.WriteString(`{"type":"FeatureCollection","numberMatched":`)
+	out.WriteString(strconv.Itoa(res.matched))
+	out.WriteString(`,"numberReturned":`)
+	out.WriteString(strconv.Itoa(returned))
+	out.WriteString(`,"timeStamp":"`) // when this page was built
+	out.WriteString(time.Now().UTC().Format(time.RFC3339))
+	out.WriteString(`","links":`)
+	query.WriteLinks(&out, links)
+	out.WriteString(`,"features":[`)
+	out.Write(buf.Bytes())
+	out.WriteString("]}")
 	// The ETag names the revision and the query, so a repeated request is a 304.
 	h := sha256.Sum256([]byte(base + "\x00" + rawQuery))
-	b, err := compressedLevel(buf.Bytes(), sn.Layer.Revision+"-"+hex.EncodeToString(h[:6]), gzip.DefaultCompression)
+	b, err := compressedLevel(out.Bytes(), l.Revision+"-"+hex.EncodeToString(h[:6]), gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
@@ -502,100 +539,85 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	return sendBody(c, b, mimeGeoJSON)
 }
 
-// writeFeature appends feature i as GeoJSON: its geometry and (unless
-// props chooses some) its properties pre-encoded, its evidence as
-// describedby links.
-func writeFeature(buf *bytes.Buffer, sn *layers.Snapshot, i int, props []string, base string) error {
-	f := sn.Features[i]
-	id, _ := json.Marshal(f.ID)
-	buf.WriteString(`{"type":"Feature","id":`)
-	buf.Write(id)
-	buf.WriteString(`,"geometry":`)
-	buf.Write(sn.Geometry[i])
-	buf.WriteString(`,"properties":`)
-	if props == nil {
-		buf.Write(sn.Props[i])
-	} else {
-		p := make(map[string]any, len(props))
-		for _, k := range props {
-			if v, ok := sn.Flat[i][k]; ok {
-				p[k] = v
-			}
-		}
-		pb, err := json.Marshal(p)
-		if err != nil {
-			return err
-		}
-		buf.Write(pb)
+// itemsFromIndex answers an items query from the store's spatial index and
+// stored bodies: the features of the page are written to buf (JSON) or
+// listed in res.html, in the read transaction.
+func (s *Server) itemsFromIndex(c *fiber.Ctx, ix layers.Indexed, id, f, base string, buf *bytes.Buffer, res *itemsResult) error {
+	var q itemsQuery
+	n := 0
+	plan := func(r query.Result) (layers.Query, query.Page, error) {
+		var err error
+		q, err = parseItemsQuery(c, id, r.Queryables)
+		return q.Query, query.Page{Offset: q.offset, Limit: q.limit}, err
 	}
-	buf.WriteString(`,"links":`)
-	writeLinks(buf, featureLinks(base, f))
-	buf.WriteByte('}')
-	return nil
-}
-
-// writeLinks appends links as JSON, cheaper than encoding/json's reflection
-// on the hot path of items pages.
-func writeLinks(buf *bytes.Buffer, links []link) {
-	buf.WriteByte('[')
-	for n, l := range links {
+	qr, err := query.Items(c.UserContext(), ix, id, plan, func(b layers.Body) error {
+		if f == formatHTML {
+			var flat map[string]any
+			if err := json.Unmarshal(b.Properties, &flat); err != nil {
+				return fmt.Errorf("decode properties of %s/%s: %w", id, b.ID, err)
+			}
+			res.html = append(res.html, pageFeatureOf(id, b.ID, flat))
+			return nil
+		}
 		if n > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(`{"href":`)
-		writeJSONString(buf, l.Href)
-		buf.WriteString(`,"rel":`)
-		writeJSONString(buf, l.Rel)
-		if l.Type != "" {
-			buf.WriteString(`,"type":`)
-			writeJSONString(buf, l.Type)
-		}
-		if l.Title != "" {
-			buf.WriteString(`,"title":`)
-			writeJSONString(buf, l.Title)
-		}
-		buf.WriteByte('}')
+		n++
+		return query.WriteFeature(buf, id, b, q.properties, base)
+	})
+	if err != nil {
+		return err
 	}
-	buf.WriteByte(']')
+	res.layer, res.matched, res.q = qr.Layer, qr.Matched, q
+	return nil
 }
 
-// writeJSONString appends s as a JSON string.
-func writeJSONString(buf *bytes.Buffer, s string) {
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
-			plain = false
-			break
+// itemsFromSnapshot answers an items query from a layer decoded in memory
+// (a layer with drafts applied).
+func itemsFromSnapshot(c *fiber.Ctx, sn *layers.Snapshot, f, base string, buf *bytes.Buffer, res *itemsResult) error {
+	q, err := parseItemsQuery(c, sn.Layer.ID, sn.Queryables)
+	if err != nil {
+		return err
+	}
+	matched := sn.Match(q.Query)
+	page := matched[min(q.offset, len(matched)):min(q.offset+q.limit, len(matched))]
+	res.layer, res.matched, res.q = sn.Layer, len(matched), q
+	if f == formatHTML {
+		res.html = pageFeatures(sn, page)
+		return nil
+	}
+	for n, i := range page {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeFeature(buf, sn, i, q.properties, base); err != nil {
+			return err
 		}
 	}
-	if plain {
-		buf.WriteByte('"')
-		buf.WriteString(s)
-		buf.WriteByte('"')
-		return
+	return nil
+}
+
+// writeFeature appends feature i of sn as GeoJSON (see query.WriteFeature).
+func writeFeature(buf *bytes.Buffer, sn *layers.Snapshot, i int, props []string, base string) error {
+	f := sn.Features[i]
+	return query.WriteFeature(buf, f.Layer, layers.Body{ID: f.ID, Geometry: sn.Geometry[i], Properties: sn.Props[i], Passages: passagesOf(f)}, props, base)
+}
+
+// passagesOf lists the passages of f's claims, in order, once each.
+func passagesOf(f layers.Feature) []string {
+	var out []string
+	for _, c := range f.Claims {
+		if !slices.Contains(out, c.Passage) {
+			out = append(out, c.Passage)
+		}
 	}
-	b, _ := json.Marshal(s)
-	buf.Write(b)
+	return out
 }
 
 // featureLinks are a feature's own links: itself, its collection, and each
 // passage that is evidence for it.
 func featureLinks(base string, f layers.Feature) []link {
-	self := base + "/collections/" + f.Layer + "/items/" + url.PathEscape(f.ID)
-	links := []link{
-		{Href: self + "?f=json", Rel: "self", Type: mimeGeoJSON},
-		{Href: self + "?f=html", Rel: "alternate", Type: mimeHTML},
-		{Href: base + "/collections/" + f.Layer, Rel: "collection", Type: mimeJSON},
-	}
-	seen := map[string]bool{}
-	for _, cl := range f.Claims {
-		if seen[cl.Passage] {
-			continue
-		}
-		seen[cl.Passage] = true
-		links = append(links, link{Href: base + "/passages/" + cl.Passage + "?f=json", Rel: "describedby", Type: mimeJSON, Title: "Evidence: passage " + cl.Passage})
-	}
-	return links
+	return query.FeatureLinks(base, f.Layer, f.ID, passagesOf(f))
 }
 
 func (s *Server) handleQueryables(c *fiber.Ctx) error {

@@ -349,10 +349,16 @@ func (s *Server) handleRevokeUser(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// draftSnapshot is layer sn with the drafts the caller may see applied, or
+// mayHaveDrafts reports whether the request may see drafts: it carries
+// credentials to a server that takes edits, and pins no version.
+func (s *Server) mayHaveDrafts(c *fiber.Ctx) bool {
+	return s.cfg.Editor != nil && (c.Get(fiber.HeaderAuthorization) != "" || c.Cookies(sessionCookie) != "") && c.Query("v") == ""
+}
+
+// draftSnapshot is layer l with the drafts the caller may see applied, or
 // nil when there are none (or no caller, or a pinned version).
-func (s *Server) draftSnapshot(c *fiber.Ctx, sn *layers.Snapshot) (*layers.Snapshot, error) {
-	if s.cfg.Editor == nil || (c.Get(fiber.HeaderAuthorization) == "" && c.Cookies(sessionCookie) == "") || c.Query("v") != "" {
+func (s *Server) draftSnapshot(c *fiber.Ctx, l layers.Layer) (*layers.Snapshot, error) {
+	if !s.mayHaveDrafts(c) {
 		return nil, nil
 	}
 	who, err := s.who(c)
@@ -360,11 +366,11 @@ func (s *Server) draftSnapshot(c *fiber.Ctx, sn *layers.Snapshot) (*layers.Snaps
 		return nil, err
 	}
 	ctx := c.UserContext()
-	edits, draftPassages, err := s.cfg.Editor.Drafts(ctx, who.user, sn.Layer.ID)
+	edits, draftPassages, err := s.cfg.Editor.Drafts(ctx, who.user, l.ID)
 	if err != nil || len(edits) == 0 {
 		return nil, err
 	}
-	feats, err := s.store.Features(ctx, sn.Layer.ID)
+	feats, err := s.store.Features(ctx, l.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +397,6 @@ func (s *Server) draftSnapshot(c *fiber.Ctx, sn *layers.Snapshot) (*layers.Snaps
 	for p, src := range draftPassages {
 		ps[p] = src
 	}
-	l := sn.Layer
 	l.Revision += "+drafts"
 	l.Count = len(out)
 	return layers.NewSnapshot(l, out, ps)

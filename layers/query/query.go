@@ -1,0 +1,245 @@
+// Package query answers feature queries (a bbox, a time, property values,
+// a page) from a store's spatial index and stored bodies, inside one read
+// transaction: it reads what the answer touches, never a whole layer, so
+// its memory follows the page asked for, not the size of the layer.
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/citemap/citemap/geo"
+	"github.com/citemap/citemap/layers"
+)
+
+// Page is a page of a query's matches.
+type Page struct {
+	Offset, Limit int
+}
+
+// Result describes what a query matched.
+type Result struct {
+	Layer   layers.Layer
+	Matched int
+	// Queryables maps each flat property of the layer to its JSON type.
+	Queryables map[string]string
+}
+
+// queryables is what a LayerIndex may tell of its properties.
+type queryables interface {
+	Queryables() map[string]string
+}
+
+// Items reads layer id of ix in one read transaction: plan is given the
+// layer's description and queryables and returns the query and page to run
+// (or an error refusing it); fn is then called with each feature of the
+// page, in id order, inside the transaction, so it must copy what it keeps.
+func Items(ctx context.Context, ix layers.Indexed, id string, plan func(Result) (layers.Query, Page, error), fn func(layers.Body) error) (Result, error) {
+	var res Result
+	err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+		res.Layer = li.Layer()
+		if qi, ok := li.(queryables); ok {
+			res.Queryables = qi.Queryables()
+		}
+		q, p, err := plan(res)
+		if err != nil {
+			return err
+		}
+		res.Matched, err = run(ctx, li, q, p, fn)
+		return err
+	})
+	return res, err
+}
+
+func run(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, fn func(layers.Body) error) (int, error) {
+	filtered := q.Time != nil || len(q.Equals) > 0
+	inPage := func(n int) bool { return n >= p.Offset && n < p.Offset+p.Limit }
+	var ferr error
+	if len(q.BBox) == 0 {
+		n := 0
+		err := li.Scan("", func(b layers.Body) bool {
+			if n%1024 == 0 {
+				if ferr = ctx.Err(); ferr != nil {
+					return false
+				}
+			}
+			if filtered {
+				var ok bool
+				if ok, ferr = matches(b, q); ferr != nil {
+					return false
+				}
+				if !ok {
+					return true
+				}
+			}
+			if inPage(n) {
+				if ferr = fn(b); ferr != nil {
+					return false
+				}
+			}
+			n++
+			// Without filters the layer's count is the number matched:
+			// stop at the end of the page.
+			return filtered || n < p.Offset+p.Limit
+		})
+		if err == nil {
+			err = ferr
+		}
+		if !filtered {
+			n = li.Layer().Count
+		}
+		return n, err
+	}
+
+	// Candidates from the index, by bound; then, in id order, the exact
+	// test on each whose bound is not inside the box, and the filters.
+	type cand struct {
+		id    string
+		bound orb.Bound
+	}
+	var cands []cand
+	for _, qb := range q.BBox {
+		if err := li.Search(qb, func(id string, b orb.Bound) bool {
+			cands = append(cands, cand{id, b})
+			return true
+		}); err != nil {
+			return 0, err
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	cands = slices.CompactFunc(cands, func(a, b cand) bool { return a.id == b.id })
+	n := 0
+	for i, c := range cands {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		inside := false
+		for _, qb := range q.BBox {
+			if qb.Contains(c.bound.Min) && qb.Contains(c.bound.Max) {
+				inside = true
+				break
+			}
+		}
+		var body layers.Body
+		loaded := false
+		load := func() error {
+			if loaded {
+				return nil
+			}
+			b, ok, err := li.Body(c.id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("layer %s: feature %s is in the index but has no body", li.Layer().ID, c.id)
+			}
+			body, loaded = b, true
+			return nil
+		}
+		if !inside {
+			if err := load(); err != nil {
+				return 0, err
+			}
+			ok, err := intersects(body, q.BBox)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if filtered {
+			if err := load(); err != nil {
+				return 0, err
+			}
+			ok, err := matches(body, q)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if inPage(n) {
+			if err := load(); err != nil {
+				return 0, err
+			}
+			if err := fn(body); err != nil {
+				return 0, err
+			}
+		}
+		n++
+	}
+	return n, nil
+}
+
+// intersects is the exact test of a body's geometry against the boxes.
+func intersects(b layers.Body, boxes []orb.Bound) (bool, error) {
+	g, err := wkb.Unmarshal(b.WKB)
+	if err != nil {
+		return false, fmt.Errorf("decode geometry of %s: %w", b.ID, err)
+	}
+	for _, qb := range boxes {
+		if geo.Intersects(g, b.Bound, qb) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// matches applies the time and property filters of q.
+func matches(b layers.Body, q layers.Query) (bool, error) {
+	if q.Time != nil {
+		iv, err := geo.FeatureInterval(b.From, b.To)
+		if err != nil {
+			return false, fmt.Errorf("feature %s: %w", b.ID, err)
+		}
+		if !iv.Overlaps(*q.Time) {
+			return false, nil
+		}
+	}
+	if len(q.Equals) == 0 {
+		return true, nil
+	}
+	var props map[string]any
+	if err := json.Unmarshal(b.Properties, &props); err != nil {
+		return false, fmt.Errorf("decode properties of %s: %w", b.ID, err)
+	}
+	return Equals(props, q.Equals), nil
+}
+
+// Equals reports whether every property named in eq has that value,
+// compared as text.
+func Equals(props map[string]any, eq map[string]string) bool {
+	for k, want := range eq {
+		v, ok := props[k]
+		if !ok {
+			return false
+		}
+		if s, ok := v.(string); ok {
+			if s != want {
+				return false
+			}
+			continue
+		}
+		if fmt.Sprint(v) != want {
+			return false
+		}
+	}
+	return true
+}

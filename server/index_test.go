@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+)
+
+// unindexed hides the store's index: the server then answers items from a
+// snapshot of the layer decoded in memory, as it did before the index.
+type unindexed struct{ layers.Store }
+
+// synthetic is a layer of n small polygons with dates and statuses.
+func synthetic(n int) layers.LayerImport {
+	return layers.LayerImport{
+		File: "synthetic.geojson",
+		ID:   func() string { return "synthetic" },
+		Features: func(yield func(layers.Feature, error) bool) {
+			for i := range n {
+				lon := 40 + float64((i*7919)%8000)/1000
+				lat := 39 + float64((i*104729)%4000)/1000
+				k := 4 + i%9
+				ring := make(orb.Ring, 0, k+1)
+				for j := range k {
+					a := float64(j) / float64(k) * 2 * math.Pi
+					r := 0.004 + 0.03*float64(i%5)
+					ring = append(ring, orb.Point{lon + r*math.Cos(a), lat + r*math.Sin(a)})
+				}
+				ring = append(ring, ring[0])
+				props := map[string]any{"name": "feature " + strconv.Itoa(i), "status": []string{"active", "planned", "closed"}[i%3], "rank": float64(i % 7)}
+				if i%4 != 0 {
+					props["valid_from"] = strconv.Itoa(1990 + i%30)
+				}
+				if i%8 == 1 {
+					props["valid_to"] = strconv.Itoa(2021 + i%3)
+				}
+				f := layers.Feature{ID: fmt.Sprintf("f-%05d", i), Geometry: orb.Polygon{ring}, Properties: props}
+				if !yield(f, nil) {
+					return
+				}
+			}
+		},
+		Layer: func() layers.Layer {
+			return layers.Layer{ID: "synthetic", Title: "Synthetic", Kind: layers.KindOther, Plain: true}
+		},
+	}
+}
+
+var stampRe = regexp.MustCompile(`"timeStamp":"[^"]*"`)
+
+// Items read from the store's index answer exactly what the in-memory
+// snapshot answers, for every kind of query.
+func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := d.Import()
+	imp.Layers = append(imp.Layers, synthetic(2500))
+	if _, err := store.Import(context.Background(), imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
+	indexed, err := New(store, Config{Assets: assets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := New(unindexed{store}, Config{Assets: assets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{
+		"/collections/synthetic/items",
+		"/collections/synthetic/items?limit=7&offset=2490",
+		"/collections/synthetic/items?limit=10000",
+		"/collections/synthetic/items?bbox=43,40,44,41&limit=1000",
+		"/collections/synthetic/items?bbox=43.001,40.002,43.05,40.07",
+		"/collections/synthetic/items?bbox=-180,-90,180,90&limit=3&offset=1000",
+		"/collections/synthetic/items?bbox=179,-10,-179,10",     // across the antimeridian
+		"/collections/synthetic/items?bbox=10,10,11,11",         // nothing
+		"/collections/synthetic/items?bbox=44.5,41.5,44.5,41.5", // a point
+		"/collections/synthetic/items?bbox=42,39,46,42&datetime=2000-01-01/2010-12-31&limit=500",
+		"/collections/synthetic/items?datetime=2022-06-01&limit=500",
+		"/collections/synthetic/items?status=planned&rank=3&limit=500",
+		"/collections/synthetic/items?bbox=41,39,47,43&status=closed&properties=name,status&limit=300",
+		"/collections/synthetic/items?properties=&limit=5",
+		"/collections/synthetic/items?bbox=42,39,46,42&f=html",
+		"/collections/bases/items",
+		"/collections/bases/items?bbox=43,40,45,42&properties=name,passage_ids",
+		"/collections/zones/items?bbox=44,39,47,41",
+		// Refused alike.
+		"/collections/synthetic/items?properties=nope",
+		"/collections/synthetic/items?nope=1",
+		"/collections/synthetic/items?bbox=1,2,3",
+		"/collections/nope/items",
+	}
+	for _, q := range queries {
+		ra, a := do(t, indexed, "GET", q)
+		rb, b := do(t, plain, "GET", q)
+		a, b = stampRe.ReplaceAll(a, nil), stampRe.ReplaceAll(b, nil)
+		if ra.StatusCode != rb.StatusCode || string(a) != string(b) {
+			t.Errorf("%s:\nindex    %d %.600s\nsnapshot %d %.600s", q, ra.StatusCode, a, rb.StatusCode, b)
+		}
+	}
+	// The queries above select something, not nothing alike.
+	for q, want := range map[string][2]float64{
+		"/collections/synthetic/items?limit=1":                                         {2500, 2500},
+		"/collections/synthetic/items?bbox=43,40,44,41&limit=1":                        {50, 600},
+		"/collections/synthetic/items?bbox=42,39,46,42&datetime=2000-01-01/2010-12-31": {50, 1500},
+		"/collections/synthetic/items?status=planned&rank=3":                           {10, 200},
+		"/collections/synthetic/items?bbox=41,39,47,43&status=closed&properties=name":  {100, 833},
+	} {
+		_, b := do(t, indexed, "GET", q)
+		if n, _ := decode(t, b)["numberMatched"].(float64); n < want[0] || n > want[1] {
+			t.Errorf("%s: %v matched, want %v", q, n, want)
+		}
+	}
+	// The index answered without decoding the layer.
+	if _, ok := indexed.snapshots.get("synthetic@" + mustLayer(t, store, "synthetic").Revision); ok {
+		t.Error("an items query built a snapshot of the layer")
+	}
+}
+
+func mustLayer(t *testing.T, s layers.Reader, id string) layers.Layer {
+	t.Helper()
+	l, err := s.Layer(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
