@@ -68,6 +68,26 @@ func typeIndex(g orb.Geometry) int {
 // Add notes g's type.
 func (s *TypeSet) Add(g orb.Geometry) { s.seen[typeIndex(g)] = true }
 
+// Names lists the types noted, as GeoJSON names them: what a store keeps.
+func (s *TypeSet) Names() []string {
+	var out []string
+	for i, ok := range s.seen {
+		if ok {
+			out = append(out, typeNames[i])
+		}
+	}
+	return out
+}
+
+// AddName notes a type by its GeoJSON name; an unknown name is ignored.
+func (s *TypeSet) AddName(name string) {
+	for i, n := range typeNames {
+		if n == name {
+			s.seen[i] = true
+		}
+	}
+}
+
 // Type is the one GeoJSON type a client should give the layer: the type of
 // every feature, or the Multi- form when single and Multi- forms mix (a
 // client promotes the single ones). "" for an empty layer, "Geometry" when

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/paulmach/orb"
+
+	"github.com/citemap/citemap/geo"
 )
 
 // Body is one feature as the read path serves it: written by the store at
@@ -28,6 +30,10 @@ type Body struct {
 // transaction: a spatial index and the stored bodies.
 type LayerIndex interface {
 	Layer() Layer
+	// Queryables maps each flat property to its JSON type.
+	Queryables() map[string]string
+	// Types holds the geometry types of the features.
+	Types() geo.TypeSet
 	// Search calls fn, in no set order, for every feature whose bound
 	// intersects b, until fn returns false.
 	Search(b orb.Bound, fn func(id string, bound orb.Bound) bool) error

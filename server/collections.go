@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/query"
 )
 
 const (
@@ -188,11 +190,11 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 	}
 	out.Collections = []collection{}
 	for _, l := range collectionLayers(all) {
-		sn, err := s.snapshotOf(c.UserContext(), r, l.ID)
+		types, _, err := s.layerFacts(c.UserContext(), r, l.ID)
 		if err != nil {
 			return err
 		}
-		out.Collections = append(out.Collections, s.collection(base, l, sn.Types))
+		out.Collections = append(out.Collections, s.collection(base, l, types))
 	}
 	if f == formatHTML {
 		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Data: out.Collections})
@@ -217,11 +219,11 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 	if l.Kind == layers.KindBasemap {
 		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
-	sn, err := s.snapshotOf(c.UserContext(), r, l.ID)
+	types, _, err := s.layerFacts(c.UserContext(), r, l.ID)
 	if err != nil {
 		return err
 	}
-	col := s.collection(s.baseURL(c), l, sn.Types)
+	col := s.collection(s.baseURL(c), l, types)
 	if f == formatHTML {
 		return s.renderHTML(c, "collection", htmlPage{Title: l.Title, Data: col})
 	}
@@ -239,38 +241,51 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	sn, err := s.snapshot(c, c.Params("layer"))
-	if err != nil {
-		return err
-	}
-	i := sn.Index(c.Params("feature"))
-	if i < 0 {
-		return layers.Errorf(layers.ENOTFOUND, "feature %q does not exist in layer %q", c.Params("feature"), sn.Layer.ID)
-	}
 	r, err := s.reader(c)
 	if err != nil {
 		return err
 	}
+	l, err := s.layerOf(c.UserContext(), r, c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	if l.Kind == layers.KindBasemap {
+		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
+	}
+	id := c.Params("feature")
 	base := s.baseURL(c)
 	if f == formatHTML {
-		ev, err := s.evidence(c.UserContext(), r, base, sn.Features[i])
+		it, err := s.item(c.UserContext(), r, l.ID, id)
 		if err != nil {
 			return err
 		}
-		pf := newPageFeature(sn, i)
+		ev, err := s.evidence(c.UserContext(), r, base, it.feature)
+		if err != nil {
+			return err
+		}
+		var flat map[string]any
+		if err := json.Unmarshal(it.body.Properties, &flat); err != nil {
+			return fmt.Errorf("decode properties of %s/%s: %w", l.ID, id, err)
+		}
+		pf := pageFeatureOf(l.ID, id, flat)
 		pf.Evidence = ev
 		return s.renderHTML(c, "item", htmlPage{Title: pf.Name, Data: pf})
 	}
 	// An item's body depends on the layer's revision and the address links
 	// start with: kept once built.
-	key := sn.Layer.ID + "@" + sn.Layer.Revision + "/" + sn.Features[i].ID + "|" + base
+	key := l.ID + "@" + l.Revision + "/" + id + "|" + base
 	b, err := s.items.getOr(c.UserContext(), key, func(ctx context.Context) (*body, error) {
-		ev, err := s.evidence(ctx, r, base, sn.Features[i])
+		// The build runs on its own goroutine: it must not touch c.
+		it, err := s.item(ctx, r, l.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := s.evidence(ctx, r, base, it.feature)
 		if err != nil {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		if err := writeFeature(&buf, sn, i, nil, base); err != nil {
+		if err := query.WriteFeature(&buf, l.ID, it.body, nil, base); err != nil {
 			return nil, err
 		}
 		// The claims with their quotes ride along as a foreign member: GIS
@@ -282,20 +297,59 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 		out := append(buf.Bytes()[:buf.Len()-1], `,"evidence":`...)
 		out = append(append(out, eb...), '}')
 		// The ETag starts with the stored feature's content tag: strong, and
-		// what If-Match on a write compares with. (Snapshot features carry
-		// derived properties, so the tag is taken from the store's.) The
-		// build runs on its own goroutine: it must not touch c.
-		stored, err := r.Feature(ctx, sn.Layer.ID, sn.Features[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		// The quotes shown ride along in the tag after a dot: a changed
-		// quote changes the ETag, and If-Match compares the part before.
+		// what If-Match on a write compares with. The quotes shown ride
+		// along in the tag after a dot: a changed quote changes the ETag,
+		// and If-Match compares the part before.
 		evTag := sha256.Sum256(eb)
-		return compressedLevel(out, stored.Tag()+"."+hex.EncodeToString(evTag[:6]), gzip.DefaultCompression)
+		return compressedLevel(out, it.feature.Tag()+"."+hex.EncodeToString(evTag[:6]), gzip.DefaultCompression)
 	})
 	if err != nil {
 		return err
 	}
 	return sendBody(c, b, mimeGeoJSON)
+}
+
+// storedItem is one feature as stored (with its claims) and as served.
+type storedItem struct {
+	feature layers.Feature
+	body    layers.Body // its own copy
+}
+
+// item reads feature id of layer: its body from the store's index when it
+// keeps one (nothing else of the layer is read), else from a snapshot.
+func (s *Server) item(ctx context.Context, r layers.Reader, layer, id string) (storedItem, error) {
+	var it storedItem
+	missing := layers.Errorf(layers.ENOTFOUND, "feature %q does not exist in layer %q", id, layer)
+	if ix, ok := r.(layers.Indexed); ok {
+		found := false
+		err := ix.ReadIndex(ctx, layer, func(li layers.LayerIndex) error {
+			b, ok, err := li.Body(id)
+			if err != nil || !ok {
+				return err
+			}
+			found = true
+			it.body = layers.Body{ID: b.ID, Bound: b.Bound, From: b.From, To: b.To,
+				Geometry: bytes.Clone(b.Geometry), Properties: bytes.Clone(b.Properties), Passages: b.Passages}
+			return nil
+		})
+		if err != nil {
+			return it, err
+		}
+		if !found {
+			return it, missing
+		}
+		it.feature, err = r.Feature(ctx, layer, id)
+		return it, err
+	}
+	sn, err := s.snapshotOf(ctx, r, layer)
+	if err != nil {
+		return it, err
+	}
+	i := sn.Index(id)
+	if i < 0 {
+		return it, missing
+	}
+	it.body = layers.Body{ID: id, Geometry: sn.Geometry[i], Properties: sn.Props[i], Passages: passagesOf(sn.Features[i])}
+	it.feature, err = r.Feature(ctx, layer, id)
+	return it, err
 }

@@ -104,6 +104,9 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.wholeLayer(l); err != nil {
+		return err
+	}
 	// The revision covers the layer's features and the evidence they cite,
 	// which is all a download shows.
 	key := ext + ":" + l.ID + "@" + l.Revision

@@ -60,7 +60,8 @@ func synthetic(n int) layers.LayerImport {
 var stampRe = regexp.MustCompile(`"timeStamp":"[^"]*"`)
 
 // Items read from the store's index answer exactly what the in-memory
-// snapshot answers, for every kind of query.
+// snapshot answers, for every kind of query; so do the queryables and
+// collection descriptions read from the store's layer records.
 func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
 	if err != nil {
@@ -104,6 +105,15 @@ func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
 		"/collections/bases/items",
 		"/collections/bases/items?bbox=43,40,45,42&properties=name,passage_ids",
 		"/collections/zones/items?bbox=44,39,47,41",
+		"/collections/synthetic/queryables",
+		"/collections/bases/queryables",
+		"/collections",
+		"/collections/synthetic",
+		"/collections/synthetic/items/f-00042",
+		"/collections/synthetic/items/f-00042?f=html",
+		"/collections/bases/items/gyumri-102nd-base",
+		"/collections/bases/items/gyumri-102nd-base?f=html",
+		"/collections/bases/items/nope",
 		// Refused alike.
 		"/collections/synthetic/items?properties=nope",
 		"/collections/synthetic/items?nope=1",
@@ -144,4 +154,49 @@ func mustLayer(t *testing.T, s layers.Reader, id string) layers.Layer {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// A layer over MaxWholeLayer is never decoded whole: routes that need the
+// whole layer refuse it, naming the limit, while items, features,
+// queryables and collections still answer from the store's file.
+func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := d.Import()
+	imp.Layers = append(imp.Layers, synthetic(300))
+	if _, err := store.Import(context.Background(), imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 299})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/layers/synthetic.geojson", "/layers/synthetic.gpkg", "/tiles/synthetic.json"} {
+		res, b := do(t, s, "GET", path)
+		if res.StatusCode != 400 || !regexp.MustCompile(`holds 300 features, more than the 299`).Match(b) {
+			t.Errorf("%s: %d %s", path, res.StatusCode, b)
+		}
+	}
+	for _, path := range []string{"/collections/synthetic/items?bbox=40,39,48,43", "/collections/synthetic/items/f-00007",
+		"/collections/synthetic/queryables", "/collections", "/collections/synthetic", "/layers/bases.geojson"} {
+		if res, b := do(t, s, "GET", path); res.StatusCode != 200 {
+			t.Errorf("%s: %d %.300s", path, res.StatusCode, b)
+		}
+	}
+	if _, ok := s.snapshots.get("synthetic@" + mustLayer(t, store, "synthetic").Revision); ok {
+		t.Error("the layer over the limit was decoded")
+	}
+	if _, ok := s.snapshots.get("bases@" + mustLayer(t, store, "bases").Revision); !ok {
+		t.Error("Warm left out a layer under the limit")
+	}
 }

@@ -223,6 +223,9 @@ func (s *Server) Warm(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if l.Count > s.cfg.MaxWholeLayer {
+			continue // served from the file only
+		}
 		if _, err := s.snapshotOf(ctx, s.store, l.ID); err != nil {
 			return err
 		}
@@ -325,6 +328,9 @@ func (s *Server) layersAt(ctx context.Context, r layers.Reader) (map[string]laye
 func (s *Server) snapshotOf(ctx context.Context, r layers.Reader, id string) (*layers.Snapshot, error) {
 	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.wholeLayer(l); err != nil {
 		return nil, err
 	}
 	return s.snapshots.getOr(ctx, l.ID+"@"+l.Revision, func(ctx context.Context) (sn *layers.Snapshot, err error) {
@@ -625,37 +631,70 @@ func (s *Server) handleQueryables(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sn, err := s.snapshot(c, c.Params("layer"))
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
+	l, err := s.layerOf(c.UserContext(), r, c.Params("layer"))
+	if err != nil {
+		return err
+	}
+	if l.Kind == layers.KindBasemap {
+		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
+	}
+	types, queryables, err := s.layerFacts(c.UserContext(), r, l.ID)
 	if err != nil {
 		return err
 	}
 	base := s.baseURL(c)
 	props := fiber.Map{}
-	names := sn.PropertyNames()
+	names := slices.Sorted(maps.Keys(queryables))
 	for _, k := range names {
-		props[k] = fiber.Map{"type": sn.Queryables[k], "title": k}
+		props[k] = fiber.Map{"type": queryables[k], "title": k}
 	}
 	// The geometry, typed the way OGC API Features Part 3 and Part 5 type a
 	// spatial queryable, so a client knows the layer's type up front.
 	props["geometry"] = fiber.Map{
-		"title": "geometry", "format": geometryFormat(sn.Types), "x-ogc-role": "primary-geometry",
-		"description": "The feature's geometry (" + orAny(sn.Types.Type()) + "), in " + crs84,
+		"title": "geometry", "format": geometryFormat(types), "x-ogc-role": "primary-geometry",
+		"description": "The feature's geometry (" + orAny(types.Type()) + "), in " + crs84,
 	}
 	if f == formatHTML {
-		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + sn.Layer.Title, Data: names})
+		return s.renderHTML(c, "queryables", htmlPage{Title: "Queryables of " + l.Title, Data: names})
 	}
 	c.Set(fiber.HeaderContentType, mimeSchema)
 	b, err := json.Marshal(fiber.Map{
 		"$schema":    "https://json-schema.org/draft/2020-12/schema",
-		"$id":        base + "/collections/" + sn.Layer.ID + "/queryables",
+		"$id":        base + "/collections/" + l.ID + "/queryables",
 		"type":       "object",
-		"title":      sn.Layer.Title,
+		"title":      l.Title,
 		"properties": props,
 	})
 	if err != nil {
 		return err
 	}
 	return c.Send(b)
+}
+
+// layerFacts are the geometry types and queryables of layer id of r: from
+// the store's layer description when it keeps an index, else from a
+// snapshot of the layer.
+func (s *Server) layerFacts(ctx context.Context, r layers.Reader, id string) (geo.TypeSet, map[string]string, error) {
+	var (
+		types geo.TypeSet
+		q     map[string]string
+	)
+	if ix, ok := r.(layers.Indexed); ok {
+		err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+			types, q = li.Types(), maps.Clone(li.Queryables())
+			return nil
+		})
+		return types, q, err
+	}
+	sn, err := s.snapshotOf(ctx, r, id)
+	if err != nil {
+		return types, nil, err
+	}
+	return sn.Types, sn.Queryables, nil
 }
 
 // geometryFormat is the OGC API Features Part 5 `format` of a geometry

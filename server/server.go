@@ -42,12 +42,40 @@ type Config struct {
 	// Editor, when set, opens the write API (users, changesets, Part 4);
 	// without it the server is read-only.
 	Editor *edit.Service
+	// MaxWholeLayer bounds the layers held whole in memory; default
+	// MaxWholeLayer.
+	MaxWholeLayer int
 }
 
 // CacheBudget is the most memory the server's caches hold together (their
 // byte caps add up to it): half of the 512 MiB peak RSS the load test
 // allows, leaving the rest to requests under way.
 const CacheBudget = 256 << 20
+
+// MaxWholeLayer is the most features of one layer the server holds in
+// memory at once: routes that need a whole layer (tiles, TileJSON,
+// downloads, embeds, static maps, a layer with drafts) refuse a larger
+// one, naming the limit. Items, single features, queryables and collection
+// descriptions read every layer from the store's file instead (its spatial
+// index and stored bodies), so their memory follows the page asked for.
+//
+// The memory budget is then: the caches, CacheBudget (256 MiB, including
+// the snapshots' 128 MiB share); snapshots being built, at most
+// Config.Expensive of them at once and each of at most MaxWholeLayer
+// features; and per items request, the candidates of its bbox (about 50
+// bytes a match) and one page (at most 10 000 features). The file's pages
+// are mapped, not allocated: the kernel keeps those that queries touch and
+// drops them under pressure.
+const MaxWholeLayer = 250_000
+
+// wholeLayer refuses a layer too large to hold in memory.
+func (s *Server) wholeLayer(l layers.Layer) error {
+	if l.Count > s.cfg.MaxWholeLayer {
+		return layers.Errorf(layers.EINVALID, "layer %q holds %d features, more than the %d this route reads into memory at once; page through /collections/%s/items (with bbox, datetime or property filters) instead",
+			l.ID, l.Count, s.cfg.MaxWholeLayer, l.ID)
+	}
+	return nil
+}
 
 // snapshotSize estimates the memory a prepared layer holds: its encoded
 // geometry and properties, about as much again decoded, and a fixed cost per
@@ -83,6 +111,9 @@ type Server struct {
 func New(store layers.Store, cfg Config) (*Server, error) {
 	if cfg.Expensive == 0 {
 		cfg.Expensive = 4
+	}
+	if cfg.MaxWholeLayer == 0 {
+		cfg.MaxWholeLayer = MaxWholeLayer
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 50 * time.Second

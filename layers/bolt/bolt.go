@@ -102,6 +102,8 @@ type layerRecord struct {
 	// Queryables maps each flat property of the layer's features to its
 	// JSON type, so a query is parsed without reading the features.
 	Queryables map[string]string `json:"queryables,omitempty"`
+	// Types are the GeoJSON geometry types of its features.
+	Types []string `json:"types,omitempty"`
 }
 
 // Open opens or creates the database at path for reading and writing. If

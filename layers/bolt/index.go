@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -329,6 +330,15 @@ func (li *layerIndex) Layer() layers.Layer { return li.rec.Layer }
 
 // Queryables maps each flat property of the layer to its JSON type.
 func (li *layerIndex) Queryables() map[string]string { return li.rec.Queryables }
+
+// Types are the geometry types of the layer's features.
+func (li *layerIndex) Types() geo.TypeSet {
+	var ts geo.TypeSet
+	for _, t := range li.rec.Types {
+		ts.AddName(t)
+	}
+	return ts
+}
 
 func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error {
 	if li.cells == nil {

@@ -264,10 +264,11 @@ type featureFacts struct {
 	from, to string // valid_from, valid_to
 	passages []string
 	props    map[string]any // the feature's own, not copied
+	geometry orb.Geometry
 }
 
 func factsOf(f layers.Feature) featureFacts {
-	ff := featureFacts{bound: f.Geometry.Bound(), props: f.Properties}
+	ff := featureFacts{bound: f.Geometry.Bound(), props: f.Properties, geometry: f.Geometry}
 	ff.from, _ = f.Properties["valid_from"].(string)
 	ff.to, _ = f.Properties["valid_to"].(string)
 	for _, c := range f.Claims {

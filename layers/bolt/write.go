@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -365,6 +366,9 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 		rec.Layer = *lc.desc
 	}
 	st := stats{count: old.Layer.Count, bound: old.Layer.Bound, from: old.Layer.Temporal[0], maxTo: old.MaxTo, open: old.Open, queryables: maps.Clone(old.Queryables)}
+	for _, t := range old.Types {
+		st.types.AddName(t)
+	}
 	rescan := false
 	for _, ff := range lc.removed {
 		rescan = rescan || st.edge(ff)
@@ -400,7 +404,7 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 	if st.open > 0 {
 		rec.Layer.Temporal[1] = ""
 	}
-	rec.Open, rec.MaxTo, rec.Queryables = st.open, st.maxTo, st.queryables
+	rec.Open, rec.MaxTo, rec.Queryables, rec.Types = st.open, st.maxTo, st.queryables, st.types.Names()
 	rec.Layer.Revision, rec.Layer.Version = old.Layer.Revision, old.Layer.Version
 	if oval != nil && !lc.touched {
 		if b, _ := json.Marshal(rec); bytes.Equal(b, oval[1:]) {
@@ -433,6 +437,7 @@ type stats struct {
 	// adds to it; a property no feature has any more goes at the next
 	// count over the whole layer.
 	queryables map[string]string
+	types      geo.TypeSet
 }
 
 func (s *stats) add(ff featureFacts) {
@@ -440,6 +445,9 @@ func (s *stats) add(ff featureFacts) {
 		s.queryables = map[string]string{}
 	}
 	queryables(s.queryables, ff.props)
+	if ff.geometry != nil {
+		s.types.Add(ff.geometry)
+	}
 	if s.count == 0 {
 		s.bound = ff.bound
 	} else {

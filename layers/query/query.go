@@ -30,11 +30,6 @@ type Result struct {
 	Queryables map[string]string
 }
 
-// queryables is what a LayerIndex may tell of its properties.
-type queryables interface {
-	Queryables() map[string]string
-}
-
 // Items reads layer id of ix in one read transaction: plan is given the
 // layer's description and queryables and returns the query and page to run
 // (or an error refusing it); fn is then called with each feature of the
@@ -43,9 +38,7 @@ func Items(ctx context.Context, ix layers.Indexed, id string, plan func(Result) 
 	var res Result
 	err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
 		res.Layer = li.Layer()
-		if qi, ok := li.(queryables); ok {
-			res.Queryables = qi.Queryables()
-		}
+		res.Queryables = li.Queryables()
 		q, p, err := plan(res)
 		if err != nil {
 			return err
