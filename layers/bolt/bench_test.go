@@ -1,8 +1,10 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/query"
 )
 
 // benchSize is the synthetic layer's size: CITEMAP_BENCH_FEATURES, or 100k.
@@ -29,8 +32,10 @@ func polygons(n int) layers.LayerImport {
 		ID:   func() string { return "synthetic" },
 		Features: func(yield func(layers.Feature, error) bool) {
 			for i := 0; i < n; i++ {
-				lon := 38 + float64((i*7919)%12000)/1000
-				lat := 38 + float64((i*104729)%6000)/1000
+				// Spread uniformly (a lattice would stack a large layer's
+				// polygons on a few thousand spots).
+				lon := 38 + unit(uint64(i))*12
+				lat := 38 + unit(uint64(i)+1<<40)*6
 				k := 4 + i%12
 				ring := make(orb.Ring, 0, k+1)
 				for j := 0; j < k; j++ {
@@ -49,6 +54,15 @@ func polygons(n int) layers.LayerImport {
 		},
 		Layer: func() layers.Layer { return layers.Layer{ID: "synthetic", Title: "Synthetic", Kind: layers.KindOther} },
 	}
+}
+
+// unit maps i to [0, 1) by SplitMix64: deterministic, uniform.
+func unit(i uint64) float64 {
+	z := i*0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15
+	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+	z = (z ^ z>>27) * 0x94D049BB133111EB
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
 }
 
 // benchStore opens a store holding the mini dataset and a synthetic layer
@@ -128,4 +142,38 @@ func BenchmarkReadLayer(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkBBox answers items queries for random boxes holding about 100
+// features (200 a page), from the index and stored bodies, in a layer of
+// 21.5k polygons and in one of benchSize(): the cost per query should
+// barely grow with the layer. Compare the two ns/op of one run.
+func BenchmarkBBox(b *testing.B) {
+	for _, n := range []int{21_500, benchSize()} {
+		b.Run("layer="+strconv.Itoa(n), func(b *testing.B) {
+			s := benchStore(b, n)
+			ctx := context.Background()
+			// The polygons cover 12 x 6 degrees: a side holding ~100.
+			side := math.Sqrt(100 * 72 / float64(n))
+			rng := rand.New(rand.NewPCG(1, 2))
+			var buf bytes.Buffer
+			matched := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				x, y := 38+rng.Float64()*(12-side), 38+rng.Float64()*(6-side)
+				q := layers.Query{BBox: []orb.Bound{{Min: orb.Point{x, y}, Max: orb.Point{x + side, y + side}}}}
+				buf.Reset()
+				res, err := query.Items(ctx, s, "synthetic", func(query.Result) (layers.Query, query.Page, error) {
+					return q, query.Page{Limit: 200}, nil
+				}, func(body layers.Body) error {
+					return query.WriteFeature(&buf, "synthetic", body, nil, "http://127.0.0.1")
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				matched += res.Matched
+			}
+			b.ReportMetric(float64(matched)/float64(b.N), "matched/op")
+		})
+	}
 }
