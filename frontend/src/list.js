@@ -1,0 +1,130 @@
+// The list view: every visible feature with its passages, as text. It is
+// the map's accessible equivalent and what a browser without WebGL shows.
+import { loadEvidence } from './data.js';
+import { legendSymbol } from './mapstyle.js';
+import { basisBadge, claimNote, explicitFirst, quote, relationBadge, sourceLine } from './panel.js';
+import { formatPeriod, h, setChildren } from './util.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** ui: visibleFeatures, selectFeature, writeHash. */
+export function createList(app, page, ui) {
+  let listSeq = 0; // the latest render; older evidence answers are dropped
+
+  /** No map in this browser: the list stands in for it, for good. */
+  function listMode(message) {
+    app.mode = 'list';
+    document.body.classList.add('no-map');
+    $('map').hidden = true;
+    const note = $('list-note');
+    note.textContent = message;
+    note.hidden = false;
+    $('list-close').hidden = true;
+    $('btn-list').hidden = true;
+    openList(false);
+  }
+
+  function openList(focus = true) {
+    app.state.list = true;
+    $('list').hidden = false;
+    document.body.classList.add('list-open');
+    $('btn-list').setAttribute('aria-pressed', 'true');
+    renderList();
+    ui.writeHash();
+    if (focus) $('list').focus();
+  }
+
+  function closeList() {
+    if (app.mode === 'list') return;
+    app.state.list = false;
+    $('list').hidden = true;
+    document.body.classList.remove('list-open');
+    $('btn-list').setAttribute('aria-pressed', 'false');
+    ui.writeHash();
+  }
+
+  async function renderList() {
+    const seq = ++listSeq;
+    const body = $('list-body');
+    let ev = null;
+    try {
+      ev = await loadEvidence();
+    } catch (err) {
+      console.warn(err);
+    }
+    if (seq !== listSeq) return;
+    const sections = [];
+    let total = 0;
+    for (const c of app.collections) {
+      if (!app.state.layers.has(c.id)) continue;
+      const feats = ui.visibleFeatures(c.id);
+      total += feats.length;
+      sections.push(h('section', { class: 'list-layer', 'aria-labelledby': `list-h-${c.id}` },
+        h('h3', { id: `list-h-${c.id}` }, legendSymbol(c.kind), `${c.title || c.id} `, h('span', { class: 'count' }, `(${feats.length})`)),
+        feats.length ? h('ul', { class: 'list-features' }, feats.map((f) => listItem(f, ev))) : h('p', { class: 'muted' }, 'Nothing in this layer at this date.')));
+    }
+    if (!sections.length) sections.push(h('p', { class: 'muted' }, 'No layer is switched on. Switch layers on in the layer panel.'));
+    setChildren(body, h('p', { class: 'small muted', id: 'list-summary' }, `${total} feature${total === 1 ? '' : 's'}${app.state.date ? ' on ' + app.state.date : ''}.`), sections);
+    body.dataset.count = String(total);
+    markListSelection();
+  }
+
+  function listItem(f, ev) {
+    const evidence = explicitFirst(ev?.byFeature.get(f.key) || [], (x) => x.claim.basis);
+    const inferred = evidence.filter((x) => x.claim.basis === 'inferred').length;
+    const period = formatPeriod(f.props.valid_from, f.props.valid_to);
+    return h('li', { class: 'list-feature', dataset: { key: f.key } },
+      h('article', { 'aria-labelledby': `li-${cssId(f.key)}` },
+        h('h4', null, h('button', { type: 'button', class: 'feature-btn', id: `li-${cssId(f.key)}`, dataset: { key: f.key },
+          onclick: () => ui.selectFeature(f.key, { fly: true, focus: app.mode === 'list' || page.mobile.matches }) }, f.props.name || f.id)),
+        h('p', { class: 'small' },
+          f.hist ? h('span', { class: 'badge badge-hist' }, 'historical') : null,
+          f.kind === 'context' ? h('span', { class: 'badge badge-context' }, 'context, not cited') : null,
+          f.props.status ? h('span', null, f.props.status) : null,
+          period ? h('span', { class: 'muted' }, ` · ${period}`) : null),
+        evidence.length ? h('details', { class: 'list-evidence' },
+          h('summary', null, `${evidence.length} passage${evidence.length === 1 ? '' : 's'}${inferred ? ` (${inferred} inferred)` : ''}`),
+          h('ul', null, evidence.map(({ passage, claim }) => {
+            const src = ev.sources.get(passage.source);
+            return h('li', { class: `claim${claim.basis === 'inferred' ? ' claim-inferred' : ''}`, dataset: { passage: passage.id, relation: claim.relation || '', basis: claim.basis || '' } },
+              h('p', { class: 'claim-head' }, relationBadge(claim.relation), basisBadge(claim.basis), h('span', { class: 'aspect' }, claim.aspect || '')),
+              quote(passage),
+              h('p', { class: 'cite small' },
+                h('cite', null, src?.label || passage.source),
+                sourceLine(src) ? h('span', { class: 'muted' }, ' — ' + sourceLine(src)) : null,
+                ' · ',
+                h('a', { href: `/sources/${encodeURIComponent(passage.source)}#passage-${encodeURIComponent(passage.id)}` }, 'Read in context')),
+              claim.basis === 'inferred' ? claimNote(claim.basis, claim.note) : null);
+          }))) : null));
+  }
+
+  function markListSelection() {
+    for (const li of document.querySelectorAll('.list-feature')) {
+      const on = li.dataset.key === app.state.feature;
+      li.classList.toggle('selected', on);
+      li.querySelector('.feature-btn')?.setAttribute('aria-current', on ? 'true' : 'false');
+    }
+  }
+
+  /** Arrow keys, Home and End move between the list's features. */
+  function onListKey(e) {
+    if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+    const btns = [...document.querySelectorAll('#list-body .feature-btn')];
+    if (!btns.length) return;
+    const i = btns.indexOf(document.activeElement);
+    let j;
+    if (e.key === 'Home') j = 0;
+    else if (e.key === 'End') j = btns.length - 1;
+    else if (i < 0) j = 0;
+    else j = Math.max(0, Math.min(btns.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)));
+    e.preventDefault();
+    btns[j].focus();
+    btns[j].scrollIntoView({ block: 'nearest' });
+  }
+
+  return { listMode, openList, closeList, renderList, markListSelection, onListKey };
+}
+
+function cssId(key) {
+  return key.replace(/[^A-Za-z0-9_-]/g, '_');
+}

@@ -1,0 +1,227 @@
+// The MapLibre map: creating it, adding the basemap and the data layers in
+// drawing order, what lies under a click, and framing a feature.
+import * as maplibregl from 'maplibre-gl';
+import { basemapExtent, basemapLabels, toMapData } from './data.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, placeLabelLayers, selectionLayers } from './mapstyle.js';
+import { applyMapTheme } from './embed.js';
+
+const DEFAULT_BOUNDS = [[37, 37], [71, 46.5]];
+// Basemap extent (Natural Earth clipped to 26–76°E, 34–50°N) until the
+// served basemap says otherwise: the default view stays inside it.
+const BASEMAP_EXTENT = [26, 34, 76, 50];
+
+/** Records a timing (ms since navigation start) in app.marks. */
+export function mark(app, name) {
+  app.marks[name] = Math.round(performance.now());
+}
+
+export function webgl2Available() {
+  try {
+    const c = document.createElement('canvas');
+    return !!(window.WebGL2RenderingContext && c.getContext('webgl2'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the map (app.map); resolves when its style has loaded.
+ * ui: selectFeature (a click on a feature), writeHash (after a move).
+ */
+export function createMap(app, page, initial, ui) {
+  const { embed, flags, mobile } = page;
+  maplibregl.setWorkerUrl(new URL(__WORKER_URL__, location.href).href);
+  const opts = {
+    container: 'map',
+    style: baseStyle(__FONTS__),
+    attributionControl: false,
+    minZoom: 2,
+    maxZoom: 13,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    renderWorldCopies: false,
+    fadeDuration: 0,
+  };
+  if (embed) {
+    // In an article: one finger (or the wheel without Ctrl) scrolls the page.
+    opts.cooperativeGestures = true;
+    opts.interactive = !flags.static;
+  }
+  if (initial.view) {
+    opts.center = [initial.view.lon, initial.view.lat];
+    opts.zoom = initial.view.zoom;
+  } else if (initial.bbox) {
+    const [a, b, c, d] = initial.bbox;
+    opts.bounds = [[a, b], [c, d]];
+    opts.fitBoundsOptions = { padding: embed ? 10 : defaultPadding(page) };
+  } else if (mobile.matches && !embed) {
+    // A phone is too narrow for the whole region: start on the South Caucasus.
+    opts.center = [45.2, 41.2];
+    opts.zoom = 4.9;
+  } else {
+    opts.bounds = DEFAULT_BOUNDS;
+    opts.fitBoundsOptions = { padding: defaultPadding(page) };
+  }
+  const map = new maplibregl.Map(opts);
+  app.map = map;
+  const interactive = !(embed && flags.static);
+  if (interactive) {
+    map.touchZoomRotate.disableRotation();
+    map.keyboard.disableRotation();
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  }
+  if (!embed) map.addControl(new maplibregl.ScaleControl({ maxWidth: 100 }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({
+    compact: true,
+    customAttribution: ['Made with Natural Earth', 'Points: GeoNames (CC BY 4.0)', 'MapLibre'],
+  }), 'bottom-right');
+  if (interactive) {
+    map.on('click', (e) => {
+      const f = featureAt(app, e.point);
+      if (f) ui.selectFeature(f.key, { fly: false });
+    });
+    map.on('mousemove', (e) => {
+      map.getCanvasContainer().classList.toggle('hovering', !!featureAt(app, e.point));
+    });
+  }
+  map.on('moveend', () => ui.writeHash());
+  app.gesturesBlocked = 0;
+  map.on('cooperativegestureprevented', () => { app.gesturesBlocked++; });
+
+  return new Promise((resolve, reject) => {
+    let loaded = false;
+    map.on('error', (e) => {
+      if (!loaded) reject(e.error || new Error('map error'));
+      else console.warn('map:', e.error?.message || e);
+    });
+    map.once('load', () => {
+      loaded = true;
+      if (mobile.matches || embed) {
+        // Fold the attribution behind its (i) button on a phone.
+        const attrib = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
+        attrib?.classList.remove('maplibregl-compact-show');
+        attrib?.removeAttribute('open');
+      }
+      mark(app, 'map-load');
+      resolve();
+    });
+  });
+}
+
+/**
+ * The default view stays inside the basemap: the grey outside it is not
+ * sea, and a wide screen would show it above 50°N and below 34°N. The max
+ * bounds are set only to let MapLibre clamp the camera, then lifted.
+ */
+export function tightenToExtent(map, basemap) {
+  if (!map) return;
+  const [a, b, c, d] = Array.isArray(basemap?.bbox) && basemap.bbox.length === 4 ? basemap.bbox : BASEMAP_EXTENT;
+  if (c - a >= 350) return; // a world basemap: nothing outside it to avoid
+  map.setMaxBounds([[a, b], [c, d]]);
+  map.setMaxBounds(null);
+}
+
+/**
+ * Adds the sources and layers; resolves when the map is idle (everything
+ * drawn, labels included). firstRenderMs is the first frame drawn with every
+ * geometry source loaded (labels may still be on their way).
+ * ui: applyLayers and applyDate (visibility and date filter of the new layers).
+ */
+export function populateMap(app, page, basemap, ui) {
+  const map = app.map;
+  addImages(map);
+  addLayers(app, page, basemap, ui);
+  mark(app, 'layers-added');
+  const geometrySources = ['basemap', ...app.collections.map((c) => c.id)];
+  return new Promise((resolve) => {
+    const onRender = () => {
+      if (geometrySources.every((id) => map.isSourceLoaded(id))) {
+        app.firstRenderMs = Math.round(performance.now());
+        map.off('render', onRender);
+      }
+    };
+    map.on('render', onRender);
+    map.once('idle', () => {
+      mark(app, 'idle');
+      if (app.firstRenderMs === undefined) app.firstRenderMs = app.marks.idle;
+      map.off('render', onRender);
+      resolve();
+    });
+  });
+}
+
+function defaultPadding({ embed, mobile }) {
+  if (mobile.matches || embed) return 10;
+  return { top: 20, bottom: 20, right: 20, left: Math.min(340, window.innerWidth / 3) };
+}
+
+const STAGE = { fill: 0, outline: 1, 'outline-hist': 1, casing: 2, line: 3, 'line-hist': 3, point: 6, 'point-label': 8, 'line-label': 8, 'area-label': 8 };
+
+function addLayers(app, page, basemap, ui) {
+  const map = app.map;
+  map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap) });
+  map.addSource('basemap', { type: 'geojson', data: basemap, tolerance: 0.5 });
+  map.addSource('basemap-labels', { type: 'geojson', data: basemapLabels(basemap) });
+  for (const l of basemapLayers()) map.addLayer(l);
+
+  const all = [];
+  for (const c of app.collections) {
+    map.addSource(c.id, { type: 'geojson', data: toMapData(app.byLayer.get(c.id)), tolerance: 0.4 });
+    for (const { layer, interactive } of dataLayers(c.id, c.kind)) {
+      all.push({ layer, interactive, stage: STAGE[layer.id.split(':')[1]] ?? 5 });
+    }
+  }
+  map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  const [selFill, selLine, selPoint] = selectionLayers();
+  all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
+  all.push({ layer: basemapLabelLayer(), stage: 7.5 });
+  for (const l of countryAreaLabelLayers()) all.push({ layer: l, stage: 7.5 });
+  for (const l of placeLabelLayers()) all.push({ layer: l, stage: 7.4 });
+  all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
+
+  for (const { layer, interactive } of all) {
+    map.addLayer(layer);
+    const owner = layer.metadata?.['citemap:layer'];
+    if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
+  }
+  ui.applyLayers();
+  ui.applyDate();
+  if (page.embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');
+}
+
+const GEOM_RANK = { Point: 0, MultiPoint: 0, LineString: 1, MultiLineString: 1, Polygon: 2, MultiPolygon: 2 };
+
+/** The feature under a screen point: points before lines before areas, smaller areas first. */
+export function featureAt(app, point) {
+  const map = app.map;
+  const layers = app.styleLayers.filter((s) => s.interactive && app.state.layers.has(s.layer)).map((s) => s.id);
+  if (!layers.length) return null;
+  const r = 6;
+  const hits = map.queryRenderedFeatures([[point.x - r, point.y - r], [point.x + r, point.y + r]], { layers });
+  let best = null;
+  let bestScore = Infinity;
+  for (const hit of hits) {
+    const f = app.features.get(hit.properties?._key);
+    if (!f) continue;
+    const [a, b, c, d] = f.bbox;
+    const score = (GEOM_RANK[f.geometry.type] ?? 3) * 1e6 + Math.min((c - a) * (d - b), 1e6 - 1);
+    if (score < bestScore) { bestScore = score; best = f; }
+  }
+  return best;
+}
+
+/**
+ * Frames a feature with its neighbourhood: towns and borders around it, and
+ * never closer than its geo_precision justifies.
+ */
+export function flyTo(map, page, f) {
+  map.fitBounds(featureFrame(f.bbox, f.props.geo_precision), { padding: panelPadding(map, page), maxZoom: 11, duration: 800 });
+}
+
+function panelPadding(map, { embed, mobile }) {
+  const w = map.getContainer().clientWidth;
+  if (embed) return { top: 30, left: 30, right: 30, bottom: 30 }; // the panel is below the map
+  if (mobile.matches) return { top: 30, left: 30, right: 30, bottom: 30 }; // the map ends above the sheet
+  return { top: 40, bottom: 40, left: Math.min(340, w / 3), right: Math.min(440, w / 3) };
+}
