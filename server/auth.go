@@ -129,6 +129,28 @@ func (s *Server) handleLogin(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"user": u.Name, "role": u.Role, "csrf_token": csrf})
 }
 
+// handleSession tells a page who its session belongs to, so a reload stays
+// signed in: the user, role and CSRF token, or {"user": null} without a
+// live session (not an error: the page only asks).
+func (s *Server) handleSession(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Vary(fiber.HeaderCookie)
+	sid := c.Cookies(sessionCookie)
+	if sid == "" {
+		return c.JSON(fiber.Map{"user": nil})
+	}
+	u, _, err := s.cfg.Editor.SessionUser(c.UserContext(), sid)
+	if layers.ErrorCode(err) == layers.EUNAUTHORIZED {
+		c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
+			Secure: s.secure(c), MaxAge: -1})
+		return c.JSON(fiber.Map{"user": nil})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"user": u.Name, "role": u.Role, "csrf_token": edit.CSRFToken(sid)})
+}
+
 // handleLogout ends the session.
 func (s *Server) handleLogout(c *fiber.Ctx) error {
 	who, err := s.who(c)

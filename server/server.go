@@ -206,6 +206,7 @@ func (s *Server) routes() {
 	app.Get("/passages/:passage", s.handlePassage)
 	app.Get("/annotations", s.handleAnnotations)
 	if s.cfg.Editor != nil {
+		app.Get("/session", s.handleSession)
 		app.Post("/session", s.handleLogin)
 		app.Delete("/session", s.handleLogout)
 		app.Post("/collections/:layer/items", s.handleCreateItem)

@@ -164,6 +164,19 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("cookie write with CSRF token: %d %s", res.StatusCode, b)
 	}
+	// A reloaded page asks who it is and gets the same CSRF token back.
+	var who struct {
+		User string  `json:"user"`
+		Role string  `json:"role"`
+		CSRF *string `json:"csrf_token"`
+	}
+	res, b = send(t, s, "GET", "/session", "", "Cookie", "citemap_session="+sid)
+	if err := json.Unmarshal(b, &who); err != nil || res.StatusCode != 200 || who.User != "ed" || who.Role != layers.RoleEditor || who.CSRF == nil || *who.CSRF != login.CSRF {
+		t.Fatalf("GET /session: %d %s, want ed, editor and the login's CSRF token", res.StatusCode, b)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("GET /session Cache-Control %q", cc)
+	}
 	// Logging out ends the cookie.
 	res, _ = send(t, s, "DELETE", "/session", "", "Cookie", "citemap_session="+sid, "X-CSRF-Token", login.CSRF)
 	if res.StatusCode != 204 {
@@ -171,6 +184,16 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 	}
 	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", login.CSRF)...)
 	wantProblem(t, res, b, 401, "session has ended")
+	// An ended session, a made-up one and none at all: nobody, and no token.
+	for _, hdr := range [][]string{{"Cookie", "citemap_session=" + sid}, {"Cookie", "citemap_session=made-up"}, nil} {
+		res, b = send(t, s, "GET", "/session", "", hdr...)
+		if res.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"user":null}` {
+			t.Errorf("GET /session with %v: %d %s, want {\"user\":null}", hdr, res.StatusCode, b)
+		}
+		if hdr != nil && !strings.Contains(res.Header.Get("Set-Cookie"), "citemap_session=;") {
+			t.Errorf("GET /session with %v does not clear the cookie: %q", hdr, res.Header.Get("Set-Cookie"))
+		}
+	}
 }
 
 func TestOptionsAllow(t *testing.T) {

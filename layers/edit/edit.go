@@ -5,6 +5,9 @@ package edit
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -185,15 +188,22 @@ func (s *Service) Login(ctx context.Context, token string) (u layers.User, sessi
 	if session, err = layers.NewToken(); err != nil {
 		return u, "", "", err
 	}
-	if csrf, err = layers.NewToken(); err != nil {
-		return u, "", "", err
-	}
+	csrf = CSRFToken(session)
 	now := s.now().UTC()
 	err = s.users.AddSession(ctx, layers.Session{
 		IDHash: layers.HashToken(session), User: u.Name, CSRFHash: layers.HashToken(csrf),
 		Created: now, Expires: now.Add(SessionTTL),
 	})
 	return u, session, csrf, err
+}
+
+// CSRFToken is the CSRF token of a session, derived from its secret id
+// (HMAC-SHA256), so a reloaded page can ask for it again (GET /session)
+// while the store keeps only hashes of both.
+func CSRFToken(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte("citemap csrf token"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // SessionUser returns the user of a live session and the hash of its CSRF
