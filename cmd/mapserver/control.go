@@ -16,7 +16,7 @@ import (
 )
 
 // The control socket: while a server holds the database, commands that
-// would write to it (user add, user revoke, import) hand their work to the
+// would write to it (user add, user revoke, import, prune) hand their work to the
 // server over a Unix socket beside the file, readable and writable by its
 // owner only. One JSON request per connection, one JSON answer.
 
@@ -24,12 +24,15 @@ import (
 func socketPath(db string) string { return db + ".sock" }
 
 type controlRequest struct {
-	Op    string `json:"op"` // user-add, user-list, user-revoke, import
+	Op    string `json:"op"` // user-add, user-list, user-revoke, import, prune
 	Name  string `json:"name,omitempty"`
 	Role  string `json:"role,omitempty"`
 	Path  string `json:"path,omitempty"`
 	Layer string `json:"layer,omitempty"`
 	Split bool   `json:"split_geometry,omitempty"` // import --split-geometry
+	// prune
+	Before time.Time `json:"before,omitzero"`
+	Keep   []int     `json:"keep,omitempty"`
 }
 
 type controlResponse struct {
@@ -38,6 +41,7 @@ type controlResponse struct {
 	Token  string        `json:"token,omitempty"`
 	Users  []layers.User `json:"users,omitempty"`
 	Output string        `json:"output,omitempty"`
+	Pruned []int         `json:"pruned,omitempty"`
 }
 
 // listenControl opens the control socket of db. A socket file left by a
@@ -129,6 +133,12 @@ func runControl(ctx context.Context, svc *edit.Service, req controlRequest) cont
 		}
 		return controlResponse{Output: fmt.Sprintf("imported %d layer(s), %d source(s), %d passage(s) as data version %d (through the running server)",
 			len(imp.Layers), len(imp.Sources), len(imp.Passages), v)}
+	case "prune":
+		removed, err := svc.Prune(ctx, req.Before, req.Keep)
+		if err != nil {
+			return fail(err)
+		}
+		return controlResponse{Pruned: removed}
 	}
 	return controlResponse{Error: fmt.Sprintf("unknown operation %q", req.Op), Code: layers.EINVALID}
 }

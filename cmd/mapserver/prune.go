@@ -46,12 +46,17 @@ func (m *Main) prune(ctx context.Context, args []string) error {
 		kept = append(kept, v)
 	}
 
-	store, err := bolt.Open(*dbPath, lockTimeout)
-	if err != nil {
+	// A server holding the database prunes for us, between its writes.
+	var removed []int
+	err = withDB(ctx, *dbPath, func(st *bolt.Store) error {
+		var err error
+		removed, err = st.Prune(ctx, t, kept)
 		return err
-	}
-	defer store.Close()
-	removed, err := store.Prune(ctx, t, kept)
+	}, func() error {
+		res, err := callControl(ctx, *dbPath, controlRequest{Op: "prune", Before: t, Keep: kept})
+		removed = res.Pruned
+		return err
+	})
 	if err != nil {
 		return err
 	}

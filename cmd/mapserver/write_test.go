@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // client makes authenticated requests to a running server.
@@ -279,6 +281,23 @@ func TestWriteEndToEnd(t *testing.T) {
 	json.Unmarshal(b, &cols)
 	if cols.DataVersion <= pubd.Version+1 {
 		t.Errorf("after the import the server reads version %d", cols.DataVersion)
+	}
+
+	// Pruning, handed to the running server too: the versions before the
+	// publish go, the one kept stays readable, and so does the latest.
+	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format(time.DateOnly)
+	out, stderr, code = run(t, "prune", "--before", tomorrow, "--keep", strconv.Itoa(pubd.Version), "--db", db)
+	if code != 0 || !strings.Contains(out, "pruned ") || !strings.Contains(out, strconv.Itoa(v0)) {
+		t.Fatalf("prune while serving: exit %d\n%s%s", code, out, stderr)
+	}
+	if res, _ := anon.do("GET", fmt.Sprintf("%s?v=%d", item, pubd.Version), "", ""); res.StatusCode != 200 {
+		t.Errorf("the kept version %d is no longer readable: %d", pubd.Version, res.StatusCode)
+	}
+	if res, _ := anon.do("GET", fmt.Sprintf("/collections/corridors/items?v=%d", v0), "", ""); res.StatusCode != 404 {
+		t.Errorf("pruned version %d is still read: %d", v0, res.StatusCode)
+	}
+	if res, b := anon.do("GET", "/collections/corridors/items", "", ""); res.StatusCode != 200 {
+		t.Errorf("the latest version after pruning: %d %s", res.StatusCode, b)
 	}
 
 	// Revoking works while serving, at once.

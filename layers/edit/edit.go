@@ -248,6 +248,22 @@ func (s *Service) Import(ctx context.Context, imp *layers.Import) (int, error) {
 	return s.store.Import(ctx, imp, nil)
 }
 
+// Prune makes the data versions published before t unreadable, but the
+// latest and those in keep, serialized with the other writes: what
+// `mapserver prune` hands to a running server.
+func (s *Service) Prune(ctx context.Context, before time.Time, keep []int) ([]int, error) {
+	if err := s.needPublisher(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	removed, err := s.pub.Prune(ctx, before, keep)
+	if err == nil && len(removed) > 0 {
+		s.log.Info("data versions pruned", "before", before, "removed", removed)
+	}
+	return removed, err
+}
+
 // unprocessable joins a message and the problems behind it into one error.
 func unprocessable(ps layers.Problems, format string, args ...any) error {
 	return errors.Join(layers.Errorf(layers.EUNPROCESSABLE, format, args...), ps)
