@@ -324,6 +324,19 @@ func geometryJSON(f *layers.Feature) any {
 	return geojson.NewGeometry(f.Geometry)
 }
 
+// OpEvidence is a history entry for a version that left the feature as it
+// was but changed a passage it cites: re-anchored in a new revision of its
+// source, or given new offsets.
+const OpEvidence = "evidence"
+
+// PassageChange is a cited passage as the versions before and after left
+// it (nil where it did not exist).
+type PassageChange struct {
+	ID     string          `json:"id"`
+	Before *layers.Passage `json:"before"`
+	After  *layers.Passage `json:"after"`
+}
+
 // Version is one published state of a feature, for its history.
 type Version struct {
 	layers.VersionInfo
@@ -331,11 +344,18 @@ type Version struct {
 	ChangesetUser string `json:"changeset_author,omitempty"`
 	Deleted       bool   `json:"deleted,omitempty"`
 	Diff          Diff   `json:"diff"`
+	// Passages lists the passages the feature cites that this version
+	// changed; with Diff.Op OpEvidence it is all the version changed.
+	Passages []PassageChange `json:"passages_changed,omitempty"`
 }
 
-// History lists every published version of a feature, oldest first, each
-// with who made it, when, its changeset's message and its diff from the
-// version before.
+// History lists every published version that changed a feature, oldest
+// first, each with who made it, when, its changeset's message and its diff
+// from the version before: the versions that wrote the feature, and those
+// that changed only a passage it cites (a feature shows its quotes, so a
+// re-anchored quote is a change of what it shows). A pruned version
+// cannot be read; a passage change is found against the readable version
+// before.
 func (s *Service) History(ctx context.Context, layer, id string) ([]Version, error) {
 	if err := s.needPublisher(); err != nil {
 		return nil, err
@@ -347,26 +367,74 @@ func (s *Service) History(ctx context.Context, layer, id string) ([]Version, err
 	if len(fvs) == 0 {
 		return nil, errf(layers.ENOTFOUND, "feature %q has no history in layer %q", id, layer)
 	}
+	infos, err := s.pub.Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wrote := map[int]int{} // version -> index in fvs
+	for i, fv := range fvs {
+		wrote[fv.Version] = i
+	}
 	var out []Version
-	var prev *layers.Feature
-	for _, fv := range fvs {
-		v := Version{VersionInfo: fv.VersionInfo, Publisher: fv.Author, Deleted: fv.Deleted}
-		var cur *layers.Feature
-		if !fv.Deleted {
-			f := fv.Feature
-			cur = &f
+	var prev *layers.Feature // the feature as the last listed version left it
+	var prevPassages map[string]*layers.Passage
+	cur := -1 // index in fvs of the record the walk stands on
+	for _, info := range infos {
+		i, written := wrote[info.Version]
+		if info.Version < fvs[0].Version || info.Pruned && !written {
+			continue
 		}
-		e := layers.Edit{Layer: layer, ID: id, Before: prev, After: cur}
+		if written {
+			cur = i
+		}
+		if cur < 0 || fvs[cur].Deleted && !written {
+			continue // not there at this version
+		}
+		var feat *layers.Feature
+		if !fvs[cur].Deleted {
+			f := fvs[cur].Feature
+			feat = &f
+		}
+		var passages map[string]*layers.Passage // nil: unknown (pruned)
+		if !info.Pruned {
+			if passages, err = s.citedAt(ctx, info.Version, feat); err != nil {
+				return nil, err
+			}
+		}
+		var changed []PassageChange
+		if prev != nil && feat != nil && prevPassages != nil && passages != nil {
+			was := map[string]bool{}
+			for _, pid := range citedIDs(prev) {
+				was[pid] = true
+			}
+			for _, pid := range citedIDs(feat) {
+				if !was[pid] {
+					continue // a new claim, which the diff shows
+				}
+				before, after := prevPassages[pid], passages[pid]
+				if !samePassage(before, after) {
+					changed = append(changed, PassageChange{ID: pid, Before: before, After: after})
+				}
+			}
+		}
+		if !written && len(changed) == 0 {
+			prevPassages = passages
+			continue
+		}
+		v := Version{VersionInfo: info, Publisher: info.Author, Deleted: feat == nil, Passages: changed}
+		e := layers.Edit{Layer: layer, ID: id, Before: prev, After: feat}
 		switch {
+		case !written:
+			e.Op = OpEvidence
 		case prev == nil:
 			e.Op = layers.OpCreate
-		case cur == nil:
+		case feat == nil:
 			e.Op = layers.OpDelete
 		default:
 			e.Op = layers.OpReplace
 		}
 		v.Diff = DiffOf(e)
-		if n, err := parseID(fv.Changeset); err == nil {
+		if n, err := parseID(info.Changeset); err == nil {
 			if c, err := s.cs.Changeset(ctx, n); err == nil {
 				v.ChangesetUser = c.Author
 				if v.Message == "" {
@@ -375,9 +443,51 @@ func (s *Service) History(ctx context.Context, layer, id string) ([]Version, err
 			}
 		}
 		out = append(out, v)
-		prev = cur
+		prev, prevPassages = feat, passages
 	}
 	return out, nil
+}
+
+// citedAt reads, at a data version, the passages f cites.
+func (s *Service) citedAt(ctx context.Context, version int, f *layers.Feature) (map[string]*layers.Passage, error) {
+	out := map[string]*layers.Passage{}
+	if f == nil || len(f.Claims) == 0 {
+		return out, nil
+	}
+	r, err := s.store.At(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	for _, pid := range citedIDs(f) {
+		p, err := r.Passage(ctx, pid)
+		switch {
+		case layers.ErrorCode(err) == layers.ENOTFOUND:
+		case err != nil:
+			return nil, err
+		default:
+			out[pid] = &p
+		}
+	}
+	return out, nil
+}
+
+func citedIDs(f *layers.Feature) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range f.Claims {
+		if !seen[c.Passage] {
+			seen[c.Passage] = true
+			ids = append(ids, c.Passage)
+		}
+	}
+	return ids
+}
+
+func samePassage(a, b *layers.Passage) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Source == b.Source && a.Selector == b.Selector && a.Verified == b.Verified
 }
 
 func parseID(s string) (int, error) {

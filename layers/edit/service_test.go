@@ -164,3 +164,59 @@ func TestWriteCountry(t *testing.T) {
 		wantUnprocessable(t, tt.id, err, tt.want)
 	}
 }
+
+// A version that re-anchors a passage a feature cites (a new revision of
+// its source) is in the feature's history, though the feature's own record
+// did not change.
+func TestHistoryListsPassageChanges(t *testing.T) {
+	svc, store, ed, rev := newService(t)
+	ctx := context.Background()
+	r, err := svc.Create(ctx, ed, "bases", cited("new-base", orb.Point{44, 40.5}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(ctx, rev, r.Changeset, "a new base"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := store.Source(ctx, "s004")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := svc.AddRevision(ctx, ed, "s004", SourceInput{Text: "Correction appended.\n" + old.Text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rv.Reanchored) == 0 {
+		t.Fatalf("nothing re-anchored: %+v", rv)
+	}
+	if _, err := svc.Publish(ctx, rev, rv.Changeset, "corrected article"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id   string
+		want []string // ops, oldest first
+	}{
+		{"new-base", []string{layers.OpCreate, OpEvidence}},
+		{"gyumri-102nd-base", []string{layers.OpCreate, OpEvidence}},
+	} {
+		vs, err := svc.History(ctx, "bases", tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ops []string
+		for _, v := range vs {
+			ops = append(ops, v.Diff.Op)
+		}
+		if strings.Join(ops, ",") != strings.Join(tt.want, ",") {
+			t.Fatalf("%s: history ops %v, want %v", tt.id, ops, tt.want)
+		}
+		last := vs[len(vs)-1]
+		if last.Message != "corrected article" || len(last.Passages) == 0 {
+			t.Fatalf("%s: the evidence entry: %+v", tt.id, last)
+		}
+		pc := last.Passages[0]
+		if pc.ID != "p004-01" || pc.Before == nil || pc.After == nil || pc.Before.Source != "s004" || pc.After.Source != rv.Source.ID || pc.After.Start == pc.Before.Start {
+			t.Errorf("%s: passage change %+v -> %+v", tt.id, pc.Before, pc.After)
+		}
+	}
+}
