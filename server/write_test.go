@@ -465,6 +465,18 @@ func TestConcurrentPatchSameETag(t *testing.T) {
 			if !(codes[0] == 200 && codes[1] == 412 || codes[0] == 412 && codes[1] == 200) {
 				t.Fatalf("round %d: statuses %v, want one 200 and one 412", round, codes)
 			}
+			// No lost update: the winner's change is the draft its author
+			// and the reviewer read.
+			winner := 0
+			if codes[1] == 200 {
+				winner = 1
+			}
+			for _, tok := range []string{[]string{env.editor, env.editor2}[winner], env.reviewr} {
+				_, b := send(t, s, "GET", "/collections/bases/items/gyumri-102nd-base", "", bearer(tok)...)
+				if want := fmt.Sprintf(`"status":"edited by %d"`, winner); !strings.Contains(string(b), want) {
+					t.Errorf("after the race the feature reads %s, want %s", b, want)
+				}
+			}
 		} else if codes[0] != 412 || codes[1] != 412 {
 			// The ETag is stale for everyone now.
 			t.Fatalf("round %d: statuses %v, want 412 for both", round, codes)

@@ -32,7 +32,7 @@ func newWriteLog() *writeLog {
 }
 
 // TestKillDuringWrites kills the server with SIGKILL at random moments of a
-// stream of writes by two editors and a reviewer who publishes. After each
+// stream of writes by four editors and a reviewer who publishes. After each
 // restart every write answered 2xx is there, nothing refused or never sent
 // is, a write in flight is either there or not, and `check --db` passes.
 // Replay a run with CITEMAP_KILL_SEED=<the logged seed>.
@@ -54,10 +54,14 @@ func TestKillDuringWrites(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "kill.db")
 	// Users made before any server runs: the command opens the file itself.
 	tokens := map[string]string{}
-	for _, u := range []struct{ name, role string }{{"ed1", "editor"}, {"ed2", "editor"}, {"rev", "reviewer"}} {
-		tokens[u.name] = addUser(t, db, u.name, u.role)
+	// Four editors write at once, so that draft writes share commits.
+	editors := []string{"ed1", "ed2", "ed3", "ed4"}
+	logs := map[string]*writeLog{}
+	for _, name := range editors {
+		tokens[name] = addUser(t, db, name, "editor")
+		logs[name] = newWriteLog()
 	}
-	logs := map[string]*writeLog{"ed1": newWriteLog(), "ed2": newWriteLog()}
+	tokens["rev"] = addUser(t, db, "rev", "reviewer")
 	published := map[int]bool{}
 	httpc := &http.Client{Timeout: 20 * time.Second}
 	acks := 0
@@ -66,12 +70,12 @@ func TestKillDuringWrites(t *testing.T) {
 		srv := start(t, db)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		for _, name := range []string{"ed1", "ed2"} {
+		for _, name := range editors {
 			wg.Add(1)
 			go func(name string, wr *rand.Rand) {
 				defer wg.Done()
 				editorStream(ctx, httpc, srv.base, tokens[name], fmt.Sprintf("kt%d-%s", round, name), logs[name], wr)
-			}(name, rand.New(rand.NewPCG(seed, uint64(round*10+len(name)))))
+			}(name, rand.New(rand.NewPCG(seed, uint64(round*10)+uint64(name[2]))))
 		}
 		revLog := newWriteLog()
 		wg.Add(1)

@@ -210,6 +210,23 @@ func (e *Editing) SaveChangeset(ctx context.Context, c *layers.Changeset) error 
 	})
 }
 
+// SaveChangesets stores several changesets that have ids in one
+// transaction: one commit (and its fsync) for many writes, in order.
+func (e *Editing) SaveChangesets(ctx context.Context, cs []*layers.Changeset) error {
+	return e.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketChangesets)
+		for _, c := range cs {
+			if c.ID <= 0 {
+				return fmt.Errorf("save changesets: a changeset without an id")
+			}
+			if err := putEditing(b, u64(uint64(c.ID)), c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func (e *Editing) Changeset(ctx context.Context, id int) (layers.Changeset, error) {
 	var c layers.Changeset
 	found := false

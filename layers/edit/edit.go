@@ -28,7 +28,7 @@ type Service struct {
 	store layers.Store
 	pub   layers.Publisher
 	users layers.Users
-	cs    layers.Changesets
+	cs    *changesetCache
 	log   *slog.Logger
 	now   func() time.Time
 

@@ -16,6 +16,23 @@ type Result struct {
 	Feature   *layers.Feature
 	Tag       string
 	Changeset int
+
+	wait func() error // until the write is on disk
+}
+
+// durable returns r once its write is on disk: called after the Service's
+// lock is released, so that writes arriving meanwhile share a commit.
+func durable(r Result, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	if r.wait != nil {
+		if err := r.wait(); err != nil {
+			return Result{}, err
+		}
+		r.wait = nil
+	}
+	return r, nil
 }
 
 // openChangeset returns u's open changeset, creating it (unsaved, ID 0)
@@ -304,10 +321,11 @@ func (s *Service) write(ctx context.Context, u layers.User, layer, id string, af
 		ed.Op = layers.OpReplace
 	}
 	c.Updated = s.now().UTC()
-	if err := s.cs.SaveChangeset(ctx, c); err != nil {
+	wait, err := s.cs.Stage(ctx, c)
+	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Feature: after, Changeset: c.ID}
+	r := Result{Feature: after, Changeset: c.ID, wait: wait}
 	if after != nil {
 		r.Tag = after.Tag()
 	}
@@ -327,6 +345,10 @@ func removeEdit(edits []layers.Edit, layer, id string) []layers.Edit {
 // Create adds a feature to layer as a draft. A feature without an id is
 // given one made from its name.
 func (s *Service) Create(ctx context.Context, u layers.User, layer string, f layers.Feature) (Result, error) {
+	return durable(s.create(ctx, u, layer, f))
+}
+
+func (s *Service) create(ctx context.Context, u layers.User, layer string, f layers.Feature) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f.ID == "" {
@@ -341,6 +363,10 @@ func (s *Service) Create(ctx context.Context, u layers.User, layer string, f lay
 
 // Replace replaces a feature whole.
 func (s *Service) Replace(ctx context.Context, u layers.User, layer, id string, f layers.Feature, ifMatch string) (Result, error) {
+	return durable(s.replace(ctx, u, layer, id, f, ifMatch))
+}
+
+func (s *Service) replace(ctx context.Context, u layers.User, layer, id string, f layers.Feature, ifMatch string) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f.ID == "" {
@@ -355,6 +381,10 @@ func (s *Service) Replace(ctx context.Context, u layers.User, layer, id string, 
 // Patch applies a JSON Merge Patch (RFC 7396) to the GeoJSON of the feature
 // as u sees it.
 func (s *Service) Patch(ctx context.Context, u layers.User, layer, id string, patch []byte, ifMatch string) (Result, error) {
+	return durable(s.patch(ctx, u, layer, id, patch, ifMatch))
+}
+
+func (s *Service) patch(ctx context.Context, u layers.User, layer, id string, patch []byte, ifMatch string) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := Require(u, layers.RoleEditor); err != nil {
@@ -390,9 +420,11 @@ func (s *Service) Patch(ctx context.Context, u layers.User, layer, id string, pa
 
 // Delete removes a feature, as a draft.
 func (s *Service) Delete(ctx context.Context, u layers.User, layer, id, ifMatch string) (Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.write(ctx, u, layer, id, nil, ifMatch, false)
+	return durable(func() (Result, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.write(ctx, u, layer, id, nil, ifMatch, false)
+	}())
 }
 
 // newID makes a feature id from its name, unique in the layer.

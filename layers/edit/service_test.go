@@ -2,9 +2,11 @@ package edit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 // newService is the write side on a real bbolt file holding the mini
 // dataset, a basemap with one country (Testland, 43-45 E, 40-41.5 N) and
 // an empty cited layer, sites; it returns an editor and a reviewer.
-func newService(t *testing.T) (*Service, *bolt.Store, layers.User, layers.User) {
+func newService(t testing.TB) (*Service, *bolt.Store, layers.User, layers.User) {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "edit.db"), time.Second)
 	if err != nil {
@@ -217,6 +219,60 @@ func TestHistoryListsPassageChanges(t *testing.T) {
 		pc := last.Passages[0]
 		if pc.ID != "p004-01" || pc.Before == nil || pc.After == nil || pc.Before.Source != "s004" || pc.After.Source != rv.Source.ID || pc.After.Start == pc.Before.Start {
 			t.Errorf("%s: passage change %+v -> %+v", tt.id, pc.Before, pc.After)
+		}
+	}
+}
+
+// Draft writes commit in groups: many at once by several editors, each
+// answered only once on disk. A second service reading the same file (as
+// after a restart) finds every answered write, with its last value.
+func TestGroupCommitKeepsEveryAnsweredWrite(t *testing.T) {
+	svc, store, ed, _ := newService(t)
+	ctx := context.Background()
+	users := []layers.User{ed}
+	for i := 1; i < 4; i++ {
+		u, _, err := svc.AddUser(ctx, fmt.Sprintf("editor-%d", i), layers.RoleEditor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	const rounds = 20
+	var wg sync.WaitGroup
+	for i, u := range users {
+		for j := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprintf("g-%d-%d", i, j)
+				if _, err := svc.Create(ctx, u, "bases", cited(id, orb.Point{44, 40.5}, nil)); err != nil {
+					t.Error(err)
+					return
+				}
+				for n := 1; n <= rounds; n++ {
+					if _, err := svc.Patch(ctx, u, "bases", id, fmt.Appendf(nil, `{"properties":{"n":%d}}`, n), ""); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	again := New(Config{Store: store, Publisher: store, Users: store.Editing(), Changesets: store.Editing()})
+	for i, u := range users {
+		cs, err := again.OpenChangeset(ctx, u, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs.Edits) != 3 {
+			t.Errorf("%s's changeset on disk holds %d edits, want 3", u.Name, len(cs.Edits))
+		}
+		for j := range 3 {
+			e := cs.Edit("bases", fmt.Sprintf("g-%d-%d", i, j))
+			if e == nil || e.After == nil || e.After.Properties["n"] != float64(rounds) {
+				t.Errorf("%s: edit g-%d-%d on disk: %+v", u.Name, i, j, e)
+			}
 		}
 	}
 }
