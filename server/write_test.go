@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/citemap/citemap/layers"
@@ -279,7 +280,7 @@ func TestBadWrites(t *testing.T) {
 // TestDraftPublishRevert follows a feature from a draft to a published
 // version and back, checking who sees what at each step.
 func TestDraftPublishRevert(t *testing.T) {
-	env := newWriteServer(t, Config{})
+	env := newWriteServer(t, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}})
 	s := env.s
 	ed := with(bearer(env.editor), "Content-Type", "application/geo+json")
 	before, _ := send(t, s, "GET", "/collections", "")
@@ -330,6 +331,17 @@ func TestDraftPublishRevert(t *testing.T) {
 		}
 	}
 
+	// Static maps and embeds draw published versions only, whoever asks:
+	// a draft feature named in one is unknown.
+	pictures := []string{"/static/map.svg?layers=bases&feature=bases/new-base", "/static/map.png?layers=bases&feature=bases/new-base&width=300&height=200", "/embed?layers=bases&feature=bases/new-base"}
+	for _, path := range pictures {
+		for _, h := range [][]string{nil, bearer(env.editor)} {
+			if res, b := send(t, s, "GET", path, "", h...); res.StatusCode == 200 {
+				t.Errorf("%s (token: %v) draws the draft: %d %.200s", path, h != nil, res.StatusCode, b)
+			}
+		}
+	}
+
 	// A claim that is not explicit cannot be published.
 	res, b = send(t, s, "PATCH", "/collections/bases/items/new-base",
 		`{"properties":{"claims":[{"passage":"p004-01","aspect":"existence","relation":"supports","basis":"inferred","note":"the base is named, not placed"}]}}`,
@@ -367,6 +379,11 @@ func TestDraftPublishRevert(t *testing.T) {
 	for _, path := range readPaths {
 		if _, b := send(t, s, "GET", path, ""); !strings.Contains(string(b), "New base") {
 			t.Errorf("%s does not show the published feature", path)
+		}
+	}
+	for _, path := range pictures {
+		if res, b := send(t, s, "GET", path, ""); res.StatusCode != 200 {
+			t.Errorf("%s does not draw the published feature: %d %.200s", path, res.StatusCode, b)
 		}
 	}
 	if res, _ := send(t, s, "GET", fmt.Sprintf("/collections/bases/items/new-base?v=%d", int(v0)), ""); res.StatusCode != 404 {
