@@ -556,6 +556,7 @@ func TestPostSourcesAndPassages(t *testing.T) {
 	text := "Officials met in Meghri. Officials met in Kapan too. The road to Nakhichevan was discussed."
 	body, _ := json.Marshal(map[string]string{"text": text, "publisher": "Test desk"})
 	res, b := send(t, s, "POST", "/sources", string(body), js...)
+	b2 := b
 	if res.StatusCode != 201 {
 		t.Fatalf("POST /sources: %d %s", res.StatusCode, b)
 	}
@@ -575,6 +576,19 @@ func TestPostSourcesAndPassages(t *testing.T) {
 	if res.StatusCode != 201 || strings.Contains(string(b), "alert") || strings.Contains(string(b), "steal") || !strings.Contains(string(b), "Agarak") {
 		t.Errorf("POST /sources html: %d %s", res.StatusCode, b)
 	}
+	htmlID := decode(t, b)["id"].(string)
+	// The scripts reach no page: not the draft, nor, once published, the
+	// source's JSON, HTML page, annotations or passages export.
+	scriptFree := func(when string, h ...string) {
+		t.Helper()
+		for _, path := range []string{"/sources/" + htmlID, "/sources/" + htmlID + "?f=html", "/sources", "/annotations", "/passages.csv"} {
+			res, b := send(t, s, "GET", path, "", h...)
+			if strings.Contains(string(b), "alert(") || strings.Contains(string(b), "steal(") {
+				t.Errorf("%s: %s (%d) carries the page's script: %.300s", when, path, res.StatusCode, b)
+			}
+		}
+	}
+	scriptFree("draft", bearer(env.editor)...)
 	for _, tt := range []struct {
 		body   string
 		status int
@@ -599,6 +613,14 @@ func TestPostSourcesAndPassages(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"exact":"Nakhichevan"`) {
 		t.Errorf("suggestions: %d %s", res.StatusCode, b)
 	}
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", int(decode(t, b2)["changeset"].(float64))), "", bearer(env.reviewr)...)
+	if res.StatusCode != 200 {
+		t.Fatalf("publishing the sources: %d %s", res.StatusCode, b)
+	}
+	if res, _ := send(t, s, "GET", "/sources/"+htmlID+"?f=html", ""); res.StatusCode != 200 {
+		t.Fatalf("the published source page: %d", res.StatusCode)
+	}
+	scriptFree("published")
 }
 
 // TestSourceRevision: a corrected article is a new revision; passages that
