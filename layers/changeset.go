@@ -44,6 +44,10 @@ type Changeset struct {
 	Sources  []Source  `json:"sources,omitempty"`  // new sources
 	Passages []Passage `json:"passages,omitempty"` // new passages
 	Edits    []Edit    `json:"edits,omitempty"`
+	// NeedsReview lists the passages a new revision of their source could
+	// not re-anchor with confidence: they stay on the old revision, and the
+	// reviewer sees them here.
+	NeedsReview []ReviewFlag `json:"needs_review,omitempty"`
 
 	// Set when published.
 	Publisher string    `json:"publisher,omitempty"`
@@ -63,6 +67,16 @@ func (c *Changeset) Edit(layer, id string) *Edit {
 		}
 	}
 	return nil
+}
+
+// ReviewFlag is a passage left on its source's old revision because the
+// new one did not hold it with confidence.
+type ReviewFlag struct {
+	Passage  string    `json:"passage"`
+	Source   string    `json:"source"`   // the revision it stays on
+	Revision string    `json:"revision"` // the new revision it was not found in
+	Reason   string    `json:"reason"`
+	Best     *Selector `json:"best_match,omitempty"` // the closest span found, if any
 }
 
 // Changesets keeps changesets and their drafts.

@@ -33,13 +33,16 @@ type changesetJSON struct {
 	Changes    []changeJSON `json:"changes"`
 	Sources    []string     `json:"sources"`
 	Passages   []string     `json:"passages"`
-	Links      []link       `json:"links"`
+	// Passages a new source revision did not hold with confidence: they
+	// stay on the old revision.
+	NeedsReview []layers.ReviewFlag `json:"needs_review"`
+	Links       []link              `json:"links"`
 }
 
 func changesetSummary(base string, cs layers.Changeset) changesetJSON {
 	out := changesetJSON{ID: cs.ID, Author: cs.Author, Message: cs.Message, State: cs.State, Created: cs.Created,
 		Updated: cs.Updated, Publisher: cs.Publisher, Version: cs.Version, Reverts: cs.Reverts, RevertedBy: cs.RevertedBy,
-		Changes: []changeJSON{}, Sources: []string{}, Passages: []string{}}
+		Changes: []changeJSON{}, Sources: []string{}, Passages: []string{}, NeedsReview: append([]layers.ReviewFlag{}, cs.NeedsReview...)}
 	if !cs.Time.IsZero() {
 		t := cs.Time
 		out.Published = &t

@@ -663,6 +663,15 @@ func TestSourceRevision(t *testing.T) {
 	if _, b := send(t, s, "GET", "/passages/p004-01", ""); !strings.Contains(string(b), `"s004"`) {
 		t.Errorf("the published passage moved before publishing: %s", b)
 	}
+	// The reviewer sees the flag on the changeset.
+	_, b = send(t, s, "GET", fmt.Sprintf("/changesets/%d", rev.Changeset), "", bearer(env.reviewr)...)
+	var cs struct {
+		NeedsReview []struct{ Passage, Source, Revision, Reason string } `json:"needs_review"`
+	}
+	json.Unmarshal(b, &cs)
+	if len(cs.NeedsReview) != 1 || cs.NeedsReview[0].Passage != "p004-02" || cs.NeedsReview[0].Source != "s004" || cs.NeedsReview[0].Revision != rev.ID || cs.NeedsReview[0].Reason == "" {
+		t.Errorf("the changeset does not flag p004-02 for review: %s", b)
+	}
 	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", rev.Changeset), "", bearer(env.reviewr)...)
 	if res.StatusCode != 200 {
 		t.Fatalf("publish: %d %s", res.StatusCode, b)

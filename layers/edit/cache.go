@@ -67,6 +67,7 @@ func clone(cs layers.Changeset) layers.Changeset {
 	cs.Edits = slices.Clone(cs.Edits)
 	cs.Sources = slices.Clone(cs.Sources)
 	cs.Passages = slices.Clone(cs.Passages)
+	cs.NeedsReview = slices.Clone(cs.NeedsReview)
 	return cs
 }
 

@@ -228,6 +228,7 @@ func (s *Service) AddRevision(ctx context.Context, u layers.User, sourceID strin
 				r.Reason = fmt.Sprintf("best match scores %.2f, under %.2f", score, layers.ReanchorThreshold)
 			}
 			rev.NeedsReview = append(rev.NeedsReview, r)
+			c.NeedsReview = append(c.NeedsReview, layers.ReviewFlag{Passage: p.ID, Source: p.Source, Revision: src.ID, Reason: r.Reason, Best: r.Best})
 			continue
 		}
 		moved := layers.Passage{ID: p.ID, Source: src.ID, Selector: sel, Verified: layers.VerifiedExact}
