@@ -163,60 +163,6 @@ func (sn *Snapshot) Search(b orb.Bound) []int {
 	return out
 }
 
-// Match returns the indices of the features q selects, in id order.
-func (sn *Snapshot) Match(q Query) []int {
-	var candidates []int
-	if len(q.BBox) == 0 {
-		candidates = sn.all()
-	} else {
-		candidates = sn.Search(q.BBox[0])
-		for _, b := range q.BBox[1:] {
-			candidates = append(candidates, sn.Search(b)...)
-		}
-		slices.Sort(candidates)
-		candidates = slices.Compact(candidates)
-	}
-	out := candidates[:0] // filtered in place
-	for _, i := range candidates {
-		if q.Time != nil && !sn.Times[i].Overlaps(*q.Time) {
-			continue
-		}
-		if !sn.equals(i, q.Equals) {
-			continue
-		}
-		out = append(out, i)
-	}
-	return out
-}
-
-func (sn *Snapshot) equals(i int, eq map[string]string) bool {
-	for k, want := range eq {
-		v, ok := sn.Flat[i][k]
-		if !ok {
-			return false
-		}
-		if s, ok := v.(string); ok {
-			if s != want {
-				return false
-			}
-			continue
-		}
-		if fmt.Sprint(v) != want {
-			return false
-		}
-	}
-	return true
-}
-
-// all returns every position, in id order.
-func (sn *Snapshot) all() []int {
-	out := make([]int, len(sn.Features))
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
 // Index returns the position of feature id, or -1.
 func (sn *Snapshot) Index(id string) int {
 	i := sort.Search(len(sn.Features), func(i int) bool { return sn.Features[i].ID >= id })

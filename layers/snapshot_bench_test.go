@@ -35,29 +35,6 @@ func BenchmarkNewSnapshot(b *testing.B) {
 	}
 }
 
-// A bbox around ~100 features costs the same whatever the layer's size.
-func BenchmarkMatchBBox(b *testing.B) {
-	for _, n := range []int{21500, 100000} {
-		sn, err := NewSnapshot(Layer{ID: "x"}, synthetic(n), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		// 12x6 degrees hold n features: a box of area 72*100/n holds ~100.
-		side := 0.0
-		for side*side < 72*100/float64(n) {
-			side += 0.001
-		}
-		q := Query{BBox: []orb.Bound{{Min: orb.Point{44, 41}, Max: orb.Point{44 + side, 41 + side}}}}
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			for b.Loop() {
-				if m := sn.Match(q); len(m) == 0 {
-					b.Fatal("no match")
-				}
-			}
-		})
-	}
-}
-
 func BenchmarkNewSnapshot200k(b *testing.B) {
 	feats := synthetic(200000)
 	for i := range feats {

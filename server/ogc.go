@@ -585,7 +585,7 @@ func itemsFromSnapshot(c *fiber.Ctx, sn *layers.Snapshot, f, base string, buf *b
 	if err != nil {
 		return err
 	}
-	matched := sn.Match(q.Query)
+	matched := query.Match(sn, q.Query)
 	page := matched[min(q.offset, len(matched)):min(q.offset+q.limit, len(matched))]
 	res.layer, res.matched, res.q = sn.Layer, len(matched), q
 	if f == formatHTML {

@@ -236,3 +236,33 @@ func Equals(props map[string]any, eq map[string]string) bool {
 	}
 	return true
 }
+
+// Match returns the positions of the features of sn (a layer decoded in
+// memory: one with drafts applied) that q selects, in id order.
+func Match(sn *layers.Snapshot, q layers.Query) []int {
+	var candidates []int
+	if len(q.BBox) == 0 {
+		candidates = make([]int, len(sn.Features))
+		for i := range candidates {
+			candidates[i] = i
+		}
+	} else {
+		candidates = sn.Search(q.BBox[0])
+		for _, b := range q.BBox[1:] {
+			candidates = append(candidates, sn.Search(b)...)
+		}
+		slices.Sort(candidates)
+		candidates = slices.Compact(candidates)
+	}
+	out := candidates[:0] // filtered in place
+	for _, i := range candidates {
+		if q.Time != nil && !sn.Times[i].Overlaps(*q.Time) {
+			continue
+		}
+		if !Equals(sn.Flat[i], q.Equals) {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
