@@ -79,6 +79,11 @@ func (s *Service) Publish(ctx context.Context, u layers.User, id int, message st
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// What a version publishes is on disk in its changeset first: a crash
+	// between the two then leaves a record Recover can finish.
+	if err := s.cs.Flush(ctx); err != nil {
+		return layers.Changeset{}, err
+	}
 	c, err := s.Changeset(ctx, u, id)
 	if err != nil {
 		return c, err
@@ -190,6 +195,9 @@ func (s *Service) Revert(ctx context.Context, u layers.User, id int) (layers.Cha
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.cs.Flush(ctx); err != nil {
+		return layers.Changeset{}, err
+	}
 	orig, err := s.Changeset(ctx, u, id)
 	if err != nil {
 		return orig, err
