@@ -159,6 +159,7 @@ func (s *Service) Publish(ctx context.Context, u layers.User, id int, message st
 		}
 		return c, err
 	}
+	s.carryClasses(ctx, layerOf)
 	c.State, c.Version, c.Publisher, c.Time = layers.Published, v, u.Name, s.now().UTC()
 	if err := s.cs.SaveChangeset(ctx, &c); err != nil {
 		return c, err

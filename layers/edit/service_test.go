@@ -73,7 +73,7 @@ func wantUnprocessable(t *testing.T, what string, err error, want string) {
 // A layer holds one geometry type (CONVENTIONS 3): a write of another is
 // 422 naming the layer's type.
 func TestWriteGeometryType(t *testing.T) {
-	svc, _, ed, _ := newService(t)
+	svc, _, ed, rev := newService(t)
 	ctx := context.Background()
 	line := orb.LineString{{44, 40.5}, {44.2, 40.6}}
 	_, err := svc.Create(ctx, ed, "bases", cited("road", line, nil))
@@ -93,6 +93,12 @@ func TestWriteGeometryType(t *testing.T) {
 	if len(cs) != 1 || len(cs[0].Edits) != 1 || cs[0].Edits[0].ID != "multi" {
 		t.Errorf("refused writes left edits: %+v", cs)
 	}
+	// After a publish into the layer, its type still holds.
+	if _, err := svc.Publish(ctx, rev, cs[0].ID, "a multipoint"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Create(ctx, ed, "bases", cited("road", line, nil))
+	wantUnprocessable(t, "a line after a publish", err, "layer bases holds points")
 }
 
 // An empty layer takes the type of its first feature: publishing a

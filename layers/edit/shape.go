@@ -20,6 +20,9 @@ var classTypes = map[string]string{
 // its first feature as import decides it. It is read once per revision of
 // the layer.
 func (s *Service) layerClass(ctx context.Context, l layers.Layer) (string, error) {
+	if l.Count == 0 {
+		return "", nil
+	}
 	s.classes.Lock()
 	defer s.classes.Unlock()
 	if c, ok := s.classes.m[l.ID]; ok && c.revision == l.Revision {
@@ -44,6 +47,27 @@ func (s *Service) layerClass(ctx context.Context, l layers.Layer) (string, error
 }
 
 type layerClass struct{ revision, class string }
+
+// carryClasses keeps the cached classes of layers across a version this
+// service has just published into them: every feature it wrote was checked
+// against the class, so a large layer is not read again after each
+// publish. before holds the layers as they were when checked.
+func (s *Service) carryClasses(ctx context.Context, before map[string]layers.Layer) {
+	s.classes.Lock()
+	defer s.classes.Unlock()
+	for id, l := range before {
+		c, ok := s.classes.m[id]
+		if !ok || c.revision != l.Revision || c.class == "" {
+			continue
+		}
+		after, err := s.store.Layer(ctx, id)
+		if err != nil {
+			delete(s.classes.m, id)
+			continue
+		}
+		s.classes.m[id] = layerClass{revision: after.Revision, class: c.class}
+	}
+}
 
 // wrongClass describes f when its geometry is not of class, else "".
 func wrongClass(l layers.Layer, class string, f *layers.Feature) string {
