@@ -196,3 +196,21 @@ func (c *changesetCache) ListChangesets(ctx context.Context) ([]layers.Changeset
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, nil
 }
+
+// OpenChangesets returns the open changesets, newest first: what every
+// write looks through, without copying the published history.
+func (c *changesetCache) OpenChangesets(ctx context.Context) ([]layers.Changeset, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
+	var out []layers.Changeset
+	for _, cs := range c.all {
+		if cs.State == layers.Open {
+			out = append(out, clone(cs))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	return out, nil
+}

@@ -38,7 +38,7 @@ func durable(r Result, err error) (Result, error) {
 // openChangeset returns u's open changeset, creating it (unsaved, ID 0)
 // when there is none.
 func (s *Service) openChangeset(ctx context.Context, u layers.User) (*layers.Changeset, error) {
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) OpenChangeset(ctx context.Context, u layers.User, message stri
 
 // pending returns the open changeset holding an edit of a feature, if any.
 func (s *Service) pending(ctx context.Context, layer, id string) (*layers.Changeset, *layers.Edit, error) {
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -515,7 +515,7 @@ func (s *Service) Drafts(ctx context.Context, u layers.User, layer string) ([]la
 	if !u.Active() || u.Name == "" {
 		return nil, nil, nil
 	}
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

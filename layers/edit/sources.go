@@ -34,7 +34,7 @@ func (s *Service) FindSource(ctx context.Context, u layers.User, id string) (lay
 	if err == nil || layers.ErrorCode(err) != layers.ENOTFOUND {
 		return src, 0, err
 	}
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return src, 0, err
 	}
@@ -91,7 +91,7 @@ func (s *Service) nameSource(ctx context.Context, src *layers.Source) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (s *Service) AddPassage(ctx context.Context, u layers.User, sourceID string
 	if err != nil && layers.ErrorCode(err) != layers.ENOTFOUND {
 		return layers.Passage{}, 0, false, err
 	}
-	all, err := s.cs.ListChangesets(ctx)
+	all, err := s.cs.OpenChangesets(ctx)
 	if err != nil {
 		return layers.Passage{}, 0, false, err
 	}
