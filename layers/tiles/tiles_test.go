@@ -2,12 +2,14 @@ package tiles
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/simplify"
 
 	"github.com/citemap/citemap/layers"
 )
@@ -304,4 +306,84 @@ func tilesOver(b orb.Bound, z int) []maptile.Tile {
 		}
 	}
 	return out
+}
+
+// synthetic is n polygons of 5-16 vertices, 0.5-5 km across, over the
+// Caucasus (lon 38-50, lat 38-44), like bench/gen's.
+func synthetic(tb testing.TB, n int) *layers.Snapshot {
+	tb.Helper()
+	feats := make([]layers.Feature, n)
+	seed := uint64(1)
+	rnd := func() float64 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return float64(seed>>11) / (1 << 53)
+	}
+	for i := range feats {
+		cx, cy := 38+12*rnd(), 38+6*rnd()
+		r := (0.25 + 2.25*rnd()) / 111
+		k := 5 + int(rnd()*12)
+		ring := make(orb.Ring, 0, k+1)
+		for j := 0; j < k; j++ {
+			a := 2 * math.Pi * float64(j) / float64(k)
+			ring = append(ring, orb.Point{cx + r*math.Cos(a)/math.Cos(cy*math.Pi/180), cy + r*math.Sin(a)})
+		}
+		ring = append(ring, ring[0])
+		feats[i] = layers.Feature{ID: fmt.Sprintf("f-%07d", i), Geometry: orb.Polygon{ring},
+			Properties: map[string]any{"name": fmt.Sprintf("Feature %d", i), "status": "active", "category": fmt.Sprint("c", i%5)}}
+	}
+	sn, err := layers.NewSnapshot(layers.Layer{ID: "syn"}, feats, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sn
+}
+
+// BenchmarkZ6 cuts the z6 tile over Yerevan of 100,000 polygons: "first"
+// includes generalizing the layer for z6 (once per zoom and revision),
+// "level-built" is every later tile of that zoom.
+func BenchmarkZ6(b *testing.B) {
+	sn := synthetic(b, 100_000)
+	tile := maptile.At(orb.Point{44.5, 40.2}, 6)
+	b.Run("first", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			set := NewSet(sn)
+			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(buf)), "bytes")
+		}
+	})
+	set := NewSet(sn)
+	set.level(6)
+	b.Run("level-built", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(buf)), "bytes")
+		}
+	})
+	b.Run("full-resolution", func(b *testing.B) {
+		// The reference: what a request cost before levels (clip and
+		// simplify the full geometry of every feature in the tile).
+		for i := 0; i < b.N; i++ {
+			fc := geojson.NewFeatureCollection()
+			for _, j := range sn.Search(tile.Bound(buffer)) {
+				f := geojson.NewFeature(orb.Clone(sn.Features[j].Geometry))
+				f.Properties = geojson.Properties{"id": sn.Features[j].ID, "name": sn.Flat[j]["name"]}
+				fc.Append(f)
+			}
+			ls := mvt.NewLayers(map[string]*geojson.FeatureCollection{"syn": fc})
+			ls.ProjectToTile(tile)
+			ls.Simplify(simplify.DouglasPeucker(4))
+			ls.RemoveEmpty(1, 1)
+			buf, err := mvt.Marshal(ls)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(buf)), "bytes")
+		}
+	})
 }

@@ -1,0 +1,92 @@
+// What the map draws from vector tiles rather than whole GeoJSON: the
+// basemap, and every layer of more than TILED_OVER features. A tiled layer
+// is not downloaded whole: the map fetches the tiles in view, and a click
+// fetches the feature (with its evidence) by id.
+import { indexLayer } from './data.js';
+import { getJSON } from './util.js';
+import { itemURL, tileURL } from './urls.js';
+
+/** Layers with more features than this are drawn from tiles. */
+export const TILED_OVER = 1000;
+
+/** Deepest zoom fetched: the map over-zooms beyond (the basemap is 1:10m at best). */
+const BASEMAP_MAXZOOM = 10;
+const LAYER_MAXZOOM = 14;
+
+/** Is collection c drawn from tiles? */
+export function isTiled(c) {
+  return (c?.itemCount ?? 0) > TILED_OVER;
+}
+
+/** The MapLibre source of layer id's vector tiles. */
+export function vectorSource(id) {
+  return { type: 'vector', tiles: [tileURL(id)], minzoom: 0, maxzoom: id === 'basemap' ? BASEMAP_MAXZOOM : LAYER_MAXZOOM };
+}
+
+/**
+ * A basemap style layer (written for sources 'basemap' and 'basemap-labels')
+ * reading the basemap tiles: their layer 'basemap' (areas, lines, towns)
+ * and 'labels' (the country label points).
+ */
+export function basemapFromTiles(layer) {
+  if (layer.source === 'basemap') return { ...layer, 'source-layer': 'basemap' };
+  if (layer.source === 'basemap-labels') return { ...layer, source: 'basemap', 'source-layer': 'labels' };
+  return layer;
+}
+
+/**
+ * A cited layer's style layer reading its tiles. The GeoJSON the app builds
+ * carries _hist and _label (toMapData); tiles carry status, _from and _to,
+ * so "historical" is worked out by the style, as isHistorical does, and the
+ * label points of areas (computed from whole geometry) are not there.
+ */
+export function layerFromTiles(layer, kind, today) {
+  return { ...layer, 'source-layer': layer.source, filter: rewrite(layer.filter, kind, today), paint: rewrite(layer.paint, kind, today), layout: rewrite(layer.layout, kind, today) };
+}
+
+function histExpr(kind, today) {
+  const status = ['downcase', ['to-string', ['coalesce', ['get', 'status'], '']]];
+  const byStatus = ['any', ['==', ['slice', status, 0, 10], 'historical'], ['==', ['slice', status, 0, 9], 'withdrawn']];
+  return kind === 'events' ? byStatus : ['any', byStatus, ['<', ['to-number', ['get', '_to'], 99991231], today]];
+}
+
+function rewrite(v, kind, today) {
+  if (!Array.isArray(v)) {
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rewrite(x, kind, today)]));
+    return v;
+  }
+  if (v.length === 2 && v[0] === 'get' && v[1] === '_hist') return histExpr(kind, today);
+  if (v.length === 2 && v[0] === 'get' && v[1] === '_label') return false;
+  return v.map((x) => rewrite(x, kind, today));
+}
+
+/** The app key of a feature hit in a tiled layer. */
+export function tiledKey(hit) {
+  const p = hit.properties || {};
+  return p.layer && p.id !== undefined ? `${p.layer}/${p.id}` : null;
+}
+
+/**
+ * The feature behind key, fetched by id when its layer is tiled and the app
+ * has not met it yet; it is kept in app.features from then on. null when
+ * there is no such feature.
+ */
+export async function ensureFeature(app, key) {
+  const known = app.features.get(key);
+  if (known) return known;
+  const slash = key.indexOf('/');
+  const layer = key.slice(0, slash);
+  const id = key.slice(slash + 1);
+  const c = app.collections.find((x) => x.id === layer);
+  if (slash < 0 || !isTiled(c)) return null;
+  let item;
+  try {
+    item = await getJSON(itemURL(layer, id));
+  } catch {
+    return null;
+  }
+  const [f] = indexLayer(c, { type: 'FeatureCollection', features: [item] });
+  if (!f) return null;
+  app.features.set(key, f);
+  return f;
+}
