@@ -1,4 +1,5 @@
 // Loading and indexing the layers, passages and sources from this server.
+import { passagesURL, sourcesURL } from './urls.js';
 import { dateFrom, dateTo, fold, geometryBBox, getJSON, labelPoint, splitList, todayNumber } from './util.js';
 
 /**
@@ -128,7 +129,7 @@ let evidencePromise = null;
  */
 export function loadEvidence() {
   if (!evidencePromise) {
-    evidencePromise = Promise.all([getJSON('/passages?f=json'), getJSON('/sources?f=json')]).then(([p, s]) => {
+    evidencePromise = Promise.all([getJSON(passagesURL()), getJSON(sourcesURL())]).then(([p, s]) => {
       const sources = new Map((s.sources || []).map((x) => [x.id, x]));
       const byFeature = new Map();
       const passages = p.passages || [];

@@ -3,6 +3,7 @@
 import { standsAt } from './data.js';
 import { embedFooter } from './embed.js';
 import { kindOf, legendSymbol } from './mapstyle.js';
+import { isTiled } from './tiles.js';
 import { dayNumber, h, setChildren } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -83,9 +84,10 @@ export function createLayers(app, page, ui) {
     for (const c of app.collections) {
       const el = $(`count-${c.id}`);
       if (!el) continue;
-      const total = (app.byLayer.get(c.id) || []).length;
       const day = dayNumber(app.state.date);
-      const shown = (app.byLayer.get(c.id) || []).filter((f) => standsAt(f, day)).length;
+      // A tiled layer is not held here: its count is the server's, undated.
+      const total = isTiled(c) ? c.itemCount : (app.byLayer.get(c.id) || []).length;
+      const shown = isTiled(c) ? total : (app.byLayer.get(c.id) || []).filter((f) => standsAt(f, day)).length;
       el.textContent = shown === total ? String(total) : `${shown} of ${total}`;
       el.setAttribute('title', `${shown} of ${total} features${app.state.date ? ' on ' + app.state.date : ''}`);
     }

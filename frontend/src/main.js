@@ -1,6 +1,7 @@
-// citemap's browser map. Everything comes from this server: the layers
-// (/layers/{id}.geojson), the evidence (/collections/{layer}/items/{id},
-// /passages, /sources), MapLibre's worker and the fonts (/assets/).
+// citemap's browser map. Everything comes from this server (the addresses
+// are built in urls.js): the layers (whole GeoJSON, or vector tiles for the
+// basemap and large layers, see tiles.js), the evidence (a feature by id,
+// the passages, the sources), MapLibre's worker and the fonts (/assets/).
 //
 // This entry wires the modules: map.js (the MapLibre map), layers.js (layer
 // panel and as-of date), selection.js (the feature panel), permalink.js
@@ -17,7 +18,9 @@ import { readPage } from './page.js';
 import { createPermalink, initialState } from './permalink.js';
 import { wireSearch } from './search.js';
 import { createSelection } from './selection.js';
-import { getJSON, setChildren, setDataVersion, versioned } from './util.js';
+import { ensureFeature, isTiled } from './tiles.js';
+import { collectionsURL, layerURL, tileJSONURL } from './urls.js';
+import { getJSON, setChildren, setDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -84,13 +87,15 @@ async function boot() {
     }
   }
   const [cols, basemap] = await Promise.all([
-    getJSON(versioned('/collections?f=json')),
-    getJSON(versioned('/layers/basemap.geojson')).catch(() => ({ type: 'FeatureCollection', features: [] })),
+    getJSON(collectionsURL()),
+    // The basemap's extent; its tiles are fetched by the map.
+    getJSON(tileJSONURL('basemap')).then((tj) => ({ bbox: tj.bounds, tiled: true })).catch(() => null),
   ]);
   app.collections = (cols.collections || []).filter((c) => c.kind !== 'basemap');
   // The server's current data version, when it says (for the embed dialog).
   if (!app.dataVersion && Number.isInteger(cols.data_version)) app.dataVersion = cols.data_version;
-  const layerData = await Promise.all(app.collections.map((c) => getJSON(versioned(`/layers/${encodeURIComponent(c.id)}.geojson`))));
+  // Large layers are drawn from tiles, not downloaded whole.
+  const layerData = await Promise.all(app.collections.map((c) => (isTiled(c) ? { features: [] } : getJSON(layerURL(c.id)))));
   mark(app, 'data');
   app.collections.forEach((c, i) => {
     const feats = indexLayer(c, layerData[i]);
@@ -132,7 +137,7 @@ async function boot() {
   }
 
   if (app.state.list && !EMBED) ui.openList(false);
-  if (initial.feature && app.features.has(initial.feature)) {
+  if (initial.feature && await ensureFeature(app, initial.feature)) {
     await ui.selectFeature(initial.feature, { fly: !initial.view && !initial.bbox, focus: false });
   }
   ui.writeHash();

@@ -1,9 +1,11 @@
 // The MapLibre map: creating it, adding the basemap and the data layers in
 // drawing order, what lies under a click, and framing a feature.
 import * as maplibregl from 'maplibre-gl';
-import { basemapExtent, basemapLabels, toMapData } from './data.js';
+import { basemapExtent, toMapData } from './data.js';
 import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
+import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
+import { todayNumber } from './util.js';
 
 const DEFAULT_BOUNDS = [[37, 37], [71, 46.5]];
 // Basemap extent (Natural Earth clipped to 26–76°E, 34–50°N) until the
@@ -158,26 +160,50 @@ function defaultPadding({ embed, mobile }) {
 
 const STAGE = { fill: 0, outline: 1, 'outline-hist': 1, casing: 2, line: 3, 'line-hist': 3, point: 6, 'point-label': 8, 'line-label': 8, 'area-label': 8 };
 
+/** A cited layer's source: its vector tiles when it is large, else its GeoJSON. */
+function addDataSource(map, app, c) {
+  if (isTiled(c)) map.addSource(c.id, vectorSource(c.id));
+  else map.addSource(c.id, { type: 'geojson', data: toMapData(app.byLayer.get(c.id) || []), tolerance: 0.4 });
+}
+
+/** A cited layer's style layers, reading its tiles when it is large. */
+function layersOf(c) {
+  const today = todayNumber();
+  return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({
+    layer: isTiled(c) ? layerFromTiles(layer, c.kind, today) : layer, interactive,
+  }));
+}
+
 function addLayers(app, page, basemap, ui) {
   const map = app.map;
-  map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap) });
-  map.addSource('basemap', { type: 'geojson', data: basemap, tolerance: 0.5 });
-  map.addSource('basemap-labels', { type: 'geojson', data: basemapLabels(basemap) });
-  for (const l of basemapLayers()) map.addLayer(l);
+  // The basemap comes as vector tiles (areas, lines, towns, and a layer of
+  // country label points); without one (a database with no basemap) its
+  // style layers read an empty source.
+  const tiled = !!basemap?.tiled;
+  map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap || {}) });
+  const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+  if (tiled) {
+    map.addSource('basemap', vectorSource('basemap'));
+  } else {
+    map.addSource('basemap', empty);
+    map.addSource('basemap-labels', empty);
+  }
+  const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
+  for (const l of basemapLayers()) map.addLayer(fromBasemap(l));
 
   const all = [];
   for (const c of app.collections) {
-    map.addSource(c.id, { type: 'geojson', data: toMapData(app.byLayer.get(c.id)), tolerance: 0.4 });
-    for (const { layer, interactive } of dataLayers(c.id, c.kind)) {
+    addDataSource(map, app, c);
+    for (const { layer, interactive } of layersOf(c)) {
       all.push({ layer, interactive, stage: STAGE[layer.id.split(':')[1]] ?? 5 });
     }
   }
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
-  all.push({ layer: basemapLabelLayer(), stage: 7.5 });
-  for (const l of countryAreaLabelLayers()) all.push({ layer: l, stage: 7.5 });
-  for (const l of placeLabelLayers()) all.push({ layer: l, stage: 7.4 });
+  all.push({ layer: fromBasemap(basemapLabelLayer()), stage: 7.5 });
+  for (const l of countryAreaLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.5 });
+  for (const l of placeLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.4 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
 
   for (const { layer, interactive } of all) {
@@ -202,9 +228,11 @@ export function featureAt(app, point) {
   let best = null;
   let bestScore = Infinity;
   for (const hit of hits) {
-    const f = app.features.get(hit.properties?._key);
+    // A feature of a tiled layer is known by the id its tile carries; the
+    // panel fetches it by id (selection.js).
+    const f = app.features.get(hit.properties?._key) ?? (tiledKey(hit) && { key: tiledKey(hit), geometry: hit.geometry, bbox: null });
     if (!f) continue;
-    const [a, b, c, d] = f.bbox;
+    const [a, b, c, d] = f.bbox || [0, 0, 0, 0];
     const score = (GEOM_RANK[f.geometry.type] ?? 3) * 1e6 + Math.min((c - a) * (d - b), 1e6 - 1);
     if (score < bestScore) { bestScore = score; best = f; }
   }

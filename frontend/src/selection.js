@@ -3,7 +3,9 @@
 import { renderEmbedInfo } from './embed.js';
 import { flyTo } from './map.js';
 import { renderFeature } from './panel.js';
-import { getJSON, h, setChildren, versioned } from './util.js';
+import { ensureFeature } from './tiles.js';
+import { itemURL } from './urls.js';
+import { getJSON, h, setChildren } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,9 +19,10 @@ export function createSelection(app, page, ui) {
 
   /** Opens a feature: highlights it, shows its panel, optionally flies to it. */
   async function selectFeature(key, { fly = true, focus = true } = {}) {
-    const f = app.features.get(key);
-    if (!f) return;
     const seq = ++selectSeq;
+    // A feature of a tiled layer is fetched by id the first time.
+    const f = app.features.get(key) ?? await ensureFeature(app, key);
+    if (!f || seq !== selectSeq) return;
     app.state.feature = key;
     // A hidden layer is shown when one of its features is chosen.
     if (!app.state.layers.has(f.layer)) ui.toggleLayer(f.layer, true);
@@ -35,7 +38,7 @@ export function createSelection(app, page, ui) {
     ui.writeHash();
     if (brief) return;
     try {
-      const item = await getJSON(versioned(`/collections/${encodeURIComponent(f.layer)}/items/${encodeURIComponent(f.id)}?f=json`));
+      const item = await getJSON(itemURL(f.layer, f.id));
       if (seq !== selectSeq) return;
       showPanel(f, item, col);
       if (focus) $('feature-panel').focus({ preventScroll: true });
