@@ -41,7 +41,9 @@ export function basemapFromTiles(layer) {
  * label points of areas (computed from whole geometry) are not there.
  */
 export function layerFromTiles(layer, kind, today) {
-  return { ...layer, 'source-layer': layer.source, filter: rewrite(layer.filter, kind, today), paint: rewrite(layer.paint, kind, today), layout: rewrite(layer.layout, kind, today) };
+  const out = { ...layer, 'source-layer': layer.source };
+  for (const k of ['filter', 'paint', 'layout']) if (k in layer) out[k] = rewrite(layer[k], kind, today);
+  return out;
 }
 
 function histExpr(kind, today) {
