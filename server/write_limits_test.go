@@ -114,3 +114,25 @@ func editorUser(t *testing.T, env *writeEnv) layers.User {
 	}
 	return u
 }
+
+// The session cookie is Secure behind https, whether the base URL says so
+// or the proxy in front does (X-Forwarded-Proto), and not over plain http,
+// where a browser would drop it.
+func TestSessionCookieSecureBehindHTTPS(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	for _, tt := range []struct {
+		headers []string
+		secure  bool
+	}{
+		{nil, false},
+		{[]string{"X-Forwarded-Proto", "https"}, true},
+	} {
+		res, b := send(t, env.s, "POST", "/session", "", with(bearer(env.editor), tt.headers...)...)
+		if res.StatusCode != 201 {
+			t.Fatalf("login: %d %s", res.StatusCode, b)
+		}
+		if got := strings.Contains(strings.ToLower(res.Header.Get("Set-Cookie")), "; secure"); got != tt.secure {
+			t.Errorf("headers %v: cookie %q, want Secure %v", tt.headers, res.Header.Get("Set-Cookie"), tt.secure)
+		}
+	}
+}
