@@ -7,10 +7,12 @@
 # bench/writeload twice over the same paths bench/urls lists, for
 # DURATION_S seconds each (default 60), $CONNS connections (64):
 #   1. reads only;
-#   2. 95 % reads, 5 % writes (PATCH by the editors, without If-Match).
+#   2. 95 % reads, 5 % writes (PATCH by the editors, half of them with
+#      If-Match: the last ETag seen for the feature).
 # Prints both RESULT lines and the ratio of the read p99s. Exits non-zero on
-# any error (412s excepted: none are expected here) or when the mixed read
-# p99 is over $MAX_RATIO (2) times the read-only one.
+# any error (412s excepted: a PATCH that lost a race on its feature's ETag
+# gets one, as it should) or when the mixed read p99 is over $MAX_RATIO (2)
+# times the read-only one.
 #
 #   bench/write.sh       # 60 s per run
 #   bench/write.sh 10    # short
