@@ -57,6 +57,23 @@ func TestEditorClaimFromEvidence(t *testing.T) {
 	}
 	cs := int(decode(t, b)["changeset"].(float64))
 
+	// The author's view of the draft carries its evidence, the new quote
+	// (a draft passage of a draft source) included, as a published item does.
+	var draft struct {
+		Draft    bool             `json:"draft"`
+		Evidence []map[string]any `json:"evidence"`
+	}
+	if err := json.Unmarshal(mustBodyAs(t, s, "/collections/bases/items/gyumri-102nd-base?f=json", env.editor), &draft); err != nil {
+		t.Fatal(err)
+	}
+	if !draft.Draft || len(draft.Evidence) != len(claims) {
+		t.Fatalf("draft item: draft %v, %d evidence for %d claims", draft.Draft, len(draft.Evidence), len(claims))
+	}
+	last := draft.Evidence[len(draft.Evidence)-1]
+	if last["passage"] != passage || last["exact"] != "In Gyumri, the commander said the base would keep its strength." || last["source"].(map[string]any)["title"] != "Road survey" {
+		t.Errorf("the draft's new quote resolves to %v", last)
+	}
+
 	var got struct {
 		Diff []struct {
 			Op             string           `json:"op"`
@@ -89,4 +106,14 @@ func TestEditorClaimFromEvidence(t *testing.T) {
 	if body := string(mustBody(t, s, "/collections/bases/items/gyumri-102nd-base?f=json")); !strings.Contains(body, "the commander said the base would keep its strength") {
 		t.Errorf("the published item lacks the new quote: %s", body)
 	}
+}
+
+// mustBodyAs GETs path with tok's credentials, failing on anything but 200.
+func mustBodyAs(t *testing.T, s *Server, path, tok string) []byte {
+	t.Helper()
+	res, b := send(t, s, "GET", path, "", bearer(tok)...)
+	if res.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", path, res.StatusCode, b)
+	}
+	return b
 }

@@ -237,7 +237,16 @@ func (s *Server) draftItem(c *fiber.Ctx) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	b = append(b[:len(b)-1], `,"changeset":`+strconv.Itoa(h.Draft)+`,"draft":true}`...)
+	ev, err := s.draftEvidence(c.UserContext(), who.user, h.Draft, s.baseURL(c), *h.Feature)
+	if err != nil {
+		return true, err
+	}
+	eb, err := json.Marshal(ev)
+	if err != nil {
+		return true, err
+	}
+	b = append(b[:len(b)-1], `,"changeset":`+strconv.Itoa(h.Draft)+`,"draft":true,"evidence":`...)
+	b = append(append(b, eb...), '}')
 	c.Set(fiber.HeaderETag, `"`+h.Tag+`"`)
 	c.Set(fiber.HeaderContentType, mimeGeoJSON)
 	return true, c.Send(b)
