@@ -2,11 +2,13 @@ package edit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,5 +282,51 @@ func TestGroupCommitKeepsEveryAnsweredWrite(t *testing.T) {
 				t.Errorf("%s: edit g-%d-%d on disk: %+v", u.Name, i, j, e)
 			}
 		}
+	}
+}
+
+// failingCommits is the real store whose group commits fail once told to:
+// a disk that stops taking writes.
+type failingCommits struct {
+	*bolt.Editing
+	fail atomic.Bool
+}
+
+func (f *failingCommits) SaveChangesets(ctx context.Context, cs []*layers.Changeset) error {
+	if f.fail.Load() {
+		return errors.New("write /x.db: no space left on device")
+	}
+	return f.Editing.SaveChangesets(ctx, cs)
+}
+
+// A commit that fails is an error to the writes waiting for it, and stops
+// every later write, since memory may no longer match the file; a restart
+// reads the file, which has every write that was answered and not the one
+// that failed.
+func TestCommitFailureStopsWrites(t *testing.T) {
+	_, store, ed, _ := newService(t)
+	ctx := context.Background()
+	fc := &failingCommits{Editing: store.Editing()}
+	svc := New(Config{Store: store, Publisher: store, Users: store.Editing(), Changesets: fc})
+	if _, err := svc.Create(ctx, ed, "bases", cited("kept", orb.Point{44, 40.5}, map[string]any{"n": 1})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Patch(ctx, ed, "bases", "kept", []byte(`{"properties":{"n":2}}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	fc.fail.Store(true)
+	_, err := svc.Patch(ctx, ed, "bases", "kept", []byte(`{"properties":{"n":3}}`), "")
+	if layers.ErrorCode(err) != layers.EINTERNAL || !strings.Contains(err.Error(), "not saved") {
+		t.Errorf("a write whose commit failed: %v", err)
+	}
+	fc.fail.Store(false)
+	_, err = svc.Patch(ctx, ed, "bases", "kept", []byte(`{"properties":{"n":4}}`), "")
+	if layers.ErrorCode(err) != layers.EINTERNAL || !strings.Contains(err.Error(), "restart") {
+		t.Errorf("a write after a failed commit: %v", err)
+	}
+	again := New(Config{Store: store, Publisher: store, Users: store.Editing(), Changesets: store.Editing()})
+	h, err := again.Head(ctx, ed, "bases", "kept")
+	if err != nil || h.Feature == nil || h.Feature.Properties["n"] != float64(2) {
+		t.Errorf("after a restart the draft reads %+v (%v), want n=2", h.Feature, err)
 	}
 }
