@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -141,8 +142,7 @@ func (s *Server) handleSession(c *fiber.Ctx) error {
 	}
 	u, _, err := s.cfg.Editor.SessionUser(c.UserContext(), sid)
 	if layers.ErrorCode(err) == layers.EUNAUTHORIZED {
-		c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-			Secure: s.secure(c), MaxAge: -1})
+		s.expireSession(c)
 		return c.JSON(fiber.Map{"user": nil})
 	}
 	if err != nil {
@@ -166,9 +166,16 @@ func (s *Server) handleLogout(c *fiber.Ctx) error {
 	if err := s.cfg.Editor.Logout(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: s.secure(c), MaxAge: -1})
+	s.expireSession(c)
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// expireSession tells the browser to delete the session cookie. It needs a
+// past Expires: a negative MaxAge alone is left out of the header, and the
+// browser would keep an empty cookie.
+func (s *Server) expireSession(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
+		Secure: s.secure(c), MaxAge: -1, Expires: time.Unix(0, 0)})
 }
 
 // secure reports whether cookies must be sent over https only.

@@ -183,6 +183,9 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 	if res.StatusCode != 204 {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}
+	if sc := res.Header.Get("Set-Cookie"); !strings.Contains(sc, "citemap_session=;") || !strings.Contains(sc, "expires=Thu, 01 Jan 1970") {
+		t.Errorf("logout does not delete the cookie: %q", sc)
+	}
 	res, b = send(t, s, "POST", "/collections/bases/items", newBase, with(ck, "X-CSRF-Token", login.CSRF)...)
 	wantProblem(t, res, b, 401, "session has ended")
 	// An ended session, a made-up one and none at all: nobody, and no token.
@@ -191,7 +194,7 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 		if res.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"user":null}` {
 			t.Errorf("GET /session with %v: %d %s, want {\"user\":null}", hdr, res.StatusCode, b)
 		}
-		if hdr != nil && !strings.Contains(res.Header.Get("Set-Cookie"), "citemap_session=;") {
+		if sc := res.Header.Get("Set-Cookie"); hdr != nil && (!strings.Contains(sc, "citemap_session=;") || !strings.Contains(sc, "expires=Thu, 01 Jan 1970")) {
 			t.Errorf("GET /session with %v does not clear the cookie: %q", hdr, res.Header.Get("Set-Cookie"))
 		}
 	}
