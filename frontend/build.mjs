@@ -53,10 +53,16 @@ for (const [key, file] of Object.entries({
 }
 const favicon = copyHashed(join(here, 'src/favicon.svg'), 'favicon', '.svg');
 
+// Code splitting: the editor (src/editor/, loaded by import() after a
+// sign-in) is an entry point of its own, editor-[hash].js, so readers never
+// download it; code both use goes into chunk-[hash].js files that the app
+// imports (and the page preloads).
 const result = await esbuild.build({
-  entryPoints: { app: join(here, 'src/main.js'), style: join(here, 'src/style.css') },
+  entryPoints: { app: join(here, 'src/main.js'), editor: join(here, 'src/editor/index.js'), style: join(here, 'src/style.css') },
   bundle: true,
   format: 'esm',
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
   minify: !dev,
   sourcemap: dev ? 'linked' : false,
@@ -98,16 +104,30 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-const outputs = {};
+const outputs = { preload: [] };
+const url = (file) => '/assets/' + file.split('/').pop();
 for (const [file, meta] of Object.entries(result.metafile.outputs)) {
-  if (meta.entryPoint?.endsWith('src/main.js')) outputs.js = '/assets/' + file.split('/').pop();
-  if (meta.entryPoint?.endsWith('src/style.css') && file.endsWith('.css')) outputs.css = '/assets/' + file.split('/').pop();
+  if (meta.entryPoint?.endsWith('src/main.js') && file.endsWith('.js')) {
+    outputs.js = url(file);
+    // The chunks the app imports statically: fetched with it, not after it.
+    outputs.preload = meta.imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => url(i.path));
+    if (meta.cssBundle) throw new Error('build: src/main.js imports CSS; the page styles come from src/style.css');
+  }
+  if (meta.entryPoint?.endsWith('src/editor/index.js') && file.endsWith('.js')) {
+    outputs.editor = url(file);
+    if (meta.cssBundle) outputs.editorCSS = url(meta.cssBundle);
+  }
+  if (meta.entryPoint?.endsWith('src/style.css') && file.endsWith('.css')) outputs.css = url(file);
 }
-if (!outputs.js || !outputs.css) throw new Error('build: missing outputs ' + JSON.stringify(outputs));
+if (!outputs.js || !outputs.css || !outputs.editor) throw new Error('build: missing outputs ' + JSON.stringify(outputs));
+// No file the page loads at start may hold the editor's code.
+if (outputs.preload.includes(outputs.editor)) throw new Error('build: the app imports the editor statically');
 
 let html = readFileSync(join(here, 'src/index.html'), 'utf8');
 html = html
   .replaceAll('%APP_JS%', outputs.js)
+  .replaceAll('%APP_PRELOAD%', outputs.preload.map((u) => `<link rel="modulepreload" href="${u}">`).join('\n'))
+  .replaceAll('%EDITOR_CSS%', outputs.editorCSS || '')
   .replaceAll('%APP_CSS%', outputs.css)
   .replaceAll('%FAVICON%', favicon)
   .replaceAll('%FONT_LATIN_400%', fonts.latin400);

@@ -121,6 +121,13 @@ function insideArea(g, x, y) {
 }
 
 let evidencePromise = null;
+let evidenceStale = false;
+
+/** After a publish: the next loadEvidence asks the server again. */
+export function forgetEvidence() {
+  evidencePromise = null;
+  evidenceStale = true;
+}
 
 /**
  * The passages (with the features each backs) and the sources, loaded once,
@@ -129,7 +136,9 @@ let evidencePromise = null;
  */
 export function loadEvidence() {
   if (!evidencePromise) {
-    evidencePromise = Promise.all([getJSON(passagesURL()), getJSON(sourcesURL())]).then(([p, s]) => {
+    const init = evidenceStale ? { cache: 'no-cache' } : {};
+    evidenceStale = false;
+    evidencePromise = Promise.all([getJSON(passagesURL(), init), getJSON(sourcesURL(), init)]).then(([p, s]) => {
       const sources = new Map((s.sources || []).map((x) => [x.id, x]));
       const byFeature = new Map();
       const passages = p.passages || [];

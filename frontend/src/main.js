@@ -5,22 +5,24 @@
 //
 // This entry wires the modules: map.js (the MapLibre map), layers.js (layer
 // panel and as-of date), selection.js (the feature panel), permalink.js
-// (query and hash), list.js (the list view), search.js. Each takes the app
+// (query and hash), list.js (the list view), search.js, signin.js (sign in
+// and out; the editor is a chunk loaded after a sign-in). Each takes the app
 // state and the page explicitly; the actions they call on each other go
 // through `ui`, filled in here before anything runs.
-import { indexLayer } from './data.js';
+import { forgetEvidence, indexLayer } from './data.js';
 import { embedFooter, postHeights, staticPicture } from './embed.js';
 import { openEmbedDialog, wireEmbedDialog } from './embed-dialog.js';
 import { createLayers } from './layers.js';
 import { createList } from './list.js';
-import { createMap, mark, populateMap, tightenToExtent, webgl2Available } from './map.js';
+import { createMap, mark, populateMap, tightenToExtent, updateMapData, webgl2Available } from './map.js';
 import { readPage } from './page.js';
 import { createPermalink, initialState } from './permalink.js';
 import { wireSearch } from './search.js';
 import { createSelection } from './selection.js';
+import { wireSignIn } from './signin.js';
 import { ensureFeature, isTiled } from './tiles.js';
 import { collectionsURL, layerURL, tileJSONURL } from './urls.js';
-import { getJSON, setChildren, setDataVersion } from './util.js';
+import { getDataVersion, getJSON, setChildren, setDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,6 +40,7 @@ const app = {
   features: new Map(),      // key → feature (see data.indexLayer)
   byLayer: new Map(),       // layer id → [feature]
   styleLayers: [],          // [{id, layer, filter, interactive}]
+  drawOrder: [],            // [{id, stage}]: the map's data and label layers, bottom to top
   map: null,
   mode: 'map',              // 'map' | 'list' (no WebGL) | 'picture' (embed without WebGL)
   embed: EMBED ? FLAGS : null, // the embed's render flags
@@ -45,7 +48,11 @@ const app = {
   state: { layers: new Set(), feature: null, date: '', list: false },
   ready: false,
   marks: {},               // timings (ms since navigation start)
+  session: null,           // {name, role} while signed in
 };
+let signIn = null; // {restore} on the full map
+let ready;
+const whenReady = new Promise((resolve) => { ready = resolve; });
 
 const ui = {};
 Object.assign(ui,
@@ -97,11 +104,7 @@ async function boot() {
   // Large layers are drawn from tiles, not downloaded whole.
   const layerData = await Promise.all(app.collections.map((c) => (isTiled(c) ? { features: [] } : getJSON(layerURL(c.id)))));
   mark(app, 'data');
-  app.collections.forEach((c, i) => {
-    const feats = indexLayer(c, layerData[i]);
-    app.byLayer.set(c.id, feats);
-    for (const f of feats) app.features.set(f.key, f);
-  });
+  indexLayers(layerData);
 
   const known = new Set(app.collections.map((c) => c.id));
   app.state.layers = new Set(initial.layers ? initial.layers.filter((l) => known.has(l)) : known);
@@ -144,6 +147,54 @@ async function boot() {
   if (!EMBED) window.addEventListener('hashchange', ui.onHashChange);
   markReady();
   if (EMBED) postHeights(app);
+  await signIn?.restore();
+}
+
+/** app.features and app.byLayer from each collection's GeoJSON. */
+function indexLayers(layerData) {
+  app.features.clear();
+  app.byLayer.clear();
+  app.collections.forEach((c, i) => {
+    const feats = indexLayer(c, layerData[i]);
+    app.byLayer.set(c.id, feats);
+    for (const f of feats) app.features.set(f.key, f);
+  });
+}
+
+/**
+ * The editor's reloadLayers: after a publish, the collections and every
+ * layer again from the server, into the map, the panel, the counts and the
+ * list; the open feature is shown again (or closed, if it is gone).
+ */
+async function reloadLayers() {
+  const fresh = { cache: 'no-cache' };
+  const cols = await getJSON(collectionsURL(), fresh);
+  const collections = (cols.collections || []).filter((c) => c.kind !== 'basemap');
+  const layerData = await Promise.all(collections.map((c) => (isTiled(c) ? { features: [] } : getJSON(layerURL(c.id), fresh))));
+  const before = new Set(app.collections.map((c) => c.id));
+  const now = new Set(collections.map((c) => c.id));
+  app.collections = collections;
+  if (!getDataVersion() && Number.isInteger(cols.data_version)) app.dataVersion = cols.data_version;
+  indexLayers(layerData);
+  for (const id of now) if (!before.has(id)) app.state.layers.add(id);
+  for (const id of [...app.state.layers]) if (!now.has(id)) app.state.layers.delete(id);
+  forgetEvidence();
+  if (app.map) updateMapData(app);
+  ui.renderLayerPanel();
+  ui.applyLayers();
+  ui.applyDate();
+  const key = app.state.feature;
+  if (key && await ensureFeature(app, key)) await ui.selectFeature(key, { fly: false, focus: false });
+  else if (key) ui.closePanel();
+  ui.writeHash();
+}
+
+/** The editor's openFeature: false when the map has no such feature. */
+async function openFeature(layer, id) {
+  const key = `${layer}/${id}`;
+  if (!await ensureFeature(app, key)) return false;
+  await ui.selectFeature(key, { fly: true });
+  return true;
 }
 
 /** The embed's map keeps the height the frame first had, less the footer. */
@@ -172,6 +223,7 @@ function markReady() {
   app.firstRenderMs = app.firstRenderMs ?? Math.round(performance.now());
   document.documentElement.dataset.ready = '1';
   document.documentElement.dataset.mode = app.mode;
+  ready();
   window.dispatchEvent(new CustomEvent('citemap:ready', { detail: { mode: app.mode, firstRenderMs: app.firstRenderMs } }));
 }
 
@@ -207,5 +259,12 @@ function wireChrome() {
   if (!EMBED) {
     wireEmbedDialog(app);
     $('btn-embed').addEventListener('click', () => openEmbedDialog(app, ui.currentHashState()));
+    signIn = wireSignIn(app, {
+      whenReady,
+      onFeaturePanel: ui.onFeaturePanel,
+      openFeature,
+      reloadLayers,
+      status: setStatus,
+    });
   }
 }

@@ -174,6 +174,48 @@ function layersOf(c) {
   }));
 }
 
+function stageOf(layer) {
+  return STAGE[layer.id.split(':')[1]] ?? 5;
+}
+
+/**
+ * After the layers were loaded again (a publish): each layer's source gets
+ * its new data (a tiled layer fetches its tiles again), a new layer is added
+ * at its place in the drawing order. A layer that is gone stays, hidden:
+ * the caller takes it out of app.state.layers and applies visibility and date.
+ */
+export function updateMapData(app) {
+  const map = app.map;
+  for (const c of app.collections) {
+    const source = map.getSource(c.id);
+    if (source && source.type === 'vector' && isTiled(c)) {
+      source.setTiles(vectorSource(c.id).tiles);
+      continue;
+    }
+    if (source && source.type === 'geojson' && !isTiled(c)) {
+      source.setData(toMapData(app.byLayer.get(c.id) || []));
+      continue;
+    }
+    if (source) {
+      // The layer crossed the tiling threshold: its style layers and source anew.
+      for (const s of app.styleLayers.filter((x) => x.layer === c.id)) map.removeLayer(s.id);
+      app.styleLayers = app.styleLayers.filter((x) => x.layer !== c.id);
+      app.drawOrder = app.drawOrder.filter((d) => map.getLayer(d.id));
+      map.removeSource(c.id);
+    }
+    addDataSource(map, app, c);
+    for (const { layer, interactive } of layersOf(c)) {
+      const stage = stageOf(layer);
+      let at = app.drawOrder.findIndex((d) => d.stage > stage);
+      if (at < 0) at = app.drawOrder.length;
+      map.addLayer(layer, app.drawOrder[at]?.id);
+      app.drawOrder.splice(at, 0, { id: layer.id, stage });
+      const owner = layer.metadata?.['citemap:layer'];
+      if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
+    }
+  }
+}
+
 function addLayers(app, page, basemap, ui) {
   const map = app.map;
   // The basemap comes as vector tiles (areas, lines, towns, and a layer of
@@ -195,7 +237,7 @@ function addLayers(app, page, basemap, ui) {
   for (const c of app.collections) {
     addDataSource(map, app, c);
     for (const { layer, interactive } of layersOf(c)) {
-      all.push({ layer, interactive, stage: STAGE[layer.id.split(':')[1]] ?? 5 });
+      all.push({ layer, interactive, stage: stageOf(layer) });
     }
   }
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
@@ -211,6 +253,7 @@ function addLayers(app, page, basemap, ui) {
     const owner = layer.metadata?.['citemap:layer'];
     if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
   }
+  app.drawOrder = all.map(({ layer, stage }) => ({ id: layer.id, stage }));
   ui.applyLayers();
   ui.applyDate();
   if (page.embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');

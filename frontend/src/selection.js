@@ -16,6 +16,8 @@ const $ = (id) => document.getElementById(id);
 export function createSelection(app, page, ui) {
   const { embed, flags } = page;
   let selectSeq = 0; // the latest selection; older evidence answers are dropped
+  const panelListeners = new Set(); // onFeaturePanel's
+  let shown = null; // what the panel shows now: {layer, id, feature}
 
   /** Opens a feature: highlights it, shows its panel, optionally flies to it. */
   async function selectFeature(key, { fly = true, focus = true } = {}) {
@@ -76,10 +78,21 @@ export function createSelection(app, page, ui) {
       if (!embed) app.map?.resize();
     }
     if (item) panel.scrollTop = 0;
+    shown = { layer: f.layer, id: f.id, feature: item || null };
+    for (const fn of panelListeners) callListener(fn);
+  }
+
+  function callListener(fn) {
+    try {
+      fn({ ...shown, element: $('feature-body') });
+    } catch (err) {
+      console.warn('feature panel listener:', err);
+    }
   }
 
   function closePanel() {
     selectSeq++;
+    shown = null;
     app.state.feature = null;
     $('feature-panel').hidden = true;
     if (embed) $('embed-info').hidden = true;
@@ -90,5 +103,17 @@ export function createSelection(app, page, ui) {
     ui.writeHash();
   }
 
-  return { selectFeature, closePanel };
+  /**
+   * Registers fn({layer, id, feature, element}), called whenever the feature
+   * panel renders (feature: the server's item once it has loaded, else null;
+   * element: the panel's body), and at once when a panel is open. Returns
+   * the function that unregisters it.
+   */
+  function onFeaturePanel(fn) {
+    panelListeners.add(fn);
+    if (shown && !$('feature-panel').hidden) callListener(fn);
+    return () => { panelListeners.delete(fn); };
+  }
+
+  return { selectFeature, closePanel, onFeaturePanel };
 }

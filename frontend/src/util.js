@@ -167,8 +167,8 @@ export function escapeHTML(s) {
 }
 
 /** fetch JSON from this server, with a readable error. */
-export async function getJSON(path) {
-  const res = await fetch(path, { headers: { Accept: 'application/json, application/geo+json' } });
+export async function getJSON(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { Accept: 'application/json, application/geo+json' } });
   if (!res.ok) {
     let detail = '';
     try { detail = (await res.json()).detail || ''; } catch { /* not JSON */ }

@@ -28,8 +28,9 @@ function binary() {
 /**
  * Starts `mapserver serve` on 127.0.0.1:0 with a fresh database.
  * opts.imports: GeoJSON files to import (after the bundled data) first;
- * opts.dirs: data folders (sources/ + layers/) to import after those.
- * → {base, stop(), log()}
+ * opts.dirs: data folders (sources/ + layers/) to import after those;
+ * opts.users: [{name, role}] added with `mapserver user add` first.
+ * → {base, tokens: {name → token}, stop(), log()}
  */
 export async function startServer(opts = {}) {
   const bin = binary();
@@ -41,6 +42,12 @@ export async function startServer(opts = {}) {
       execFileSync(bin, ['import', file, '--layer', layer, '--db', db], { stdio: 'pipe' });
     }
     for (const d of opts.dirs || []) execFileSync(bin, ['import', d, '--db', db], { stdio: 'pipe' });
+  }
+  const tokens = {};
+  for (const { name, role } of opts.users || []) {
+    // The token is the last line `user add` prints.
+    const out = execFileSync(bin, ['user', 'add', name, '--role', role, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    tokens[name] = out.trim().split('\n').pop().trim();
   }
   const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -57,6 +64,7 @@ export async function startServer(opts = {}) {
   proc.stderr.on('data', (c) => { stderr += c; });
   return {
     base,
+    tokens,
     log: () => stderr,
     async stop() {
       if (proc.exitCode === null) {
