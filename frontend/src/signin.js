@@ -39,7 +39,8 @@ export function wireSignIn(app, editing) {
     input.focus();
   });
   $('signin-close').addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => btnIn.focus());
+  // Focus goes back to the account's button: Sign in, or Sign out once signed in.
+  dialog.addEventListener('close', () => (btnIn.hidden ? btnOut : btnIn).focus());
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     signIn(input.value);
