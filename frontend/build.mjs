@@ -58,7 +58,15 @@ const favicon = copyHashed(join(here, 'src/favicon.svg'), 'favicon', '.svg');
 // download it; code both use goes into chunk-[hash].js files that the app
 // imports (and the page preloads).
 const result = await esbuild.build({
-  entryPoints: { app: join(here, 'src/main.js'), editor: join(here, 'src/editor/index.js'), style: join(here, 'src/style.css') },
+  entryPoints: {
+    app: join(here, 'src/main.js'),
+    editor: join(here, 'src/editor/index.js'),
+    style: join(here, 'src/style.css'),
+    // The editor's styles: not imported by its code (esbuild would put
+    // them in the app's CSS too, through the dynamic import), but a file
+    // of their own that the sign-in links.
+    'editor-style': join(here, 'src/editor/editor.css'),
+  },
   bundle: true,
   format: 'esm',
   splitting: true,
@@ -118,6 +126,7 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
     if (meta.cssBundle) outputs.editorCSS = url(meta.cssBundle);
   }
   if (meta.entryPoint?.endsWith('src/style.css') && file.endsWith('.css')) outputs.css = url(file);
+  if (meta.entryPoint?.endsWith('src/editor/editor.css') && file.endsWith('.css')) outputs.editorCSS = url(file);
 }
 if (!outputs.js || !outputs.css || !outputs.editor) throw new Error('build: missing outputs ' + JSON.stringify(outputs));
 // No file the page loads at start may hold the editor's code.

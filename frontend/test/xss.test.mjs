@@ -16,7 +16,7 @@ before(async () => {
   // The bundled data, a hostile feature file, and a hostile data folder: a
   // source whose text holds the payloads (passages given only as `exact`
   // quotes) and a layer whose names, notes, aliases and coord_source do.
-  srv = await startServer({ imports: [{ file: fixture, layer: 'xss' }], dirs: [join(fixtures, 'xss-data')] });
+  srv = await startServer({ imports: [{ file: fixture, layer: 'xss' }], dirs: [join(fixtures, 'xss-data')], users: [{ name: 'xss-rita', role: 'reviewer' }] });
   host = await startHost('127.0.0.2');
   host.pages.set('/recorder.js', { type: 'text/javascript', body: RECORDER_JS });
   browser = await launch();
@@ -214,5 +214,81 @@ test('hostile source text and feature fields stay text in every place that shows
   // No allow-list: the SVG has no <style> element and /favicon.ico answers.
   assert.deepEqual(rec.errors, [], 'console errors');
   console.log(`XSS checked: ${checked.join(', ')}`);
+  await context.close();
+});
+
+test('the editor shows hostile text as text: source form, reader, suggestions, combobox, changes, history', async () => {
+  const reviewer = srv.tokens['xss-rita'];
+  const { page, context, rec } = await newPage(browser, srv.base, { viewport: { width: 1400, height: 900 } });
+  await openMap(page, srv.base + '/');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByLabel('Token').fill(reviewer);
+  await page.getByLabel('Token').press('Enter');
+  await page.waitForFunction(() => document.documentElement.dataset.editor === 'started');
+
+  // A hostile article: its title, publisher and text are payloads, and it
+  // names Gyumri so that suggestions are shown.
+  const TITLE = `<img src=x onerror="window.__pwned='ed-title'">Hostile article`;
+  const BODY = `In Gyumri <script>window.__pwned='ed-text'</script> and <b>bold</b> <img src=x onerror="window.__pwned='ed-img'"> stay words.\nThe link <a href="javascript:window.__pwned='ed-link'">here</a> is text.`;
+  await page.getByRole('button', { name: 'Add source' }).click();
+  await page.getByLabel('Title', { exact: true }).fill(TITLE);
+  await page.getByLabel('Publisher', { exact: true }).fill(`<svg onload="window.__pwned='ed-pub'"></svg>`);
+  await page.getByLabel('Article text', { exact: true }).fill(BODY);
+  await page.getByRole('button', { name: 'Save source' }).click();
+  await page.waitForSelector('#ed-reader[data-ready="1"]');
+  assert.equal(await page.textContent('#ed-reader-title'), TITLE);
+  assert.equal(await page.textContent('#ed-text'), BODY);
+  assert.ok(await page.locator('#ed-text mark[data-suggestion]').count() >= 1, 'Gyumri is suggested');
+  await assertInert(page, 'the editor reader');
+
+  // The same text again: the server's 409 detail is shown and the input kept.
+  await page.getByRole('button', { name: 'Add source' }).click();
+  await page.getByLabel('Article text', { exact: true }).fill(BODY);
+  await page.getByRole('button', { name: 'Save source' }).click();
+  await page.waitForSelector('form[data-form="source"] .ed-message.ed-error');
+  assert.match(await page.textContent('form[data-form="source"] .ed-message'), /already|exists|same text/i);
+  assert.equal(await page.inputValue('textarea[name="text"]'), BODY, 'what was typed stays');
+
+  // Cite the hostile sentence for the hostile feature, found by its name.
+  await page.evaluate(() => window.citemapEditor.openSource(window.citemapEditor.state.reader.src.id));
+  await page.waitForSelector('#ed-reader[data-ready="1"]');
+  await page.evaluate(() => {
+    const t = document.getElementById('ed-text');
+    const r = document.createRange();
+    r.selectNodeContents(t);
+    getSelection().removeAllRanges();
+    getSelection().addRange(r);
+  });
+  await page.getByRole('button', { name: 'Cite selection' }).click();
+  const cite = page.locator('dialog[data-form="cite"]');
+  await cite.waitFor();
+  const combo = cite.getByRole('combobox', { name: 'Feature' });
+  await combo.fill('<img src=x');
+  const opt = cite.getByRole('option').filter({ hasText: HOSTILE_NAME });
+  await opt.first().waitFor();
+  await assertInert(page, 'the Feature combobox');
+  await opt.first().dispatchEvent('mousedown');
+  await cite.getByLabel('Note', { exact: true }).fill(`<img src=x onerror="window.__pwned='ed-note'">`);
+  await cite.getByRole('button', { name: 'Save claim' }).click();
+  await page.waitForFunction(() => /^claim:hostile\/hostile-base:/.test(document.getElementById('editor-panel')?.dataset.last || ''));
+
+  // The changes view: the diff of the hostile feature, its properties as text.
+  await page.getByRole('button', { name: 'Changes' }).click();
+  await page.waitForSelector('#ed-changes[data-ready="1"]');
+  const changes = await page.textContent('#ed-changes');
+  assert.ok(changes.includes(HOSTILE_NAME), 'the feature name as text');
+  assert.ok(changes.includes(`<img src=x onerror="window.__pwned='ed-note'">`), 'the claim note as text');
+  await assertInert(page, 'the changes view');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await page.waitForFunction(() => /^published:/.test(document.getElementById('editor-panel')?.dataset.last || ''));
+
+  // The history in the feature panel.
+  await page.evaluate(() => window.citemap.selectFeature('hostile/hostile-base'));
+  await page.waitForSelector('#feature-body .ed-history[data-ready="1"]');
+  await assertInert(page, 'the history');
+  await shot(page, 'xss-editor.png');
+  const errors = rec.errors.filter((e) => !/(HTTP 409|status of 409).*\/sources\)?$/.test(e));
+  assert.deepEqual(errors, [], 'console errors');
+  assert.deepEqual(rec.dialogs, [], 'no dialog fired');
   await context.close();
 });
