@@ -76,50 +76,6 @@ export function toMapData(features) {
   return { type: 'FeatureCollection', features: out };
 }
 
-/** Label points of the basemap countries. */
-export function basemapLabels(fc) {
-  const out = [];
-  for (const f of fc.features || []) {
-    if (!f.geometry || !/Polygon$/.test(f.geometry.type)) continue;
-    // Country areas only: not the land further out, lines or places.
-    if ((f.properties?.role || 'country') !== 'country') continue;
-    // Tiny areas (Akrotiri, Baikonur, the Cyprus buffer zone) stay unlabelled.
-    const [a, b, c, d] = geometryBBox(f.geometry);
-    if ((c - a) * (d - b) < 2) continue;
-    const name = f.properties?.name || '';
-    const pt = labelPoint(f.geometry);
-    if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { name } });
-    // For close views: more label points on nested grids inside the
-    // country (every 3°, 1.5°, 0.75°; _grid 3, 4, 5), shown as the map
-    // zooms in, so a view of a few hundred km still names its countries
-    // without repeating a name across the screen.
-    const step = 0.75;
-    for (let i = Math.ceil(a / step); i * step < c; i++) {
-      for (let j = Math.ceil(b / step); j * step < d; j++) {
-        const level = i % 4 === 0 && j % 4 === 0 ? 3 : i % 2 === 0 && j % 2 === 0 ? 4 : 5;
-        const x = i * step;
-        const y = j * step;
-        if (insideArea(f.geometry, x, y)) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [x, y] }, properties: { name, _grid: level } });
-      }
-    }
-  }
-  return { type: 'FeatureCollection', features: out };
-}
-
-/** Is lon/lat x, y inside the (Multi)Polygon (even-odd over all rings)? */
-function insideArea(g, x, y) {
-  const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
-  let inside = false;
-  for (const p of polys) {
-    for (const r of p) {
-      for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
-        if ((r[i][1] > y) !== (r[j][1] > y) && x < ((r[j][0] - r[i][0]) * (y - r[i][1])) / (r[j][1] - r[i][1]) + r[i][0]) inside = !inside;
-      }
-    }
-  }
-  return inside;
-}
-
 let evidencePromise = null;
 let evidenceStale = false;
 

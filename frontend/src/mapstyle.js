@@ -132,7 +132,7 @@ export function placeLabelLayers() {
 
 /**
  * Country names when zoomed in: from label points on nested grids inside
- * each country (basemapLabels), a finer grid at each zoom step, so a close
+ * each country (the basemap tiles' label layer), a finer grid at each zoom step, so a close
  * view still says "Armenia" and "Iran" but not every few centimetres.
  */
 export function countryAreaLabelLayers() {
