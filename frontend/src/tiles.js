@@ -36,9 +36,9 @@ export function basemapFromTiles(layer) {
 
 /**
  * A cited layer's style layer reading its tiles. The GeoJSON the app builds
- * carries _hist and _label (toMapData); tiles carry status, _from and _to,
- * so "historical" is worked out by the style, as isHistorical does, and the
- * label points of areas (computed from whole geometry) are not there.
+ * carries _hist (toMapData); tiles carry status, _from and _to, so
+ * "historical" is worked out by the style, as isHistorical does. Tiles carry
+ * the areas' label points (_label) like toMapData.
  */
 export function layerFromTiles(layer, kind, today) {
   const out = { ...layer, 'source-layer': layer.source };
@@ -58,7 +58,6 @@ function rewrite(v, kind, today) {
     return v;
   }
   if (v.length === 2 && v[0] === 'get' && v[1] === '_hist') return histExpr(kind, today);
-  if (v.length === 2 && v[0] === 'get' && v[1] === '_label') return false;
   return v.map((x) => rewrite(x, kind, today));
 }
 

@@ -86,7 +86,19 @@ type Set struct {
 		l    *level
 	}
 	labels []label // basemap only
+	// areaLabels holds, by feature position, the label point of each area
+	// asked for (an orb.Point, or false when there is none), computed once
+	// from the full geometry.
+	areaLabels sync.Map
 }
+
+// labelMinPixels is how wide an area must be drawn before it gets a label
+// point, and labelMinZoom the first zoom with them (the map names areas from
+// zoom 4.5).
+const (
+	labelMinPixels = 48
+	labelMinZoom   = 4
+)
 
 // level is a layer generalized for one zoom.
 type level struct {
@@ -184,6 +196,15 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 			from, _ := sn.Flat[i]["valid_from"].(string)
 			to, _ := sn.Flat[i]["valid_to"].(string)
 			f.Properties["_from"], f.Properties["_to"] = day(from, false), day(to, true)
+			// An area wide enough to name gets a point inside it to hang its
+			// name on (_label), as the map does for areas it has whole.
+			if p, ok := s.areaLabel(t, i); ok {
+				l := geojson.NewFeature(p)
+				l.ID = f.ID
+				l.Properties = f.Properties.Clone()
+				l.Properties["_label"] = true
+				fc.Append(l)
+			}
 		}
 		fc.Append(f)
 	}
@@ -234,6 +255,31 @@ func day(s string, end bool) int {
 		return n(m[1], 0)*10000 + n(m[2], 12)*100 + n(m[3], 31)
 	}
 	return n(m[1], 0)*10000 + n(m[2], 1)*100 + n(m[3], 1)
+}
+
+// areaLabel is the label point of feature i when it is an area wide enough
+// at t's zoom to be named and the point lies in t.
+func (s *Set) areaLabel(t maptile.Tile, i int) (orb.Point, bool) {
+	switch s.sn.Features[i].Geometry.(type) {
+	case orb.Polygon, orb.MultiPolygon:
+	default:
+		return orb.Point{}, false
+	}
+	b := s.sn.Bounds[i]
+	if int(t.Z) < labelMinZoom || (b.Max[0]-b.Min[0])/pixelDeg(int(t.Z)) < labelMinPixels {
+		return orb.Point{}, false
+	}
+	v, ok := s.areaLabels.Load(i)
+	if !ok {
+		if p, found := geo.LabelPoint(s.sn.Features[i].Geometry); found {
+			v = p
+		} else {
+			v = false
+		}
+		s.areaLabels.Store(i, v)
+	}
+	p, ok := v.(orb.Point)
+	return p, ok && t.Bound().Contains(p)
 }
 
 // level returns the layer generalized for zoom z, building it once.

@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/planar"
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/citemap/citemap/layers"
@@ -39,7 +40,8 @@ func TestEncode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ls) != 1 || ls[0].Name != "bases" || len(ls[0].Features) != 2 {
+	// Gyumri, the square, and the square's label point (it is 90 px wide).
+	if len(ls) != 1 || ls[0].Name != "bases" || len(ls[0].Features) != 3 {
 		t.Fatalf("layers = %+v", ls)
 	}
 	ls.ProjectToWGS84(tile)
@@ -57,8 +59,10 @@ func TestEncode(t *testing.T) {
 			if f.Properties["_from"] != 0.0 || f.Properties["_to"] != 99991231.0 {
 				t.Errorf("open dates = %v", f.Properties)
 			}
-			if _, ok := f.Geometry.(orb.Polygon); !ok {
-				t.Errorf("square is a %T", f.Geometry)
+			_, poly := f.Geometry.(orb.Polygon)
+			_, point := f.Geometry.(orb.Point)
+			if label := f.Properties["_label"] == true; (label && !point) || (!label && !poly) {
+				t.Errorf("square (label %v) is a %T", label, f.Geometry)
 			}
 		default:
 			t.Errorf("unexpected feature %v", f.Properties)
@@ -79,6 +83,45 @@ func TestEncode(t *testing.T) {
 	}
 }
 
+// An area wide enough to name gets a label point (_label) in the one tile
+// that holds it, from zoom 4 on; a small one does not.
+func TestAreaLabels(t *testing.T) {
+	big := orb.Polygon{{{43, 40}, {46, 40}, {46, 42}, {43, 42}, {43, 40}}}
+	small := orb.Polygon{{{44, 39}, {44.01, 39}, {44.01, 39.01}, {44, 39}}}
+	sn := snapshot(t,
+		layers.Feature{ID: "big", Geometry: big, Properties: map[string]any{"name": "Big area"}},
+		layers.Feature{ID: "small", Geometry: small, Properties: map[string]any{"name": "Small area"}},
+	)
+	set := NewSet(sn)
+	labels := func(z int) map[string]int {
+		n := map[string]int{}
+		for _, tile := range tilesOver(orb.Bound{Min: orb.Point{42.9, 38.9}, Max: orb.Point{46.1, 42.1}}, z) {
+			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range decode(t, buf, tile, "bases") {
+				if f.Properties["_label"] == true {
+					if !planar.PolygonContains(big, f.Geometry.(orb.Point)) || f.Properties["name"] != "Big area" {
+						t.Errorf("z%d: label %v at %v", z, f.Properties, f.Geometry)
+					}
+					n[f.Properties.MustString("id", "")]++
+				}
+			}
+		}
+		return n
+	}
+	if n := labels(3); len(n) != 0 {
+		t.Errorf("z3 labels: %v, want none", n)
+	}
+	for _, z := range []int{5, 8} {
+		if n := labels(z); n["big"] != 1 || n["small"] != 0 {
+			t.Errorf("z%d labels: %v, want one for the big area only", z, n)
+		}
+	}
+}
+
+// A tile outside the zoom range or the grid is bad input.
 func TestEncodeRejectsBadTiles(t *testing.T) {
 	sn := snapshot(t)
 	for _, c := range [][3]int{{-1, 0, 0}, {MaxZoom + 1, 0, 0}, {2, 4, 0}, {2, 0, 4}, {0, -1, 0}} {
@@ -88,8 +131,8 @@ func TestEncodeRejectsBadTiles(t *testing.T) {
 	}
 }
 
-// A crowded tile keeps one feature per grid cell; an ordinary one keeps all,
-// even features at the same place.
+// A crowded cell keeps one feature; an ordinary tile keeps all, even
+// features at the same place.
 func TestThin(t *testing.T) {
 	var feats []layers.Feature
 	for i := 0; i < 4600; i++ {
