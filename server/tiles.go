@@ -111,7 +111,7 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 	if sn.Layer.Kind == layers.KindBasemap {
 		names = tiles.BasemapFields
 	} else {
-		fields["_from"], fields["_to"] = "Number", "Number"
+		fields["_from"], fields["_to"], fields["_label"] = "Number", "Number", "Boolean"
 	}
 	for _, f := range names {
 		switch sn.Queryables[f] {
