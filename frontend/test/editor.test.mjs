@@ -86,6 +86,25 @@ function settled(page) {
   });
 }
 
+/** Puts the caret just before a phrase of the reader's text, focused. */
+async function caretBefore(page, phrase) {
+  await page.evaluate((phrase) => {
+    const root = document.getElementById('ed-text');
+    const at = root.textContent.indexOf(phrase);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let pos = 0;
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (at < pos + n.data.length) {
+        root.focus();
+        document.getSelection().collapse(n, at - pos);
+        return;
+      }
+      pos += n.data.length;
+    }
+    throw new Error(`not in the text: ${phrase}`);
+  }, phrase);
+}
+
 /** Waits until the editor reports a write, by its signal prefix. */
 function lastIs(page, prefix) {
   return page.waitForFunction((p) => (document.getElementById('editor-panel')?.dataset.last || '').startsWith(p), prefix);
@@ -144,8 +163,16 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   assert.ok(await gyumriItem.locator(`li[data-feature="${GYUMRI}"]`).count() === 1, 'Gyumri offers the base as a candidate');
   await shot(page, 'editor-2-reader-suggestions.png');
 
-  // 3. Cite a selection for an existing feature, choosing it in the combobox by an alias.
-  await selectPhrase(page, CITE_GYUMRI);
+  // 3. Cite a selection for an existing feature, choosing it in the combobox
+  // by an alias. The selection is made with the keyboard: the caret before
+  // the sentence (as a click puts it), then Shift+ArrowRight to its end.
+  await caretBefore(page, CITE_GYUMRI);
+  const selected = () => page.evaluate(() => document.getSelection().toString());
+  for (let i = 0; i < [...CITE_GYUMRI].length + 10 && (await selected()) !== CITE_GYUMRI; i++) await page.keyboard.press('Shift+ArrowRight');
+  assert.equal(await selected(), CITE_GYUMRI, 'Shift+arrows select the sentence');
+  // Typing does not change the source's text.
+  await page.keyboard.press('x');
+  assert.ok((await page.textContent('#ed-text')).includes(CITE_GYUMRI), 'the text is unchanged');
   await page.getByRole('button', { name: 'Cite selection' }).click();
   const cite = page.locator('dialog[data-form="cite"]');
   await cite.waitFor();

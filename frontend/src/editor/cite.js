@@ -118,6 +118,8 @@ export function openCite(ed, { source, quote, feature = null }) {
   const close = () => { undirty(); dlg.close(); dlg.remove(); };
   cancel.addEventListener('click', close);
   dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(); });
+  // A message about the last attempt goes once the editor changes something.
+  form.addEventListener('change', () => msg.clear());
   drawNew.addEventListener('click', () => {
     const claim = { source, quote, ...cf.values() };
     close();

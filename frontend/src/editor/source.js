@@ -93,7 +93,14 @@ export async function openSource(ed, id) {
   const r = { src, suggestions: sug.suggestions || [], dismissed: new Set(), lastSel: null };
   ed.reader = r;
   const msg = messageArea();
-  const text = h('div', { class: 'ed-text', id: 'ed-text', lang: src.language || null, tabindex: '0', 'aria-label': 'Article text: select words to quote' });
+  // Editable only so that a keyboard can move a caret in it and select
+  // (Shift+arrows): every change is refused, the text stays the source's.
+  const text = h('div', {
+    class: 'ed-text', id: 'ed-text', lang: src.language || null, contenteditable: 'true', spellcheck: 'false',
+    role: 'textbox', 'aria-multiline': 'true', 'aria-readonly': 'true', 'aria-label': 'Article text: select words to quote',
+  });
+  for (const type of ['beforeinput', 'paste', 'drop', 'cut', 'dragstart']) text.addEventListener(type, (e) => e.preventDefault());
+  text.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey) e.preventDefault(); });
   const list = h('ol', { class: 'ed-suggestions' });
   const cite = h('button', { type: 'button', class: 'primary' }, 'Cite selection');
   const root = h('section', { class: 'ed-reader', id: 'ed-reader', dataset: { source: src.id }, 'aria-labelledby': 'ed-reader-title' },
@@ -138,7 +145,7 @@ export async function openSource(ed, id) {
   cite.addEventListener('click', () => {
     msg.clear();
     const sel = selectionIn(text) || r.lastSel;
-    if (!sel) { msg.error(new Error('Select the words to quote in the text first (drag across them, or Shift+arrows after clicking in the text).')); return; }
+    if (!sel) { msg.error(new Error('Select the words to quote in the text first: drag across them, or click before them and extend with Shift+arrows.')); return; }
     r.lastSel = null;
     openCite(ed, { source: r.src.id, quote: sel });
   });
