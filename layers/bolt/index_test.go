@@ -221,3 +221,76 @@ func TestCheckFindsABrokenIndex(t *testing.T) {
 		})
 	}
 }
+
+// A passage that moves to another source changes the source_count in the
+// bodies of the features citing it, though their records do not change.
+func TestBodiesFollowAPassagesSource(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Passage(ctx, "p004-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := s.Source(ctx, p.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := s.PassageFeatures(ctx, p.ID)
+	if err != nil || len(refs) == 0 {
+		t.Fatalf("features citing %s: %v, %v", p.ID, refs, err)
+	}
+	sourceCount := func(r layers.Reader, ref layers.FeatureRef) (stored, want float64) {
+		t.Helper()
+		f, err := r.Feature(ctx, ref.Layer, ref.Feature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := layers.PassageSources(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sources := f.Evidence(ps)
+		err = r.(layers.Indexed).ReadIndex(ctx, ref.Layer, func(li layers.LayerIndex) error {
+			b, ok, err := li.Body(ref.Feature)
+			if err != nil || !ok {
+				t.Fatalf("body of %v: %v %v", ref, ok, err)
+			}
+			var props map[string]any
+			if err := json.Unmarshal(b.Properties, &props); err != nil {
+				t.Fatal(err)
+			}
+			stored, _ = props["source_count"].(float64)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored, float64(len(sources))
+	}
+	before, _ := sourceCount(s, refs[0])
+
+	// The same text under another id; the passage moves to it.
+	moved := src
+	moved.ID = "s-copy"
+	p.Source = moved.ID
+	v, err := s.Publish(ctx, &layers.Change{Sources: []layers.Source{moved}, Passages: []layers.Passage{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range refs {
+		if stored, want := sourceCount(s, ref); stored != want {
+			t.Errorf("%v: source_count %v in its body, %v from its claims", ref, stored, want)
+		}
+	}
+	after, _ := sourceCount(s, refs[0])
+	old, _ := s.At(ctx, v-1)
+	if was, _ := sourceCount(old, refs[0]); was != before || before == after {
+		t.Errorf("source_count before %v, after %v, at v%d %v: the move should change it and the old version keep it", before, after, v-1, was)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
