@@ -177,3 +177,40 @@ func BenchmarkBBox(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPublishOneInto publishes one new polygon per iteration into a
+// layer of an existing database: CITEMAP_BENCH_DB names the file (it is
+// written to) and CITEMAP_BENCH_LAYER the layer (bench/store.sh passes its
+// 1M import). Without them it imports benchSize() polygons first.
+func BenchmarkPublishOneInto(b *testing.B) {
+	path, layer := os.Getenv("CITEMAP_BENCH_DB"), os.Getenv("CITEMAP_BENCH_LAYER")
+	var s *Store
+	if path == "" || layer == "" {
+		s, layer = benchStore(b, benchSize()), "synthetic"
+	} else {
+		var err error
+		if s, err = Open(path, time.Second); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+	}
+	ctx := context.Background()
+	l, err := s.Layer(ctx, layer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x, y := 44+float64(i%100)/1000, 40+float64(i/100)/1000
+		ring := orb.Ring{{x, y}, {x + 0.001, y}, {x + 0.001, y + 0.001}, {x, y}}
+		f := layers.Feature{ID: "published-" + strconv.Itoa(i), Layer: layer, Geometry: orb.Polygon{ring},
+			Properties: map[string]any{"name": "published " + strconv.Itoa(i)}}
+		if l.Cited() {
+			f.Claims = []layers.Claim{{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports, Basis: layers.Explicit}}
+		}
+		if _, err := s.Publish(ctx, &layers.Change{Author: "bench", Upserts: []layers.Feature{f}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(l.Count), "features")
+}
