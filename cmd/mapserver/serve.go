@@ -42,6 +42,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.loadDefault(ctx, store, log); err != nil {
 		return err
 	}
+	// Reads come from the file's memory map: keep the pages mapped into the
+	// process within a budget (the page cache keeps the data).
+	rctx, stopBound := context.WithCancel(ctx)
+	defer stopBound()
+	go store.BoundResident(rctx, residentBudget, 100*time.Millisecond)
 
 	ed := store.Editing()
 	pub, _ := layers.Store(store).(layers.Publisher)
@@ -82,6 +87,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 // loadDefault fills an empty database with the bundled dataset. A database
 // that has data is used as it is.
+// residentBudget bounds the database pages mapped into the server
+// process (checked ten times a second): with the server's caches
+// (server.CacheBudget, 256 MiB at most) and the requests under way, it is
+// the process's memory budget.
+const residentBudget = 64 << 20
+
 func (m *Main) loadDefault(ctx context.Context, store layers.Store, log *slog.Logger) error {
 	v, err := store.Version(ctx)
 	if err != nil || v > 0 {
