@@ -94,7 +94,7 @@ func TestHostileRequests(t *testing.T) {
 		{"annotations page", "GET", "/annotations?page=-2", nil, 400, "page"},
 		{"bad tile zoom", "GET", "/tiles/bases/40/0/0.mvt", nil, 400, "z=40 must be a whole number from 0 to 16"},
 		{"bad tile x", "GET", "/tiles/bases/1/5/0.mvt", nil, 400, "x=5 must be a whole number from 0 to 1"},
-		{"tile on basemap", "GET", "/tiles/basemap/0/0/0.mvt", nil, 404, ""},
+		{"tile of an unknown layer", "GET", "/tiles/atlantis/0/0/0.mvt", nil, 404, `"atlantis"`},
 		{"tilejson unknown", "GET", "/tiles/atlantis.json", nil, 404, ""},
 		{"traversal", "GET", "/static/../../etc/passwd", nil, 404, ""},
 		{"traversal encoded", "GET", "/static/%2e%2e/%2e%2e/etc/passwd", nil, 404, ""},
