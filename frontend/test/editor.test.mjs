@@ -162,6 +162,17 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   const gyumriItem = page.locator('.ed-suggestion', { hasText: '“Gyumri”' });
   assert.ok(await gyumriItem.locator(`li[data-feature="${GYUMRI}"]`).count() === 1, 'Gyumri offers the base as a candidate');
   await shot(page, 'editor-2-reader-suggestions.png');
+  // Dismissing a suggestion unmarks it; accepting one opens the cite form
+  // with its feature and the sentence around the place.
+  await page.getByRole('button', { name: 'Dismiss “Kapan”' }).click();
+  await page.waitForFunction(() => ![...document.querySelectorAll('#ed-text mark[data-suggestion]')].some((m) => m.textContent === 'Kapan'));
+  await gyumriItem.getByRole('button', { name: /^Accept Russian 102nd Military Base/ }).click();
+  const accepted = page.locator('dialog[data-form="cite"]');
+  await accepted.waitFor();
+  assert.equal((await accepted.locator('.ed-quote').textContent()).trim(), CITE_GYUMRI);
+  assert.equal(await accepted.getByRole('combobox', { name: 'Feature' }).getAttribute('data-key'), GYUMRI);
+  await accepted.getByRole('button', { name: 'Cancel' }).click();
+  await accepted.waitFor({ state: 'detached' });
 
   // 3. Cite a selection for an existing feature, choosing it in the combobox
   // by an alias. The selection is made with the keyboard: the caret before
