@@ -1,6 +1,7 @@
 // Loading and indexing the layers, passages and sources from this server.
 import { passagesURL, sourcesURL } from './urls.js';
 import { dateFrom, dateTo, fold, geometryBBox, getJSON, labelPoint, splitList, todayNumber } from './util.js';
+import { passagesURL, sourcesURL } from './urls.js';
 
 /**
  * A feature as the app keeps it:

@@ -2,7 +2,7 @@
 // as an HTML snippet to paste into an article (an iframe of /embed, a
 // <noscript> picture, a caption linking to the full map, and the resize
 // script). Every value from the data is escaped (escapeHTML).
-import { formatQuery } from './hash.js';
+import { embedScriptURL, embedURL, mapURL, pictureURL } from './urls.js';
 import { escapeHTML, getDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -28,12 +28,11 @@ export function describe(app, state) {
  * options: {height, legend, sources, static, pin}
  */
 export function embedSnippet(app, state, opts) {
-  const base = location.origin;
   const v = opts.pin ? (getDataVersion() || app.dataVersion || 0) : 0;
   const where = { layers: state.layers, view: state.view, feature: state.feature, date: state.date };
-  const src = `${base}/embed?${formatQuery({ ...where, legend: opts.legend, sources: opts.sources, static: opts.static, v })}`;
-  const img = `${base}/static/map.png?${formatQuery({ ...where, legend: opts.legend, v })}&width=1200&height=630`;
-  const full = `${base}/?${formatQuery({ ...where, v })}`;
+  const src = embedURL({ ...where, legend: opts.legend, sources: opts.sources, static: opts.static, v });
+  const img = pictureURL({ ...where, legend: opts.legend, v }, 1200, 630, true);
+  const full = mapURL({ ...where, v });
   const { title, alt } = describe(app, state);
   const e = escapeHTML;
   return [
@@ -42,7 +41,7 @@ export function embedSnippet(app, state, opts) {
     `<noscript><img src="${e(img)}" width="1200" height="630" alt="${e(alt)}" style="max-width:100%;height:auto"></noscript>`,
     `<figcaption>${e(title)}. Every feature cites its sources: <a href="${e(full)}">full map and sources</a> (citemap).</figcaption>`,
     '</figure>',
-    `<script src="${e(base)}/assets/embed.js" async></script>`,
+    `<script src="${e(embedScriptURL())}" async></script>`,
   ].join('\n');
 }
 
@@ -61,7 +60,7 @@ function refresh() {
   if (!current) return;
   const opts = options(current.app);
   $('embed-code').value = embedSnippet(current.app, current.state, opts);
-  const m = /src="([^"]+\/embed\?[^"]*)"/.exec($('embed-code').value);
+  const m = /src="([^"]+\/embed\/?\?[^"]*)"/.exec($('embed-code').value);
   if (m) $('embed-preview').href = m[1].replaceAll('&amp;', '&');
   $('embed-copied').textContent = '';
 }

@@ -2,9 +2,9 @@
 // full map), the brief feature line for sources=count|none, the picture
 // shown without WebGL, the dark basemap, and the height messages to the
 // host page.
-import { formatQuery } from './hash.js';
 import { legendSymbol } from './mapstyle.js';
-import { getDataVersion, h } from './util.js';
+import { mapURL, pictureURL } from './urls.js';
+import { h } from './util.js';
 
 /** The footer: compact legend (legend=1), then "Full map and sources". */
 export function embedFooter(app, flags) {
@@ -13,7 +13,7 @@ export function embedFooter(app, flags) {
     ? h('ul', { class: 'embed-legend', 'aria-label': 'Legend' }, shown.map((c) =>
       h('li', { dataset: { layer: c.id } }, legendSymbol(c.kind), h('span', null, c.title || c.id))))
     : null;
-  const href = app.fullMapURL ? app.fullMapURL() : `${location.origin}/`;
+  const href = app.fullMapURL ? app.fullMapURL() : mapURL({});
   return [
     legend,
     h('p', { class: 'embed-links' },
@@ -49,11 +49,10 @@ export function renderEmbedInfo(f, col, mode, href, onClose) {
 export function staticPicture(app, state, width, height) {
   const w = Math.max(16, Math.min(2000, Math.round(width || 800)));
   const hgt = Math.max(16, Math.min(2000, Math.round(height || 480)));
-  const q = formatQuery({ ...state, legend: app.embed?.legend, v: getDataVersion() });
   const names = app.collections.filter((c) => app.state.layers.has(c.id)).map((c) => c.title || c.id);
   return h('img', {
     class: 'static-map',
-    src: `/static/map.png?${q}&width=${w}&height=${hgt}`,
+    src: pictureURL({ ...state, legend: app.embed?.legend }, w, hgt),
     width: w,
     height: hgt,
     alt: `Map of the South Caucasus and Central Asia showing ${names.join(', ') || 'no layer'}.`,

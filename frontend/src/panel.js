@@ -1,6 +1,7 @@
 // The feature panel: what a feature is and every passage behind it.
 // Everything from the server is inserted as text (see util.h).
-import { formatDate, formatPeriod, h, humanize, languageName, localHref, splitList, versioned } from './util.js';
+import { downloadURL, featureDownloadURL } from './urls.js';
+import { formatDate, formatPeriod, h, humanize, languageName, localHref, splitList } from './util.js';
 
 // Properties shown in their own places, or internal.
 const SHOWN = new Set(['name', 'aliases', 'status', 'valid_from', 'valid_to', 'date_note', 'geo_precision', 'country',
@@ -147,8 +148,8 @@ export function renderFeature(feature, item, layerTitle) {
 
   body.push(h('p', { class: 'small muted feature-foot' },
     'Data: ',
-    h('a', { href: versioned(`/collections/${encodeURIComponent(feature.layer)}/items/${encodeURIComponent(feature.id)}?f=json`) }, 'this feature as GeoJSON'),
+    h('a', { href: featureDownloadURL(feature.layer, feature.id) }, 'this feature as GeoJSON'),
     ' · ',
-    h('a', { href: versioned(`/layers/${encodeURIComponent(feature.layer)}.geojson`), download: '' }, 'whole layer')));
+    h('a', { href: downloadURL(feature.layer, 'geojson', true), download: '' }, 'whole layer')));
   return body;
 }

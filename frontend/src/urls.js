@@ -1,35 +1,133 @@
 // Every address the front end reads data from, in one place. The live
-// server answers all of them; a static export (mapserver export-site) must
-// offer the same data at paths a static host serves as files, so a change
+// server answers all of them; a static export (mapserver export-site)
+// offers the same data at paths a static host serves as files, so a change
 // of scheme is made here and nowhere else. `versioned` adds ?v=N when a
 // data version is pinned (a permalink to an older version).
-import { versioned } from './util.js';
+//
+// An exported page says it is served from files with
+// <meta name="citemap:static" content="/base/path/" data-tiles-maxzoom="6">:
+// then each address is the exported file's, under that base path, and
+// tiles come from one PMTiles archive per layer (read with range requests,
+// through the pmtiles protocol the map registers). The export is one data
+// version, so `v` is left out there.
+import { formatQuery } from './hash.js';
+import { getDataVersion, versioned } from './util.js';
 
 const enc = encodeURIComponent;
 
+const staticMeta = typeof document === 'undefined' ? null : document.querySelector('meta[name="citemap:static"]');
+
+/** The static site's base path ("/" or "/citemap/"), or null on the live server. */
+export const STATIC_BASE = staticMeta ? slashed(staticMeta.getAttribute('content')) : null;
+
+/** The deepest zoom of an export's tile archives (the map over-zooms beyond). */
+export const STATIC_TILES_MAXZOOM = staticMeta ? Number(staticMeta.dataset.tilesMaxzoom) || 6 : null;
+
+function slashed(p) {
+  let s = String(p || '/');
+  if (!s.startsWith('/')) s = '/' + s;
+  return s.endsWith('/') ? s : s + '/';
+}
+
+/** Is the page served from a static export? */
+export const isStatic = () => STATIC_BASE !== null;
+
+/** path on this site: under the static base path, or as the server has it. */
+const site = (path) => (STATIC_BASE === null ? path : STATIC_BASE + path.replace(/^\//, ''));
+
+/** An absolute address on this site (for snippets pasted elsewhere). */
+const absolute = (path) => location.origin + site(path);
+
 /** The collections (layers) and their metadata. */
-export const collectionsURL = () => versioned('/collections?f=json');
+export const collectionsURL = () => (isStatic() ? site('collections.json') : versioned('/collections?f=json'));
 
 /** A layer as one GeoJSON FeatureCollection (small layers only, see tiles.js). */
-export const layerURL = (layer) => versioned(`/layers/${enc(layer)}.geojson`);
+export const layerURL = (layer) => (isStatic() ? site(`/layers/${enc(layer)}.geojson`) : versioned(`/layers/${enc(layer)}.geojson`));
 
 /** One feature with its evidence (claims, passages, sources). */
-export const itemURL = (layer, id) => versioned(`/collections/${enc(layer)}/items/${enc(id)}?f=json`);
+export const itemURL = (layer, id) => (isStatic()
+  ? site(`/collections/${enc(layer)}/items/${enc(id)}.json`)
+  : versioned(`/collections/${enc(layer)}/items/${enc(id)}?f=json`));
 
 /** Every passage, with the features it backs. */
-export const passagesURL = () => '/passages?f=json';
+export const passagesURL = () => (isStatic() ? site('/passages.json') : '/passages?f=json');
 
 /** Every source. */
-export const sourcesURL = () => '/sources?f=json';
+export const sourcesURL = () => (isStatic() ? site('/sources.json') : '/sources?f=json');
 
-/** A layer's TileJSON (bounds, zooms, fields); the basemap's too. */
-export const tileJSONURL = (layer) => versioned(`/tiles/${enc(layer)}.json`);
+/** A layer's TileJSON (bounds, zooms, fields); the basemap's too. On an export: the archive's. */
+export const tileJSONURL = (layer) => (isStatic() ? `pmtiles://${absolute(`/tiles/${enc(layer)}.pmtiles`)}` : versioned(`/tiles/${enc(layer)}.json`));
 
 /**
  * A layer's vector tiles as the absolute URL template MapLibre expects
- * ({z}/{x}/{y} left as they are: URL() would escape the braces).
+ * ({z}/{x}/{y} left as they are: URL() would escape the braces). On an
+ * export, tiles of the layer's PMTiles archive (pmtiles://URL/{z}/{x}/{y}).
  */
 export function tileURL(layer) {
+  if (isStatic()) return `pmtiles://${absolute(`/tiles/${enc(layer)}.pmtiles`)}/{z}/{x}/{y}`;
   const path = versioned(`/tiles/${enc(layer)}/{z}/{x}/{y}.mvt`);
   return new URL(path, location.href).href.replace(/%7B/g, '{').replace(/%7D/g, '}');
+}
+
+/** A download of a whole layer: geojson, gpkg or csv; pinned: with the data version, if any. */
+export const downloadURL = (layer, ext, pinned = false) => {
+  const path = `/layers/${enc(layer)}.${ext}`;
+  return isStatic() ? site(path) : pinned ? versioned(path) : path;
+};
+
+/** The feature as GeoJSON, as a link (the same document the panel reads). */
+export const featureDownloadURL = (layer, id) => itemURL(layer, id);
+
+/** The source reader, at a passage when given. */
+export function sourcePageURL(source, passage) {
+  const hash = passage ? `#passage-${enc(passage)}` : '';
+  return isStatic() ? site(`/sources/${enc(source)}/`) + hash : `/sources/${enc(source)}${hash}`;
+}
+
+/** The full map, absolute, with the state as a query (a permalink). */
+export function mapURL(state) {
+  const q = formatQuery({ ...state, v: isStatic() ? null : state.v });
+  return absolute('/') + (q ? '?' + q : '');
+}
+
+/** The embed page, absolute, with its flags. */
+export function embedURL(flags) {
+  const q = formatQuery({ ...flags, v: isStatic() ? null : flags.v });
+  return (isStatic() ? absolute('/embed/') : absolute('/embed')) + (q ? '?' + q : '');
+}
+
+/**
+ * The server's picture of a view (flags as for the embed) at width×height.
+ * An export holds a picture of the default view and of each feature, at
+ * 1200×630: the feature's when one is selected, else the map's.
+ */
+export function pictureURL(flags, width, height, abs = false) {
+  let path;
+  if (isStatic()) {
+    const [layer, ...id] = String(flags.feature || '').split('/');
+    path = flags.feature ? `/static/${enc(layer)}/${enc(id.join('/'))}.png` : '/static/map.png';
+  } else {
+    path = `/static/map.png?${formatQuery({ ...flags, v: flags.v ?? getDataVersion() })}&width=${width}&height=${height}`;
+  }
+  return abs ? absolute(path) : site(path);
+}
+
+/** The resize script host pages include with an embed. */
+export const embedScriptURL = () => absolute('/assets/embed.js');
+
+/** The deepest zoom to ask a layer's tiles for: fallback, or what an export holds. */
+export const tileMaxZoom = (fallback) => (isStatic() ? Math.min(fallback, STATIC_TILES_MAXZOOM) : fallback);
+
+/** One of the front end's own files (/assets/...), under the site's base path. */
+export const assetURL = (path) => new URL(site(path), location.href).href;
+
+/**
+ * Lets MapLibre read tiles out of PMTiles archives (pmtiles:// addresses)
+ * on a static export; the live server serves tiles itself, and its readers
+ * never load the PMTiles reader (a separate chunk where the build splits).
+ */
+export async function registerTileProtocol(maplibregl) {
+  if (!isStatic()) return;
+  const { Protocol } = await import('pmtiles');
+  maplibregl.addProtocol('pmtiles', new Protocol().tile);
 }

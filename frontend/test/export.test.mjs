@@ -1,0 +1,299 @@
+// The static export (mapserver export-site) served by real nginx, as a
+// static host serves it: the reader's checks run against the files, with
+// no server behind them. Nothing may ask for a query URL (a static host
+// ignores queries), leave the origin, or get a 4xx.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FetchSource, PMTiles } from 'pmtiles';
+import { assertClean, launch, mapIdle, newPage, openMap, repoRoot, shot, startServer } from './helpers.mjs';
+
+const NGINX = '/usr/sbin/nginx';
+const MAX_ZOOM = 5;
+
+let work;
+let site; // the exported folder
+let nginx; // {base, stop()}
+let live; // the server the export was made from, to compare with
+let browser;
+let collections; // collections.json of the export, basemap left out
+
+/** A free loopback port (closed again: nginx binds it next). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** Resolves when something accepts connections on port; polls a port, times no result. */
+async function accepting(port, proc) {
+  for (;;) {
+    if (proc.exitCode !== null) return false;
+    const ok = await new Promise((resolve) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Debian's nginx serving dir as a plain static host, on a free loopback port. */
+async function startNginx(dir) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const conf = join(work, 'nginx.conf');
+    writeFileSync(conf, `daemon off;
+master_process off;
+worker_processes 1;
+pid ${work}/nginx.pid;
+error_log ${work}/error.log warn;
+events { worker_connections 64; }
+http {
+  include /etc/nginx/mime.types;
+  types { application/geo+json geojson; application/geopackage+sqlite3 gpkg; text/csv csv; application/vnd.pmtiles pmtiles; }
+  default_type application/octet-stream;
+  access_log off;
+  client_body_temp_path ${work}/body;
+  proxy_temp_path ${work}/proxy;
+  fastcgi_temp_path ${work}/fastcgi;
+  uwsgi_temp_path ${work}/uwsgi;
+  scgi_temp_path ${work}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir};
+    index index.html;
+  }
+}
+`);
+    const proc = spawn(NGINX, ['-p', work, '-e', join(work, 'error.log'), '-c', conf], { stdio: 'ignore' });
+    if (await accepting(port, proc)) {
+      return {
+        base: `http://127.0.0.1:${port}`,
+        async stop() {
+          if (proc.exitCode === null) {
+            const exited = new Promise((r) => proc.once('exit', r));
+            proc.kill('SIGQUIT');
+            await exited;
+          }
+        },
+      };
+    }
+  }
+  throw new Error('nginx would not start');
+}
+
+before(async () => {
+  if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing (Debian package nginx)`);
+  const bin = process.env.MAPSERVER || join(repoRoot, 'bin', 'mapserver');
+  work = mkdtempSync(join(tmpdir(), 'citemap-export-'));
+  const db = join(work, 'map.db');
+  site = join(work, 'site');
+  execFileSync(bin, ['import', join(repoRoot, 'data'), '--db', db], { stdio: 'pipe' });
+  execFileSync(bin, ['export-site', site, '--base-url', 'https://maps.example.org', '--max-zoom', String(MAX_ZOOM), '--db', db], { stdio: 'pipe' });
+  nginx = await startNginx(site);
+  live = await startServer();
+  browser = await launch();
+  const res = await fetch(nginx.base + '/collections.json');
+  collections = (await res.json()).collections.filter((c) => c.kind !== 'basemap');
+});
+
+after(async () => {
+  await browser?.close();
+  await live?.stop();
+  await nginx?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Requests that carry a query string: a static host would ignore it. */
+const withQuery = (rec) => rec.requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).search);
+
+test('the exported map renders from nginx: no query URLs, nothing leaves the origin, no 4xx', async () => {
+  const { page, context, rec } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/');
+  await mapIdle(page);
+  const info = await page.evaluate(() => ({
+    mode: document.documentElement.dataset.mode,
+    status: document.getElementById('status').textContent,
+    rendered: window.citemap.map.queryRenderedFeatures().length,
+    land: window.citemap.map.queryRenderedFeatures({ layers: ['basemap-land'] }).length,
+    layers: window.citemap.collections.length,
+  }));
+  assert.equal(info.mode, 'map', info.status);
+  assert.equal(info.layers, collections.length, 'every exported layer is listed');
+  assert.ok(info.land > 5, `basemap countries drawn (${info.land})`);
+  assert.ok(info.rendered > 30, `features drawn (${info.rendered})`);
+  assert.deepEqual(withQuery(rec), [], 'requests with a query string');
+  assert.ok(rec.requests.some((u) => u.endsWith('/collections.json')), 'the map read collections.json');
+  await shot(page, 'export-desktop.png');
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('the panel shows the quotes, its links lead to the feature GeoJSON and the source reader', async () => {
+  const { page, context, rec } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/#map=7/40.50/44.20');
+  await mapIdle(page);
+  const pt = await page.evaluate(() => {
+    const f = window.citemap.features.get('bases/gyumri-102nd-base');
+    const p = window.citemap.map.project(f.geometry.coordinates);
+    const r = window.citemap.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(pt.x, pt.y);
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  assert.match(await page.textContent('#feature-title'), /102nd Military Base, Gyumri/);
+  const report = page.locator('#feature-body .claim[data-passage="p004-06"][data-aspect="reinforcement_2025"]');
+  assert.equal(await report.getAttribute('data-relation'), 'supports');
+  assert.match(await report.textContent(), /Ukrainian Military Intelligence Service on July 5, 2025/);
+  const denial = page.locator('#feature-body .claim[data-passage="p004-07"]');
+  assert.equal(await denial.getAttribute('data-relation'), 'contradicts');
+  assert.match(await denial.textContent(), /swiftly denied by Armenia/);
+
+  // Every link of the panel is a file the static host serves.
+  const hrefs = await page.$$eval('#feature-body a[href]', (as) => as.map((a) => a.href).filter((h) => h.startsWith(location.origin)));
+  assert.ok(hrefs.length >= 3, `panel links: ${hrefs}`);
+  for (const href of hrefs) {
+    const res = await fetch(href.split('#')[0]);
+    assert.equal(res.status, 200, `${href}: ${res.status}`);
+    assert.equal(new URL(href).search, '', `${href} carries a query`);
+  }
+  const geojson = await page.getAttribute('#feature-body a:text("this feature as GeoJSON")', 'href');
+  const item = await (await fetch(new URL(geojson, nginx.base))).json();
+  assert.equal(item.id, 'gyumri-102nd-base');
+
+  // "Read in context" opens the source reader at the passage.
+  const context_href = await report.locator('a.context-link').getAttribute('href');
+  assert.equal(context_href, '/sources/004_70ff61cf739652f9/#passage-p004-06');
+  await report.locator('a.context-link').click();
+  await page.waitForURL('**/sources/004_70ff61cf739652f9/#passage-p004-06');
+  await page.waitForSelector('mark[data-passages~="p004-06"]');
+  assert.match(await page.textContent('h1'), /./);
+  assert.equal(await page.locator('#passage-p004-06').count(), 1);
+  // The reader's links back to the map's features stay on the site.
+  const back = await page.$$eval('sup.backs a[href]', (as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(back.includes('/#feature=bases/gyumri-102nd-base'), `links back: ${back.slice(0, 5)}`);
+  assert.deepEqual(withQuery(rec), [], 'requests with a query string');
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('search finds features and passages from the exported files', async () => {
+  const { page, context, rec } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/');
+  await page.fill('#search-input', 'Zangezur');
+  const first = page.locator('#search-results .result').first();
+  await first.waitFor();
+  assert.equal(await first.getAttribute('data-key'), 'corridors/zangezur-corridor-tripp');
+  await page.fill('#search-input', 'swiftly denied');
+  await page.waitForSelector('#search-results .result-passage[data-key="bases/gyumri-102nd-base"]');
+  assert.ok(rec.requests.some((u) => u.endsWith('/passages.json')), 'passages.json was read');
+  assert.deepEqual(withQuery(rec), [], 'requests with a query string');
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('the list view lists every feature of the layers shown, with passages', async () => {
+  const { page, context, rec } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/');
+  await page.click('#btn-list');
+  await page.waitForSelector('#list-body .list-feature .list-evidence');
+  const on = await page.evaluate(() => [...window.citemap.state.layers]);
+  const items = collections.filter((c) => on.includes(c.id)).reduce((sum, c) => sum + c.itemCount, 0);
+  assert.ok(items > 0);
+  assert.equal(Number(await page.getAttribute('#list-body', 'data-count')), items);
+  const gy = page.locator('#list-body .list-feature[data-key="bases/gyumri-102nd-base"]');
+  await gy.locator('summary').click();
+  assert.match(await gy.locator('.list-evidence').textContent(), /swiftly denied by Armenia/);
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('every download of the layer panel is served', async () => {
+  const { page, context, rec } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/');
+  const links = await page.$$eval('#layer-list a[href]', (as) => as.map((a) => a.href));
+  assert.ok(links.length >= collections.length * 3, `download links: ${links.length}`);
+  for (const href of links) {
+    assert.ok(href.startsWith(nginx.base + '/'), href);
+    const res = await fetch(href);
+    assert.equal(res.status, 200, `${href}: ${res.status}`);
+    assert.ok((await res.arrayBuffer()).byteLength > 0, `${href} is empty`);
+  }
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('the embed: the dialog\'s snippet points at exported files, and the embed page renders', async () => {
+  const { page, context, rec, morePage } = await newPage(browser, nginx.base);
+  await openMap(page, nginx.base + '/#map=6.5/40.50/45.00&layers=borders,disputed,bases&feature=bases/gyumri-102nd-base');
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  await page.click('#btn-embed');
+  await page.waitForSelector('#embed-dialog[open]');
+  const snippet = await page.inputValue('#embed-code');
+  const src = /<iframe src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&');
+  const img = /<img src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&');
+  const script = /<script src="([^"]+)"/.exec(snippet)[1];
+  assert.ok(src.startsWith(`${nginx.base}/embed/?layers=borders,disputed,bases`), src);
+  assert.ok(!/[?&]v=/.test(src), `an export is one version: no v= (${src})`);
+  assert.equal(img, `${nginx.base}/static/bases/gyumri-102nd-base.png`);
+  assert.equal(script, `${nginx.base}/assets/embed.js`);
+  for (const u of [img, script]) assert.equal((await fetch(u)).status, 200, u);
+  const png = await fetch(img);
+  assert.equal(png.headers.get('content-type'), 'image/png');
+
+  const embed = await morePage();
+  await openMap(embed, src);
+  await embed.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  assert.ok(await embed.evaluate(() => document.documentElement.classList.contains('embed')), 'the embed page, without chrome');
+  const full = await embed.getAttribute('#full-link', 'href');
+  assert.ok(full.startsWith(nginx.base + '/?'), `full map link: ${full}`);
+  assert.deepEqual(withQuery(rec).filter((u) => !u.startsWith(nginx.base + '/embed/?') && !u.startsWith(nginx.base + '/?')), [], 'data requests with a query string');
+  assertClean(assert, rec, nginx.base);
+  await context.close();
+});
+
+test('each layer\'s PMTiles archive reads over range requests, tile for tile what the server serves', async () => {
+  const names = ['bases', 'countries', 'events'];
+  for (const name of names) {
+    const archive = new PMTiles(new FetchSource(`${nginx.base}/tiles/${name}.pmtiles`));
+    const header = await archive.getHeader();
+    assert.equal(header.minZoom, 0);
+    assert.equal(header.maxZoom, MAX_ZOOM);
+    assert.equal(header.tileType, 1, 'MVT');
+    const meta = await archive.getMetadata();
+    assert.ok(meta.vector_layers?.some((l) => l.id), `${name}: vector_layers in the metadata`);
+    // Every tile at MAX_ZOOM over the layer's bounds matches the live server's.
+    const tile = (lon, lat, z) => {
+      const n = 2 ** z;
+      const r = (lat * Math.PI) / 180;
+      return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)];
+    };
+    const [x0, y0] = tile(header.minLon, header.maxLat, MAX_ZOOM);
+    const [x1, y1] = tile(header.maxLon, header.minLat, MAX_ZOOM);
+    let compared = 0;
+    for (let x = x0; x <= x1; x++) {
+      for (let y = y0; y <= y1; y++) {
+        const got = await archive.getZxy(MAX_ZOOM, x, y);
+        const res = await fetch(`${live.base}/tiles/${name}/${MAX_ZOOM}/${x}/${y}.mvt`);
+        assert.equal(res.status, 200);
+        const want = Buffer.from(await res.arrayBuffer());
+        if (want.length === 0) {
+          assert.equal(got, undefined, `${name} ${MAX_ZOOM}/${x}/${y}: an empty tile is left out`);
+          continue;
+        }
+        assert.ok(got, `${name} ${MAX_ZOOM}/${x}/${y} is missing from the archive`);
+        assert.ok(Buffer.from(got.data).equals(want), `${name} ${MAX_ZOOM}/${x}/${y} differs from the server's`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 0, `${name}: no tile compared`);
+  }
+});
