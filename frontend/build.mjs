@@ -85,13 +85,15 @@ const result = await esbuild.build({
     __WORKER_URL__: JSON.stringify(workerURL),
     __FONTS__: JSON.stringify(fonts),
   },
-  // The page's CSS names the font files by their final URLs.
+  // The page's CSS names the font files by their final names.
   plugins: [{
     name: 'font-urls',
     setup(build) {
       build.onLoad({ filter: /src[\\/]style\.css$/ }, (args) => {
         let css = readFileSync(args.path, 'utf8');
-        for (const [key, url] of Object.entries(fonts)) css = css.replaceAll(`FONT_${key}`, url);
+        // Relative to the stylesheet, which sits beside them in assets/, so
+        // the page works under any base path (a static export's too).
+        for (const [key, url] of Object.entries(fonts)) css = css.replaceAll(`FONT_${key}`, url.split('/').pop());
         return { contents: css, loader: 'css', resolveDir: dirname(args.path) };
       });
     },

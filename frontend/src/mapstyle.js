@@ -3,6 +3,7 @@
 // by this server (the style's `font-faces`; no `glyphs` URL, so no glyph
 // server). Icons and the hatch pattern are drawn on a canvas at start-up
 // (map.addImage), so there is no sprite to fetch either.
+import { assetURL } from './urls.js';
 
 export const FONT = 'Noto Sans Regular';
 export const FONT_BOLD = 'Noto Sans Bold';
@@ -34,7 +35,7 @@ const LATIN_EXT_RANGE = ['U+0100-02BA', 'U+02BD-02C5', 'U+02C7-02CC', 'U+02CE-02
 
 /** The base style: background, basemap land and borders, country labels, selection. */
 export function baseStyle(fonts) {
-  const abs = (p) => new URL(p, location.href).href;
+  const abs = assetURL; // under the site's base path, on an export too
   return {
     version: 8,
     name: 'citemap',
