@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/citemap/citemap/layers/bolt"
 	"github.com/citemap/citemap/server"
@@ -31,6 +34,18 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 	}
 	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%w: --base-url %q is not an http(s) address without query or fragment (e.g. https://maps.example.org)", errUsage, *baseURL)
+	}
+	if *replace {
+		// --replace deletes what the folder held: never the database or
+		// the folder this command runs in.
+		dir, _ := filepath.Abs(pos[0])
+		db, _ := filepath.Abs(*dbPath)
+		wd, _ := os.Getwd()
+		for what, p := range map[string]string{"the database " + *dbPath: db, "the current folder": wd} {
+			if rel, err := filepath.Rel(dir, p); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+				return fmt.Errorf("%w: export-site --replace would delete %s, which is inside %s", errUsage, what, pos[0])
+			}
+		}
 	}
 	store, err := bolt.OpenReadOnly(*dbPath, lockTimeout)
 	if err != nil {

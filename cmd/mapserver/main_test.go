@@ -646,6 +646,11 @@ func TestExportSite(t *testing.T) {
 		if _, err := os.Stat(stray); err != nil || !bytes.Equal(readFile("index.html"), before) {
 			t.Errorf("a refused export changed the folder: %v", err)
 		}
+		// --replace never deletes the database it reads.
+		_, stderr, code = run(t, "export-site", filepath.Dir(db2), "--base-url", "https://maps.example.org", "--replace", "--db", db2)
+		if _, err := os.Stat(db2); code != 2 || !strings.Contains(stderr, "would delete the database") || err != nil {
+			t.Errorf("export-site --replace over the database's folder: exit %d, %s (database: %v)", code, stderr, err)
+		}
 		_, stderr, code = run(t, "export-site", dir, "--max-zoom", "0", "--base-url", "https://maps.example.org/citemap", "--replace", "--db", db2)
 		if code != 0 {
 			t.Fatalf("export-site --replace: exit %d, %s", code, stderr)
