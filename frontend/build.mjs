@@ -80,7 +80,7 @@ const result = await esbuild.build({
   assetNames: '[name]-[hash]',
   metafile: true,
   logLevel: 'warning',
-  external: ['/assets/*'],
+  external: ['/assets/*', '*.woff2'], // the fonts: copied into assets/ above, named by the stylesheet
   define: {
     __WORKER_URL__: JSON.stringify(workerURL),
     __FONTS__: JSON.stringify(fonts),

@@ -365,6 +365,7 @@ func (m *linkMap) file(u, def string) (string, bool) {
 	rel, frag, hasFrag := strings.Cut(rel, "#")
 	if hasFrag {
 		frag = "#" + frag
+		def = "html" // a place in a page (a passage in the source reader)
 	}
 	file, ok := m.files[rel]
 	if !ok {
