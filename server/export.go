@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -201,6 +202,14 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 	}
 
 	links := newLinkMap(s.cfg.BaseURL, prefix, res)
+	// The server's pages leave the icon to /favicon.ico, which the server
+	// answers; on a static host each page names the icon file instead.
+	var icon []byte
+	if s.cfg.Assets != nil {
+		if m, _ := fs.Glob(s.cfg.Assets, "assets/favicon*.svg"); len(m) > 0 {
+			icon = []byte(`<link rel="icon" href="` + html.EscapeString(prefix+m[0]) + `" type="image/svg+xml">` + "\n")
+		}
+	}
 	types := map[string]string{}
 	written := 0
 	write := func(file string, body []byte, contentType string) error {
@@ -231,6 +240,9 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 		if strings.HasSuffix(r.file, ".html") {
 			body = links.rewriteHTML(body)
+			if icon != nil && !bytes.Contains(body, []byte(`rel="icon"`)) {
+				body = injectHead(body, icon)
+			}
 			if r.file == "index.html" || r.file == "embed/index.html" {
 				body = staticPage(body, prefix, opt.MaxZoom)
 			}
@@ -240,7 +252,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 	}
 	for _, l := range tiled {
-		a, err := s.tileArchive(ctx, l, opt.MaxZoom)
+		a, tj, err := s.tileArchive(ctx, l, opt.MaxZoom, links.base+"/")
 		if err != nil {
 			return written, err
 		}
@@ -252,6 +264,9 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			return written, fmt.Errorf("tiles of %s: %w", l.ID, err)
 		}
 		if err := write("tiles/"+l.ID+".pmtiles", buf.Bytes(), "application/vnd.pmtiles"); err != nil {
+			return written, err
+		}
+		if err := write("tiles/"+l.ID+".json", tj, "application/json"); err != nil {
 			return written, err
 		}
 	}
@@ -286,15 +301,24 @@ func (s *Server) get(target string, html bool) ([]byte, string, error) {
 }
 
 // tileArchive collects a layer's tiles from zoom 0 to maxZoom over its
-// bounds (tiles without features are left out).
-func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int) (*pmtiles.Archive, error) {
+// bounds (tiles without features are left out), with the layer's TileJSON
+// for the export: its tiles inside the archive (pmtiles://, as MapLibre's
+// PMTiles protocol reads them) and its zooms the archive's. site is the
+// base URL with a trailing slash.
+func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int, site string) (*pmtiles.Archive, []byte, error) {
 	tj, _, err := s.get("/tiles/"+l.ID+".json", false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var meta map[string]any
 	if err := json.Unmarshal(tj, &meta); err != nil {
-		return nil, fmt.Errorf("TileJSON of %s: %w", l.ID, err)
+		return nil, nil, fmt.Errorf("TileJSON of %s: %w", l.ID, err)
+	}
+	static := maps.Clone(meta)
+	static["tiles"] = []string{"pmtiles://" + site + "tiles/" + l.ID + ".pmtiles/{z}/{x}/{y}"}
+	static["minzoom"], static["maxzoom"] = 0, maxZoom
+	if tj, err = json.Marshal(static); err != nil {
+		return nil, nil, err
 	}
 	for _, k := range []string{"tiles", "tilejson", "scheme", "minzoom", "maxzoom", "bounds", "center"} {
 		delete(meta, k) // the archive's header holds these; tiles are inside it
@@ -303,21 +327,21 @@ func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int) (
 	for z := 0; z <= maxZoom; z++ {
 		for t := range tilecover.Bound(l.Bound, maptile.Zoom(z)) {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if t.X >= 1<<z || t.Y >= 1<<z {
 				continue // a bound on the antimeridian or the pole: the grid ends there
 			}
 			body, _, err := s.get(fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, t.Z, t.X, t.Y), false)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if err := a.Add(int(t.Z), int(t.X), int(t.Y), body); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return a, nil
+	return a, tj, nil
 }
 
 // staticPage marks the map or embed page as served from files (with the

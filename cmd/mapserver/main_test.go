@@ -436,7 +436,7 @@ func TestExportSite(t *testing.T) {
 	}
 	for path, want := range map[string]string{
 		"/layers/bases.geojson": "application/geo+json", "/tiles/bases.pmtiles": "application/vnd.pmtiles",
-		"/index.html": "text/html", "/passages.csv": "text/csv", "/static/map.png": "image/png",
+		"/index.html": "text/html", "/passages.csv": "text/csv", "/static/map.png": "image/png", "/tiles/basemap.json": "application/json",
 	} {
 		if !strings.HasPrefix(types[path], want) {
 			t.Errorf("%s recorded as %q, want %s", path, types[path], want)
@@ -447,6 +447,14 @@ func TestExportSite(t *testing.T) {
 	}
 	if pm := readFile("tiles/bases.pmtiles"); len(pm) < 127 || string(pm[:7]) != "PMTiles" || pm[7] != 3 || pm[101] != 5 {
 		t.Errorf("tiles/bases.pmtiles is not a PMTiles v3 archive to zoom 5: %q", pm[:min(len(pm), 102)])
+	}
+	var tj struct {
+		Tiles   []string
+		MaxZoom int
+		Bounds  []float64
+	}
+	if err := json.Unmarshal(readFile("tiles/basemap.json"), &tj); err != nil || len(tj.Tiles) != 1 || tj.Tiles[0] != "pmtiles://https://maps.example.org/tiles/basemap.pmtiles/{z}/{x}/{y}" || tj.MaxZoom != 5 || len(tj.Bounds) != 4 {
+		t.Errorf("tiles/basemap.json does not point into the archive: %+v %v", tj, err)
 	}
 	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5">`) {
 		t.Errorf("the exported map page does not declare the static site:\n%.600s", page)

@@ -1,5 +1,4 @@
 // Loading and indexing the layers, passages and sources from this server.
-import { passagesURL, sourcesURL } from './urls.js';
 import { dateFrom, dateTo, fold, geometryBBox, getJSON, labelPoint, splitList, todayNumber } from './util.js';
 import { passagesURL, sourcesURL } from './urls.js';
 

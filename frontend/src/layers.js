@@ -4,6 +4,7 @@ import { standsAt } from './data.js';
 import { embedFooter } from './embed.js';
 import { kindOf, legendSymbol } from './mapstyle.js';
 import { isTiled } from './tiles.js';
+import { downloadURL } from './urls.js';
 import { dayNumber, h, setChildren } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,11 +66,11 @@ export function createLayers(app, page, ui) {
           h('span', { class: 'muted' }, c.kind === 'context' ? contextLabel(c) : kindOf(c.kind).label),
           h('span', { class: 'downloads' },
             ' · ',
-            h('a', { href: `/layers/${encodeURIComponent(c.id)}.geojson`, download: '', 'aria-label': `Download ${c.title || c.id} as GeoJSON` }, 'GeoJSON'),
+            h('a', { href: downloadURL(c.id, 'geojson'), download: '', 'aria-label': `Download ${c.title || c.id} as GeoJSON` }, 'GeoJSON'),
             ' ',
-            h('a', { href: `/layers/${encodeURIComponent(c.id)}.gpkg`, download: '', 'aria-label': `Download ${c.title || c.id} as GeoPackage` }, 'GPKG'),
+            h('a', { href: downloadURL(c.id, 'gpkg'), download: '', 'aria-label': `Download ${c.title || c.id} as GeoPackage` }, 'GPKG'),
             ' ',
-            h('a', { href: `/layers/${encodeURIComponent(c.id)}.csv`, download: '', 'aria-label': `Download ${c.title || c.id} as CSV` }, 'CSV'))));
+            h('a', { href: downloadURL(c.id, 'csv'), download: '', 'aria-label': `Download ${c.title || c.id} as CSV` }, 'CSV'))));
     }));
     updateCounts();
   }

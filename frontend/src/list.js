@@ -3,6 +3,7 @@
 import { loadEvidence } from './data.js';
 import { legendSymbol } from './mapstyle.js';
 import { basisBadge, claimNote, explicitFirst, quote, relationBadge, sourceLine } from './panel.js';
+import { sourcePageURL } from './urls.js';
 import { formatPeriod, h, setChildren } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -93,7 +94,7 @@ export function createList(app, page, ui) {
                 h('cite', null, src?.label || passage.source),
                 sourceLine(src) ? h('span', { class: 'muted' }, ' — ' + sourceLine(src)) : null,
                 ' · ',
-                h('a', { href: `/sources/${encodeURIComponent(passage.source)}#passage-${encodeURIComponent(passage.id)}` }, 'Read in context')),
+                h('a', { href: sourcePageURL(passage.source, passage.id) }, 'Read in context')),
               claim.basis === 'inferred' ? claimNote(claim.basis, claim.note) : null);
           }))) : null));
   }

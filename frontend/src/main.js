@@ -21,7 +21,7 @@ import { wireSearch } from './search.js';
 import { createSelection } from './selection.js';
 import { wireSignIn } from './signin.js';
 import { ensureFeature, isTiled } from './tiles.js';
-import { collectionsURL, layerURL, tileJSONURL } from './urls.js';
+import { collectionsURL, isStatic, layerURL, tileJSONURL } from './urls.js';
 import { getDataVersion, getJSON, setChildren, setDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -259,12 +259,16 @@ function wireChrome() {
   if (!EMBED) {
     wireEmbedDialog(app);
     $('btn-embed').addEventListener('click', () => openEmbedDialog(app, ui.currentHashState()));
-    signIn = wireSignIn(app, {
-      whenReady,
-      onFeaturePanel: ui.onFeaturePanel,
-      openFeature,
-      reloadLayers,
-      status: setStatus,
-    });
+    // A static export has no server to sign in to: the site is read-only.
+    if (isStatic()) $('account').hidden = true;
+    else {
+      signIn = wireSignIn(app, {
+        whenReady,
+        onFeaturePanel: ui.onFeaturePanel,
+        openFeature,
+        reloadLayers,
+        status: setStatus,
+      });
+    }
   }
 }

@@ -5,6 +5,7 @@ import { basemapExtent, toMapData } from './data.js';
 import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
+import { assetURL, registerTileProtocol } from './urls.js';
 import { todayNumber } from './util.js';
 
 const DEFAULT_BOUNDS = [[37, 37], [71, 46.5]];
@@ -32,7 +33,9 @@ export function webgl2Available() {
  */
 export function createMap(app, page, initial, ui) {
   const { embed, flags, mobile } = page;
-  maplibregl.setWorkerUrl(new URL(__WORKER_URL__, location.href).href);
+  maplibregl.setWorkerUrl(assetURL(__WORKER_URL__));
+  // An export's tiles come out of PMTiles archives: the reader is ready before any source is added.
+  const protocolReady = registerTileProtocol(maplibregl);
   const opts = {
     container: 'map',
     style: baseStyle(__FONTS__),
@@ -91,7 +94,7 @@ export function createMap(app, page, initial, ui) {
   app.gesturesBlocked = 0;
   map.on('cooperativegestureprevented', () => { app.gesturesBlocked++; });
 
-  return new Promise((resolve, reject) => {
+  const styleLoaded = new Promise((resolve, reject) => {
     let loaded = false;
     map.on('error', (e) => {
       if (!loaded) reject(e.error || new Error('map error'));
@@ -109,6 +112,7 @@ export function createMap(app, page, initial, ui) {
       resolve();
     });
   });
+  return Promise.all([styleLoaded, protocolReady]).then(() => undefined);
 }
 
 /**

@@ -1,7 +1,8 @@
 // The permalink: the state (view, layers, feature, date, list) read from the
 // query and the hash at start, written to the hash as it changes, and the
 // full map's URL with it as query flags (for embeds and their dialog).
-import { formatHash, formatQuery, parseHash } from './hash.js';
+import { formatHash, parseHash } from './hash.js';
+import { mapURL } from './urls.js';
 import { getDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -46,8 +47,7 @@ export function createPermalink(app, page, ui) {
    */
   function fullMapURL(over = {}) {
     const s = currentHashState();
-    const q = formatQuery({ layers: s.layers, view: s.view, bbox: s.view ? null : flags.bbox, feature: s.feature, date: s.date, v: getDataVersion(), ...over });
-    return `${location.origin}/${q ? '?' + q : ''}`;
+    return mapURL({ layers: s.layers, view: s.view, bbox: s.view ? null : flags.bbox, feature: s.feature, date: s.date, v: getDataVersion(), ...over });
   }
 
   function writeHash() {

@@ -4,7 +4,7 @@
 // fetches the feature (with its evidence) by id.
 import { indexLayer } from './data.js';
 import { getJSON } from './util.js';
-import { itemURL, tileURL } from './urls.js';
+import { itemURL, tileMaxZoom, tileURL } from './urls.js';
 
 /** Layers with more features than this are drawn from tiles. */
 export const TILED_OVER = 1000;
@@ -20,7 +20,7 @@ export function isTiled(c) {
 
 /** The MapLibre source of layer id's vector tiles. */
 export function vectorSource(id) {
-  return { type: 'vector', tiles: [tileURL(id)], minzoom: 0, maxzoom: id === 'basemap' ? BASEMAP_MAXZOOM : LAYER_MAXZOOM };
+  return { type: 'vector', tiles: [tileURL(id)], minzoom: 0, maxzoom: tileMaxZoom(id === 'basemap' ? BASEMAP_MAXZOOM : LAYER_MAXZOOM) };
 }
 
 /**

@@ -55,8 +55,8 @@ export const passagesURL = () => (isStatic() ? site('/passages.json') : '/passag
 /** Every source. */
 export const sourcesURL = () => (isStatic() ? site('/sources.json') : '/sources?f=json');
 
-/** A layer's TileJSON (bounds, zooms, fields); the basemap's too. On an export: the archive's. */
-export const tileJSONURL = (layer) => (isStatic() ? `pmtiles://${absolute(`/tiles/${enc(layer)}.pmtiles`)}` : versioned(`/tiles/${enc(layer)}.json`));
+/** A layer's TileJSON (bounds, zooms, fields); the basemap's too. */
+export const tileJSONURL = (layer) => (isStatic() ? site(`/tiles/${enc(layer)}.json`) : versioned(`/tiles/${enc(layer)}.json`));
 
 /**
  * A layer's vector tiles as the absolute URL template MapLibre expects
