@@ -132,6 +132,8 @@ test('the exported map renders from nginx: no query URLs, nothing leaves the ori
   assert.ok(info.rendered > 30, `features drawn (${info.rendered})`);
   assert.deepEqual(withQuery(rec), [], 'requests with a query string');
   assert.ok(rec.requests.some((u) => u.endsWith('/collections.json')), 'the map read collections.json');
+  // The basemap is drawn from tiles: out of its PMTiles archive, by range requests.
+  assert.ok(rec.requests.some((u) => u === `${nginx.base}/tiles/basemap.pmtiles`), 'the map read the basemap archive');
   await shot(page, 'export-desktop.png');
   assertClean(assert, rec, nginx.base);
   await context.close();
