@@ -254,7 +254,7 @@ function wireChrome() {
   $('list').addEventListener('keydown', ui.onListKey);
   $('feature-close').addEventListener('click', ui.closePanel);
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !$('feature-panel').hidden && document.activeElement !== $('search-input') && !$('embed-dialog').open) ui.closePanel();
+    if (e.key === 'Escape' && !$('feature-panel').hidden && document.activeElement !== $('search-input') && !$('embed-dialog').open && !$('signin-dialog').open) ui.closePanel();
   });
   if (!EMBED) {
     wireEmbedDialog(app);
