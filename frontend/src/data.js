@@ -61,19 +61,64 @@ export function standsAt(f, day) {
 /**
  * The GeoJSON handed to MapLibre for one layer: flat properties plus the
  * app's own (_key, _hist, _from, _to), and for areas of non-border layers a
- * label point (_label) well inside the polygon.
+ * label point (_label) well inside the polygon. Lines of those layers get
+ * _fitz, the zoom from which their name fits along them, and a label point
+ * halfway along them for the zooms below it.
  */
 export function toMapData(features) {
   const out = [];
   for (const f of features) {
     const props = { name: f.props.name, _key: f.key, _hist: f.hist, _from: f.from, _to: f.to };
     out.push({ type: 'Feature', geometry: f.geometry, properties: props });
-    if (f.kind !== 'borders' && /Polygon$/.test(f.geometry.type)) {
+    if (f.kind === 'borders') continue;
+    if (/Polygon$/.test(f.geometry.type)) {
       const pt = labelPoint(f.geometry);
       if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { ...props, _label: true } });
+    } else if (/LineString$/.test(f.geometry.type) && f.props.name) {
+      const mid = lineMiddle(f.geometry);
+      if (!mid) continue;
+      props._fitz = fitZoom(mid.km, mid.at[1], String(f.props.name));
+      out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: mid.at }, properties: { ...props, _label: true } });
     }
   }
   return { type: 'FeatureCollection', features: out };
+}
+
+const KM_PER_DEG = 111.32;
+
+/** The point halfway along the longest part of a (Multi)LineString, and that part's length in km. */
+export function lineMiddle(g) {
+  const parts = g.type === 'LineString' ? [g.coordinates] : g.coordinates;
+  const seg = (a, b) => Math.hypot((b[0] - a[0]) * Math.cos(((a[1] + b[1]) / 2) * Math.PI / 180), b[1] - a[1]) * KM_PER_DEG;
+  let best = null;
+  for (const p of parts) {
+    let km = 0;
+    for (let i = 1; i < p.length; i++) km += seg(p[i - 1], p[i]);
+    if (p.length > 1 && (!best || km > best.km)) best = { p, km };
+  }
+  if (!best) return null;
+  let left = best.km / 2;
+  for (let i = 1; i < best.p.length; i++) {
+    const [a, b] = [best.p[i - 1], best.p[i]];
+    const d = seg(a, b);
+    if (d >= left && d > 0) {
+      const t = left / d;
+      return { at: [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t], km: best.km };
+    }
+    left -= d;
+  }
+  return { at: best.p[0], km: best.km };
+}
+
+/**
+ * The zoom from which a name (11.5 px type, about 6.4 px a character) fits
+ * along a line of km kilometres at latitude lat, with a quarter to spare
+ * (MapLibre's 512 px world at zoom 0).
+ */
+export function fitZoom(km, lat, name) {
+  const labelPx = name.length * 6.4 * 1.25;
+  const worldKm = 40075 * Math.cos((lat * Math.PI) / 180);
+  return km > 0 ? Math.log2((labelPx * worldKm) / (512 * km)) : 99;
 }
 
 let evidencePromise = null;

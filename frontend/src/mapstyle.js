@@ -128,7 +128,47 @@ export function placeLabelLayers() {
     },
     paint: { 'text-color': '#8a8170', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
   });
-  return layers;
+  // Water names go first in the list: lowest in the style, so every town
+  // and region wins a contested spot over them.
+  return [...waterLabelLayers(), ...layers];
+}
+
+/**
+ * Names of seas (a point in open water) and rivers (along a line that is
+ * not drawn: the Araks rides the border it forms). No italic face is
+ * bundled, so water reads by its blue-grey and wide spacing.
+ */
+export function waterLabelLayers() {
+  const paint = { 'text-color': '#4f7391', 'text-halo-width': 1.2 };
+  return [
+    {
+      id: 'water-rivers', type: 'symbol', source: 'basemap', minzoom: 6, filter: roleIs('river'),
+      layout: {
+        'symbol-placement': 'line',
+        'symbol-spacing': 160,
+        'text-field': ['get', 'name'],
+        'text-font': [FONT],
+        'text-size': ['interpolate', ['linear'], ['zoom'], 6, 11, 10, 13],
+        'text-letter-spacing': 0.2,
+        'text-max-angle': 40,
+        // Beside the border line it hangs on, not over it.
+        'text-offset': [0, -0.85],
+      },
+      paint: { ...paint, 'text-halo-color': '#f5f2ea' },
+    },
+    {
+      id: 'water-seas', type: 'symbol', source: 'basemap', minzoom: 3, filter: roleIs('sea'),
+      layout: {
+        'text-field': ['get', 'name'],
+        'text-font': [FONT],
+        'text-size': ['interpolate', ['linear'], ['zoom'], 3, 11, 8, 15],
+        'text-letter-spacing': 0.25,
+        'text-max-width': 5,
+        'text-padding': 8,
+      },
+      paint: { ...paint, 'text-halo-color': '#d7e5ee' },
+    },
+  ];
 }
 
 /**
@@ -187,6 +227,10 @@ const isPolygon = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true
 const isLine = ['match', ['geometry-type'], ['LineString', 'MultiLineString'], true, false];
 const isPoint = ['all', ['match', ['geometry-type'], ['Point', 'MultiPoint'], true, false], ['!', ['to-boolean', ['get', '_label']]]];
 const isLabelPoint = ['to-boolean', ['get', '_label']];
+const isLineLabelPoint = ['all', isLabelPoint, ['has', '_fitz']];
+const isAreaLabelPoint = ['all', isLabelPoint, ['!', ['has', '_fitz']]];
+// Zooms at which a line label switches between along and beside the line.
+const FIT_STEPS = [5.5, 6, 6.5, 7, 7.5, 8, 8.5, 9, 9.5, 10, 11, 12, 14];
 const hist = ['to-boolean', ['get', '_hist']];
 const notHist = ['!', hist];
 
@@ -198,6 +242,9 @@ const notHist = ['!', hist];
 export function dataLayers(id, kind) {
   const k = kindOf(kind);
   const L = [];
+  // Context (uncited) features are named a zoom step after the cited ones,
+  // so at a wide view their labels do not take the cited features' room.
+  const later = kind === 'context' ? 1 : 0;
   const add = (layer, interactive = true) => L.push({ layer: { ...layer, source: id, metadata: { 'citemap:layer': id } }, interactive });
 
   // Areas.
@@ -266,7 +313,7 @@ export function dataLayers(id, kind) {
       'circle-stroke-color': '#ffffff',
       'circle-stroke-width': 1.6,
     } });
-    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 5.5, filter: isPoint, layout: {
+    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 5.5 + later, filter: isPoint, layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT],
       'text-size': 11.5,
@@ -277,16 +324,28 @@ export function dataLayers(id, kind) {
     }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } }, false);
   }
 
-  // Labels of lines and areas.
-  add({ id: `${id}:line-label`, type: 'symbol', minzoom: 5.5, filter: isLine, layout: {
+  // Labels of lines and areas. A line's name runs along it from the zoom
+  // where it fits (_fitz, from toMapData); below that it stands beside the
+  // line's middle (the :line-label:mid layer, at the same stage).
+  const fits = (yes) => ['step', ['zoom'], '', ...FIT_STEPS.flatMap((z) => [z,
+    ['case', [yes ? '<=' : '>', ['coalesce', ['get', '_fitz'], 0], z], ['get', 'name'], '']])];
+  add({ id: `${id}:line-label`, type: 'symbol', minzoom: 5.5 + later, filter: isLine, layout: {
     'symbol-placement': 'line',
-    'text-field': ['get', 'name'],
+    'text-field': fits(true),
     'text-font': [FONT],
     'text-size': 11.5,
     'text-max-angle': 30,
   }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
   if (kind !== 'borders' && kind !== 'countries') {
-    add({ id: `${id}:area-label`, type: 'symbol', minzoom: 4.5, filter: isLabelPoint, layout: {
+    add({ id: `${id}:line-label:mid`, type: 'symbol', minzoom: 5.5 + later, filter: isLineLabelPoint, layout: {
+      'text-field': fits(false),
+      'text-font': [FONT],
+      'text-size': 11.5,
+      'text-variable-anchor': ['top', 'bottom'],
+      'text-radial-offset': 0.7,
+      'text-max-width': 12,
+    }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
+    add({ id: `${id}:area-label`, type: 'symbol', minzoom: 4.5 + later, filter: isAreaLabelPoint, layout: {
       'text-field': ['get', 'name'],
       'text-font': [FONT_BOLD],
       'text-size': ['interpolate', ['linear'], ['zoom'], 4.5, 10.5, 8, 13],

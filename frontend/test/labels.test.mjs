@@ -43,6 +43,9 @@ async function shown(page, key) {
       bbox: f.bbox,
       places: names(style.filter((id) => id.startsWith('place-') && id !== 'place-regions')),
       countries: names(['basemap-labels', 'basemap-area-labels-3', 'basemap-area-labels-4', 'basemap-area-labels-5']),
+      // The thematic features' own labels that MapLibre placed.
+      themed: map.queryRenderedFeatures({ layers: style.filter((id) => /:(line|point|area)-label(:mid)?$/.test(id)) })
+        .map((g) => g.properties._key),
     };
   }, key);
 }
@@ -74,6 +77,9 @@ for (const [device, opts] of Object.entries(DEVICES)) {
           const mid = (a + c) / 2;
           assert.ok(s.places.some((p) => p.lon < mid) && s.places.some((p) => p.lon > mid), `towns on both sides: ${s.places.map((p) => p.name)}`);
         }
+        // The corridor's own name is placed: a thematic label wins over town
+        // labels, and a name longer than its line stands beside it.
+        if (f.name === 'tripp') assert.ok(s.themed.includes(f.key), `${f.key} labelled; placed: ${s.themed}`);
         // On a phone the feature's sheet leaves the map a strip at the top:
         // towns there, but not always a country name.
         if (!(device === 'phone' && mode === 'map')) {
