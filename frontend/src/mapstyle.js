@@ -15,7 +15,6 @@ const GREY_DARK = '#6b7075';
 export const KINDS = {
   borders: { color: '#5b3f9f', fill: '#c9b98f', label: 'country area / border line' },
   countries: { color: '#857657', fill: '#c9b98f', label: 'country area' },
-  context: { color: GREY_DARK, fill: GREY, label: 'context (inferred, uncited)' },
   disputed: { color: '#c0392b', label: 'disputed or breakaway area' },
   bases: { color: '#9b1c1c', label: 'military base' },
   corridors: { color: '#d35400', label: 'transport corridor' },
