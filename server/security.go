@@ -23,6 +23,11 @@ func embedded(path string) bool {
 // a same-origin Content-Security-Policy, a referrer policy, and framing
 // allowed only on embed routes. Reads are open to every origin (CORS).
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	s.setSecurityHeaders(c)
+	return c.Next()
+}
+
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
 	h := &c.Response().Header
 	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	h.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
@@ -34,7 +39,6 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	}
 	h.Set(fiber.HeaderAccessControlAllowOrigin, "*")
 	h.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, Content-Disposition, Link")
-	return c.Next()
 }
 
 // frameAncestors is the CSP source list of sites that may frame embeds.

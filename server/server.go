@@ -98,6 +98,7 @@ type Server struct {
 	bodies    *lru[*body]            // by kind:layer@revision
 	snapshots *lru[*layers.Snapshot] // by layer id @ revision
 	tiles     *lru[*body]
+	hot       *hotTiles                     // tile paths answered before the middleware
 	tileSets  *lru[*tiles.Set]              // by layer id @ revision
 	items     *lru[*body]                   // single features, by layer@revision/id|base
 	pages     *lru[*body]                   // items pages, by layer@revision|base|query
@@ -134,6 +135,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		snapshots: newBytesLRU(16, 128<<20, snapshotSize),
 		bodies:    newBytesLRU(32, 56<<20, bodySize),
 		tiles:     newBytesLRU(tileCacheSize, 40<<20, bodySize),
+		hot:       newHotTiles(tileCacheSize),
 		tileSets:  newLRU[*tiles.Set](tileSetCount),
 		pages:     newBytesLRU(2048, 16<<20, bodySize),
 		items:     newBytesLRU(8192, 6<<20, bodySize),
@@ -147,8 +149,12 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		BodyLimit:             maxSourceBody, // routes that take a body set lower limits
 		ReadBufferSize:        16 << 10,      // long QGIS URLs fit; longer ones get 431
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// Headers and a body up to 64 KiB (most tiles, pages and features)
+		// leave in one write; the buffer is pooled, held only while a
+		// response is written.
+		WriteBufferSize: 64 << 10,
+		WriteTimeout:    60 * time.Second,
+		IdleTimeout:     120 * time.Second,
 	})
 	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
 	if s.renderer, err = staticmap.NewRenderer(); err != nil {
@@ -176,6 +182,10 @@ func (s *Server) routes() {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
 	app.Use(s.accessLog)
+	// A cached tile needs none of what follows (it waits on nothing, takes
+	// no token, is never compressed again): nginx's rate for the same bytes
+	// is the bar.
+	app.Use(s.cachedTile)
 	app.Use(s.deadline)
 	app.Use(s.securityHeaders)
 	app.Use(s.noTokenInURL)

@@ -54,13 +54,19 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	// Read before the layer: a tile is never remembered for a version
+	// newer than the one it was built from.
+	v := 0
+	if c.Query("v") == "" {
+		v, _ = s.store.Version(ctx)
+	}
 	l, err := s.layerOf(ctx, r, c.Params("layer"))
 	if err != nil {
 		return err
 	}
 	key := l.ID + "/" + strconv.Itoa(z) + "/" + strconv.Itoa(x) + "/" + strconv.Itoa(y) + "@" + l.Revision
 	if b, ok := s.tiles.get(key); ok {
-		return sendBody(c, b, mimeMVT)
+		return s.sendTile(c, v, key, b)
 	}
 	// Concurrent misses on one tile encode it once.
 	b, err := s.tiles.getOr(ctx, key, func(ctx context.Context) (*body, error) {
@@ -77,7 +83,7 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendBody(c, b, mimeMVT)
+	return s.sendTile(c, v, key, b)
 }
 
 // tileSet is layer l's tile Set, built once per revision.
