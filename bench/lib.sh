@@ -173,3 +173,56 @@ import_synth() {
 time_field() { grep -F "$2" "$1" | head -1 | sed 's/.*: //'; }
 # elapsed_s FILE: the wall clock of a /usr/bin/time -v report, in seconds.
 elapsed_s() { time_field "$1" 'Elapsed (wall clock)' | awk -F: '{s=0; for(i=1;i<=NF;i++) s=s*60+$i; printf "%.1f", s}'; }
+
+# loadavg: the 1, 5 and 15 minute load averages, for the figure beside them.
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# bbox_side N: the side, in degrees, of a square holding ~100 of N features
+# spread over lon 38-50, lat 38-44 (0.58 deg at 21.5k).
+bbox_side() { awk -v n="$1" 'BEGIN{printf "%.4f", 0.58*sqrt(21500/n)}'; }
+
+# bbox_list SIDE FILE: 300 random bboxes of that side (fixed seed, as in
+# bench/store.sh), one "minx,miny,maxx,maxy" a line.
+bbox_list() {
+	awk -v s="$1" 'BEGIN{srand(7); for (i = 0; i < 300; i++) {x = 38 + rand()*(12-s); y = 38 + rand()*(6-s); printf "%.5f,%.5f,%.5f,%.5f\n", x, y, x+s, y+s}}' >"$2"
+}
+
+# bbox_walk URL FILE: GETs URL&bbox=B for every B of FILE (gzip accepted);
+# prints how many did not answer 200.
+bbox_walk() {
+	local errors=0 bb
+	while read -r bb; do
+		[[ $(http_code -H 'Accept-Encoding: gzip' "$1&bbox=$bb") == 200 ]] || errors=$((errors + 1))
+	done <"$2"
+	echo "$errors"
+}
+
+# wait_200 T0 URL [TRIES]: polls URL every 10 ms until it answers 200;
+# prints the seconds since T0 (date +%s.%N), or nothing after TRIES (6000).
+wait_200() {
+	local i
+	for ((i = 0; i < ${3:-6000}; i++)); do
+		if [[ $(http_code "$2") == 200 ]]; then
+			awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}'
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
+# mem_mib PID: "RSS MiB (anonymous A, file F)" of a process.
+mem_mib() {
+	awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} /^VmRSS/{r=$2} END{printf "%d MiB (anonymous %d, file %d)", r/1024, a/1024, f/1024}' "/proc/$1/status" 2>/dev/null
+}
+
+# pss_tree_mib PID: the proportional set size (MiB) of PID and its children,
+# so shared memory (PostgreSQL's buffers) counts once.
+pss_tree_mib() {
+	local p t=0 k
+	for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		k=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+		t=$((t + ${k:-0}))
+	done
+	echo $((t / 1024))
+}
