@@ -40,6 +40,10 @@ type Changeset struct {
 	State   string    `json:"state"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Submitted is when the author asked a reviewer to publish it. The
+	// changeset stays open: its drafts stay drafts and the author's later
+	// writes still join it.
+	Submitted time.Time `json:"submitted,omitzero"`
 
 	Sources  []Source  `json:"sources,omitempty"`  // new sources
 	Passages []Passage `json:"passages,omitempty"` // new passages

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/xml"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,19 @@ type changeJSON struct {
 	Op    string `json:"op"`
 }
 
+// stateSubmitted is the state an open changeset shows once its author has
+// submitted it for review: its drafts and later writes behave as an open
+// one's.
+const stateSubmitted = "submitted"
+
+// changesetState is the state a client sees.
+func changesetState(cs layers.Changeset) string {
+	if cs.State == layers.Open && !cs.Submitted.IsZero() {
+		return stateSubmitted
+	}
+	return cs.State
+}
+
 type changesetJSON struct {
 	ID         int          `json:"id"`
 	Author     string       `json:"author"`
@@ -27,6 +41,7 @@ type changesetJSON struct {
 	Updated    time.Time    `json:"updated"`
 	Publisher  string       `json:"publisher,omitempty"`
 	Version    int          `json:"version,omitempty"`
+	Submitted  *time.Time   `json:"submitted,omitempty"`
 	Published  *time.Time   `json:"published,omitempty"`
 	Reverts    int          `json:"reverts,omitempty"`
 	RevertedBy int          `json:"reverted_by,omitempty"`
@@ -40,12 +55,16 @@ type changesetJSON struct {
 }
 
 func changesetSummary(base string, cs layers.Changeset) changesetJSON {
-	out := changesetJSON{ID: cs.ID, Author: cs.Author, Message: cs.Message, State: cs.State, Created: cs.Created,
+	out := changesetJSON{ID: cs.ID, Author: cs.Author, Message: cs.Message, State: changesetState(cs), Created: cs.Created,
 		Updated: cs.Updated, Publisher: cs.Publisher, Version: cs.Version, Reverts: cs.Reverts, RevertedBy: cs.RevertedBy,
 		Changes: []changeJSON{}, Sources: []string{}, Passages: []string{}, NeedsReview: append([]layers.ReviewFlag{}, cs.NeedsReview...)}
 	if !cs.Time.IsZero() {
 		t := cs.Time
 		out.Published = &t
+	}
+	if !cs.Submitted.IsZero() {
+		t := cs.Submitted
+		out.Submitted = &t
 	}
 	for _, e := range cs.Edits {
 		out.Changes = append(out.Changes, changeJSON{e.Layer, e.ID, e.Op})
@@ -70,9 +89,18 @@ func (s *Server) viewer(c *fiber.Ctx) (layers.User, error) {
 	return who.user, err
 }
 
+// handleChangesets lists the changesets the caller may see: those submitted
+// for review first, oldest submission first (the reviewer's queue), then
+// the rest newest first. ?state= keeps one state.
 func (s *Server) handleChangesets(c *fiber.Ctx) error {
-	if err := allowParams(c); err != nil {
+	if err := allowParams(c, "state"); err != nil {
 		return err
+	}
+	state := c.Query("state")
+	switch state {
+	case "", layers.Open, stateSubmitted, layers.Published, layers.Reverted:
+	default:
+		return badRequest("state=%s: a changeset is open, submitted, published or reverted", state)
 	}
 	u, err := s.viewer(c)
 	if err != nil {
@@ -82,10 +110,19 @@ func (s *Server) handleChangesets(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sort.SliceStable(all, func(i, j int) bool {
+		si, sj := changesetState(all[i]) == stateSubmitted, changesetState(all[j]) == stateSubmitted
+		if si && sj {
+			return all[i].Submitted.Before(all[j].Submitted)
+		}
+		return si && !sj
+	})
 	base := s.baseURL(c)
 	out := make([]changesetJSON, 0, len(all))
 	for _, cs := range all {
-		out = append(out, changesetSummary(base, cs))
+		if state == "" || changesetState(cs) == state {
+			out = append(out, changesetSummary(base, cs))
+		}
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.JSON(fiber.Map{"changesets": out})
@@ -160,6 +197,35 @@ func (s *Server) handleOpenChangeset(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Location(s.baseURL(c) + "/changesets/" + strconv.Itoa(cs.ID))
+	return c.JSON(changesetSummary(s.baseURL(c), cs))
+}
+
+// handleSubmit marks the caller's open changeset as ready for review.
+func (s *Server) handleSubmit(c *fiber.Ctx) error {
+	u, err := s.require(c, layers.RoleEditor)
+	if err != nil {
+		return err
+	}
+	id, err := changesetParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Message string `json:"message"`
+	}
+	if len(c.Body()) > 0 {
+		if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
+			return err
+		}
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	cs, err := s.cfg.Editor.Submit(c.UserContext(), u, id, strings.TrimSpace(in.Message))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(changesetSummary(s.baseURL(c), cs))
 }
 

@@ -117,3 +117,97 @@ func mustBodyAs(t *testing.T, s *Server, path, tok string) []byte {
 	}
 	return b
 }
+
+// "Submit for review" is a state: the author submits an open changeset
+// with a message, reviewers find it first in their list (or alone with
+// ?state=submitted), and it publishes as an open one does.
+func TestChangesetSubmit(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	js := func(tok string) []string { return with(bearer(tok), "Content-Type", "application/json") }
+
+	// ed2 opens an empty changeset; ed writes a source into another.
+	res, b := send(t, s, "POST", "/changesets", `{"message":"nothing yet"}`, js(env.editor2)...)
+	if res.StatusCode != 200 {
+		t.Fatalf("open: %d %s", res.StatusCode, b)
+	}
+	empty := int(decode(t, b)["id"].(float64))
+	res, b = send(t, s, "POST", "/sources", `{"title":"Road survey","text":"In Gyumri, the commander said the base would keep its strength."}`, js(env.editor)...)
+	if res.StatusCode != 201 {
+		t.Fatalf("source: %d %s", res.StatusCode, b)
+	}
+	cs := int(decode(t, b)["changeset"].(float64))
+	submit := func(id int, body, tok string) (int, map[string]any) {
+		t.Helper()
+		res, b := send(t, s, "POST", fmt.Sprintf("/changesets/%d/submit", id), body, js(tok)...)
+		return res.StatusCode, decode(t, b)
+	}
+
+	for _, tc := range []struct {
+		name, body, tok string
+		id, status      int
+		detail          string
+	}{
+		{"no message", `{}`, env.editor, cs, 422, "no message"},
+		{"empty", `{"message":"x"}`, env.editor2, empty, 422, "empty"},
+		{"not the author", `{"message":"x"}`, env.reviewr, cs, 403, "only its author"},
+		{"not visible", `{"message":"x"}`, env.editor2, cs, 404, "does not exist"},
+		{"bad json", `{"message":`, env.editor, cs, 400, ""},
+	} {
+		got, p := submit(tc.id, tc.body, tc.tok)
+		if got != tc.status || !strings.Contains(fmt.Sprint(p["detail"]), tc.detail) {
+			t.Errorf("%s: %d %v, want %d naming %q", tc.name, got, p, tc.status, tc.detail)
+		}
+	}
+	state := func(tok, query string) []string {
+		t.Helper()
+		var out struct {
+			Changesets []struct {
+				ID    int    `json:"id"`
+				State string `json:"state"`
+			} `json:"changesets"`
+		}
+		if err := json.Unmarshal(mustBodyAs(t, s, "/changesets"+query, tok), &out); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range out.Changesets {
+			ids = append(ids, fmt.Sprintf("%d:%s", c.ID, c.State))
+		}
+		return ids
+	}
+	if got := fmt.Sprint(state(env.reviewr, "")); strings.Contains(got, "submitted") {
+		t.Fatalf("a refused submit changed the state: %s", got)
+	}
+
+	got, p := submit(cs, `{"message":"Gyumri garrison survey"}`, env.editor)
+	if got != 200 || p["state"] != "submitted" || p["submitted"] == nil || p["message"] != "Gyumri garrison survey" {
+		t.Fatalf("submit: %d %v", got, p)
+	}
+	// Newest first would put ed2's (made first, id lower) … the submitted one leads.
+	all := state(env.reviewr, "")
+	if len(all) < 2 || all[0] != fmt.Sprintf("%d:submitted", cs) {
+		t.Errorf("reviewer's list: %v, want changeset %d submitted first", all, cs)
+	}
+	if got := state(env.reviewr, "?state=submitted"); fmt.Sprint(got) != fmt.Sprintf("[%d:submitted]", cs) {
+		t.Errorf("?state=submitted: %v", got)
+	}
+	if got := state(env.reviewr, "?state=open"); fmt.Sprint(got) != fmt.Sprintf("[%d:open]", empty) {
+		t.Errorf("?state=open: %v", got)
+	}
+	if res, b := send(t, s, "GET", "/changesets?state=waiting", "", bearer(env.reviewr)...); res.StatusCode != 400 || !strings.Contains(string(b), "submitted") {
+		t.Errorf("?state=waiting: %d %s", res.StatusCode, b)
+	}
+	// The author's later writes still join it; it publishes as an open one.
+	res, b = send(t, s, "POST", "/changesets", ``, bearer(env.editor)...)
+	if res.StatusCode != 200 || int(decode(t, b)["id"].(float64)) != cs {
+		t.Errorf("the author's open changeset after submitting: %d %s", res.StatusCode, b)
+	}
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", cs), ``, bearer(env.reviewr)...)
+	if res.StatusCode != 200 || decode(t, b)["state"] != "published" {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	if got, p := submit(cs, `{"message":"again"}`, env.editor); got != 409 {
+		t.Errorf("submitting a published changeset: %d %v", got, p)
+	}
+}

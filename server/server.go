@@ -231,6 +231,7 @@ func (s *Server) routes() {
 		app.Get("/changesets", s.handleChangesets)
 		app.Post("/changesets", s.handleOpenChangeset)
 		app.Get("/changesets/:changeset", s.handleChangeset)
+		app.Post("/changesets/:changeset/submit", s.handleSubmit)
 		app.Post("/changesets/:changeset/publish", s.handlePublish)
 		app.Post("/changesets/:changeset/revert", s.handleRevert)
 		app.Get("/changes", s.handleChanges)

@@ -41,7 +41,7 @@ func writeRoute(method, path string) bool {
 		return method == fiber.MethodDelete
 	case len(p) == 3 && p[0] == "sources" && (p[2] == "passages" || p[2] == "revisions"):
 		return method == fiber.MethodPost
-	case len(p) == 3 && p[0] == "changesets" && (p[2] == "publish" || p[2] == "revert"):
+	case len(p) == 3 && p[0] == "changesets" && (p[2] == "submit" || p[2] == "publish" || p[2] == "revert"):
 		return method == fiber.MethodPost
 	}
 	return false

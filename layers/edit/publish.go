@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/paulmach/orb/geojson"
 
@@ -40,6 +41,41 @@ func (s *Service) Changesets(ctx context.Context, u layers.User) ([]layers.Chang
 		out = append(out, *c)
 	}
 	return out, nil
+}
+
+// Submit marks u's open changeset id as ready for review, with the message
+// a reviewer and the history will read.
+func (s *Service) Submit(ctx context.Context, u layers.User, id int, message string) (layers.Changeset, error) {
+	if err := Require(u, layers.RoleEditor); err != nil {
+		return layers.Changeset{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.Changeset(ctx, u, id)
+	if err != nil {
+		return c, err
+	}
+	if c.Author != u.Name {
+		return c, errf(layers.EFORBIDDEN, "changeset %d is %s's: only its author submits it", id, c.Author)
+	}
+	if c.State != layers.Open {
+		return c, errf(layers.ECONFLICT, "changeset %d is already %s", id, c.State)
+	}
+	if len(c.Edits) == 0 && len(c.Sources) == 0 && len(c.Passages) == 0 {
+		return c, errf(layers.EUNPROCESSABLE, "changeset %d is empty: nothing to submit", id)
+	}
+	if message != "" {
+		c.Message = message
+	}
+	if strings.TrimSpace(c.Message) == "" {
+		return c, errf(layers.EUNPROCESSABLE, "changeset %d has no message: say in a line what it does", id)
+	}
+	now := s.now().UTC()
+	c.Submitted, c.Updated = now, now
+	if err := s.cs.SaveChangeset(ctx, &c); err != nil {
+		return layers.Changeset{}, err
+	}
+	return c, nil
 }
 
 // Changes lists the published (and since reverted) changesets, the most
