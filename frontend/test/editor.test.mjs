@@ -166,6 +166,31 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   // with its feature and the sentence around the place.
   await page.getByRole('button', { name: 'Dismiss “Kapan”' }).click();
   await page.waitForFunction(() => ![...document.querySelectorAll('#ed-text mark[data-suggestion]')].some((m) => m.textContent === 'Kapan'));
+  // A dismissed suggestion stays dismissed after a reload (the session
+  // resumes; the source is opened again).
+  const sourceID = await page.getAttribute('#ed-reader', 'data-source');
+  await openMap(page, srv.base + '/');
+  await page.waitForFunction(() => document.documentElement.dataset.editor === 'started');
+  await page.evaluate((id) => window.citemapEditor.openSource(id), sourceID);
+  await page.waitForSelector('#ed-reader[data-ready="1"]');
+  const remarked = await page.$$eval('#ed-text mark[data-suggestion]', (ms) => ms.map((m) => m.textContent));
+  assert.ok(!remarked.includes('Kapan') && remarked.includes('Gyumri'), `after a reload Kapan stays dismissed (marked: ${remarked})`);
+  assert.equal(await page.getByRole('button', { name: 'Dismiss “Kapan”' }).count(), 0, 'nor is it listed');
+  // "New feature here" places a point at the gazetteer's coordinates, named
+  // as the gazetteer names it; with two point layers the form asks which.
+  const meghri = page.locator('.ed-suggestion', { hasText: '“Meghri”' });
+  await meghri.getByRole('button', { name: /^New feature at Meghri/ }).click();
+  const here = page.locator('dialog[data-form="feature"]');
+  await here.waitFor();
+  assert.match(await here.textContent(), /A point at 38\.90\d*, 46\.24\d*/);
+  assert.equal(await here.getByLabel('Name', { exact: true }).inputValue(), 'Meghri');
+  assert.match(await here.getByLabel('Coordinates from', { exact: true }).inputValue(), /GeoNames/i);
+  assert.equal(await here.getByLabel('Layer', { exact: true }).inputValue(), '', 'no layer is chosen for the editor');
+  await here.getByRole('button', { name: 'Save feature' }).click();
+  await here.locator('.ed-message.ed-error').waitFor();
+  assert.match(await here.locator('.ed-message').textContent(), /Choose the layer/);
+  await here.getByRole('button', { name: 'Cancel' }).click();
+  await here.waitFor({ state: 'detached' });
   await gyumriItem.getByRole('button', { name: /^Accept Russian 102nd Military Base/ }).click();
   const accepted = page.locator('dialog[data-form="cite"]');
   await accepted.waitFor();
@@ -215,6 +240,10 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await page.evaluate(() => window.citemap.map.jumpTo({ center: [45.9, 39.05], zoom: 7.5 }));
   await settled(page);
   await page.getByRole('button', { name: 'Line' }).click();
+  // Clicks that place vertices open no feature panel, even over a feature
+  // (the first vertex lies on the Nakhchivan border's country, the second
+  // on Meghri's).
+  const panelBefore = await page.getAttribute('#feature-panel', 'data-feature');
   for (const ll of [NAKHCHIVAN, MEGHRI]) {
     const p = await mapPoint(page, ll);
     await page.mouse.click(p.x, p.y);
@@ -222,6 +251,10 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await page.getByRole('button', { name: 'Finish shape' }).click();
   const form = page.locator('dialog[data-form="feature"]');
   await form.waitFor();
+  assert.equal(await page.getAttribute('#feature-panel', 'data-feature'), panelBefore, 'drawing opened no feature panel');
+  assert.equal(await page.isHidden('#feature-panel'), true, 'the feature panel stays closed while drawing');
+  // A line is not silently a border: the form asks for the layer.
+  assert.equal(await form.getByLabel('Layer', { exact: true }).inputValue(), '', 'a new line has no layer until the editor chooses');
   await form.getByLabel('Layer', { exact: true }).selectOption('corridors');
   await form.getByLabel('Name', { exact: true }).fill(ROAD);
   await form.getByLabel('Status', { exact: true }).fill('surveyed');
@@ -231,6 +264,18 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await form.getByRole('button', { name: 'Save feature' }).click();
   await lastIs(page, 'feature:corridors/');
   const roadKey = (await page.getAttribute('#editor-panel', 'data-last')).replace(/^feature:/, '');
+  // The next line defaults to the layer the editor last used for a line.
+  await page.getByRole('button', { name: 'Draw feature' }).click();
+  await page.getByRole('button', { name: 'Line' }).click();
+  for (const ll of [MEGHRI, NAKHCHIVAN]) {
+    const p = await mapPoint(page, ll);
+    await page.mouse.click(p.x, p.y);
+  }
+  await page.getByRole('button', { name: 'Finish shape' }).click();
+  await form.waitFor();
+  assert.equal(await form.getByLabel('Layer', { exact: true }).inputValue(), 'corridors', 'the last layer used for a line');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await form.waitFor({ state: 'detached' });
 
   // 4b. Move the Gyumri base's point a little: "Edit geometry" in its panel.
   await page.evaluate((k) => { location.hash = `feature=${k}`; }, GYUMRI);
@@ -259,6 +304,7 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await page.getByLabel('Message', { exact: true }).fill('Road survey article: Gyumri garrison status, new survey road');
   await page.getByRole('button', { name: 'Submit for review' }).click();
   await lastIs(page, 'submitted:');
+  assert.equal(await page.getAttribute('#ed-changes .ed-changeset', 'data-state'), 'submitted');
   await shot(page, 'editor-5-changes-submitted.png');
   await signOut(page);
   const editorDone = Date.now();
@@ -269,6 +315,10 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await page.waitForSelector('#ed-changes[data-ready="1"]');
   const cs = page.locator('#ed-changes .ed-changeset').first();
   assert.match(await cs.textContent(), /by alice/);
+  // Submitted changesets come first, under their own heading.
+  assert.equal(await page.getAttribute('#ed-changes .ed-group', 'data-group'), 'submitted');
+  assert.equal(await cs.getAttribute('data-state'), 'submitted');
+  assert.match(await cs.textContent(), /Submitted for review/);
   assert.match(await cs.locator(`.ed-diff[data-key="${GYUMRI}"]`).textContent(), /\+ claim.*In Gyumri, the commander/s);
   assert.match(await cs.locator(`.ed-diff[data-key="${roadKey}"]`).textContent(), new RegExp(`${ROAD}.*create`, 's'));
   assert.equal(await page.evaluate(() => window.citemap.map.getSource('editor-diff')._data?.features?.length ?? window.citemap.map.querySourceFeatures('editor-diff').length) > 0, true, 'the diff is drawn');

@@ -9,6 +9,11 @@ import { messageArea, uid, when } from './ui.js';
 const DIFF_SOURCE = 'editor-diff';
 const INTERNAL = new Set(['claims']);
 
+/** Open or submitted: its drafts are pending, its author's writes join it. */
+export function isPending(c) {
+  return c.state === 'open' || c.state === 'submitted';
+}
+
 export function isReviewer(user) {
   return user.role === 'reviewer' || user.role === 'admin';
 }
@@ -80,10 +85,16 @@ export async function changesView(ed) {
     root.append(m.el);
     return root;
   }
-  const open = list.filter((c) => c.state === 'open' && (reviewer || c.author === ed.user.name));
+  // The server lists submitted changesets first, longest waiting first.
+  const open = list.filter((c) => isPending(c) && (reviewer || c.author === ed.user.name));
   if (!open.length) root.append(h('p', { class: 'muted' }, reviewer ? 'No open changeset.' : 'You have no open changes.'));
   const allDiffs = [];
+  let group = null;
   for (const c of open) {
+    if (reviewer && c.state !== group) {
+      group = c.state;
+      root.append(h('h3', { class: 'ed-group', dataset: { group } }, group === 'submitted' ? 'Submitted for review' : 'Not yet submitted'));
+    }
     const full = await ed.call(`/changesets/${c.id}`);
     allDiffs.push(...(full.diff || []));
     root.append(await changesetSection(ed, full, reviewer));
@@ -140,6 +151,7 @@ async function changesetSection(ed, cs, reviewer) {
     : h('button', { type: 'button', class: 'primary', dataset: { changeset: String(cs.id) } }, 'Submit for review');
   const section = h('section', { class: 'ed-changeset', dataset: { changeset: String(cs.id), state: cs.state } },
     h('h3', null, `Changeset ${cs.id}`, h('span', { class: 'muted small' }, ` by ${cs.author}${mine ? ' (you)' : ''} · updated ${when(cs.updated)}`)),
+    cs.submitted ? h('p', { class: 'small ed-submitted' }, `Submitted for review ${when(cs.submitted)}.`) : null,
     (cs.new_sources || []).length ? h('p', { class: 'small' }, 'New sources: ', cs.new_sources.map((s, i) => [i ? ', ' : '', h('cite', null, s.title || s.label || s.id)])) : null,
     diffs.length ? h('ol', { class: 'ed-diffs' }, diffs.map((d) => diffItem(ed, d, passages))) : h('p', { class: 'muted' }, 'No feature changed yet.'),
     missing.length ? h('div', { class: 'ed-warn', role: 'note', dataset: { lacking: missing.map((d) => `${d.layer}/${d.id}`).join(' ') } },
@@ -165,9 +177,9 @@ async function changesetSection(ed, cs, reviewer) {
         ed.setStatus(`Changeset ${cs.id} published as data version ${out.version}.`, `published:${cs.id}:${out.version}`);
       } else {
         if (!message.value.trim()) { msg.error(new Error('Say in a line what the changeset does, for the reviewer and the history.')); message.focus(); return; }
-        await ed.call('/changesets', { method: 'POST', json: { message: message.value.trim() } });
+        const out = await ed.call(`/changesets/${cs.id}/submit`, { method: 'POST', json: { message: message.value.trim() } });
         undirty();
-        section.dataset.submitted = '1';
+        section.dataset.state = out.state;
         msg.info('Submitted: a reviewer can now review and publish it. Further edits join the same changeset.');
         ed.setStatus(`Changeset ${cs.id} submitted for review.`, `submitted:${cs.id}`);
       }

@@ -20,6 +20,20 @@ const INK = '#c2410c';
 export function drawTool(map) {
   let draw = null;
   let done = null;
+  // A click that places a vertex (or drags one) is the drawing's, not the
+  // reader's: the map's own click handler, which opens the panel of the
+  // feature under the pointer, must not see it. The press decides, since a
+  // shape finishes on the release, before the click arrives.
+  let swallow = false;
+  const container = map.getContainer();
+  const onDown = () => { swallow = !!draw && draw.getMode() !== 'static'; };
+  const onClick = (e) => {
+    if (!swallow) return;
+    swallow = false;
+    e.stopPropagation();
+  };
+  container.addEventListener('pointerdown', onDown, true);
+  container.addEventListener('click', onClick, true);
   const ensure = () => {
     if (draw) return draw;
     const common = {};
@@ -86,7 +100,11 @@ export function drawTool(map) {
     },
     clear() { if (draw) draw.clear(); },
     active: () => !!done,
-    stop() { if (draw) { draw.stop(); draw = null; } },
+    stop() {
+      container.removeEventListener('pointerdown', onDown, true);
+      container.removeEventListener('click', onClick, true);
+      if (draw) { draw.stop(); draw = null; }
+    },
   };
 }
 
@@ -122,6 +140,26 @@ function layersFor(ed, geometry) {
   return ed.collections.filter((c) => c.kind !== 'basemap' && DIM[c.geometry_type] === dim);
 }
 
+const LAST_LAYER = 'citemap.editor.layer.';
+
+/**
+ * The layer a new feature goes to unless the editor picks another: the one
+ * they last saved a feature of this dimension to, else the only layer that
+ * fits (a context layer for an inferred claim, a cited one otherwise), else
+ * none: the form asks rather than guess (a corridor is not a border).
+ */
+function defaultLayer(ed, choices, geometry, claim) {
+  let last = null;
+  try { last = localStorage.getItem(LAST_LAYER + DIM[geometry.type]); } catch { /* storage off */ }
+  if (last && choices.some((c) => c.id === last)) return last;
+  const fit = choices.filter((c) => (c.kind === 'context') === (claim?.basis === 'inferred'));
+  return fit.length === 1 ? fit[0].id : '';
+}
+
+function rememberLayer(geometry, layer) {
+  try { localStorage.setItem(LAST_LAYER + DIM[geometry.type], layer); } catch { /* storage off */ }
+}
+
 /**
  * The new feature's form, in a modal dialog: layer, name, aliases, status,
  * valid_from/valid_to, geo_precision, coord_source, and the claim.
@@ -131,8 +169,9 @@ export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
   const titleId = uid('ft');
   const msg = messageArea();
   const choices = layersFor(ed, geometry);
-  const layer = select('layer', choices.map((c) => [c.id, c.title || c.id]), claim?.basis === 'inferred'
-    ? choices.find((c) => c.kind === 'context')?.id : choices.find((c) => c.kind !== 'context')?.id);
+  const preset = defaultLayer(ed, choices, geometry, claim);
+  const layer = select('layer', [...(preset ? [] : [['', 'Choose a layer…']]), ...choices.map((c) => [c.id, c.title || c.id])], preset);
+  layer.required = true;
   const input = (name, value = '', type = 'text') => h('input', { type, name, value: value ?? '' });
   const name = input('name', props.name);
   name.required = true;
@@ -174,6 +213,7 @@ export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     msg.clear();
+    if (!layer.value) { msg.error(new Error('Choose the layer the feature belongs to.')); layer.focus(); return; }
     if (!name.value.trim()) { msg.error(new Error('A feature needs a name.')); name.focus(); return; }
     if (cf) {
       const bad = cf.invalid();
@@ -194,6 +234,7 @@ export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
       const out = await ed.call(`/collections/${encodeURIComponent(layer.value)}/items`, {
         method: 'POST', json: { type: 'Feature', geometry, properties }, type: 'application/geo+json',
       });
+      rememberLayer(geometry, layer.value);
       close();
       await ed.afterWrite(`feature:${layer.value}/${out.id}`, `Saved “${properties.name}” as a draft in changeset ${out.changeset}.`);
     } catch (err) {

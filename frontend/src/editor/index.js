@@ -5,7 +5,7 @@
 // ctx: {map, user: {name, role}, api, toolbar, onFeaturePanel, openFeature,
 // reloadLayers} — see the reader's sign-in module.
 import { h } from '../util.js';
-import { changesView, diffLayer } from './changes.js';
+import { changesView, diffLayer, isPending } from './changes.js';
 import { drawTool, drawView } from './feature.js';
 import { renderHistory } from './history.js';
 import { selectionIn } from './reader.js';
@@ -81,7 +81,7 @@ export async function start(ctx) {
   ed.afterWrite = async (signal, text) => {
     await Promise.all([loadFeatures(ed), ed.reader?.refresh?.()]);
     try {
-      const cs = (await ed.call('/changesets')).changesets.find((c) => c.state === 'open' && c.author === ed.user.name);
+      const cs = (await ed.call('/changesets')).changesets.find((c) => isPending(c) && c.author === ed.user.name);
       if (cs) ed.diff.show((await ed.call(`/changesets/${cs.id}`)).diff || [], { fit: false });
     } catch { /* the drafts overlay is a convenience */ }
     ed.setStatus(text, signal);

@@ -1,5 +1,6 @@
 // "Add source" and the editor's reader.
 import { h } from '../util.js';
+import { isPending } from './changes.js';
 import { openCite } from './cite.js';
 import { openFeatureForm } from './feature.js';
 import { markedText, selectionIn, sentenceAround } from './reader.js';
@@ -69,7 +70,7 @@ async function listSources(ed, el) {
   try {
     const [pub, sets] = await Promise.all([ed.call('/sources?f=json'), ed.call('/changesets')]);
     const drafts = [];
-    for (const c of (sets.changesets || []).filter((x) => x.state === 'open' && x.sources.length)) {
+    for (const c of (sets.changesets || []).filter((x) => isPending(x) && x.sources.length)) {
       const full = await ed.call(`/changesets/${c.id}`);
       drafts.push(...(full.new_sources || []));
     }
@@ -90,7 +91,9 @@ export async function openSource(ed, id) {
     ed.call(`/sources/${encodeURIComponent(id)}?f=json`),
     ed.call(`/sources/${encodeURIComponent(id)}/suggestions`).catch((err) => ({ suggestions: [], error: err })),
   ]);
-  const r = { src, suggestions: sug.suggestions || [], dismissed: new Set(), lastSel: null };
+  const suggestions = sug.suggestions || [];
+  const dismissed = dismissals(ed, src.id);
+  const r = { src, suggestions, dismissed: new Set(suggestions.flatMap((s, i) => (dismissed.has(s) ? [i] : []))), lastSel: null };
   ed.reader = r;
   const msg = messageArea();
   // Editable only so that a keyboard can move a caret in it and select
@@ -121,7 +124,7 @@ export async function openSource(ed, id) {
   };
   const renderList = () => {
     const items = r.suggestions.map((s, i) => ({ s, i })).filter(({ i }) => !r.dismissed.has(i));
-    list.replaceChildren(...items.map(({ s, i }) => suggestionItem(ed, r, s, i, () => { r.dismissed.add(i); renderText(); renderList(); })));
+    list.replaceChildren(...items.map(({ s, i }) => suggestionItem(ed, r, s, i, () => { r.dismissed.add(i); dismissed.add(s); renderText(); renderList(); })));
     if (!items.length) list.replaceChildren(h('li', { class: 'muted' }, 'No places found (or all dismissed).'));
   };
   r.refresh = async () => {
@@ -152,6 +155,26 @@ export async function openSource(ed, id) {
   ed.show(root);
   root.dataset.ready = '1';
   return root;
+}
+
+/**
+ * The suggestions an editor dismissed in a source, kept in the browser
+ * (per user and source) so that they stay dismissed after a reload. A
+ * suggestion is known by its place in the text, which a source never
+ * changes (a correction is a new revision, a new source).
+ */
+function dismissals(ed, sourceID) {
+  const key = `citemap.editor.dismissed.${ed.user.name}.${sourceID}`;
+  const id = (s) => `${s.start}-${s.end}`;
+  let set;
+  try { set = new Set(JSON.parse(localStorage.getItem(key) || '[]')); } catch { set = new Set(); }
+  return {
+    has: (s) => set.has(id(s)),
+    add(s) {
+      set.add(id(s));
+      try { localStorage.setItem(key, JSON.stringify([...set])); } catch { /* storage off: dismissed until reload */ }
+    },
+  };
 }
 
 /** One suggestion with its candidates: accept a feature, place a new one, or dismiss. */
