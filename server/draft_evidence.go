@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"sort"
 
 	"github.com/citemap/citemap/layers"
 )
@@ -20,34 +19,15 @@ func (s *Server) draftEvidence(ctx context.Context, u layers.User, changeset int
 	for _, p := range cs.Passages {
 		drafts[p.ID] = p
 	}
-	out := make([]evidenceJSON, 0, len(f.Claims))
-	sources := map[string]layers.Source{}
-	for _, c := range f.Claims {
-		p, ok := drafts[c.Passage]
-		if !ok {
-			if p, err = s.store.Passage(ctx, c.Passage); err != nil {
-				return nil, err
-			}
+	passage := func(ctx context.Context, id string) (layers.Passage, error) {
+		if p, ok := drafts[id]; ok {
+			return p, nil
 		}
-		src, ok := sources[p.Source]
-		if !ok {
-			if src, _, err = s.cfg.Editor.FindSource(ctx, u, p.Source); err != nil {
-				return nil, err
-			}
-			sources[p.Source] = src
-		}
-		out = append(out, evidenceJSON{
-			Passage: c.Passage, Aspect: c.Aspect, Relation: c.Relation, Basis: c.Basis, Confidence: c.Confidence, Note: c.Note,
-			Exact: p.Exact, Prefix: p.Prefix, Suffix: p.Suffix, Start: p.Start, End: p.End,
-			Source: evidenceSrc{
-				ID: src.ID, Label: src.Label(), Title: src.Title, Publisher: src.Publisher,
-				Author: src.Author, Published: src.Published, URL: src.URL,
-			},
-			Context: base + "/sources/" + src.ID + "#passage-" + p.ID,
-		})
+		return s.store.Passage(ctx, id)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].Basis != layers.Inferred && out[j].Basis == layers.Inferred
-	})
-	return out, nil
+	source := func(ctx context.Context, id string) (layers.Source, error) {
+		src, _, err := s.cfg.Editor.FindSource(ctx, u, id)
+		return src, err
+	}
+	return resolveEvidence(ctx, base, f.Claims, passage, source)
 }

@@ -35,20 +35,28 @@ type evidenceSrc struct {
 	URL       string `json:"url"`
 }
 
-// evidence resolves every claim of f to its passage and source, explicit
-// claims first (a reader meets what the passages state before what is
-// inferred from them), otherwise in the feature's order.
+// evidence resolves every claim of f to its passage and source in r.
 func (s *Server) evidence(ctx context.Context, r layers.Reader, base string, f layers.Feature) ([]evidenceJSON, error) {
-	out := make([]evidenceJSON, 0, len(f.Claims))
+	return resolveEvidence(ctx, base, f.Claims, r.Passage, r.Source)
+}
+
+// resolveEvidence resolves claims to their passages and sources, found
+// with passage and source, explicit claims first (a reader meets what the
+// passages state before what is inferred from them), otherwise in the
+// feature's order.
+func resolveEvidence(ctx context.Context, base string, claims []layers.Claim,
+	passage func(context.Context, string) (layers.Passage, error),
+	source func(context.Context, string) (layers.Source, error)) ([]evidenceJSON, error) {
+	out := make([]evidenceJSON, 0, len(claims))
 	sources := map[string]layers.Source{}
-	for _, c := range f.Claims {
-		p, err := r.Passage(ctx, c.Passage)
+	for _, c := range claims {
+		p, err := passage(ctx, c.Passage)
 		if err != nil {
 			return nil, err
 		}
 		src, ok := sources[p.Source]
 		if !ok {
-			if src, err = r.Source(ctx, p.Source); err != nil {
+			if src, err = source(ctx, p.Source); err != nil {
 				return nil, err
 			}
 			sources[p.Source] = src
