@@ -208,16 +208,9 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reader(c)
+	r, l, err := s.collectionOf(c, c.Params("layer"))
 	if err != nil {
 		return err
-	}
-	l, err := r.Layer(c.UserContext(), c.Params("layer"))
-	if err != nil {
-		return err
-	}
-	if l.Kind == layers.KindBasemap {
-		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
 	types, _, err := s.layerFacts(c.UserContext(), r, l.ID)
 	if err != nil {
@@ -241,16 +234,9 @@ func (s *Server) handleItem(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	r, err := s.reader(c)
+	r, l, err := s.collectionOf(c, c.Params("layer"))
 	if err != nil {
 		return err
-	}
-	l, err := s.layerOf(c.UserContext(), r, c.Params("layer"))
-	if err != nil {
-		return err
-	}
-	if l.Kind == layers.KindBasemap {
-		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
 	id := c.Params("feature")
 	base := s.baseURL(c)

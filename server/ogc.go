@@ -264,7 +264,7 @@ func (s *Server) snapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) {
 		return nil, err
 	}
 	if sn.Layer.Kind == layers.KindBasemap {
-		return nil, layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+		return nil, notCollection(id)
 	}
 	return sn, nil
 }
@@ -277,7 +277,7 @@ func (s *Server) collectionSnapshot(ctx context.Context, r layers.Reader, id str
 		return nil, err
 	}
 	if sn.Layer.Kind == layers.KindBasemap {
-		return nil, layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+		return nil, notCollection(id)
 	}
 	return sn, nil
 }
@@ -289,6 +289,29 @@ func (s *Server) anySnapshot(c *fiber.Ctx, id string) (*layers.Snapshot, error) 
 		return nil, err
 	}
 	return s.snapshotOf(c.UserContext(), r, id)
+}
+
+// notCollection is the answer for the basemap asked for as a collection:
+// it is reference geography drawn under the map, not served as data.
+func notCollection(id string) error {
+	return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
+}
+
+// collectionOf is the request's data version and its layer id, which must
+// be a collection (not the basemap).
+func (s *Server) collectionOf(c *fiber.Ctx, id string) (layers.Reader, layers.Layer, error) {
+	r, err := s.reader(c)
+	if err != nil {
+		return nil, layers.Layer{}, err
+	}
+	l, err := s.layerOf(c.UserContext(), r, id)
+	if err != nil {
+		return nil, l, err
+	}
+	if l.Kind == layers.KindBasemap {
+		return nil, l, notCollection(l.ID)
+	}
+	return r, l, nil
 }
 
 // layerOf describes layer id of r from memory: a data version's layers are
@@ -425,17 +448,9 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := c.Params("layer")
-	r, err := s.reader(c)
+	r, l, err := s.collectionOf(c, c.Params("layer"))
 	if err != nil {
 		return err
-	}
-	l, err := s.layerOf(c.UserContext(), r, id)
-	if err != nil {
-		return err
-	}
-	if l.Kind == layers.KindBasemap {
-		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", id)
 	}
 	// An editor or reviewer with drafts in the layer sees them: a page
 	// built for them alone, never cached, from a snapshot of the layer
@@ -469,7 +484,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	default:
 		sn := withDrafts
 		if sn == nil {
-			if sn, err = s.snapshotOf(c.UserContext(), r, id); err != nil {
+			if sn, err = s.snapshotOf(c.UserContext(), r, l.ID); err != nil {
 				return err
 			}
 		}
@@ -631,16 +646,9 @@ func (s *Server) handleQueryables(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.reader(c)
+	r, l, err := s.collectionOf(c, c.Params("layer"))
 	if err != nil {
 		return err
-	}
-	l, err := s.layerOf(c.UserContext(), r, c.Params("layer"))
-	if err != nil {
-		return err
-	}
-	if l.Kind == layers.KindBasemap {
-		return layers.Errorf(layers.ENOTFOUND, "collection %q does not exist", l.ID)
 	}
 	types, queryables, err := s.layerFacts(c.UserContext(), r, l.ID)
 	if err != nil {
