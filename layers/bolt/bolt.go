@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 4). Every entity is stored under its key followed by the
+// Layout (schema 5). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -15,8 +15,10 @@
 //	sources   source \0 v -> Source (text and metadata)
 //	passages  passage \0 v -> Passage
 //	cites     passage \0 layer \0 feature \0 v -> 1 (cites) or 0 (no longer)
-//	bodies    one bucket per layer: feature \0 v -> what a response sends of it
-//	cells     one bucket per layer: the spatial index (see index.go)
+//	bodies    one bucket per layer: level, cell, feature \0 v -> what a
+//	          response sends of the feature: the spatial index and the
+//	          bodies in one (see index.go)
+//	ids       one bucket per layer: feature \0 v -> its level and cell
 //
 // A version becomes visible in one last transaction that writes its record
 // in "versions" and moves meta's version to it. Until then its keys lie
@@ -43,7 +45,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 4
+const schemaVersion = 5
 
 var (
 	bucketMeta     = []byte("meta")
@@ -58,9 +60,9 @@ var (
 	keyVersion = []byte("version")
 	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketCells}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs}
 	// perLayer are the buckets holding one bucket per layer.
-	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketCells}
+	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs}
 	// versioned are the buckets whose keys end in a data version.
 	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )
@@ -81,7 +83,18 @@ type Store struct {
 	// the latest and must not race another. Other processes cannot open the
 	// file while this one holds it.
 	mu sync.Mutex
+	// flushBytes is about how much an import writes in one transaction
+	// ahead of its last; runBytes how much of its bodies it sorts in
+	// memory before it spills a sorted run to a file.
+	flushBytes, runBytes int
 }
+
+// An import commits about 32 MiB at a time, and sorts 64 MiB of bodies in
+// memory: its heap stays well under a few hundred MiB whatever its size.
+const (
+	defaultFlushBytes = 32 << 20
+	defaultRunBytes   = 64 << 20
+)
 
 var (
 	_ layers.Store     = (*Store)(nil)
@@ -130,7 +143,8 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{view: view{db: db, latest: new(atomic.Int64)}, path: path}
+	s := &Store{view: view{db: db, latest: new(atomic.Int64)}, path: path,
+		flushBytes: defaultFlushBytes, runBytes: defaultRunBytes}
 	var (
 		ready            bool
 		committed, stale uint64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -36,6 +37,10 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 		return 0, err
 	}
 	ch.sourceOf = func(pid string) string { return sources[pid] }
+	ch.fill = bulkFill
+	bodies := &sorter{dir: filepath.Dir(s.path), runBytes: s.runBytes}
+	defer bodies.close()
+	ch.bodies = bodies
 	fail := func(err error) (int, error) {
 		if rerr := ch.rollback(s.db); rerr != nil {
 			return 0, errors.Join(err, fmt.Errorf("undo the failed import: %w", rerr))
@@ -50,7 +55,7 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 		files    = map[string]string{}
 	)
 	for _, li := range imp.Layers {
-		w := &layerWriter{db: s.db, ch: ch, li: li, seen: map[string]struct{}{}}
+		w := &layerWriter{s: s, ch: ch, li: li, seen: map[string]struct{}{}}
 		ps, err := w.stream(ctx, func(id string) bool { _, ok := sources[id]; return ok }, func(n int) {
 			if progress != nil {
 				progress(read + n)
@@ -100,14 +105,87 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 	if err != nil {
 		return fail(err)
 	}
+	if err := s.writeBodies(ctx, ch); err != nil {
+		return fail(err)
+	}
 	info := layers.VersionInfo{Time: time.Now().UTC().Truncate(time.Millisecond),
 		Message: fmt.Sprintf("import of %d layer(s), %d source(s), %d passage(s)", len(imp.Layers), len(imp.Sources), len(imp.Passages))}
 	if err := s.db.Update(func(tx *bbolt.Tx) error { return ch.finish(tx, info) }); err != nil {
 		return fail(err)
 	}
 	s.latest.Store(int64(ch.ver))
+	s.trim()
 	return int(ch.ver), nil
 }
+
+// bulkFill is the FillPercent of the buckets an import writes: it appends
+// mostly in key order, so pages are filled, not split in halves.
+const bulkFill = 0.95
+
+// writeBodies writes the import's bodies, sorted by key. Those that never
+// left memory wait for the version's last transaction with the rest; runs
+// are merged and written in transactions of about flushBytes each, marked
+// pending like every write ahead of the last transaction.
+func (s *Store) writeBodies(ctx context.Context, ch *change) error {
+	bodies := ch.bodies
+	ch.bodies = nil
+	spilled := len(bodies.runs) > 0
+	m, err := bodies.merged()
+	if err != nil {
+		return err
+	}
+	if !spilled {
+		for p, ok, _ := m.next(); ok; p, ok, _ = m.next() {
+			ch.puts = append(ch.puts, p)
+			ch.staged += len(p.layer) + len(p.key) + len(p.val) + 64
+		}
+		return nil
+	}
+	for more := true; more; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			if err := tx.Bucket(bucketMeta).Put(keyPending, u64(ch.ver)); err != nil {
+				return err
+			}
+			var w putter
+			for n := 0; n < s.flushBytes; {
+				p, ok, err := m.next()
+				if err != nil {
+					return err
+				}
+				if !ok {
+					more = false
+					return nil
+				}
+				if err := w.put(tx, p, ch.fill); err != nil {
+					return err
+				}
+				n += len(p.key) + len(p.val)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		ch.flushed = true
+		s.trim()
+	}
+	return nil
+}
+
+// trim drops the process's mapping of the file's pages once it passes
+// residentLimit: an import reads and writes across the whole file, and
+// would otherwise keep most of it mapped (see resident.go).
+func (s *Store) trim() {
+	if n, err := residentFile(); err == nil && n > residentLimit {
+		_ = s.Release()
+	}
+}
+
+// residentLimit is how much of the file a writer keeps mapped.
+const residentLimit = 64 << 20
 
 // checkEvidence checks sources and passages joined with those stored at
 // base, and maps every passage the new version will have to its source.
@@ -150,7 +228,7 @@ func checkEvidence(tx *bbolt.Tx, base uint64, sources []layers.Source, passages 
 // version's last transaction, so a small import writes nothing until
 // everything is checked.
 type layerWriter struct {
-	db    *bbolt.DB
+	s     *Store
 	ch    *change
 	li    layers.LayerImport
 	id    string // the layer's id, once known
@@ -160,34 +238,99 @@ type layerWriter struct {
 	stats stats
 }
 
-// flush stages the batch and writes what differs.
-func (w *layerWriter) flush() error {
-	err := w.db.View(func(tx *bbolt.Tx) error { return w.stage(tx) })
-	if err != nil {
+// flush stages a batch and, once what is staged passes flushBytes, writes
+// it.
+func (w *layerWriter) flush(batch []layers.Feature) error {
+	err := w.s.db.View(func(tx *bbolt.Tx) error { return w.stage(tx, batch) })
+	if err != nil || w.ch.staged < w.s.flushBytes {
 		return err
 	}
-	return w.ch.flush(w.db)
+	if err := w.ch.flush(w.s.db); err != nil {
+		return err
+	}
+	w.s.trim()
+	return nil
 }
 
-func (w *layerWriter) stage(tx *bbolt.Tx) error {
-	for _, f := range w.batch {
+func (w *layerWriter) stage(tx *bbolt.Tx, batch []layers.Feature) error {
+	for _, f := range batch {
 		if err := w.ch.putFeature(tx, w.id, f); err != nil {
 			return err
 		}
 	}
-	w.batch = w.batch[:0]
 	return nil
+}
+
+// A flusher stages and writes a layer's batches on a goroutine of its own
+// while the layer's stream is read and checked: decoding the input and
+// encoding the records each take about half the work.
+type flusher struct {
+	work chan batch
+	errc chan error
+	err  error
+	done bool
+}
+
+type batch struct {
+	features []layers.Feature
+	read     int // features read when it was sent, for progress
+}
+
+func (w *layerWriter) startFlusher(progress func(int)) *flusher {
+	f := &flusher{work: make(chan batch, 1), errc: make(chan error, 1)}
+	go func() {
+		for b := range f.work {
+			if err := w.flush(b.features); err != nil {
+				f.errc <- err
+				for range f.work { // until the reader stops sending
+				}
+				return
+			}
+			progress(b.read)
+		}
+		f.errc <- nil
+	}()
+	return f
+}
+
+// send hands a batch over, or returns the error that stopped the flusher.
+func (f *flusher) send(b batch) error {
+	if f.done {
+		return f.err
+	}
+	select {
+	case f.work <- b:
+		return nil
+	case f.err = <-f.errc:
+		f.done = true
+		if f.err == nil {
+			f.err = errors.New("the import's writer stopped")
+		}
+		return f.err
+	}
+}
+
+// wait stops the flusher once it has written what it was sent.
+func (f *flusher) wait() error {
+	if !f.done {
+		close(f.work)
+		f.err = <-f.errc
+		f.done = true
+	}
+	return f.err
 }
 
 // finish stages what is left: the last batch, a tombstone for every stored
 // feature the import no longer holds, and the layer's description.
 func (w *layerWriter) finish(tx *bbolt.Tx) error {
 	w.id = w.layer.ID
-	if err := w.stage(tx); err != nil {
+	if err := w.stage(tx, w.batch); err != nil {
 		return err
 	}
+	w.batch = nil
+	// The ids bucket is the smallest that lists a layer's features.
 	var gone []string
-	if err := walk(tx.Bucket(bucketFeatures).Bucket([]byte(w.id)), nil, w.ch.base, func(ent, _ []byte) error {
+	if err := walk(idsOf(tx, w.id), nil, w.ch.base, func(ent, _ []byte) error {
 		if id := firstPart(ent); !w.has(id) {
 			gone = append(gone, id)
 		}
@@ -220,6 +363,8 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 	var cit layers.Citation
 	var one layers.OneGeometry
 	var mixed *layers.Problem
+	fl := w.startFlusher(progress)
+	defer fl.wait()
 	for f, ferr := range li.Features {
 		if len(ps) >= maxProblems {
 			break
@@ -261,11 +406,14 @@ func (w *layerWriter) stream(ctx context.Context, exists func(string) bool, prog
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if err := w.flush(); err != nil {
+			if err := fl.send(batch{w.batch, w.stats.count}); err != nil {
 				return nil, fmt.Errorf("write %s: %w", li.File, err)
 			}
-			progress(w.stats.count)
+			w.batch = make([]layers.Feature, 0, batchSize)
 		}
+	}
+	if err := fl.wait(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", li.File, err)
 	}
 	l := li.Layer()
 	if w.id != "" && l.ID != w.id {

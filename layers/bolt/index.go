@@ -22,25 +22,28 @@ import (
 // What the read path needs is written beside each feature record, under the
 // same version, so a query reads only what it touches:
 //
-//	bodies  one bucket per layer: feature \0 v -> the feature's body
-//	        (bound, time span, GeoJSON geometry, flat properties, passages, WKB)
-//	cells   one bucket per layer: level, cell, feature \0 v -> bound
+//	bodies  one bucket per layer: level, cell, feature \0 v -> the feature's
+//	        body (bound, time span, GeoJSON geometry, flat properties,
+//	        passages, WKB)
+//	ids     one bucket per layer: feature \0 v -> level, cell
 //
-// The spatial index is a loose quadtree over lon/lat flattened into keys: a
-// feature is filed once, in the cell of the deepest level (at most maxLevel)
-// whose cells are at least twice its size, that holds its bound's centre.
-// Its bound then lies within that cell widened by a quarter cell on each
-// side, so a query at a level scans the cells of its box widened as much.
-// Cells are numbered in Z-order, so a block of cells is one key range and
-// nearby features sit on nearby pages. A change rewrites only the entries of
-// the features it touches, versioned like every record, so `?v=N` reads the
-// index as version N held it.
+// The bodies are the spatial index: a loose quadtree over lon/lat flattened
+// into keys. A feature is filed once, in the cell of the deepest level (at
+// most maxLevel) whose cells are at least twice its size, that holds its
+// bound's centre. Its bound then lies within that cell widened by a quarter
+// cell on each side, so a query at a level scans the cells of its box
+// widened as much. Cells are numbered in Z-order, so a block of cells is one
+// key range, and features near each other sit on the same pages: a bbox
+// query reads a few runs of contiguous pages, whatever the layer's size.
+// The ids bucket finds a feature's cell from its id. A change rewrites only
+// the entries of the features it touches, versioned like every record, so
+// `?v=N` reads the index as version N held it.
 
 const maxLevel = 16
 
 var (
 	bucketBodies = []byte("bodies")
-	bucketCells  = []byte("cells")
+	bucketIDs    = []byte("ids")
 )
 
 // cellKeyLen is the level byte and the Z-order cell number.
@@ -88,15 +91,35 @@ func zorder(x, y uint32) uint64 {
 	return spread(x) | spread(y)<<1
 }
 
-// cellEntity is the index entity of feature id with bound b.
-func cellEntity(id string, b orb.Bound) []byte {
+// cellOf is the level and Z-order cell a feature with bound b is filed in.
+func cellOf(b orb.Bound) []byte {
 	l := levelOf(b)
 	x, y := tileOf(l, (b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
-	k := make([]byte, 0, cellKeyLen+len(id)+1+verLen)
+	k := make([]byte, 0, cellKeyLen)
 	k = append(k, byte(l))
-	k = binary.BigEndian.AppendUint64(k, zorder(x, y))
+	return binary.BigEndian.AppendUint64(k, zorder(x, y))
+}
+
+// bodyEntity is the body entity of feature id filed in cell.
+func bodyEntity(cell []byte, id string) []byte {
+	k := make([]byte, 0, cellKeyLen+len(id)+1+verLen)
+	k = append(k, cell...)
 	k = append(k, id...)
 	return append(k, 0)
+}
+
+// cellEntity is the body entity of feature id with bound b.
+func cellEntity(id string, b orb.Bound) []byte { return bodyEntity(cellOf(b), id) }
+
+// An ids record is the live tag and the feature's cell.
+func idValue(cell []byte) []byte { return append([]byte{tagLive}, cell...) }
+
+// cellIn reads the cell of a live ids record.
+func cellIn(val []byte) ([]byte, bool) {
+	if !live(val) || len(val) != 1+cellKeyLen {
+		return nil, false
+	}
+	return val[1:], true
 }
 
 // cellRanges lists the Z-order ranges [lo, hi) of level l that hold every
@@ -221,10 +244,8 @@ func bodyBound(val []byte) (orb.Bound, bool) {
 	return getBound(val[1:33]), true
 }
 
-func cellValue(b orb.Bound) []byte { return putBound([]byte{tagLive}, b) }
-
-// putDerived stages the body and index entry of f, written at this version;
-// old is f's body at base (nil for a new feature).
+// putDerived stages the body of f (its index entry too), written at this
+// version, and, when f is new or moved to another cell, its ids entry.
 func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature) error {
 	sourceOf := ch.sourceOf
 	if sourceOf == nil {
@@ -235,21 +256,20 @@ func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature) error
 		return err
 	}
 	ent := prefix(f.ID)
-	_, old := lookup(bodiesOf(tx, layer), ent, ch.base)
-	if bytes.Equal(old, body) {
-		return nil
-	}
-	ch.put(layer, bucketBodies, ent, body)
-	nb := f.Geometry.Bound()
-	nc := cellEntity(f.ID, nb)
-	if ob, ok := bodyBound(old); ok {
-		if oc := cellEntity(f.ID, ob); !bytes.Equal(oc, nc) {
-			ch.put(layer, bucketCells, oc, tombstone)
-		} else if ob == nb {
+	nc := cellOf(f.Geometry.Bound())
+	_, oval := lookup(idsOf(tx, layer), ent, ch.base)
+	if oc, ok := cellIn(oval); ok {
+		if bytes.Equal(oc, nc) {
+			if _, old := lookup(bodiesOf(tx, layer), bodyEntity(oc, f.ID), ch.base); bytes.Equal(old, body) {
+				return nil
+			}
+			ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
 			return nil
 		}
+		ch.put(layer, bucketBodies, bodyEntity(oc, f.ID), tombstone)
 	}
-	ch.put(layer, bucketCells, nc, cellValue(nb))
+	ch.put(layer, bucketIDs, ent, idValue(nc))
+	ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
 	return nil
 }
 
@@ -262,6 +282,11 @@ func (ch *change) refreshBody(tx *bbolt.Tx, layer, id string) error {
 	if val == nil {
 		return nil
 	}
+	_, cval := lookup(idsOf(tx, layer), ent, ch.ver)
+	cell, ok := cellIn(cval)
+	if !ok {
+		return fmt.Errorf("feature %s/%s has no entry in the spatial index", layer, id)
+	}
 	f, err := decodeFeature(layer, id, val)
 	if err != nil {
 		return err
@@ -270,30 +295,31 @@ func (ch *change) refreshBody(tx *bbolt.Tx, layer, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, old := lookup(bodiesOf(tx, layer), ent, ch.ver); !bytes.Equal(old, body) {
-		ch.put(layer, bucketBodies, ent, body)
+	bent := bodyEntity(cell, id)
+	if _, old := lookup(bodiesOf(tx, layer), bent, ch.ver); !bytes.Equal(old, body) {
+		ch.put(layer, bucketBodies, bent, body)
 	}
 	return nil
 }
 
-// deleteDerived stages the removal of a feature's body and index entry.
+// deleteDerived stages the removal of a feature's body and ids entry.
 func (ch *change) deleteDerived(tx *bbolt.Tx, layer, id string) {
 	ent := prefix(id)
-	_, old := lookup(bodiesOf(tx, layer), ent, ch.base)
-	ob, ok := bodyBound(old)
+	_, cval := lookup(idsOf(tx, layer), ent, ch.base)
+	cell, ok := cellIn(cval)
 	if !ok {
 		return
 	}
-	ch.put(layer, bucketBodies, ent, tombstone)
-	ch.put(layer, bucketCells, cellEntity(id, ob), tombstone)
+	ch.put(layer, bucketIDs, ent, tombstone)
+	ch.put(layer, bucketBodies, bodyEntity(cell, id), tombstone)
 }
 
 func bodiesOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
 	return tx.Bucket(bucketBodies).Bucket([]byte(layer))
 }
 
-func cellsOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
-	return tx.Bucket(bucketCells).Bucket([]byte(layer))
+func idsOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
+	return tx.Bucket(bucketIDs).Bucket([]byte(layer))
 }
 
 // sourcesAt maps a passage to its source as version at holds it.
@@ -315,16 +341,23 @@ func (v view) ReadIndex(ctx context.Context, id string, fn func(layers.LayerInde
 		if err != nil {
 			return err
 		}
-		return fn(&layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), cells: cellsOf(tx, id)})
+		return fn(&layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), ids: idsOf(tx, id)})
 	})
 }
 
 // layerIndex is one layer of one version inside a read transaction.
 type layerIndex struct {
-	rec           layerRecord
-	at            uint64
-	bodies, cells *bbolt.Bucket
+	rec         layerRecord
+	at          uint64
+	bodies, ids *bbolt.Bucket
+	// found holds the bodies the transaction's searches passed over (up to
+	// maxFound), by id: a bbox query then reads each body once, from the
+	// pages the search just read, not through the ids bucket again.
+	found map[string][]byte
 }
+
+// maxFound bounds the bodies a layerIndex remembers from its searches.
+const maxFound = 4096
 
 func (li *layerIndex) Layer() layers.Layer { return li.rec.Layer }
 
@@ -341,10 +374,10 @@ func (li *layerIndex) Types() geo.TypeSet {
 }
 
 func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error {
-	if li.cells == nil {
+	if li.bodies == nil {
 		return nil
 	}
-	c := li.cells.Cursor()
+	c := li.bodies.Cursor()
 	var lo, hi [cellKeyLen]byte
 	for l := 0; l <= maxLevel; l++ {
 		lo[0] = byte(l)
@@ -373,7 +406,14 @@ func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error
 				if !b.Intersects(q) {
 					return true
 				}
-				return fn(string(cur[cellKeyLen:len(cur)-1]), b)
+				id := string(cur[cellKeyLen : len(cur)-1])
+				if li.found == nil {
+					li.found = map[string][]byte{}
+				}
+				if len(li.found) < maxFound {
+					li.found[id] = curVal
+				}
+				return fn(id, b)
 			}
 			for k, val := c.Seek(lo[:]); k != nil && bytes.Compare(k, hi[:]) < 0; k, val = c.Next() {
 				ent, v, ok := split(k)
@@ -402,9 +442,16 @@ func (li *layerIndex) Body(id string) (layers.Body, bool, error) {
 	if !layers.ValidID(id) {
 		return layers.Body{}, false, nil
 	}
-	_, val := lookup(li.bodies, prefix(id), li.at)
-	if val == nil {
-		return layers.Body{}, false, nil
+	val, ok := li.found[id]
+	if !ok {
+		_, cval := lookup(li.ids, prefix(id), li.at)
+		cell, ok := cellIn(cval)
+		if !ok {
+			return layers.Body{}, false, nil
+		}
+		if _, val = lookup(li.bodies, bodyEntity(cell, id), li.at); val == nil {
+			return layers.Body{}, false, fmt.Errorf("body of %s/%s: missing from its cell", li.rec.Layer.ID, id)
+		}
 	}
 	b, err := decodeBody(id, val)
 	if err != nil {
@@ -420,8 +467,17 @@ func (li *layerIndex) Scan(from string, fn func(layers.Body) bool) error {
 	if from != "" {
 		start = prefix(from)
 	}
-	err := walkFrom(li.bodies, start, li.at, func(ent, val []byte) error {
-		b, err := decodeBody(firstPart(ent), val)
+	err := walkFrom(li.ids, start, li.at, func(ent, cval []byte) error {
+		id := firstPart(ent)
+		cell, ok := cellIn(cval)
+		if !ok {
+			return fmt.Errorf("layer %s: feature %s: corrupt ids entry", li.rec.Layer.ID, id)
+		}
+		_, val := lookup(li.bodies, bodyEntity(cell, id), li.at)
+		if val == nil {
+			return fmt.Errorf("body of %s/%s: missing from its cell", li.rec.Layer.ID, id)
+		}
+		b, err := decodeBody(id, val)
 		if err != nil {
 			return fmt.Errorf("body of %s/%s: %w", li.rec.Layer.ID, ent, err)
 		}
@@ -468,19 +524,24 @@ func walkFrom(b *bbolt.Bucket, start []byte, at uint64, fn func(entity, val []by
 }
 
 // checkDerived verifies, at version at, that every feature of every layer
-// has the body and the one index entry its record implies, and that
-// nothing else is there.
+// has the body and the ids entry its record implies, filed in the cell its
+// bound implies, and that nothing else is there.
 func checkDerived(tx *bbolt.Tx, at uint64) error {
 	var errs []error
+	report := func(format string, args ...any) {
+		if len(errs) < maxProblems {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
 	sourceOf := sourcesAt(tx, at)
 	fb := tx.Bucket(bucketFeatures)
 	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
 		layer := firstPart(lent)
-		bodies, cells := bodiesOf(tx, layer), cellsOf(tx, layer)
-		want := map[string]bool{} // index entities
+		bodies, ids := bodiesOf(tx, layer), idsOf(tx, layer)
 		n := 0
 		if err := walk(fb.Bucket([]byte(layer)), nil, at, func(ent, val []byte) error {
 			id := firstPart(ent)
+			n++
 			f, err := decodeFeature(layer, id, val)
 			if err != nil {
 				return err
@@ -489,32 +550,34 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 			if err != nil {
 				return err
 			}
-			_, got := lookup(bodies, ent, at)
-			if !bytes.Equal(got, body) {
-				if len(errs) < maxProblems {
-					errs = append(errs, fmt.Errorf("layer %s: feature %s: its stored body is missing or stale", layer, id))
-				}
+			cell := cellOf(f.Geometry.Bound())
+			if _, cv := lookup(ids, ent, at); !bytes.Equal(cv, idValue(cell)) {
+				report("layer %s: feature %s: missing from the spatial index", layer, id)
+				return nil
 			}
-			ce := cellEntity(id, f.Geometry.Bound())
-			want[string(ce)] = true
-			if _, cv := lookup(cells, ce, at); !bytes.Equal(cv, cellValue(f.Geometry.Bound())) && len(errs) < maxProblems {
-				errs = append(errs, fmt.Errorf("layer %s: feature %s: missing from the spatial index", layer, id))
+			if _, got := lookup(bodies, bodyEntity(cell, id), at); !bytes.Equal(got, body) {
+				report("layer %s: feature %s: its stored body is missing or stale", layer, id)
 			}
-			n++
 			return nil
 		}); err != nil {
 			return err
 		}
-		nb := 0
-		if err := walk(bodies, nil, at, func([]byte, []byte) error { nb++; return nil }); err != nil {
+		ni := 0
+		if err := walk(ids, nil, at, func([]byte, []byte) error { ni++; return nil }); err != nil {
 			return err
 		}
-		if nb != n && len(errs) < maxProblems {
-			errs = append(errs, fmt.Errorf("layer %s: %d stored bodies for %d features", layer, nb, n))
+		if ni != n {
+			report("layer %s: %d entries in the ids index for %d features", layer, ni, n)
 		}
-		return walk(cells, nil, at, func(ent, _ []byte) error {
-			if !want[string(ent)] && len(errs) < maxProblems {
-				errs = append(errs, fmt.Errorf("layer %s: the spatial index holds %q, which no feature implies", layer, ent[cellKeyLen:len(ent)-1]))
+		// Every body must be the one its feature's ids entry points to.
+		return walk(bodies, nil, at, func(ent, _ []byte) error {
+			if len(ent) <= cellKeyLen+1 {
+				report("layer %s: the spatial index holds a malformed key %q", layer, ent)
+				return nil
+			}
+			id := string(ent[cellKeyLen : len(ent)-1])
+			if _, cv := lookup(ids, prefix(id), at); !bytes.Equal(cv, idValue(ent[:cellKeyLen])) {
+				report("layer %s: the spatial index holds %q, which no feature implies", layer, id)
 			}
 			return nil
 		})

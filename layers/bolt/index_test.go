@@ -187,13 +187,13 @@ func TestCheckFindsABrokenIndex(t *testing.T) {
 		want   string
 	}{
 		"missing entry": {func(tx *bbolt.Tx) error {
-			c := cellsOf(tx, "synthetic").Cursor()
+			c := idsOf(tx, "synthetic").Cursor()
 			k, _ := c.First()
 			return c.Bucket().Delete(k)
 		}, "missing from the spatial index"},
 		"stray entry": {func(tx *bbolt.Tx) error {
 			k := vkey(cellEntity("ghost", orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{1, 1}}), 1)
-			return cellsOf(tx, "synthetic").Put(k, cellValue(orb.Bound{}))
+			return bodiesOf(tx, "synthetic").Put(k, []byte{tagLive})
 		}, `holds "ghost"`},
 		"stale body": {func(tx *bbolt.Tx) error {
 			b := bodiesOf(tx, "synthetic")

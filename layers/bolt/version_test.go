@@ -479,8 +479,8 @@ func TestPublishWritesOnlyTheChange(t *testing.T) {
 	after := recordCount(t, s)
 	want := maps.Clone(before)
 	want["features"]++
-	want["bodies"]++ // its stored body
-	want["cells"]++  // its one spatial index entry
+	want["bodies"]++ // its stored body, filed in its cell of the spatial index
+	want["ids"]++    // its cell
 	want["cites"]++
 	want["layers"]++
 	want["versions"]++
@@ -545,7 +545,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 	}
 	for name, open := range map[string]func(string, time.Duration) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
 		_, err := open(path, time.Second)
-		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 2; this mapserver reads schema 4 (re-import") {
+		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 2; this mapserver reads schema 5 (re-import") {
 			t.Errorf("%s = %v", name, err)
 		}
 	}

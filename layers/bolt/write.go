@@ -9,7 +9,6 @@ import (
 	"hash"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/paulmach/orb"
 	bbolt "go.etcd.io/bbolt"
@@ -36,6 +35,14 @@ type change struct {
 	// sourceOf names a passage's source as the new version will hold it:
 	// a feature's stored body counts the sources of its claims.
 	sourceOf func(passage string) string
+	// staged is the size of puts, in bytes.
+	staged int
+	// bodies, during an import, sorts the bodies it writes (see sorter.go);
+	// otherwise they are staged with the other puts.
+	bodies *sorter
+	// fill is the FillPercent of the buckets written (0: bbolt's default).
+	// An import appends mostly in key order: full pages waste no space.
+	fill float64
 }
 
 type put struct {
@@ -73,7 +80,13 @@ func (ch *change) layer(id string) *layerChange {
 
 func (ch *change) put(layer string, bucket, entity, val []byte) []byte {
 	k := vkey(entity, ch.ver)
-	ch.puts = append(ch.puts, put{layer: layer, bucket: bucket, key: k, val: val})
+	p := put{layer: layer, bucket: bucket, key: k, val: val}
+	if ch.bodies != nil && bytes.Equal(bucket, bucketBodies) {
+		ch.bodies.add(p)
+		return k
+	}
+	ch.puts = append(ch.puts, p)
+	ch.staged += len(layer) + len(k) + len(val) + 64
 	return k
 }
 
@@ -191,41 +204,45 @@ func (ch *change) putRecord(tx *bbolt.Tx, bucket []byte, id string, v any) bool 
 
 // apply writes the staged records.
 func (ch *change) apply(tx *bbolt.Tx) error {
-	slices.SortFunc(ch.puts, func(a, b put) int {
-		if c := bytes.Compare(a.bucket, b.bucket); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.layer, b.layer); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.key, b.key)
-	})
-	var (
-		cur     *bbolt.Bucket
-		curName string
-		curTop  []byte
-	)
+	// In key order: bbolt then fills each page it touches once.
+	slices.SortStableFunc(ch.puts, comparePuts)
+	var w putter
 	for _, p := range ch.puts {
-		if cur == nil || p.layer != curName || !bytes.Equal(p.bucket, curTop) {
-			curName, curTop = p.layer, p.bucket
-			top := p.bucket
-			if top == nil {
-				top = bucketFeatures
-			}
-			cur = tx.Bucket(top)
-			if p.layer != "" {
-				var err error
-				if cur, err = cur.CreateBucketIfNotExists([]byte(p.layer)); err != nil {
-					return fmt.Errorf("layer %s: %w", p.layer, err)
-				}
-			}
-		}
-		if err := cur.Put(p.key, p.val); err != nil {
+		if err := w.put(tx, p, ch.fill); err != nil {
 			return err
 		}
 	}
-	ch.puts = ch.puts[:0]
+	clear(ch.puts)
+	ch.puts, ch.staged = ch.puts[:0], 0
 	return nil
+}
+
+// putter writes puts into their buckets, keeping the last bucket open.
+type putter struct {
+	cur     *bbolt.Bucket
+	curName string
+	curTop  []byte
+}
+
+func (w *putter) put(tx *bbolt.Tx, p put, fill float64) error {
+	if w.cur == nil || p.layer != w.curName || !bytes.Equal(p.bucket, w.curTop) {
+		w.curName, w.curTop = p.layer, p.bucket
+		top := p.bucket
+		if top == nil {
+			top = bucketFeatures
+		}
+		w.cur = tx.Bucket(top)
+		if p.layer != "" {
+			var err error
+			if w.cur, err = w.cur.CreateBucketIfNotExists([]byte(p.layer)); err != nil {
+				return fmt.Errorf("layer %s: %w", p.layer, err)
+			}
+		}
+		if fill > 0 {
+			w.cur.FillPercent = fill
+		}
+	}
+	return w.cur.Put(p.key, p.val)
 }
 
 // flush writes the staged records ahead of the version's last transaction,
