@@ -215,6 +215,7 @@ func (s *Server) routes() {
 	app.Get("/passages", s.handlePassages)
 	app.Get("/passages/:passage", s.handlePassage)
 	app.Get("/annotations", s.handleAnnotations)
+	app.Get("/search", s.handleSearch)
 	if s.cfg.Editor != nil {
 		app.Get("/session", s.handleSession)
 		app.Post("/session", s.handleLogin)

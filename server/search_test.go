@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
+)
+
+type searchAnswer struct {
+	Query    string      `json:"query"`
+	Features []searchHit `json:"features"`
+	More     bool        `json:"more"`
+}
+
+// searchServers serves the mini dataset and a synthetic layer of 2,500
+// features, read through the store's index and, for comparison, from
+// decoded layers.
+func searchServers(t *testing.T) (indexed, plain *Server) {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := d.Import()
+	imp.Layers = append(imp.Layers, synthetic(2500))
+	if _, err := store.Import(context.Background(), imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
+	if indexed, err = New(store, Config{Assets: assets}); err != nil {
+		t.Fatal(err)
+	}
+	if plain, err = New(unindexed{store}, Config{Assets: assets}); err != nil {
+		t.Fatal(err)
+	}
+	return indexed, plain
+}
+
+func TestSearch(t *testing.T) {
+	indexed, plain := searchServers(t)
+	cases := []struct {
+		target string
+		ids    []string // layer/id, in order
+		more   bool
+	}{
+		// A feature deep in a large layer, found by its name.
+		{"/search?q=feature%202499", []string{"synthetic/f-02499"}, false},
+		// Case and diacritics folded: Gyumri written GYÜMRİ.
+		{"/search?q=GY%C3%9CMR%C4%B0", []string{"bases/gyumri-102nd-base"}, false},
+		// Only the layers named; names that start with the query come first.
+		{"/search?q=feature%20249&layers=synthetic&limit=3", []string{"synthetic/f-00249", "synthetic/f-02490", "synthetic/f-02491"}, true},
+		{"/search?q=feature%20249&layers=bases", nil, false},
+		{"/search?q=no%20such%20place", nil, false},
+	}
+	for _, s := range []*Server{indexed, plain} {
+		for _, tc := range cases {
+			res, b := do(t, s, "GET", tc.target)
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", tc.target, res.StatusCode, b)
+			}
+			var a searchAnswer
+			if err := json.Unmarshal(b, &a); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range a.Features {
+				got = append(got, h.Layer+"/"+h.ID)
+				if len(h.BBox) != 4 || h.BBox[0] > h.BBox[2] || h.BBox[1] > h.BBox[3] || h.Name == "" {
+					t.Errorf("%s: hit %+v lacks a bbox or name", tc.target, h)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.ids, " ") || a.More != tc.more {
+				t.Errorf("%s: got %v more=%v, want %v more=%v", tc.target, got, a.More, tc.ids, tc.more)
+			}
+		}
+	}
+	// The index and the decoded layers answer the same bytes.
+	for _, target := range []string{"/search?q=feature%2012", "/search?q=base&limit=100"} {
+		_, a := do(t, indexed, "GET", target)
+		_, b := do(t, plain, "GET", target)
+		if string(a) != string(b) {
+			t.Errorf("%s: index answered %s, decoded layers %s", target, a, b)
+		}
+	}
+}
+
+func TestSearchBadInput(t *testing.T) {
+	s, _ := searchServers(t)
+	for _, tc := range []struct {
+		target string
+		status int
+		detail string
+	}{
+		{"/search", 400, "at least 2 letters"},
+		{"/search?q=a", 400, "at least 2 letters"},
+		{"/search?q=%CC%81%CC%81", 400, "at least 2 letters"}, // marks only: nothing left to search
+		{"/search?q=" + strings.Repeat("x", 201), 400, "at most 200"},
+		{"/search?q=gyumri&layers=nope", 400, `no layer "nope"`},
+		{"/search?q=gyumri&layers=basemap", 400, `no layer "basemap"`},
+		{"/search?q=gyumri&layers=,", 400, "names no layer"},
+		{"/search?q=gyumri&limit=0", 400, "limit=0"},
+		{"/search?q=gyumri&limit=101", 400, "limit=101"},
+		{"/search?q=gyumri&bbox=1,2,3,4", 400, `unknown query parameter "bbox"`},
+		{"/search?q=gyumri&v=99", 404, "v=99"},
+	} {
+		res, b := do(t, s, "GET", tc.target)
+		if res.StatusCode != tc.status || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s: %d %s %s", tc.target, res.StatusCode, res.Header.Get("Content-Type"), b)
+			continue
+		}
+		if d, _ := decode(t, b)["detail"].(string); !strings.Contains(d, tc.detail) {
+			t.Errorf("%s: detail %q does not name %q", tc.target, d, tc.detail)
+		}
+	}
+}
