@@ -2,7 +2,7 @@
 // as an HTML snippet to paste into an article (an iframe of /embed, a
 // <noscript> picture, a caption linking to the full map, and the resize
 // script). Every value from the data is escaped (escapeHTML).
-import { embedScriptURL, embedURL, mapURL, pictureURL } from './urls.js';
+import { embedScriptURL, embedURL, isStatic, mapURL, pictureURL } from './urls.js';
 import { escapeHTML, getDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -52,7 +52,7 @@ function options(app) {
     legend: $('embed-legend').checked,
     sources: $('embed-sources').value,
     static: $('embed-static').checked,
-    pin: $('embed-pin').checked && !!(getDataVersion() || app.dataVersion),
+    pin: !isStatic() && $('embed-pin').checked && !!(getDataVersion() || app.dataVersion),
   };
 }
 
@@ -67,7 +67,10 @@ function refresh() {
 
 export function openEmbedDialog(app, state) {
   current = { app, state };
-  const v = getDataVersion() || app.dataVersion;
+  // A static export is one fixed data version, and its embed pages take
+  // no query: there is no version to pin, so the choice is not offered.
+  const v = isStatic() ? 0 : getDataVersion() || app.dataVersion;
+  $('embed-pin').closest('label').hidden = isStatic();
   $('embed-pin').disabled = !v;
   $('embed-pin').checked = !!v;
   $('embed-version').textContent = v ? ` (v${v}): the embed never changes` : ' (the server does not say its data version)';
