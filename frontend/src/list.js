@@ -1,10 +1,14 @@
 // The list view: every visible feature with its passages, as text. It is
 // the map's accessible equivalent and what a browser without WebGL shows.
-import { loadEvidence } from './data.js';
+import { indexLayer, loadEvidence, standsAt } from './data.js';
 import { legendSymbol } from './mapstyle.js';
 import { basisBadge, claimNote, explicitFirst, quote, relationBadge, sourceLine } from './panel.js';
-import { sourcePageURL } from './urls.js';
-import { formatPeriod, h, setChildren } from './util.js';
+import { isTiled } from './tiles.js';
+import { itemsInBoxURL, sourcePageURL } from './urls.js';
+import { dayNumber, formatPeriod, getJSON, h, setChildren } from './util.js';
+
+/** A layer drawn from tiles lists this many of its features in view. */
+const TILED_LIST_LIMIT = 100;
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,25 +48,62 @@ export function createList(app, page, ui) {
     ui.writeHash();
   }
 
+  let followsMap = false; // the list is drawn again after the map moves (tiled layers list what is in view)
+
+  /**
+   * The features in view of a layer drawn from tiles (the app never holds
+   * it whole): a page of the server's items in the map's bounds, kept in
+   * app.features so that a click opens them. → {feats, matched} or null
+   * when there is no server to ask (a static export).
+   */
+  async function tiledInView(c) {
+    const b = app.map ? app.map.getBounds().toArray().flat() : [-180, -90, 180, 90];
+    const bbox = [Math.max(-180, b[0]), Math.max(-90, b[1]), Math.min(180, b[2]), Math.min(90, b[3])];
+    const url = itemsInBoxURL(c.id, bbox, TILED_LIST_LIMIT);
+    if (!url) return null;
+    const page = await getJSON(url);
+    const feats = indexLayer(c, page);
+    for (const f of feats) if (!app.features.has(f.key)) app.features.set(f.key, f);
+    const day = dayNumber(app.state.date);
+    return { feats: feats.map((f) => app.features.get(f.key)).filter((f) => standsAt(f, day)), matched: page.numberMatched ?? feats.length };
+  }
+
   async function renderList() {
     const seq = ++listSeq;
     const body = $('list-body');
+    const shown = app.collections.filter((c) => app.state.layers.has(c.id));
+    const tiled = new Map();
     let ev = null;
     try {
-      ev = await loadEvidence();
+      [ev] = await Promise.all([
+        loadEvidence(),
+        ...shown.filter(isTiled).map((c) => tiledInView(c).then((r) => tiled.set(c.id, r), (err) => {
+          console.warn(err);
+          tiled.set(c.id, null);
+        })),
+      ]);
     } catch (err) {
       console.warn(err);
     }
     if (seq !== listSeq) return;
+    if (tiled.size && app.map && !followsMap) {
+      followsMap = true;
+      app.map.on('moveend', () => { if (app.state.list) renderList(); });
+    }
     const sections = [];
     let total = 0;
-    for (const c of app.collections) {
-      if (!app.state.layers.has(c.id)) continue;
-      const feats = ui.visibleFeatures(c.id);
+    for (const c of shown) {
+      const t = isTiled(c) ? tiled.get(c.id) : undefined;
+      const feats = t ? t.feats : ui.visibleFeatures(c.id);
       total += feats.length;
-      sections.push(h('section', { class: 'list-layer', 'aria-labelledby': `list-h-${c.id}` },
-        h('h3', { id: `list-h-${c.id}` }, legendSymbol(c.kind), `${c.title || c.id} `, h('span', { class: 'count' }, `(${feats.length})`)),
-        feats.length ? h('ul', { class: 'list-features' }, feats.map((f) => listItem(f, ev))) : h('p', { class: 'muted' }, 'Nothing in this layer at this date.')));
+      const count = t ? `(${feats.length} in view${t.matched > TILED_LIST_LIMIT ? ` of ${t.matched}` : ''})` : `(${feats.length})`;
+      let note = null;
+      if (t === null) note = h('p', { class: 'muted small tiled-note' }, 'This layer is too large to list here; search finds its features by name.');
+      else if (t && t.matched > TILED_LIST_LIMIT) note = h('p', { class: 'muted small tiled-note' }, `The first ${TILED_LIST_LIMIT} of ${t.matched} features in the map's view; zoom in or search to find the others.`);
+      sections.push(h('section', { class: 'list-layer', 'aria-labelledby': `list-h-${c.id}`, dataset: t !== undefined ? { tiled: '1' } : {} },
+        h('h3', { id: `list-h-${c.id}` }, legendSymbol(c.kind), `${c.title || c.id} `, h('span', { class: 'count' }, count)),
+        note,
+        feats.length ? h('ul', { class: 'list-features' }, feats.map((f) => listItem(f, ev))) : h('p', { class: 'muted' }, t ? 'Nothing of this layer in view at this date.' : 'Nothing in this layer at this date.')));
     }
     if (!sections.length) sections.push(h('p', { class: 'muted' }, 'No layer is switched on. Switch layers on in the layer panel.'));
     setChildren(body, h('p', { class: 'small muted', id: 'list-summary' }, `${total} feature${total === 1 ? '' : 's'}${app.state.date ? ' on ' + app.state.date : ''}.`), sections);

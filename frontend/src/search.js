@@ -1,7 +1,12 @@
 // Search: features by name, name_* and alias, then passages by their text
 // (loaded on first use), in an ARIA combobox.
 import { loadEvidence, standsAt } from './data.js';
-import { dayNumber, fold, h, setChildren } from './util.js';
+import { ensureFeature, isTiled } from './tiles.js';
+import { searchURL } from './urls.js';
+import { dayNumber, fold, getJSON, h, setChildren } from './util.js';
+
+/** How long typing pauses before the server is asked (layers drawn from tiles). */
+const REMOTE_DELAY_MS = 150;
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,14 +20,56 @@ export function wireSearch(app, ui) {
   const list = $('search-results');
   let results = [];
   let active = -1;
+  // The parts of the answer: features by name from the layers the map
+  // holds, from the server for the layers it draws from tiles, passages.
+  let local = [];
+  let remote = [];
+  let passages = [];
+  let remoteTimer = null;
+  let remoteSeq = 0;
+
+  function compose(needle) {
+    const byRank = (a, b) => a.rank - b.rank || String(a.f.props.name).localeCompare(String(b.f.props.name));
+    results = local.concat(remote).sort(byRank).slice(0, 10).concat(passages.slice(0, 8));
+    render(needle);
+  }
+
+  /** Features of tiled layers, found by the server (after a pause in typing). */
+  function runRemote(q, needle) {
+    clearTimeout(remoteTimer);
+    const seq = ++remoteSeq;
+    remote = [];
+    const tiled = app.collections.filter(isTiled).map((c) => c.id);
+    const url = tiled.length ? searchURL(q.trim(), tiled, 10) : null;
+    if (!url) return;
+    list.dataset.remote = 'pending';
+    remoteTimer = setTimeout(async () => {
+      let answer;
+      try {
+        answer = await getJSON(url);
+      } catch (err) {
+        console.warn('search:', err);
+        answer = { features: [] };
+      }
+      if (seq !== remoteSeq || fold(input.value) !== needle) return;
+      remote = (answer.features || []).map((hit) => remoteResult(app, hit, needle));
+      list.dataset.remote = 'done';
+      compose(needle);
+    }, REMOTE_DELAY_MS);
+  }
 
   function run(q) {
     const needle = fold(q);
     if (needle.length < 2) {
+      clearTimeout(remoteTimer);
+      remoteSeq++;
       results = [];
+      local = remote = passages = [];
       render();
       return;
     }
+    runRemote(q, needle);
+    passages = [];
     const feats = [];
     for (const f of app.features.values()) {
       let rank = Infinity;
@@ -35,7 +82,7 @@ export function wireSearch(app, ui) {
       if (rank < Infinity) feats.push({ type: 'feature', f, rank });
     }
     feats.sort((a, b) => a.rank - b.rank || String(a.f.props.name).localeCompare(String(b.f.props.name)));
-    const byName = feats.slice(0, 10);
+    local = feats.slice(0, 10);
 
     // Passage text: loaded on first use, then the search runs again.
     loadEvidence().then((ev) => {
@@ -50,11 +97,10 @@ export function wireSearch(app, ui) {
         }
         if (pas.length >= 8) break;
       }
-      results = byName.concat(pas.slice(0, 8));
-      render(needle);
+      passages = pas.slice(0, 8);
+      compose(needle);
     }).catch(() => {});
-    results = byName;
-    render(needle);
+    compose(needle);
     list.dataset.query = needle;
   }
 
@@ -89,13 +135,16 @@ export function wireSearch(app, ui) {
     items[active].scrollIntoView({ block: 'nearest' });
   }
 
-  function choose(i) {
+  async function choose(i) {
     const r = results[i];
     if (!r) return;
     close();
     input.blur();
-    if (app.state.date && !standsAt(r.f, dayNumber(app.state.date))) ui.setDate('');
-    ui.selectFeature(r.f.key, { fly: true });
+    // A feature of a tiled layer is fetched (with its evidence) by id.
+    const f = r.f.remote ? await ensureFeature(app, r.f.key) : r.f;
+    if (!f) return;
+    if (app.state.date && !standsAt(f, dayNumber(app.state.date))) ui.setDate('');
+    ui.selectFeature(f.key, { fly: true });
   }
 
   function close() {
@@ -113,6 +162,24 @@ export function wireSearch(app, ui) {
     else if (e.key === 'Enter') { e.preventDefault(); choose(active >= 0 ? active : 0); }
     else if (e.key === 'Escape') { close(); }
   });
+}
+
+/**
+ * A result from the server's search: the feature as far as the result
+ * knows it (the app has it in full once it is chosen), ranked as the local
+ * search ranks.
+ */
+function remoteResult(app, hit, needle) {
+  const key = `${hit.layer}/${hit.id}`;
+  const known = app.features.get(key);
+  const name = fold(hit.name);
+  const at = name.indexOf(needle);
+  const rank = at >= 0 ? (at === 0 ? 0 : 5) : 10 + (fold(hit.match).indexOf(needle) === 0 ? 0 : 5);
+  const f = known || {
+    key, layer: hit.layer, id: hit.id, remote: true, bbox: hit.bbox,
+    props: { name: hit.name, aliases: hit.match || '' }, names: [name, fold(hit.match)].filter(Boolean),
+  };
+  return { type: 'feature', f, rank };
 }
 
 /** “alias” · when the match is on an alias rather than the name. */

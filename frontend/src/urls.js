@@ -49,6 +49,23 @@ export const itemURL = (layer, id) => (isStatic()
   ? site(`/collections/${enc(layer)}/items/${enc(id)}.json`)
   : versioned(`/collections/${enc(layer)}/items/${enc(id)}?f=json`));
 
+/**
+ * The server's search of features by name in the given layers (those the map
+ * draws from tiles, whose features it does not hold); null on a static
+ * export, which has no server to ask.
+ */
+export const searchURL = (q, layers, limit) => (isStatic()
+  ? null
+  : versioned(`/search?q=${enc(q)}&layers=${layers.map(enc).join(',')}&limit=${limit}`));
+
+/**
+ * A page of a layer's features in a box (the list view of a layer drawn from
+ * tiles); null on a static export, whose items pages hold only a first page.
+ */
+export const itemsInBoxURL = (layer, bbox, limit) => (isStatic()
+  ? null
+  : versioned(`/collections/${enc(layer)}/items?f=json&bbox=${bbox.map((x) => x.toFixed(5)).join(',')}&limit=${limit}`));
+
 /** Every passage, with the features it backs. */
 export const passagesURL = () => (isStatic() ? site('/passages.json') : '/passages?f=json');
 

@@ -1,8 +1,8 @@
 // The map in a real browser against a real server with the bundled data.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifacts, assertClean, launch, mapIdle, newPage, openMap, serverCollections, serverJSON, shot, startServer } from './helpers.mjs';
 
@@ -331,4 +331,47 @@ test('phone (390x844): no horizontal scroll, the panel is a bottom sheet', async
   await shot(page, 'phone-list.png');
   assertClean(assert, rec, srv.base);
   await context.close();
+});
+
+test('search and the list find features of a layer drawn from tiles, through the server', async () => {
+  // 1,200 points (over the tiling threshold) south-west of Yerevan; one
+  // has an alias that only the server can find.
+  const dir = mkdtempSync(join(tmpdir(), 'citemap-search-'));
+  const features = [];
+  for (let i = 0; i < 1200; i++) {
+    features.push({
+      type: 'Feature', id: `p-${String(i).padStart(4, '0')}`,
+      geometry: { type: 'Point', coordinates: [+(43.6 + (i % 40) * 0.02).toFixed(5), +(39.6 + Math.floor(i / 40) * 0.02).toFixed(5)] },
+      properties: { name: `Grid point ${i}`, status: 'active', ...(i === 1117 ? { aliases: 'Zvartnots test marker' } : {}), claims: [{ passage: 'p004-01', aspect: 'existence', relation: 'supports', basis: 'explicit' }] },
+    });
+  }
+  const file = join(dir, 'grid.geojson');
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', layer: { id: 'grid', title: 'Grid', kind: 'events' }, features }));
+  const gridSrv = await startServer({ imports: [{ file, layer: 'grid' }] });
+  try {
+    const { page, context, rec } = await newPage(browser, gridSrv.base);
+    await openMap(page, gridSrv.base + '/#map=9/39.75/43.90');
+    assert.equal(await page.evaluate(() => window.citemap.features.has('grid/p-1117')), false, 'the app does not hold the tiled layer');
+    // Search: the alias is found by the server, shown with the feature's name.
+    await page.fill('#search-input', 'zvartnots');
+    const result = page.locator('#search-results [data-key="grid/p-1117"]');
+    await result.waitFor();
+    assert.match(await result.textContent(), /Grid point 1117.*Zvartnots test marker/);
+    await result.click();
+    await page.waitForFunction(() => document.getElementById('feature-title').textContent === 'Grid point 1117');
+    assert.match(await page.evaluate(() => location.hash), /feature=grid\/p-1117/);
+    // The list: the tiled layer's features in view, from the server's items.
+    await page.click('#feature-close');
+    await page.click('#btn-list');
+    await page.waitForSelector('#list-body section[data-tiled="1"] [data-key^="grid/"]');
+    const count = await page.textContent('#list-h-grid .count');
+    assert.match(count, /^\(100 in view of \d+\)$/, count);
+    assert.ok(!rec.requests.some((u) => new URL(u).pathname === '/layers/grid.geojson'), 'the tiled layer is never downloaded whole');
+    assert.ok(rec.requests.some((u) => new URL(u).pathname === '/search'), 'the server was asked');
+    assertClean(assert, rec, gridSrv.base);
+    await context.close();
+  } finally {
+    await gridSrv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
