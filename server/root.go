@@ -33,6 +33,7 @@ func (s *Server) handleRoot(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		s.preloadMapData(c, flags.Version)
 		return s.sendApp(c, flags, false)
 	}
 	return c.JSON(s.landing(base))
