@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb/maptile"
@@ -31,6 +32,9 @@ import (
 type SiteOptions struct {
 	MaxZoom int  // deepest tile zoom written
 	Replace bool // replace what the folder holds; without it only an empty or new folder is written
+	// PageSize is how many features each exported items page holds; 0
+	// means the server's default page.
+	PageSize int
 	// Progress is told as files are written.
 	Progress func(files int)
 }
@@ -62,6 +66,12 @@ const StaticMeta = "citemap:static"
 func (s *Server) ExportSite(ctx context.Context, dir string, opt SiteOptions) (int, error) {
 	if s.cfg.BaseURL == "" {
 		return 0, errors.New("export-site needs the base URL the site will be served from")
+	}
+	if opt.PageSize < 0 || opt.PageSize > limitMax {
+		return 0, fmt.Errorf("page size %d is not within 1..%d", opt.PageSize, limitMax)
+	}
+	if opt.MaxZoom < 0 || opt.MaxZoom > 16 {
+		return 0, fmt.Errorf("max zoom %d is not within 0..16", opt.MaxZoom)
 	}
 	base, err := url.Parse(s.cfg.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
@@ -152,6 +162,14 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		return nil
 	})
 
+	version, err := s.store.Version(ctx)
+	if err != nil {
+		return 0, err
+	}
+	pageSize := opt.PageSize
+	if pageSize == 0 {
+		pageSize = limitDefault
+	}
 	all, err := s.store.Layers(ctx)
 	if err != nil {
 		return 0, err
@@ -170,19 +188,24 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 		add("/collections/"+l.ID+"?f=json", "collections/"+l.ID+".json")
 		add("/collections/"+l.ID+"?f=html", "collections/"+l.ID+".html")
-		for _, page := range []string{"items", "queryables"} { // items: the first page, as the server pages them
-			add("/collections/"+l.ID+"/"+page+"?f=json", "collections/"+l.ID+"/"+page+".json")
-			add("/collections/"+l.ID+"/"+page+"?f=html", "collections/"+l.ID+"/"+page+".html")
-		}
-		feats, err := s.store.Features(ctx, l.ID)
+		add("/collections/"+l.ID+"/queryables?f=json", "collections/"+l.ID+"/queryables.json")
+		add("/collections/"+l.ID+"/queryables?f=html", "collections/"+l.ID+"/queryables.html")
+		ids, err := s.featureIDs(ctx, l.ID)
 		if err != nil {
 			return 0, err
 		}
-		for _, f := range feats {
-			item := "/collections/" + l.ID + "/items/" + f.ID
-			add(item+"?f=json", "collections/"+l.ID+"/items/"+f.ID+".json")
-			add(item+"?f=html", "collections/"+l.ID+"/items/"+f.ID+".html")
-			add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + f.ID}}.Encode(), staticPicture(l.ID+"/"+f.ID))
+		// Every page of items, as the server pages them: each page's next
+		// and prev links lead to the files of the pages beside it.
+		for offset := 0; offset == 0 || offset < len(ids); offset += pageSize {
+			for _, f := range []string{"json", "html"} {
+				add(itemsPageURL(l.ID, f, offset, opt.PageSize), itemsPageFile(l.ID, f, offset))
+			}
+		}
+		for _, id := range ids {
+			item := "/collections/" + l.ID + "/items/" + id
+			add(item+"?f=json", "collections/"+l.ID+"/items/"+id+".json")
+			add(item+"?f=html", "collections/"+l.ID+"/items/"+id+".html")
+			add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + id}}.Encode(), staticPicture(l.ID+"/"+id))
 		}
 	}
 	srcs, err := s.store.Sources(ctx)
@@ -239,12 +262,17 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			body = links.rewriteJSON(body)
 		}
 		if strings.HasSuffix(r.file, ".html") {
+			// oEmbed discovery asks the server for an embed of the page: a
+			// static host has no such endpoint.
+			body = oembedLink.ReplaceAll(body, nil)
 			body = links.rewriteHTML(body)
 			if icon != nil && !bytes.Contains(body, []byte(`rel="icon"`)) {
 				body = injectHead(body, icon)
 			}
 			if r.file == "index.html" || r.file == "embed/index.html" {
-				body = staticPage(body, prefix, opt.MaxZoom)
+				body = staticPage(body, prefix, opt.MaxZoom, version)
+			} else {
+				body = versionNote(body, version)
 			}
 		}
 		if err := write(r.file, body, ct); err != nil {
@@ -270,7 +298,64 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			return written, err
 		}
 	}
+	// The export is one data version: a publish while it ran would mix two.
+	if now, err := s.store.Version(ctx); err != nil {
+		return written, err
+	} else if now != version {
+		return written, fmt.Errorf("the data changed while the site was exported (version %d, now %d): export again", version, now)
+	}
 	return written, writeManifests(dir, types)
+}
+
+// featureIDs lists a layer's features in id order: from the store's index
+// when it keeps one (no feature is decoded), else from the whole layer.
+func (s *Server) featureIDs(ctx context.Context, layer string) ([]string, error) {
+	if ix, ok := s.store.(layers.Indexed); ok {
+		var ids []string
+		err := ix.ReadIndex(ctx, layer, func(li layers.LayerIndex) error {
+			return li.Scan("", func(b layers.Body) bool {
+				ids = append(ids, b.ID)
+				return true
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("features of %s: %w", layer, err)
+		}
+		return ids, nil
+	}
+	feats, err := s.store.Features(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(feats))
+	for i, f := range feats {
+		ids[i] = f.ID
+	}
+	return ids, nil
+}
+
+// itemsPageURL asks the server for the items page at offset, in format f,
+// of pageSize features (0: the server's default page).
+func itemsPageURL(layer, f string, offset, pageSize int) string {
+	v := url.Values{"f": {f}}
+	if pageSize > 0 && pageSize != limitDefault {
+		v.Set("limit", strconv.Itoa(pageSize))
+	}
+	if offset > 0 {
+		v.Set("offset", strconv.Itoa(offset))
+	}
+	return "/collections/" + layer + "/items?" + v.Encode()
+}
+
+// itemsPageFile is the exported file of the items page at offset: the
+// first page is items.json (or .html) beside the items folder, the next
+// items.{offset}.json. A feature id never holds a dot, so no page can
+// be taken for a feature.
+func itemsPageFile(layer, f string, offset int) string {
+	if offset == 0 {
+		return "collections/" + layer + "/items." + f
+	}
+	return fmt.Sprintf("collections/%s/items.%d.%s", layer, offset, f)
 }
 
 // staticPicture is the exported file of a feature's picture.
@@ -345,14 +430,25 @@ func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int, s
 }
 
 // staticPage marks the map or embed page as served from files (with the
-// base path and the tiles' deepest zoom), and drops the oEmbed discovery
-// link, which needs the server.
-func staticPage(page []byte, prefix string, maxZoom int) []byte {
-	page = oembedLink.ReplaceAll(page, nil)
-	return injectHead(page, []byte(fmt.Sprintf(`<meta name="%s" content="%s" data-tiles-maxzoom="%d">`+"\n", StaticMeta, html.EscapeString(prefix), maxZoom)))
+// base path, the tiles' deepest zoom and the data version the files hold).
+func staticPage(page []byte, prefix string, maxZoom, version int) []byte {
+	return injectHead(page, []byte(fmt.Sprintf(`<meta name="%s" content="%s" data-tiles-maxzoom="%d" data-version="%d">`+"\n", StaticMeta, html.EscapeString(prefix), maxZoom, version)))
 }
 
-var oembedLink = regexp.MustCompile(`<link rel="alternate" type="application/json\+oembed"[^>]*>\n?`)
+// versionNote says on a page of the API or the source reader which data
+// version the copy holds (before the end of its main element, or of its
+// body), since a static copy never changes and cannot be asked for another.
+func versionNote(page []byte, version int) []byte {
+	note := []byte(fmt.Sprintf(`<p class="export-version" id="export-version">A static copy of data version %d: it does not change with the live map.</p>`+"\n", version))
+	for _, end := range []string{"</main>", "</body>"} {
+		if i := bytes.LastIndex(page, []byte(end)); i >= 0 {
+			return append(append(append([]byte{}, page[:i]...), note...), page[i:]...)
+		}
+	}
+	return page
+}
+
+var oembedLink = regexp.MustCompile(`<link rel="alternate" type="application/json(?:\+|&#43;)oembed"[^>]*>\n?`)
 
 // linkMap turns the server's URLs into the exported files' URLs.
 type linkMap struct {
@@ -364,9 +460,29 @@ type linkMap struct {
 func newLinkMap(base, prefix string, res []siteFile) *linkMap {
 	m := &linkMap{base: strings.TrimSuffix(base, "/"), prefix: prefix, files: map[string]string{}}
 	for _, r := range res {
-		m.files[r.url] = r.file
+		m.files[canonical(r.url)] = r.file
 	}
 	return m
+}
+
+// canonical is a server URL as the link map keys it: its query sorted,
+// without the parameters that do not change what an export holds (v: the
+// export is one data version; limit: it has one page size).
+func canonical(u string) string {
+	p, q, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return u
+	}
+	vals.Del("v")
+	vals.Del("limit")
+	if len(vals) == 0 {
+		return p
+	}
+	return p + "?" + vals.Encode()
 }
 
 // file maps a server URL (absolute under the base URL, or a path) to the
@@ -391,7 +507,7 @@ func (m *linkMap) file(u, def string) (string, bool) {
 		frag = "#" + frag
 		def = "html" // a place in a page (a passage in the source reader)
 	}
-	file, ok := m.files[rel]
+	file, ok := m.files[canonical(rel)]
 	if !ok {
 		p, q, _ := strings.Cut(rel, "?")
 		switch vals, _ := url.ParseQuery(q); {

@@ -14,9 +14,10 @@ import (
 )
 
 func (m *Main) exportSite(ctx context.Context, args []string) error {
-	fset := m.flags("export-site", "export-site DIR --base-url URL [--max-zoom N] [--replace] [--db FILE]")
+	fset := m.flags("export-site", "export-site DIR --base-url URL [--max-zoom N] [--page-size N] [--replace] [--db FILE]")
 	maxZoom := fset.Int("max-zoom", 6, "deepest zoom of the tiles (0-16)")
 	baseURL := fset.String("base-url", m.env("MAPSERVER_BASE_URL", ""), "public URL the site will be served from, e.g. https://maps.example.org or https://example.org/citemap (env MAPSERVER_BASE_URL; required)")
+	pageSize := fset.Int("page-size", 100, "features per exported items page (1-10000)")
 	replace := fset.Bool("replace", false, "replace the folder's contents when it is not empty")
 	dbPath := fset.String("db", m.env("MAPSERVER_DB", "./mapserver.db"), "database file (env MAPSERVER_DB)")
 	pos, err := m.parse(fset, args)
@@ -28,6 +29,9 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 	}
 	if *maxZoom < 0 || *maxZoom > 16 {
 		return fmt.Errorf("%w: --max-zoom %d is not within 0..16", errUsage, *maxZoom)
+	}
+	if *pageSize < 1 || *pageSize > 10000 {
+		return fmt.Errorf("%w: --page-size %d is not within 1..10000", errUsage, *pageSize)
 	}
 	if *baseURL == "" {
 		return fmt.Errorf("%w: export-site needs --base-url, the public address the site will be served from (e.g. https://maps.example.org or https://example.org/citemap): the pages and data link to it", errUsage)
@@ -56,7 +60,7 @@ func (m *Main) exportSite(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := srv.ExportSite(ctx, pos[0], server.SiteOptions{MaxZoom: *maxZoom, Replace: *replace})
+	n, err := srv.ExportSite(ctx, pos[0], server.SiteOptions{MaxZoom: *maxZoom, PageSize: *pageSize, Replace: *replace})
 	if errors.Is(err, server.ErrNotEmpty) {
 		return fmt.Errorf("%w: %v; pass --replace to replace its contents", errUsage, err)
 	}

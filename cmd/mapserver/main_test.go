@@ -456,7 +456,7 @@ func TestExportSite(t *testing.T) {
 	if err := json.Unmarshal(readFile("tiles/basemap.json"), &tj); err != nil || len(tj.Tiles) != 1 || tj.Tiles[0] != "pmtiles://https://maps.example.org/tiles/basemap.pmtiles/{z}/{x}/{y}" || tj.MaxZoom != 5 || len(tj.Bounds) != 4 {
 		t.Errorf("tiles/basemap.json does not point into the archive: %+v %v", tj, err)
 	}
-	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5">`) {
+	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5" data-version="1">`) {
 		t.Errorf("the exported map page does not declare the static site:\n%.600s", page)
 	}
 	if !strings.Contains(string(readFile("_headers")), "/layers/bases.geojson\n  Content-Type: application/geo+json") {
@@ -666,7 +666,7 @@ func TestExportSite(t *testing.T) {
 		if _, err := os.Stat(stray); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("--replace kept a file the export did not write: %v", err)
 		}
-		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/" data-tiles-maxzoom="0">`) {
+		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/" data-tiles-maxzoom="0" data-version="1">`) {
 			t.Errorf("the map page under /citemap does not say so:\n%.600s", page)
 		}
 		if src := string(readFile("sources/004_70ff61cf739652f9/index.html")); !strings.Contains(src, `href="/citemap/#feature=bases/gyumri-102nd-base"`) || strings.Contains(src, `href="/#`) {
@@ -683,6 +683,12 @@ func TestExportSite(t *testing.T) {
 		for _, bad := range []string{"maps.example.org", "ftp://maps.example.org", "https://maps.example.org/?x=1"} {
 			if _, stderr, code := run(t, "export-site", empty, "--base-url", bad, "--db", db2); code != 2 || !strings.Contains(stderr, bad) {
 				t.Errorf("--base-url %s: exit %d, %s; want 2 naming it", bad, code, stderr)
+			}
+		}
+		for _, bad := range [][]string{{"--page-size", "0"}, {"--page-size", "10001"}, {"--max-zoom", "17"}, {"--max-zoom", "-1"}} {
+			args := append([]string{"export-site", empty, "--base-url", "https://maps.example.org", "--db", db2}, bad...)
+			if _, stderr, code := run(t, args...); code != 2 || !strings.Contains(stderr, bad[0]) {
+				t.Errorf("%s %s: exit %d, %s; want 2 naming it", bad[0], bad[1], code, stderr)
 			}
 		}
 		if entries, _ := os.ReadDir(empty); len(entries) > 0 {
