@@ -21,14 +21,14 @@ import { wireSearch } from './search.js';
 import { createSelection } from './selection.js';
 import { wireSignIn } from './signin.js';
 import { ensureFeature, isTiled } from './tiles.js';
-import { collectionsURL, isStatic, layerURL, tileJSONURL } from './urls.js';
+import { collectionsURL, isStatic, layerURL, shownVersion, tileJSONURL } from './urls.js';
 import { getDataVersion, getJSON, setChildren, setDataVersion } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 
 const page = readPage();
 const { embed: EMBED, flags: FLAGS } = page;
-setDataVersion(FLAGS.v);
+setDataVersion(isStatic() ? 0 : FLAGS.v); // an export's files are one version: its addresses carry no v
 if (EMBED) {
   document.documentElement.classList.add('embed');
   const dark = FLAGS.theme === 'dark' || (FLAGS.theme === 'auto' && window.matchMedia('(prefers-color-scheme: dark)').matches);
@@ -44,7 +44,7 @@ const app = {
   map: null,
   mode: 'map',              // 'map' | 'list' (no WebGL) | 'picture' (embed without WebGL)
   embed: EMBED ? FLAGS : null, // the embed's render flags
-  dataVersion: FLAGS.v || 0,   // the pinned data version, when known
+  dataVersion: shownVersion(FLAGS.v), // the pinned data version (an export's own), when known
   state: { layers: new Set(), feature: null, date: '', list: false },
   ready: false,
   marks: {},               // timings (ms since navigation start)
@@ -77,7 +77,7 @@ async function boot() {
   if (!EMBED && location.search) {
     // The query has been read; the hash carries the state from now on. A
     // pinned version stays in the query (the server and the app read it).
-    history.replaceState(history.state, '', location.pathname + (FLAGS.v ? `?v=${FLAGS.v}` : '') + location.hash);
+    history.replaceState(history.state, '', location.pathname + (FLAGS.v && !isStatic() ? `?v=${FLAGS.v}` : '') + location.hash);
   }
   if (EMBED) {
     setChildren($('embed-foot'), embedFooter(app, FLAGS));

@@ -5,11 +5,13 @@
 // data version is pinned (a permalink to an older version).
 //
 // An exported page says it is served from files with
-// <meta name="citemap:static" content="/base/path/" data-tiles-maxzoom="6">:
-// then each address is the exported file's, under that base path, and
-// tiles come from one PMTiles archive per layer (read with range requests,
-// through the pmtiles protocol the map registers). The export is one data
-// version, so `v` is left out there.
+// <meta name="citemap:static" content="/base/path/" data-tiles-maxzoom="6"
+// data-version="N">: then each address is the exported file's, under that
+// base path, and tiles come from one PMTiles archive per layer (read with
+// range requests, through the pmtiles protocol the map registers). The
+// export is one data version, N: `v` is left out of every address there,
+// a `v` in the page's own query is not honoured (a static host ignores
+// it), and nothing offers to pin a version.
 import { formatQuery } from './hash.js';
 import { getDataVersion, versioned } from './util.js';
 
@@ -28,6 +30,15 @@ function slashed(p) {
   if (!s.startsWith('/')) s = '/' + s;
   return s.endsWith('/') ? s : s + '/';
 }
+
+/** The one data version an export holds (0 when it does not say), or null on the live server. */
+export const STATIC_VERSION = staticMeta ? Number(staticMeta.dataset.version) || 0 : null;
+
+/**
+ * The data version the page shows for a requested `v` (0: the latest): on
+ * an export always the version its files hold, whatever was asked.
+ */
+export const shownVersion = (requested) => (STATIC_VERSION === null ? requested || 0 : STATIC_VERSION);
 
 /** Is the page served from a static export? */
 export const isStatic = () => STATIC_BASE !== null;

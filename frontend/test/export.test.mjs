@@ -14,6 +14,7 @@ import { assertClean, launch, mapIdle, newPage, openMap, repoRoot, shot, startSe
 
 const NGINX = '/usr/sbin/nginx';
 const MAX_ZOOM = 5;
+const PAGE_SIZE = 5; // features per exported items page: the bundled layers then span several
 
 let work;
 let site; // the exported folder
@@ -45,12 +46,13 @@ async function accepting(port, proc) {
   }
 }
 
-/** Debian's nginx serving dir as a plain static host, on a free loopback port. */
-async function startNginx(dir) {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const conf = join(work, 'nginx.conf');
-    writeFileSync(conf, `daemon off;
+/**
+ * Debian's nginx serving dir as a plain static host on loopback port
+ * → {base, stop()}, or null when it would not start (the port was taken).
+ */
+async function startNginx(dir, port) {
+  const conf = join(work, 'nginx.conf');
+  writeFileSync(conf, `daemon off;
 master_process off;
 worker_processes 1;
 pid ${work}/nginx.pid;
@@ -73,21 +75,18 @@ http {
   }
 }
 `);
-    const proc = spawn(NGINX, ['-p', work, '-e', join(work, 'error.log'), '-c', conf], { stdio: 'ignore' });
-    if (await accepting(port, proc)) {
-      return {
-        base: `http://127.0.0.1:${port}`,
-        async stop() {
-          if (proc.exitCode === null) {
-            const exited = new Promise((r) => proc.once('exit', r));
-            proc.kill('SIGQUIT');
-            await exited;
-          }
-        },
-      };
-    }
-  }
-  throw new Error('nginx would not start');
+  const proc = spawn(NGINX, ['-p', work, '-e', join(work, 'error.log'), '-c', conf], { stdio: 'ignore' });
+  if (!(await accepting(port, proc))) return null;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGQUIT');
+        await exited;
+      }
+    },
+  };
 }
 
 before(async () => {
@@ -97,8 +96,15 @@ before(async () => {
   const db = join(work, 'map.db');
   site = join(work, 'site');
   execFileSync(bin, ['import', join(repoRoot, 'data'), '--db', db], { stdio: 'pipe' });
-  execFileSync(bin, ['export-site', site, '--base-url', 'https://maps.example.org', '--max-zoom', String(MAX_ZOOM), '--db', db], { stdio: 'pipe' });
-  nginx = await startNginx(site);
+  // The site is exported for the address nginx serves it at, so that a
+  // GIS client can follow its absolute links (next, prev, items).
+  for (let attempt = 0; attempt < 3 && !nginx; attempt++) {
+    const port = await freePort();
+    execFileSync(bin, ['export-site', site, '--replace', '--base-url', `http://127.0.0.1:${port}`, '--max-zoom', String(MAX_ZOOM),
+      '--page-size', String(PAGE_SIZE), '--db', db], { stdio: 'pipe' });
+    nginx = await startNginx(site, port);
+  }
+  if (!nginx) throw new Error('nginx would not start');
   live = await startServer();
   browser = await launch();
   const res = await fetch(nginx.base + '/collections.json');
@@ -298,4 +304,104 @@ test('each layer\'s PMTiles archive reads over range requests, tile for tile wha
     }
     assert.ok(compared > 0, `${name}: no tile compared`);
   }
+});
+
+/** Follows a chain of pages from url by their `rel` links → [{url, page}]. */
+async function walk(url, rel) {
+  const seen = [];
+  while (url) {
+    assert.ok(!seen.some((s) => s.url === url), `${url} links back into the chain`);
+    assert.equal(new URL(url).search, '', `${url} carries a query a static host ignores`);
+    const res = await fetch(url);
+    assert.equal(res.status, 200, `${url}: ${res.status}`);
+    const page = await res.json();
+    seen.push({ url, page });
+    url = page.links.find((l) => l.rel === rel)?.href;
+  }
+  return seen;
+}
+
+test('every items page is a file: next and prev lead through the whole collection, as the server pages it', async () => {
+  let paged = 0;
+  for (const c of collections) {
+    const want = await (await fetch(`${live.base}/collections/${c.id}/items?f=json&limit=10000`)).json();
+    const wantIDs = want.features.map((f) => f.id);
+    const first = c.links.find((l) => l.rel === 'items' && l.type === 'application/geo+json').href;
+    assert.equal(first, `${nginx.base}/collections/${c.id}/items.json`);
+    const pages = await walk(first, 'next');
+    assert.equal(pages.length, Math.max(1, Math.ceil(wantIDs.length / PAGE_SIZE)), `${c.id}: pages`);
+    assert.deepEqual(pages.flatMap((p) => p.page.features.map((f) => f.id)), wantIDs, `${c.id}: the pages together hold every feature once, in the server's order`);
+    for (const { page } of pages) {
+      assert.equal(page.numberMatched, want.numberMatched, `${c.id}: numberMatched`);
+      assert.equal(page.numberReturned, page.features.length);
+      assert.ok(page.features.length <= PAGE_SIZE);
+    }
+    // prev walks the same files back to the first page.
+    const back = await walk(pages.at(-1).url, 'prev');
+    assert.deepEqual(back.map((p) => p.url).reverse(), pages.map((p) => p.url), `${c.id}: prev retraces next`);
+    if (pages.length > 1) paged++;
+
+    // The HTML pages link to each other the same way.
+    let html = `${nginx.base}/collections/${c.id}/items.html`;
+    const htmlIDs = [];
+    for (let n = 0; html; n++) {
+      assert.ok(n < pages.length, `${c.id}: more HTML pages than JSON pages`);
+      const res = await fetch(html);
+      assert.equal(res.status, 200, `${html}: ${res.status}`);
+      const body = await res.text();
+      for (const m of body.matchAll(/href="[^"]*\/collections\/[^/"]+\/items\/([a-z0-9_-]+)\.html"/g)) htmlIDs.push(m[1]);
+      const next = /<a [^>]*href="([^"]+)"[^>]*rel="next"|<a [^>]*rel="next"[^>]*href="([^"]+)"/.exec(body);
+      html = next ? new URL((next[1] || next[2]).replaceAll('&amp;', '&'), html).href : null;
+      if (html) assert.equal(new URL(html).search, '', `${html} carries a query`);
+    }
+    assert.deepEqual([...new Set(htmlIDs)], wantIDs, `${c.id}: the HTML pages list every feature`);
+  }
+  assert.ok(paged >= 2, `layers that span several pages: ${paged}`);
+});
+
+test('GDAL reads every layer of the export through OGC API Features, paging through the files', () => {
+  for (const c of collections) {
+    // A static host has no /collections without an extension: GDAL opens
+    // each collection by its description's address, then follows items,
+    // next and prev links.
+    const out = execFileSync('ogrinfo', ['-ro', '-al', '-q', `OAPIF:${nginx.base}/collections/${c.id}.json`],
+      { encoding: 'utf8', env: { ...process.env, GDAL_HTTP_TIMEOUT: '60' }, maxBuffer: 64 << 20 });
+    const ids = [...out.matchAll(/^\s+id \(String\) = (\S+)$/gm)].map((m) => m[1]);
+    assert.equal((out.match(/^OGRFeature\(/gm) || []).length, c.itemCount, `${c.id}: features GDAL read`);
+    assert.equal(new Set(ids).size, c.itemCount, `${c.id}: distinct feature ids`);
+  }
+});
+
+test('the export says which data version it holds, and a pinned link resolves to it', async () => {
+  const liveCols = await (await fetch(`${live.base}/collections?f=json`)).json();
+  const version = liveCols.data_version;
+  assert.ok(Number.isInteger(version) && version > 0, `live data version: ${version}`);
+  // The API pages and the source reader say it.
+  for (const p of ['/collections.html', '/collections/bases/items.html', '/sources/004_70ff61cf739652f9/']) {
+    const body = await (await fetch(nginx.base + p)).text();
+    assert.match(body, new RegExp(`id="export-version">A static copy of data version ${version}:`), p);
+    assert.ok(!body.includes('oembed'), `${p} offers oEmbed discovery, which needs the server`);
+  }
+
+  // A pinned permalink (v=) is served by the static host as the map page,
+  // which shows the one version its files hold and does not claim another.
+  const { page, context, rec, morePage } = await newPage(browser, nginx.base);
+  await openMap(page, `${nginx.base}/?v=${version + 7}#feature=bases/gyumri-102nd-base`);
+  await page.waitForSelector('#feature-panel[data-feature="bases/gyumri-102nd-base"][data-loaded="1"]');
+  assert.equal(await page.evaluate(() => window.citemap.dataVersion), version, 'the version the page says it shows');
+  assert.equal(new URL(page.url()).search, '', 'the address keeps no v the files cannot honour');
+  await page.click('#btn-embed');
+  await page.waitForSelector('#embed-dialog[open]');
+  const snippet = await page.inputValue('#embed-code');
+  assert.ok(!/[?&](amp;)?v=/.test(snippet), `the embed code carries no v: ${snippet}`);
+  const src = /<iframe src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&');
+
+  // The embed says the version too.
+  const embed = await morePage();
+  await openMap(embed, src);
+  await embed.waitForSelector('#embed-version');
+  assert.equal((await embed.textContent('#embed-version')).trim(), `· data version ${version}`);
+  assert.deepEqual(withQuery(rec).filter((u) => !u.startsWith(nginx.base + '/embed/?') && !u.startsWith(nginx.base + '/?')), [], 'data requests with a query string');
+  assertClean(assert, rec, nginx.base);
+  await context.close();
 });
