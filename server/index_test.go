@@ -181,14 +181,15 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 	if err := s.Warm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/layers/synthetic.geojson", "/layers/synthetic.gpkg", "/tiles/synthetic.json"} {
+	for _, path := range []string{"/layers/synthetic.geojson", "/layers/synthetic.gpkg"} {
 		res, b := do(t, s, "GET", path)
 		if res.StatusCode != 400 || !regexp.MustCompile(`holds 300 features, more than the 299`).Match(b) {
 			t.Errorf("%s: %d %s", path, res.StatusCode, b)
 		}
 	}
 	for _, path := range []string{"/collections/synthetic/items?bbox=40,39,48,43", "/collections/synthetic/items/f-00007",
-		"/collections/synthetic/queryables", "/collections", "/collections/synthetic", "/layers/bases.geojson"} {
+		"/collections/synthetic/queryables", "/collections", "/collections/synthetic", "/layers/bases.geojson",
+		"/tiles/synthetic.json", "/tiles/synthetic/6/39/24.mvt", "/tiles/synthetic/10/638/385.mvt"} {
 		if res, b := do(t, s, "GET", path); res.StatusCode != 200 {
 			t.Errorf("%s: %d %.300s", path, res.StatusCode, b)
 		}

@@ -215,7 +215,7 @@ func TestLRUWaiterGivesUp(t *testing.T) {
 }
 
 // TestSnapshotBuildsUseTheLimiter: preparing a layer in memory (for its
-// TileJSON here; items read the store's index instead) takes an
+// CSV download here; items and tiles read the store's file instead) takes an
 // expensive slot, so with every slot taken it waits and then answers 503.
 func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 	s := newServer(t)
@@ -232,13 +232,13 @@ func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 		close(released)
 	}()
 	<-held
-	res, b := do(t, s, "GET", "/tiles/bases.json")
+	res, b := do(t, s, "GET", "/layers/bases.csv")
 	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
 		t.Errorf("a snapshot build with no slot free: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
 	close(hold)
 	<-released // the slot is free again, not just about to be
-	if res, b := do(t, s, "GET", "/tiles/bases.json"); res.StatusCode != 200 {
+	if res, b := do(t, s, "GET", "/layers/bases.csv"); res.StatusCode != 200 {
 		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
 	}
 }
@@ -263,13 +263,13 @@ func TestWaitersGiveUpAtTheirDeadline(t *testing.T) {
 		return nil
 	})
 	<-held
-	res, b := do(t, s, "GET", "/tiles/bases.json")
+	res, b := do(t, s, "GET", "/layers/bases.csv")
 	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "time ran out") {
 		t.Errorf("a request past its deadline: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
 	close(hold)
 	s.cfg.RequestTimeout = time.Minute
-	if res, b := do(t, s, "GET", "/tiles/bases.json"); res.StatusCode != 200 {
+	if res, b := do(t, s, "GET", "/layers/bases.csv"); res.StatusCode != 200 {
 		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
 	}
 }

@@ -70,11 +70,7 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 	}
 	// Concurrent misses on one tile encode it once.
 	b, err := s.tiles.getOr(ctx, key, func(ctx context.Context) (*body, error) {
-		set, err := s.tileSet(ctx, r, l)
-		if err != nil {
-			return nil, err
-		}
-		plain, err := set.Encode(z, x, y)
+		plain, err := s.encodeTile(ctx, r, l, z, x, y)
 		if err != nil {
 			return nil, err
 		}
@@ -84,6 +80,27 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 		return err
 	}
 	return s.sendTile(c, v, key, b)
+}
+
+// encodeTile cuts tile z/x/y of layer l. A store that keeps generalized
+// levels gives it from what lies in the tile, in one read transaction; the
+// basemap (small, and its label points are placed over whole countries)
+// and other readers cut it from the decoded layer.
+func (s *Server) encodeTile(ctx context.Context, r layers.Reader, l layers.Layer, z, x, y int) ([]byte, error) {
+	if ts, ok := r.(tiles.Store); ok && l.Kind != layers.KindBasemap {
+		var plain []byte
+		err := ts.ReadTiles(ctx, l.ID, func(st tiles.Stored) error {
+			var err error
+			plain, err = tiles.EncodeStored(st, z, x, y)
+			return err
+		})
+		return plain, err
+	}
+	set, err := s.tileSet(ctx, r, l)
+	if err != nil {
+		return nil, err
+	}
+	return set.Encode(z, x, y)
 }
 
 // tileSet is layer l's tile Set, built once per revision.
@@ -107,20 +124,24 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 	if !ok {
 		return layers.Errorf(layers.ENOTFOUND, "no %q: TileJSON is at /tiles/{layer}.json", c.Params("file"))
 	}
-	sn, err := s.anySnapshot(c, id)
+	r, err := s.reader(c)
+	if err != nil {
+		return err
+	}
+	l, q, err := s.tileFields(c.UserContext(), r, id)
 	if err != nil {
 		return err
 	}
 	base := s.baseURL(c)
 	fields := map[string]string{"id": "String", "layer": "String"}
 	names := tiles.Fields
-	if sn.Layer.Kind == layers.KindBasemap {
+	if l.Kind == layers.KindBasemap {
 		names = tiles.BasemapFields
 	} else {
 		fields["_from"], fields["_to"], fields["_label"] = "Number", "Number", "Boolean"
 	}
 	for _, f := range names {
-		switch sn.Queryables[f] {
+		switch q[f] {
 		case "number":
 			fields[f] = "Number"
 		case "":
@@ -129,27 +150,49 @@ func (s *Server) handleTileJSON(c *fiber.Ctx) error {
 		}
 	}
 	vectorLayers := []fiber.Map{{
-		"id": sn.Layer.ID, "description": sn.Layer.Title, "fields": fields,
+		"id": l.ID, "description": l.Title, "fields": fields,
 		"minzoom": 0, "maxzoom": tiles.MaxZoom,
 	}}
-	if sn.Layer.Kind == layers.KindBasemap {
+	if l.Kind == layers.KindBasemap {
 		vectorLayers = append(vectorLayers, fiber.Map{
 			"id": tiles.LabelLayer, "description": "Country label points (_grid: 3, 4, 5 for close views)",
 			"fields": map[string]string{"name": "String", "_grid": "Number"}, "minzoom": 0, "maxzoom": tiles.MaxZoom,
 		})
 	}
-	b := sn.Layer.Bound
+	b := l.Bound
 	return c.JSON(fiber.Map{
 		"tilejson":      "3.0.0",
-		"name":          sn.Layer.Title,
-		"description":   sn.Layer.Description,
-		"attribution":   sn.Layer.Attribution,
+		"name":          l.Title,
+		"description":   l.Description,
+		"attribution":   l.Attribution,
 		"version":       "1.0.0",
 		"scheme":        "xyz",
-		"tiles":         []string{base + "/tiles/" + sn.Layer.ID + "/{z}/{x}/{y}.mvt"},
+		"tiles":         []string{base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt"},
 		"minzoom":       0,
 		"maxzoom":       tiles.MaxZoom,
 		"bounds":        []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]},
 		"vector_layers": vectorLayers,
 	})
+}
+
+// tileFields is layer id of r and the JSON type of each of its
+// properties: from the store's index when it keeps one, so a layer of any
+// size is described without decoding it.
+func (s *Server) tileFields(ctx context.Context, r layers.Reader, id string) (layers.Layer, map[string]string, error) {
+	if ix, ok := r.(layers.Indexed); ok {
+		var (
+			l layers.Layer
+			q map[string]string
+		)
+		err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+			l, q = li.Layer(), li.Queryables()
+			return nil
+		})
+		return l, q, err
+	}
+	sn, err := s.snapshotOf(ctx, r, id)
+	if err != nil {
+		return layers.Layer{}, nil, err
+	}
+	return sn.Layer, sn.Queryables, nil
 }

@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 5). Every entity is stored under its key followed by the
+// Layout (schema 6). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -19,6 +19,7 @@
 //	          response sends of the feature: the spatial index and the
 //	          bodies in one (see index.go)
 //	ids       one bucket per layer: feature \0 v -> its level and cell
+//	levels    one bucket per layer: generalized geometry for tiles (levels.go)
 //
 // A version becomes visible in one last transaction that writes its record
 // in "versions" and moves meta's version to it. Until then its keys lie
@@ -45,7 +46,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 5
+const schemaVersion = 6
 
 var (
 	bucketMeta     = []byte("meta")
@@ -60,9 +61,9 @@ var (
 	keyVersion = []byte("version")
 	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs, bucketLevels}
 	// perLayer are the buckets holding one bucket per layer.
-	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs}
+	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketLevels}
 	// versioned are the buckets whose keys end in a data version.
 	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )

@@ -43,6 +43,9 @@ type change struct {
 	// fill is the FillPercent of the buckets written (0: bbolt's default).
 	// An import appends mostly in key order: full pages waste no space.
 	fill float64
+	// levelCells are the cells of the generalized levels this version's
+	// feature changes touch, by layer (levels.go).
+	levelCells map[string]map[levelCell]struct{}
 }
 
 type put struct {
@@ -122,6 +125,9 @@ func (ch *change) putFeature(tx *bbolt.Tx, layer string, f layers.Feature) error
 	lc.hash.Write(val)
 	lc.touched = true
 	ch.cite(layer, f.ID, oldPassages, nf.passages)
+	if err := ch.touchLevels(layer, old, f.Geometry); err != nil {
+		return err
+	}
 	return ch.putDerived(tx, layer, f)
 }
 
@@ -147,7 +153,7 @@ func (ch *change) deleteFeature(tx *bbolt.Tx, layer, id string) (bool, error) {
 	lc.touched = true
 	ch.cite(layer, id, of.passages, nil)
 	ch.deleteDerived(tx, layer, id)
-	return true, nil
+	return true, ch.touchLevels(layer, old, nil)
 }
 
 // facts reads what the layer statistics and the index need of a stored
@@ -288,6 +294,9 @@ func (ch *change) finish(tx *bbolt.Tx, info layers.VersionInfo) error {
 	}
 	if err := ch.apply(tx); err != nil {
 		return err
+	}
+	if err := ch.writeLevels(tx); err != nil {
+		return fmt.Errorf("generalized levels: %w", err)
 	}
 	info.Version = int(ch.ver)
 	b, err := json.Marshal(versionRecord{info})

@@ -1,0 +1,309 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/tiles"
+)
+
+// Generalized levels for tiles (see tiles.Levels): one bucket per layer,
+//
+//	levels  zoom, then the feature's spatial index key (level, cell,
+//	        feature \0) and v -> the bound, then tiles.Record
+//
+// holding, for each stored zoom, the features its crowded cells keep. A
+// version recomputes only the cells of that zoom its changed features left
+// or entered: it reads their members from the spatial index, keeps what
+// tiles.Kept keeps, and writes only the records that differ.
+
+var bucketLevels = []byte("levels")
+
+// levelCell is a thinning cell of a stored zoom.
+type levelCell struct {
+	zoom int
+	cell [2]int
+}
+
+// touchLevels notes the cells a feature change leaves (old, its stored
+// record at base, nil for a new feature) and enters (cur, nil for a
+// delete).
+func (ch *change) touchLevels(layer string, old []byte, cur orb.Geometry) error {
+	var bounds []orb.Bound
+	if cur != nil {
+		bounds = append(bounds, cur.Bound())
+	}
+	if old != nil {
+		_, _, g, err := featureParts(old)
+		if err != nil {
+			return err
+		}
+		og, err := wkb.Unmarshal(g)
+		if err != nil {
+			return fmt.Errorf("decode geometry in layer %s: %w", layer, err)
+		}
+		bounds = append(bounds, og.Bound())
+	}
+	if ch.levelCells == nil {
+		ch.levelCells = map[string]map[levelCell]struct{}{}
+	}
+	cells := ch.levelCells[layer]
+	if cells == nil {
+		cells = map[levelCell]struct{}{}
+		ch.levelCells[layer] = cells
+	}
+	for _, z := range tiles.Levels() {
+		for _, b := range bounds {
+			cells[levelCell{z, tiles.Cell(z, b)}] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// writeLevels stages and writes, in the version's last transaction (after
+// its features and bodies), the level records of every cell it touched.
+func (ch *change) writeLevels(tx *bbolt.Tx) error {
+	if len(ch.levelCells) == 0 {
+		return nil
+	}
+	top, err := tx.CreateBucketIfNotExists(bucketLevels)
+	if err != nil {
+		return err
+	}
+	for _, layer := range slices.Sorted(maps.Keys(ch.levelCells)) {
+		rec, err := layerAt(tx, layer, ch.ver)
+		if err != nil {
+			continue // no such layer at the new version: nothing to draw
+		}
+		cur := &layerIndex{rec: rec, at: ch.ver, bodies: bodiesOf(tx, layer), ids: idsOf(tx, layer)}
+		lb := top.Bucket([]byte(layer))
+		ops := map[string][]byte{}
+		cells := slices.SortedFunc(maps.Keys(ch.levelCells[layer]), func(a, b levelCell) int {
+			if a.zoom != b.zoom {
+				return a.zoom - b.zoom
+			}
+			if a.cell[1] != b.cell[1] {
+				return a.cell[1] - b.cell[1]
+			}
+			return a.cell[0] - b.cell[0]
+		})
+		for _, lc := range cells {
+			q := tiles.CellBound(lc.zoom, lc.cell)
+			var members []tiles.Member
+			if err := cur.Search(q, func(id string, b orb.Bound) bool {
+				if tiles.Cell(lc.zoom, b) == lc.cell {
+					members = append(members, tiles.Member{ID: id, Bound: b})
+				}
+				return true
+			}); err != nil {
+				return err
+			}
+			type stored struct{ ent, val []byte }
+			had := map[string]stored{}
+			drawn(lb, lc.zoom, q, ch.base, func(ent []byte, id string, b orb.Bound, val []byte) bool {
+				if tiles.Cell(lc.zoom, b) == lc.cell {
+					had[id] = stored{bytes.Clone(ent), bytes.Clone(val)}
+				}
+				return true
+			})
+			for _, m := range tiles.Kept(members) {
+				body, ok, err := cur.Body(m.ID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("layer %s: feature %s is in the spatial index but has no body", layer, m.ID)
+				}
+				r, err := tiles.Record(rec.Layer.Kind, body, lc.zoom)
+				if err != nil {
+					return fmt.Errorf("layer %s: %w", layer, err)
+				}
+				ent := levelEntity(lc.zoom, m.ID, m.Bound)
+				val := append(putBound([]byte{tagLive}, m.Bound), r...)
+				if h, ok := had[m.ID]; ok && bytes.Equal(h.ent, ent) {
+					delete(had, m.ID)
+					if bytes.Equal(h.val, val) {
+						continue
+					}
+				}
+				ops[string(ent)] = val
+			}
+			for _, h := range had {
+				if _, set := ops[string(h.ent)]; !set {
+					ops[string(h.ent)] = tombstone
+				}
+			}
+		}
+		for _, ent := range slices.Sorted(maps.Keys(ops)) {
+			ch.put(layer, bucketLevels, []byte(ent), ops[ent])
+		}
+	}
+	ch.levelCells = nil
+	return ch.apply(tx)
+}
+
+// levelEntity is the key, without its version, of feature id's record in
+// the level of zoom z.
+func levelEntity(z int, id string, b orb.Bound) []byte {
+	return append([]byte{byte(z)}, cellEntity(id, b)...)
+}
+
+// drawn calls fn for every record of zoom z in b (a layer's levels bucket,
+// nil when it has none) whose bound intersects q, as version at holds it.
+func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, fn func(ent []byte, id string, bound orb.Bound, val []byte) bool) {
+	if b == nil {
+		return
+	}
+	c := b.Cursor()
+	var lo, hi [1 + cellKeyLen]byte
+	lo[0], hi[0] = byte(z), byte(z)
+	for l := 0; l <= maxLevel; l++ {
+		lo[1] = byte(l)
+		if k, _ := c.Seek(lo[:2]); k == nil || k[0] != byte(z) || k[1] != byte(l) {
+			continue
+		}
+		for _, r := range cellRanges(l, q) {
+			binary.BigEndian.PutUint64(lo[2:], r[0])
+			hi[0], hi[1] = byte(z), byte(l)
+			if r[1] >= uint64(1)<<(2*l) {
+				hi[1] = byte(l + 1)
+				binary.BigEndian.PutUint64(hi[2:], 0)
+			} else {
+				binary.BigEndian.PutUint64(hi[2:], r[1])
+			}
+			var cur, curVal []byte
+			emit := func() bool {
+				if cur == nil || !live(curVal) || len(curVal) < 33 {
+					return true
+				}
+				bd := getBound(curVal[1:33])
+				if !bd.Intersects(q) {
+					return true
+				}
+				return fn(cur, string(cur[1+cellKeyLen:len(cur)-1]), bd, curVal)
+			}
+			for k, val := c.Seek(lo[:]); k != nil && bytes.Compare(k, hi[:]) < 0; k, val = c.Next() {
+				ent, v, ok := split(k)
+				if !ok || len(ent) <= 1+cellKeyLen {
+					continue
+				}
+				if !bytes.Equal(ent, cur) {
+					if !emit() {
+						return
+					}
+					cur, curVal = ent, nil
+				}
+				if v <= at {
+					curVal = val
+				}
+			}
+			if !emit() {
+				return
+			}
+		}
+	}
+}
+
+// ReadTiles runs fn with layer id of this view's version, as tiles read
+// it, in one read transaction.
+func (v view) ReadTiles(ctx context.Context, id string, fn func(tiles.Stored) error) error {
+	return v.read(func(tx *bbolt.Tx, at uint64) error {
+		rec, err := layerAt(tx, id, at)
+		if err != nil {
+			return err
+		}
+		var lb *bbolt.Bucket
+		if top := tx.Bucket(bucketLevels); top != nil {
+			lb = top.Bucket([]byte(id))
+		}
+		return fn(&storedTiles{layerIndex: layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), ids: idsOf(tx, id)}, levels: lb})
+	})
+}
+
+var _ tiles.Store = view{}
+
+type storedTiles struct {
+	layerIndex
+	levels *bbolt.Bucket
+}
+
+func (st *storedTiles) Drawn(z int, q orb.Bound, fn func(id string, bound orb.Bound, rec []byte) bool) error {
+	drawn(st.levels, z, q, st.at, func(_ []byte, id string, b orb.Bound, val []byte) bool {
+		return fn(id, b, val[33:])
+	})
+	return nil
+}
+
+// checkLevels verifies, at version at, that every layer's level records
+// are those its features imply.
+func checkLevels(tx *bbolt.Tx, at uint64) error {
+	var errs []error
+	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, val []byte) error {
+		layer := firstPart(lent)
+		var rec layerRecord
+		if err := decodeJSON(val, &rec); err != nil {
+			return err
+		}
+		li := &layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, layer), ids: idsOf(tx, layer)}
+		var lb *bbolt.Bucket
+		if top := tx.Bucket(bucketLevels); top != nil {
+			lb = top.Bucket([]byte(layer))
+		}
+		world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+		for _, z := range tiles.Levels() {
+			cells := map[[2]int][]tiles.Member{}
+			if err := li.Search(world, func(id string, b orb.Bound) bool {
+				c := tiles.Cell(z, b)
+				cells[c] = append(cells[c], tiles.Member{ID: id, Bound: b})
+				return true
+			}); err != nil {
+				return err
+			}
+			want := map[string]bool{}
+			for _, ms := range cells {
+				for _, m := range tiles.Kept(ms) {
+					want[string(levelEntity(z, m.ID, m.Bound))] = true
+				}
+			}
+			got := map[string]bool{}
+			drawn(lb, z, world, at, func(ent []byte, id string, _ orb.Bound, _ []byte) bool {
+				got[string(ent)] = true
+				if !want[string(ent)] && len(errs) < maxProblems {
+					errs = append(errs, fmt.Errorf("layer %s: zoom %d level holds %s, which its cell does not keep", layer, z, id))
+				}
+				return true
+			})
+			for ent := range want {
+				if !got[ent] && len(errs) < maxProblems {
+					errs = append(errs, fmt.Errorf("layer %s: zoom %d level lacks %s", layer, z, ent[1+cellKeyLen:len(ent)-1]))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("generalized levels: %w", joinErrs(errs))
+}
+
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return fmt.Errorf("%w (and %d more)", errs[0], len(errs)-1)
+}
+
+var _ layers.LayerIndex = (*storedTiles)(nil)
