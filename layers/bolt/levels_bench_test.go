@@ -94,7 +94,7 @@ func BenchmarkBuildLevels(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			li := &layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, layer), cells: cellsOf(tx, layer)}
+			li := &layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, layer), ids: idsOf(tx, layer)}
 			world := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 			var gs []orb.Geometry
 			li.Search(world, func(_ string, bd orb.Bound) bool {
