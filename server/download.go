@@ -50,7 +50,21 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	case "geojson":
 		contentType = mimeGeoJSON
 		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			return layers.EncodeLayer(ctx, r, l.ID, styleLinks(base, l.ID)...)
+			ix, ok, err := s.pinnedIndex(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return layers.EncodeLayer(ctx, r, l.ID, styleLinks(base, l.ID)...)
+			}
+			// From the stored bodies: nothing is decoded.
+			head, tail, err := collectionFrame(l, styleLinks(base, l.ID))
+			if err != nil {
+				return nil, err
+			}
+			var buf bytes.Buffer
+			err = writeLayerGeoJSON(ctx, ix, l.ID, head, tail, &buf)
+			return buf.Bytes(), err
 		}
 	case "gpkg":
 		contentType = mimeGPKG
@@ -103,6 +117,9 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return err
+	}
+	if ext == "geojson" && l.Count > s.cfg.MaxWholeLayer {
+		return s.streamGeoJSON(c, r, l, styleLinks(base, l.ID))
 	}
 	if err := s.wholeLayer(l); err != nil {
 		return err

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -181,7 +183,7 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 	if err := s.Warm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/layers/synthetic.geojson", "/layers/synthetic.gpkg"} {
+	for _, path := range []string{"/layers/synthetic.gpkg"} {
 		res, b := do(t, s, "GET", path)
 		if res.StatusCode != 400 || !regexp.MustCompile(`holds 300 features, more than the 299`).Match(b) {
 			t.Errorf("%s: %d %s", path, res.StatusCode, b)
@@ -189,7 +191,7 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 	}
 	for _, path := range []string{"/collections/synthetic/items?bbox=40,39,48,43", "/collections/synthetic/items/f-00007",
 		"/collections/synthetic/queryables", "/collections", "/collections/synthetic", "/layers/bases.geojson",
-		"/tiles/synthetic.json", "/tiles/synthetic/6/39/24.mvt", "/tiles/synthetic/10/638/385.mvt"} {
+		"/tiles/synthetic.json", "/tiles/synthetic/6/39/24.mvt", "/tiles/synthetic/10/638/385.mvt", "/layers/synthetic.geojson"} {
 		if res, b := do(t, s, "GET", path); res.StatusCode != 200 {
 			t.Errorf("%s: %d %.300s", path, res.StatusCode, b)
 		}
@@ -199,5 +201,50 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 	}
 	if _, ok := s.snapshots.get("bases@" + mustLayer(t, store, "bases").Revision); !ok {
 		t.Error("Warm left out a layer under the limit")
+	}
+}
+
+// A layer over the limit downloads as GeoJSON streamed from the stored
+// bodies: the same bytes the whole layer encodes to.
+func TestStreamedGeoJSONIsTheLayer(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	d, err := layers.ReadDir(testFS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := d.Import()
+	imp.Layers = append(imp.Layers, synthetic(2*streamChunk+7))
+	if _, err := store.Import(context.Background(), imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"synthetic", "bases"} {
+		res, got := do(t, s, "GET", "/layers/"+id+".geojson")
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != mimeGeoJSON || !strings.Contains(res.Header.Get("Content-Disposition"), id+".geojson") {
+			t.Fatalf("%s: %d %v", id, res.StatusCode, res.Header)
+		}
+		want, err := layers.EncodeLayer(context.Background(), store, id, styleLinks("http://example.com", id)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: streamed %d bytes, the encoded layer is %d", id, len(got), len(want))
+		}
+	}
+	// A layer that does not exist is not found, not an empty file.
+	var buf bytes.Buffer
+	head, tail, err := collectionFrame(layers.Layer{ID: "none"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeLayerGeoJSON(context.Background(), store, "synthetic-none", head, tail, &buf); layers.ErrorCode(err) != layers.ENOTFOUND {
+		t.Errorf("missing layer: %v", err)
 	}
 }
