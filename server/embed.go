@@ -237,7 +237,7 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 	}
 	var titles []string
 	for _, id := range f.Layers {
-		sn, err := s.snapshotOf(ctx, r, id)
+		sn, err := s.viewSnapshot(ctx, r, id, f)
 		if err != nil {
 			return o, err
 		}

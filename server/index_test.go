@@ -191,7 +191,8 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 	}
 	for _, path := range []string{"/collections/synthetic/items?bbox=40,39,48,43", "/collections/synthetic/items/f-00007",
 		"/collections/synthetic/queryables", "/collections", "/collections/synthetic", "/layers/bases.geojson",
-		"/tiles/synthetic.json", "/tiles/synthetic/6/39/24.mvt", "/tiles/synthetic/10/638/385.mvt", "/layers/synthetic.geojson"} {
+		"/tiles/synthetic.json", "/tiles/synthetic/6/39/24.mvt", "/tiles/synthetic/10/638/385.mvt", "/layers/synthetic.geojson",
+		"/static/map.png?layers=synthetic&width=600&height=400", "/static/map.svg?layers=synthetic,bases&bbox=43,40,45,41"} {
 		if res, b := do(t, s, "GET", path); res.StatusCode != 200 {
 			t.Errorf("%s: %d %.300s", path, res.StatusCode, b)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -218,11 +219,29 @@ func EncodeStored(st Stored, z, x, y int) ([]byte, error) {
 	}
 	l := st.Layer()
 	t := maptile.New(uint32(x), uint32(y), maptile.Zoom(z))
-	q := t.Bound(buffer)
-	var (
-		items     []item
-		generated = z <= GeneralizedZoom
-	)
+	items, generated, err := collect(st, t.Bound(buffer), z)
+	if err != nil {
+		return nil, fmt.Errorf("tile %d/%d/%d of %s: %w", z, x, y, l.ID, err)
+	}
+	for cells := grid; ; cells /= 2 {
+		b, err := encodeItems(t, l, items, generated)
+		if err != nil {
+			return nil, fmt.Errorf("encode tile %d/%d/%d of %s: %w", z, x, y, l.ID, err)
+		}
+		if len(b) <= MaxBytes || cells < 2 {
+			return b, nil
+		}
+		items = thinItems(t, items, cells)
+	}
+}
+
+// collect reads the features a tile of zoom z draws inside q: from the
+// stored level that serves z, thinned in the cells of z, or from the index
+// and bodies below the deepest level. generated is false when the
+// geometry is whole (deeper than GeneralizedZoom).
+func collect(st Stored, q orb.Bound, z int) (items []item, generated bool, err error) {
+	l := st.Layer()
+	generated = z <= GeneralizedZoom
 	if level, ok := LevelOf(z); ok {
 		var derr error
 		err := st.Drawn(level, q, func(id string, b orb.Bound, rec []byte) bool {
@@ -235,7 +254,7 @@ func EncodeStored(st Stored, z, x, y int) ([]byte, error) {
 			return true
 		})
 		if err = cmp.Or(err, derr); err != nil {
-			return nil, fmt.Errorf("tile %d/%d/%d of %s: %w", z, x, y, l.ID, err)
+			return nil, false, err
 		}
 		if level != z {
 			items = thinCells(items, z)
@@ -251,7 +270,7 @@ func EncodeStored(st Stored, z, x, y int) ([]byte, error) {
 			ms = append(ms, Member{ID: id, Bound: b})
 			return true
 		}); err != nil {
-			return nil, fmt.Errorf("tile %d/%d/%d of %s: %w", z, x, y, l.ID, err)
+			return nil, false, err
 		}
 		if generated {
 			ms = thinMembers(ms, z)
@@ -259,29 +278,43 @@ func EncodeStored(st Stored, z, x, y int) ([]byte, error) {
 		for _, m := range ms {
 			b, ok, err := st.Body(m.ID)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if !ok {
 				continue
 			}
 			it, err := bodyItem(l, b, z, generated)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			items = append(items, it)
 		}
 	}
 	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.id, b.id) })
-	for cells := grid; ; cells /= 2 {
-		b, err := encodeItems(t, l, items, generated)
-		if err != nil {
-			return nil, fmt.Errorf("encode tile %d/%d/%d of %s: %w", z, x, y, l.ID, err)
-		}
-		if len(b) <= MaxBytes || cells < 2 {
-			return b, nil
-		}
-		items = thinItems(t, items, cells)
+	return items, generated, nil
+}
+
+// View is what a picture of bound b drawn at the detail of zoom z shows of
+// a stored layer: the features a tile of zoom z would hold there, with
+// their generalized geometry and the properties tiles carry (without the
+// tiles' own _from and _to). Only what lies in b is read.
+func View(st Stored, b orb.Bound, z int) ([]layers.Feature, error) {
+	z = max(0, min(MaxZoom, z))
+	items, _, err := collect(st, b, z)
+	if err != nil {
+		return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
 	}
+	out := make([]layers.Feature, 0, len(items))
+	for _, it := range items {
+		props := make(map[string]any, len(it.props))
+		for k, v := range it.props {
+			if !strings.HasPrefix(k, "_") {
+				props[k] = v
+			}
+		}
+		out = append(out, layers.Feature{ID: it.id, Layer: st.Layer().ID, Geometry: it.geom, Properties: props})
+	}
+	return out, nil
 }
 
 func decodeRecord(id string, b orb.Bound, rec []byte) (item, error) {
