@@ -3,7 +3,7 @@
 // editor's open changeset with a JSON Merge Patch of properties.claims.
 import { h } from '../util.js';
 import { combobox } from './combobox.js';
-import { field, messageArea, select, uid } from './ui.js';
+import { field, formDialog, select, uid } from './ui.js';
 
 const ASPECTS = ['existence', 'location', 'status', 'valid_from', 'valid_to', 'name', 'aliases', 'operator', 'controlled_by'];
 
@@ -98,54 +98,35 @@ export function splitKey(key) {
  * combobox, the claim's fields, "Save claim". opts: {source, quote, feature}.
  */
 export function openCite(ed, { source, quote, feature = null }) {
-  const titleId = uid('cite');
-  const msg = messageArea();
   const combo = combobox({ label: 'Feature', items: ed.features, value: feature });
   const cf = claimFields();
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save claim');
-  const cancel = h('button', { type: 'button', class: 'toggle' }, 'Cancel');
   const drawNew = h('button', { type: 'button', class: 'linkish' }, 'Draw a new feature for this quote');
-  const form = h('form', { class: 'ed-form', novalidate: true },
-    h('blockquote', { class: 'passage ed-quote' }, h('p', null, h('mark', null, quote.exact))),
-    combo.el,
-    h('p', { class: 'small' }, 'Not on the map yet? ', drawNew),
-    cf.el,
-    msg.el,
-    h('div', { class: 'ed-actions' }, save, cancel));
-  const dlg = h('dialog', { class: 'dialog ed-dialog', 'aria-labelledby': titleId, dataset: { form: 'cite' } },
-    h('div', { class: 'panel-head' }, h('h2', { id: titleId }, 'Cite this quote')), form);
-  const undirty = ed.dirty.add({ isDirty: () => dlg.open });
-  const close = () => { undirty(); dlg.close(); dlg.remove(); };
-  cancel.addEventListener('click', close);
-  dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(); });
-  // A message about the last attempt goes once the editor changes something.
-  form.addEventListener('change', () => msg.clear());
-  drawNew.addEventListener('click', () => {
-    const claim = { source, quote, ...cf.values() };
-    close();
-    ed.startDraw(claim);
-  });
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    msg.clear();
-    const f = combo.value();
-    if (!f) { msg.error(new Error('Choose the feature the quote is about from the list.')); combo.input.focus(); return; }
-    const bad = cf.invalid();
-    if (bad) { msg.error(new Error(bad)); return; }
-    save.disabled = true;
-    try {
+  const d = formDialog(ed, {
+    kind: 'cite', title: 'Cite this quote', saveLabel: 'Save claim',
+    fields: [
+      h('blockquote', { class: 'passage ed-quote' }, h('p', null, h('mark', null, quote.exact))),
+      combo.el,
+      h('p', { class: 'small' }, 'Not on the map yet? ', drawNew),
+      cf.el,
+    ],
+    async onSubmit({ msg, close }) {
+      const f = combo.value();
+      if (!f) { msg.error(new Error('Choose the feature the quote is about from the list.')); combo.input.focus(); return; }
+      const bad = cf.invalid();
+      if (bad) { msg.error(new Error(bad)); return; }
       const p = await savePassage(ed, source, quote);
       const out = await addClaim(ed, f.key, cf.claim(p.id));
       close();
       await ed.afterWrite(`claim:${f.key}:${p.id}`, `Cited passage ${p.id} for “${f.name}” (changeset ${out.changeset}).`);
-    } catch (err) {
-      msg.error(err, 'Not saved');
-    } finally {
-      save.disabled = false;
-    }
+    },
   });
-  document.body.append(dlg);
-  dlg.showModal();
+  // A message about the last attempt goes once the editor changes something.
+  d.form.addEventListener('change', () => d.msg.clear());
+  drawNew.addEventListener('click', () => {
+    const claim = { source, quote, ...cf.values() };
+    d.close();
+    ed.startDraw(claim);
+  });
   combo.input.focus();
-  return dlg;
+  return d.dlg;
 }

@@ -6,7 +6,7 @@ import { TerraDraw, TerraDrawLineStringMode, TerraDrawPointMode, TerraDrawPolygo
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { h } from '../util.js';
 import { claimFields, savePassage } from './cite.js';
-import { field, messageArea, select, uid } from './ui.js';
+import { field, formDialog, messageArea, select } from './ui.js';
 
 const DIM = { Point: 0, MultiPoint: 0, LineString: 1, MultiLineString: 1, Polygon: 2, MultiPolygon: 2 };
 const SHAPES = [['point', 'Point'], ['linestring', 'Line'], ['polygon', 'Polygon']];
@@ -166,8 +166,6 @@ function rememberLayer(geometry, layer) {
  * opts: {geometry, props, claim: {quote, relation, aspect, basis, note, confidence}}.
  */
 export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
-  const titleId = uid('ft');
-  const msg = messageArea();
   const choices = layersFor(ed, geometry);
   const preset = defaultLayer(ed, choices, geometry, claim);
   const layer = select('layer', [...(preset ? [] : [['', 'Choose a layer…']]), ...choices.map((c) => [c.id, c.title || c.id])], preset);
@@ -182,45 +180,30 @@ export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
   const precision = select('geo_precision', [['', '—'], ['exact', 'exact (the place itself)'], ['town', 'town (the nearest town)'], ['region', 'region (approximate)']], props.geo_precision || '');
   const coordSource = input('coord_source', props.coord_source);
   const cf = claim ? claimFields(claim) : null;
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save feature');
-  const cancel = h('button', { type: 'button', class: 'toggle' }, 'Cancel');
-  const form = h('form', { class: 'ed-form', novalidate: true },
-    h('p', { class: 'small muted' }, `A ${geometry.type === 'Point' ? 'point' : geometry.type === 'LineString' ? 'line' : 'polygon'}`,
-      geometry.type === 'Point' ? ` at ${geometry.coordinates[1].toFixed(5)}, ${geometry.coordinates[0].toFixed(5)}` : ` with ${countVertices(geometry)} vertices`, '.'),
-    choices.length ? field('Layer', layer) : h('p', { class: 'ed-error' }, 'No layer takes this kind of geometry.'),
-    field('Name', name),
-    field('Aliases', aliases, 'Other names and spellings, separated by “;”'),
-    field('Status', status, 'e.g. planned, under construction, active'),
-    h('div', { class: 'ed-row' }, field('Valid from', from, 'YYYY, YYYY-MM or YYYY-MM-DD'), field('Valid to', to)),
-    field('Location precision', precision),
-    field('Coordinates from', coordSource, 'Where the coordinates come from (a gazetteer, a map, the article)'),
-    cf ? h('fieldset', { class: 'ed-claim' }, h('legend', null, 'Citation'), h('blockquote', { class: 'passage' }, h('p', null, h('mark', null, claim.quote.exact))), cf.el)
-      : h('p', { class: 'small ed-warn' }, 'No quote cites this feature yet: select its words in the source and use “Cite selection” before the changeset is published.'),
-    msg.el,
-    h('div', { class: 'ed-actions' }, save, cancel));
-  const dlg = h('dialog', { class: 'dialog ed-dialog', 'aria-labelledby': titleId, dataset: { form: 'feature' } },
-    h('div', { class: 'panel-head' }, h('h2', { id: titleId }, 'New feature')), form);
-  const dirty = { isDirty: () => dlg.open };
-  const undirty = ed.dirty.add(dirty);
-  const close = (keepShape = false) => {
-    undirty();
-    if (!keepShape) ed.draw.clear();
-    dlg.close();
-    dlg.remove();
-  };
-  cancel.addEventListener('click', () => close());
-  dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(); });
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    msg.clear();
-    if (!layer.value) { msg.error(new Error('Choose the layer the feature belongs to.')); layer.focus(); return; }
-    if (!name.value.trim()) { msg.error(new Error('A feature needs a name.')); name.focus(); return; }
-    if (cf) {
-      const bad = cf.invalid();
-      if (bad) { msg.error(new Error(bad)); return; }
-    }
-    save.disabled = true;
-    try {
+  const d = formDialog(ed, {
+    kind: 'feature', title: 'New feature', saveLabel: 'Save feature',
+    fields: [
+      h('p', { class: 'small muted' }, `A ${geometry.type === 'Point' ? 'point' : geometry.type === 'LineString' ? 'line' : 'polygon'}`,
+        geometry.type === 'Point' ? ` at ${geometry.coordinates[1].toFixed(5)}, ${geometry.coordinates[0].toFixed(5)}` : ` with ${countVertices(geometry)} vertices`, '.'),
+      choices.length ? field('Layer', layer) : h('p', { class: 'ed-error' }, 'No layer takes this kind of geometry.'),
+      field('Name', name),
+      field('Aliases', aliases, 'Other names and spellings, separated by “;”'),
+      field('Status', status, 'e.g. planned, under construction, active'),
+      h('div', { class: 'ed-row' }, field('Valid from', from, 'YYYY, YYYY-MM or YYYY-MM-DD'), field('Valid to', to)),
+      field('Location precision', precision),
+      field('Coordinates from', coordSource, 'Where the coordinates come from (a gazetteer, a map, the article)'),
+      cf ? h('fieldset', { class: 'ed-claim' }, h('legend', null, 'Citation'), h('blockquote', { class: 'passage' }, h('p', null, h('mark', null, claim.quote.exact))), cf.el)
+        : h('p', { class: 'small ed-warn' }, 'No quote cites this feature yet: select its words in the source and use “Cite selection” before the changeset is published.'),
+    ],
+    // The drawn shape goes with the form.
+    onClose: () => ed.draw?.clear(),
+    async onSubmit({ msg, close }) {
+      if (!layer.value) { msg.error(new Error('Choose the layer the feature belongs to.')); layer.focus(); return; }
+      if (!name.value.trim()) { msg.error(new Error('A feature needs a name.')); name.focus(); return; }
+      if (cf) {
+        const bad = cf.invalid();
+        if (bad) { msg.error(new Error(bad)); return; }
+      }
       const claims = [];
       if (cf) {
         const p = await savePassage(ed, claim.source, claim.quote);
@@ -237,16 +220,10 @@ export function openFeatureForm(ed, { geometry, props = {}, claim = null }) {
       rememberLayer(geometry, layer.value);
       close();
       await ed.afterWrite(`feature:${layer.value}/${out.id}`, `Saved “${properties.name}” as a draft in changeset ${out.changeset}.`);
-    } catch (err) {
-      msg.error(err, 'Not saved');
-    } finally {
-      save.disabled = false;
-    }
+    },
   });
-  document.body.append(dlg);
-  dlg.showModal();
   name.focus();
-  return dlg;
+  return d.dlg;
 }
 
 function countVertices(g) {

@@ -49,6 +49,47 @@ export function messageArea() {
   };
 }
 
+/**
+ * A form in a modal dialog, as the editor's forms are: a title, the fields,
+ * a message area, the save button and Cancel. Cancel or Escape closes it
+ * (onClose runs first). onSubmit({msg, close}) runs with the save button
+ * disabled; an error it throws is shown as "Not saved: …". While it is
+ * open, leaving the page asks first. → {dlg, form, msg, close}
+ */
+export function formDialog(ed, { kind, title, saveLabel, fields, onSubmit, onClose }) {
+  const titleId = uid(kind);
+  const msg = messageArea();
+  const save = h('button', { type: 'submit', class: 'primary' }, saveLabel);
+  const cancel = h('button', { type: 'button', class: 'toggle' }, 'Cancel');
+  const form = h('form', { class: 'ed-form', novalidate: true }, fields, msg.el, h('div', { class: 'ed-actions' }, save, cancel));
+  const dlg = h('dialog', { class: 'dialog ed-dialog', 'aria-labelledby': titleId, dataset: { form: kind } },
+    h('div', { class: 'panel-head' }, h('h2', { id: titleId }, title)), form);
+  const undirty = ed.dirty.add({ isDirty: () => dlg.open });
+  const close = () => {
+    undirty();
+    onClose?.();
+    dlg.close();
+    dlg.remove();
+  };
+  cancel.addEventListener('click', close);
+  dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(); });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    msg.clear();
+    save.disabled = true;
+    try {
+      await onSubmit({ msg, close });
+    } catch (err) {
+      msg.error(err, 'Not saved');
+    } finally {
+      save.disabled = false;
+    }
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  return { dlg, form, msg, close };
+}
+
 /** "2 Dec 2026, 10:04" in the reader's locale, UTC shown. */
 export function when(t) {
   const d = new Date(t);
