@@ -298,6 +298,7 @@ func (ch *change) refreshBody(tx *bbolt.Tx, layer, id string) error {
 	bent := bodyEntity(cell, id)
 	if _, old := lookup(bodiesOf(tx, layer), bent, ch.ver); !bytes.Equal(old, body) {
 		ch.put(layer, bucketBodies, bent, body)
+		return ch.touchLevels(layer, nil, f.Geometry) // tiles carry source_count
 	}
 	return nil
 }

@@ -244,7 +244,7 @@ func (st *storedTiles) Drawn(z int, q orb.Bound, fn func(id string, bound orb.Bo
 }
 
 // checkLevels verifies, at version at, that every layer's level records
-// are those its features imply.
+// are exactly those its features imply.
 func checkLevels(tx *bbolt.Tx, at uint64) error {
 	var errs []error
 	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, val []byte) error {
@@ -268,17 +268,30 @@ func checkLevels(tx *bbolt.Tx, at uint64) error {
 			}); err != nil {
 				return err
 			}
-			want := map[string]bool{}
+			want := map[string][]byte{}
 			for _, ms := range cells {
 				for _, m := range tiles.Kept(ms) {
-					want[string(levelEntity(z, m.ID, m.Bound))] = true
+					body, ok, err := li.Body(m.ID)
+					if err != nil || !ok {
+						return fmt.Errorf("layer %s: body of %s: %v", layer, m.ID, err)
+					}
+					r, err := tiles.Record(rec.Layer.Kind, body, z)
+					if err != nil {
+						return err
+					}
+					want[string(levelEntity(z, m.ID, m.Bound))] = append(putBound([]byte{tagLive}, m.Bound), r...)
 				}
 			}
 			got := map[string]bool{}
-			drawn(lb, z, world, at, func(ent []byte, id string, _ orb.Bound, _ []byte) bool {
+			drawn(lb, z, world, at, func(ent []byte, id string, _ orb.Bound, val []byte) bool {
 				got[string(ent)] = true
-				if !want[string(ent)] && len(errs) < maxProblems {
+				w, ok := want[string(ent)]
+				switch {
+				case len(errs) >= maxProblems:
+				case !ok:
 					errs = append(errs, fmt.Errorf("layer %s: zoom %d level holds %s, which its cell does not keep", layer, z, id))
+				case !bytes.Equal(w, val):
+					errs = append(errs, fmt.Errorf("layer %s: zoom %d level holds a stale record of %s", layer, z, id))
 				}
 				return true
 			})

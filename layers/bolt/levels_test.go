@@ -200,3 +200,30 @@ func TestCheckLevelsFindsAStrayRecord(t *testing.T) {
 		t.Fatal("a stray level record passed the check")
 	}
 }
+
+// A passage moving to another source changes the source_count tiles
+// carry of the features citing it, though the features are unchanged.
+func TestLevelsFollowAPassagesSource(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, err := s.Import(ctx, mini(t).Import(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Passage(ctx, "p004-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := s.Source(ctx, p.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := src
+	moved.ID = "s-copy"
+	p.Source = moved.ID
+	v, err := s.Publish(ctx, &layers.Change{Sources: []layers.Source{moved}, Passages: []layers.Passage{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLevelsAt(t, s, v)
+	checkLevelsAt(t, s, v-1)
+}
