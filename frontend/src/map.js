@@ -16,6 +16,7 @@ const BASEMAP_EXTENT = [26, 34, 76, 50];
 /** Records a timing (ms since navigation start) in app.marks. */
 export function mark(app, name) {
   app.marks[name] = Math.round(performance.now());
+  performance.mark?.(`citemap:${name}`); // for profiles (DevTools, tracing)
 }
 
 export function webgl2Available() {
@@ -136,14 +137,16 @@ export function tightenToExtent(map, basemap) {
  */
 export function populateMap(app, page, basemap, ui) {
   const map = app.map;
+  const geometrySources = ['basemap', ...app.collections.map((c) => c.id)];
+  holdPainting(map, () => geometrySources.every((id) => map.isSourceLoaded(id)));
   addImages(map);
   addLayers(app, page, basemap, ui);
   mark(app, 'layers-added');
-  const geometrySources = ['basemap', ...app.collections.map((c) => c.id)];
   return new Promise((resolve) => {
     const onRender = () => {
       if (geometrySources.every((id) => map.isSourceLoaded(id))) {
-        app.firstRenderMs = Math.round(performance.now());
+        mark(app, 'first-frame');
+        app.firstRenderMs = app.marks['first-frame'];
         map.off('render', onRender);
       }
     };
@@ -155,6 +158,40 @@ export function populateMap(app, page, basemap, ui) {
       resolve();
     });
   });
+}
+
+/** The longest the first frame waits for the rest of the data (a slow tile on a slow network). */
+const HOLD_MAX_MS = 5000;
+
+/**
+ * Draws no frame until complete() holds (or HOLD_MAX_MS has passed): while
+ * the sources load, MapLibre would draw a frame for every tile and layer
+ * that arrives. With software WebGL (no GPU; CI, many virtual machines)
+ * each such frame costs the whole map's drawing plus a read-back of the
+ * canvas, and those frames delayed the first complete one by seconds. The
+ * map keeps loading, placing labels and firing its events meanwhile; only
+ * the painting waits. MapLibre has no public switch for this, so its
+ * painter's render is wrapped for the first frames only, then restored.
+ */
+function holdPainting(map, complete) {
+  const painter = map.painter;
+  const render = painter?.render;
+  if (typeof render !== 'function') return; // a MapLibre without it: draw as it comes
+  let release = null;
+  const restore = () => {
+    if (painter.render !== held) return;
+    painter.render = render;
+    clearTimeout(release);
+    map.triggerRepaint();
+  };
+  const held = function (...args) {
+    if (!complete()) return undefined;
+    painter.render = render;
+    clearTimeout(release);
+    return render.apply(this, args);
+  };
+  painter.render = held;
+  release = setTimeout(restore, HOLD_MAX_MS);
 }
 
 function defaultPadding({ embed, mobile }) {
