@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/paulmach/orb"
 
@@ -148,7 +149,12 @@ func placeLabels(m canvas, o Options, l *Layout) {
 		if t.kind == layers.KindContext {
 			color = pal.muted
 		}
-		lines := wrap(m, t.name, size*0.9, false, 150*sc, 2)
+		// Three lines at most; a name that needs more is left out rather
+		// than cut short.
+		lines := wrap(m, t.name, size*0.9, false, 150*sc, 3)
+		if truncated(lines) {
+			continue
+		}
 		placeThing(p, t, Label{Kind: "feature", lines: lines, size: size * 0.9, color: darker(color, pal)}, false)
 	}
 	// 5. Towns, then regions, from the basemap.
@@ -156,6 +162,116 @@ func placeLabels(m canvas, o Options, l *Layout) {
 		placeTowns(p, o, size*0.88, townsOther)
 		placeTowns(p, o, size*0.88, townsRegions)
 	}
+	// 6. Water, last: every other label wins a contested spot.
+	if o.Basemap != nil {
+		placeWater(p, o, size*0.9)
+	}
+}
+
+// placeWater names the seas at their open-water point and the rivers beside
+// the straightest stretch of the line they hang on (the Araks on the border
+// it forms, which is drawn as a border, not as a river). A water name never
+// covers what the thematic layers draw: the corridors run along the Araks.
+func placeWater(p *placer, o Options, size float64) {
+	pal := o.palette()
+	v, sc := p.l.view, p.l.scale
+	bm := o.Basemap
+	clear := func(r Rect) bool { return float64(p.l.MaskOverlap(r)) <= 0.02*r.W()*r.H() }
+	try := func(lb Label, w, h float64, at [][2]float64) bool {
+		var ok [][2]float64
+		for _, c := range at {
+			if clear(Rect{c[0], c[1], c[0] + w, c[1] + h}) {
+				ok = append(ok, c)
+			}
+		}
+		return p.try(lb, w, h, Rect{}, ok...)
+	}
+	named := map[string]bool{}
+	for _, i := range bm.Search(v.bound) {
+		r := role(bm.Flat[i])
+		name := bm.Features[i].Name()
+		if (r != "sea" && r != "river") || name == "" || named[name] || !p.m.covers(name) {
+			continue
+		}
+		lb := Label{Kind: "water", size: size, color: pal.water}
+		switch g := bm.Features[i].Geometry.(type) {
+		case orb.Point:
+			// Two lines, as a sea name is set: it stays inside the water.
+			lb.lines = wrap(p.m, name, size, false, 60*sc, 2)
+			w, h := p.size(lb.lines, size, false)
+			q := v.project(g)
+			var at [][2]float64
+			for _, d := range [][2]float64{{0, 0}, {0, -0.8}, {0, 0.8}, {-0.4, 0}, {0.4, 0}, {0, -1.6}, {0, 1.6}} {
+				at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
+			}
+			named[name] = try(lb, w, h, at)
+		case orb.LineString, orb.MultiLineString:
+			lb.lines = []string{name}
+			w, h := p.size(lb.lines, size, false)
+			var at [][2]float64
+			for _, s := range straightStretches(v, g, 2*sc, 2*w) {
+				for _, f := range []float64{0.5, 0.3, 0.7} {
+					q := [2]float64{s[0][0] + (s[1][0]-s[0][0])*f, s[0][1] + (s[1][1]-s[0][1])*f}
+					mid := Rect{q[0] - 2*sc, q[1] - 2*sc, q[0] + 2*sc, q[1] + 2*sc}
+					c := around(mid, w, h, 3*sc)
+					// Beside a line that runs across the picture: above or
+					// below it; beside one that runs down it: left or right.
+					if math.Abs(s[1][0]-s[0][0]) >= math.Abs(s[1][1]-s[0][1]) {
+						c[0], c[1], c[2], c[3] = c[2], c[3], c[0], c[1]
+					}
+					at = append(at, c[:4]...)
+				}
+			}
+			named[name] = try(lb, w, h, at)
+		}
+	}
+}
+
+// straightStretches are the straight-ish stretches of a line in view, as
+// pixel end points, longest first: runs of vertices that stay within tol of
+// the chord between their ends, at least minLen long.
+func straightStretches(v view, g orb.Geometry, tol, minLen float64) [][2][2]float64 {
+	var out [][2][2]float64
+	for _, ln := range lines(clipTo(v.bound, g)) {
+		pts := make([][2]float64, len(ln))
+		for i, q := range ln {
+			pts[i] = v.project(q)
+		}
+		for i := 0; i+1 < len(pts); {
+			j := i + 1
+			for j+1 < len(pts) && withinChord(pts[i:j+2], tol) {
+				j++
+			}
+			a, b := pts[i], pts[j]
+			if math.Hypot(b[0]-a[0], b[1]-a[1]) >= minLen {
+				out = append(out, [2][2]float64{a, b})
+			}
+			i = j
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		li := math.Hypot(out[i][1][0]-out[i][0][0], out[i][1][1]-out[i][0][1])
+		lj := math.Hypot(out[j][1][0]-out[j][0][0], out[j][1][1]-out[j][0][1])
+		return li > lj
+	})
+	return out
+}
+
+// withinChord reports whether every vertex of pts lies within tol of the
+// segment from its first to its last.
+func withinChord(pts [][2]float64, tol float64) bool {
+	a, b := pts[0], pts[len(pts)-1]
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	l := math.Hypot(dx, dy)
+	if l == 0 {
+		return false
+	}
+	for _, q := range pts[1 : len(pts)-1] {
+		if math.Abs((q[0]-a[0])*dy-(q[1]-a[1])*dx)/l > tol {
+			return false
+		}
+	}
+	return true
 }
 
 // darker keeps a layer colour readable as text on the light theme.
@@ -166,6 +282,35 @@ func darker(c string, pal palette) string {
 	return c
 }
 
+// clearFirst orders candidate boxes (top-left corners of w×h) so that
+// those covering no more than a sliver of what the thematic layers draw
+// come first: a name beside its corridor, not over the one next to it.
+func (p *placer) clearFirst(w, h float64, at [][2]float64) [][2]float64 {
+	return p.clear(w, h, at, true)
+}
+
+// clear keeps the candidate boxes that cover at most a sliver of what the
+// thematic layers draw, and with all, the others after them.
+func (p *placer) clear(w, h float64, at [][2]float64, all bool) [][2]float64 {
+	var clear, rest [][2]float64
+	for _, c := range at {
+		if float64(p.l.MaskOverlap(Rect{c[0], c[1], c[0] + w, c[1] + h})) <= 0.02*w*h {
+			clear = append(clear, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	if !all {
+		return clear
+	}
+	return append(clear, rest...)
+}
+
+// truncated reports whether wrap had to cut the text short.
+func truncated(lines []string) bool {
+	return len(lines) > 0 && strings.HasSuffix(lines[len(lines)-1], "…")
+}
+
 // placeThing places the label of a thematic feature: beside a point, along
 // a line, inside an area.
 func placeThing(p *placer, t themed, lb Label, must bool) {
@@ -174,7 +319,8 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 	switch g := t.geom.(type) {
 	case orb.Point:
 		if p.l.Map.Contains(t.symbol) {
-			p.try(lb, w, h, t.symbol, around(t.symbol, w, h, 3*sc)...)
+			// Only the focused feature's name may cover another feature.
+			p.try(lb, w, h, t.symbol, p.clear(w, h, around(t.symbol, w, h, 3*sc), must)...)
 		}
 	case orb.LineString, orb.MultiLineString:
 		var at [][2]float64
@@ -189,7 +335,7 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 				at = append(at, around(s, w, h, 4*sc)...)
 			}
 		}
-		p.try(lb, w, h, Rect{}, at...)
+		p.try(lb, w, h, Rect{}, p.clear(w, h, at, must)...)
 	case orb.Polygon, orb.MultiPolygon:
 		if q, ok := interior(v, g); ok {
 			at := [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.3}, {q[0] - w/2, q[1] + h*0.3}, {q[0] - w*0.9, q[1] - h/2}, {q[0] - w*0.1, q[1] - h/2}}
@@ -199,7 +345,7 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 					at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
 				}
 			}
-			p.try(lb, w, h, Rect{}, at...)
+			p.try(lb, w, h, Rect{}, p.clearFirst(w, h, at)...)
 		}
 	}
 }
@@ -427,6 +573,11 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 			return math.Hypot(dx, dy)
 		}
 		sort.SliceStable(towns, func(i, j int) bool { return dist(towns[i]) < dist(towns[j]) })
+		// A town the feature is named by comes first: the TRIPP route "via
+		// Meghri" shows Meghri, even beside the larger Agarak.
+		_, props := focusGeometry(o)
+		own := func(t town) bool { return namedIn(props, t.name) }
+		sort.SliceStable(towns, func(i, j int) bool { return own(towns[i]) && !own(towns[j]) })
 	}
 	limit := int(math.Max(4, math.Min(40, p.l.Map.W()*p.l.Map.H()/(22000*sc*sc))))
 	n := len(labelsOf(p.l, "place"))
@@ -466,6 +617,23 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 			n++
 		}
 	}
+}
+
+// namedIn reports whether a feature's name or aliases name the town, as a
+// whole word.
+func namedIn(props map[string]any, town string) bool {
+	if town == "" {
+		return false
+	}
+	for _, k := range []string{"name", "aliases"} {
+		s, _ := props[k].(string)
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && r != '’' && r != '\'' && r != '-' }) {
+			if strings.EqualFold(w, town) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // drawLabels draws the labels and the towns' dots.

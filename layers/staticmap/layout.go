@@ -52,7 +52,7 @@ const (
 // Label is one text the renderer placed.
 type Label struct {
 	Text string // the lines, joined by "\n"
-	Kind string // focus, feature, country, region, place
+	Kind string // focus, feature, country, region, place, water
 	Box  Rect
 
 	lines      []string
@@ -307,23 +307,48 @@ func fitText(m canvas, s string, size float64, bold bool, w float64) string {
 }
 
 // wrap breaks s into at most n lines of width w, the last shortened with
-// an ellipsis if need be.
+// an ellipsis if need be. A line may also break after a dash, so a route
+// named by its stops (Ordubad–Julfa–Nakhchivan) wraps instead of being cut.
 func wrap(m canvas, s string, size float64, bold bool, w float64, n int) []string {
-	words := strings.Fields(s)
+	// Tokens, each with the separator that joins it to the one before.
+	type token struct{ sep, text string }
+	var toks []token
+	for _, word := range strings.Fields(s) {
+		sep := " "
+		for word != "" {
+			i := strings.Index(word, "–")
+			part := word
+			if i >= 0 && i+len("–") < len(word) {
+				part = word[:i+len("–")]
+			}
+			toks = append(toks, token{sep, part})
+			word = word[len(part):]
+			sep = ""
+		}
+	}
+	rest := func(cur string, from int) string {
+		for _, t := range toks[from:] {
+			cur += t.sep + t.text
+		}
+		return cur
+	}
 	var out []string
 	cur := ""
-	for i, word := range words {
-		try := strings.TrimSpace(cur + " " + word)
+	for i, t := range toks {
+		try := t.text
+		if cur != "" {
+			try = cur + t.sep + t.text
+		}
 		if cur == "" || m.textWidth(try, size, bold) <= w {
 			cur = try
 			continue
 		}
 		if len(out) == n-1 {
-			out = append(out, fitText(m, strings.Join(append([]string{cur}, words[i:]...), " "), size, bold, w))
+			out = append(out, fitText(m, rest(cur, i), size, bold, w))
 			return out
 		}
 		out = append(out, cur)
-		cur = word
+		cur = t.text
 	}
 	if cur != "" {
 		out = append(out, fitText(m, cur, size, bold, w))

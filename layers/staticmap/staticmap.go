@@ -62,14 +62,14 @@ var kinds = map[string]style{
 
 // palette is the theme's colours of everything that is not a layer.
 type palette struct {
-	sea, land, border, historical, halo, text, muted, panel, townDot, countryText, textHalo string
+	sea, land, border, historical, halo, text, muted, panel, townDot, countryText, textHalo, water string
 }
 
 var (
 	light = palette{sea: "#d7e5ee", land: "#f5f2ea", border: "#a99f8b", historical: "#8b8f94", halo: "#ffd21f",
-		text: "#1d2430", muted: "#5b6270", panel: "#ffffff", townDot: "#3d4350", countryText: "#7d745f", textHalo: "#ffffff"}
+		text: "#1d2430", muted: "#5b6270", panel: "#ffffff", townDot: "#3d4350", countryText: "#7d745f", textHalo: "#ffffff", water: "#4f7391"}
 	dark = palette{sea: "#18222d", land: "#2a2e35", border: "#5d6470", historical: "#8b8f94", halo: "#ffd21f",
-		text: "#e9e7e3", muted: "#aab0ba", panel: "#1d2229", townDot: "#d0d4da", countryText: "#b3aa94", textHalo: "#11151a"}
+		text: "#e9e7e3", muted: "#aab0ba", panel: "#1d2229", townDot: "#d0d4da", countryText: "#b3aa94", textHalo: "#11151a", water: "#8fb3cf"}
 )
 
 func (o Options) palette() palette {
@@ -184,7 +184,7 @@ func historical(kind string, props map[string]any, date *time.Time) bool {
 }
 
 // role is a basemap feature's part: country (the default), land, border,
-// place or region.
+// place, region, sea or river.
 func role(props map[string]any) string {
 	r, _ := props["role"].(string)
 	if r == "" {
