@@ -297,14 +297,19 @@ export function dataLayers(id, kind) {
       'icon-size': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.15],
       'icon-allow-overlap': true,
       'icon-ignore-placement': true,
-      'text-field': ['step', ['zoom'], '', 5.5, ['get', 'name']],
+    } });
+    // The name is a layer of its own, stacked with the other thematic
+    // labels above the town labels: in a contested spot (the Gyumri base
+    // and the town of Gyumri) the feature's name wins, the town's gives way.
+    add({ id: `${id}:point-label`, type: 'symbol', minzoom: 5.5 + later, filter: isPoint, layout: {
+      'text-field': ['get', 'name'],
       'text-font': [FONT],
       'text-size': 12,
-      'text-anchor': 'left',
-      'text-offset': [1, 0],
+      'text-variable-anchor': ['left', 'right', 'top', 'bottom'],
+      'text-radial-offset': 1,
+      'text-justify': 'auto',
       'text-max-width': 12,
-      'text-optional': true,
-    }, paint: { 'text-color': ['case', hist, GREY_DARK, '#5a1212'], 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } });
+    }, paint: { 'text-color': ['case', hist, GREY_DARK, '#5a1212'], 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } }, false);
   } else {
     add({ id: `${id}:point`, type: 'circle', filter: isPoint, paint: {
       'circle-color': ['case', hist, GREY, k.color],
