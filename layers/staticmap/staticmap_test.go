@@ -489,3 +489,84 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestWaterNames: the seas are named in open water, the Araks beside its
+// line and off the corridor that runs along it, in the PNG and the SVG.
+func TestWaterNames(t *testing.T) {
+	r := renderer(t)
+	for _, tc := range []struct {
+		name, feature string
+		layers        bool
+		want          []string
+	}{
+		{"basemap", "", false, []string{"Caspian", "Black Sea"}},
+		{"tripp", "corridors/zangezur-corridor-tripp", true, []string{"Araks"}},
+	} {
+		o := options(t, 1200, 630)
+		o.Feature = tc.feature
+		if !tc.layers {
+			o.Layers = nil
+		}
+		l, err := r.Layout(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLayout(t, tc.name, o, l)
+		water := map[string]Label{}
+		for _, lb := range l.Labels {
+			if lb.Kind == "water" {
+				water[strings.ReplaceAll(lb.Text, "\n", " ")] = lb
+			}
+		}
+		svg, err := r.SVG(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			var lb Label
+			var found bool
+			for text, x := range water {
+				if strings.Contains(text, w) {
+					lb, found = x, true
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s is not named; water labels %v", tc.name, w, water)
+				continue
+			}
+			if n := l.MaskOverlap(lb.Box); float64(n) > 0.02*lb.Box.W()*lb.Box.H() {
+				t.Errorf("%s: %q covers %d feature pixels", tc.name, lb.Text, n)
+			}
+			if !strings.Contains(string(svg), ">"+strings.Split(lb.Text, "\n")[0]+"</text>") {
+				t.Errorf("%s: the SVG lacks %q as text", tc.name, lb.Text)
+			}
+			if w != "Araks" {
+				continue
+			}
+			// Beside the river: its box within a few pixels of the line.
+			var near float64 = math.Inf(1)
+			for _, i := range o.Basemap.Search(l.View) {
+				if role(o.Basemap.Flat[i]) != "river" {
+					continue
+				}
+				for _, ln := range lines(o.Basemap.Features[i].Geometry) {
+					for k := 1; k < len(ln); k++ {
+						a, b := l.view.project(ln[k-1]), l.view.project(ln[k])
+						// Points along the segment, a pixel apart.
+						n := int(math.Hypot(b[0]-a[0], b[1]-a[1])) + 1
+						for j := 0; j <= n; j++ {
+							f := float64(j) / float64(n)
+							x, y := a[0]+(b[0]-a[0])*f, a[1]+(b[1]-a[1])*f
+							dx := math.Max(0, math.Max(lb.Box.X0-x, x-lb.Box.X1))
+							dy := math.Max(0, math.Max(lb.Box.Y0-y, y-lb.Box.Y1))
+							near = math.Min(near, math.Hypot(dx, dy))
+						}
+					}
+				}
+			}
+			if near > 12*l.scale {
+				t.Errorf("%s: %q at %v is %.0f px from the river", tc.name, lb.Text, lb.Box, near)
+			}
+		}
+	}
+}
