@@ -392,6 +392,7 @@ test('the export says which data version it holds, and a pinned link resolves to
   assert.equal(new URL(page.url()).search, '', 'the address keeps no v the files cannot honour');
   await page.click('#btn-embed');
   await page.waitForSelector('#embed-dialog[open]');
+  assert.equal(await page.isVisible('#embed-pin'), false, 'no "Pin this data version" on an export');
   const snippet = await page.inputValue('#embed-code');
   assert.ok(!/[?&](amp;)?v=/.test(snippet), `the embed code carries no v: ${snippet}`);
   const src = /<iframe src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&');
