@@ -148,7 +148,9 @@ import_synth() {
 	local n=$1 kind=$2 layer=$3 db=$4 timef=${5:-} f out
 	local -a timer=()
 	[[ -n "$timef" ]] && timer=(/usr/bin/time -v -o "$timef")
-	[[ -n "${IMPORT_TIMEOUT_S:-}" ]] && timer+=(timeout "$IMPORT_TIMEOUT_S")
+	# --foreground keeps the import in the script's process group, so a
+	# timeout or Ctrl-C of the whole run stops it too.
+	[[ -n "${IMPORT_TIMEOUT_S:-}" ]] && timer+=(timeout --foreground -k 10 "$IMPORT_TIMEOUT_S")
 	if [[ "$SYNTH_CLAIMS" != cited ]]; then
 		f=$(gen_layer "$n" "$kind" "$SYNTH_SEED")
 		if out=$("${timer[@]}" "$MAPSERVER" import "$f" --layer "$layer" --db "$db" 2>&1); then

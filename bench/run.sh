@@ -58,7 +58,10 @@ fi
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap bench_cleanup EXIT
-trap 'log "stopped (timeout or signal)"; exit 143' TERM INT
+# On a timeout the figures taken so far are still reported (REPORT_READY is
+# set once the servers and workloads are defined).
+REPORT_READY=0
+trap 'log "stopped (timeout or signal)"; if ((REPORT_READY)); then note "the run was stopped (timeout or signal) before its end: figures not taken show –"; report_all; fi; exit 143' TERM INT
 
 apt_need wrk nginx-light time curl procps || true
 for c in wrk nginx curl /usr/bin/time; do
@@ -79,6 +82,110 @@ at() { LA[$1]=$(loadavg); }
 declare -A F
 
 build_mapserver
+
+# ---------------------------------------------------------------- report
+# med WORKLOAD SERVER FIELD: the median of FIELD over the rounds.
+med() {
+	awk -F'\t' -v w="$1" -v s="$2" -v f="$3" '$1==w && $2==s { if (match($4, " " f "=[^ ]*")) print substr($4, RSTART+length(f)+2, RLENGTH-length(f)-2) }' "$OUT" |
+		sort -g | awk '{a[NR]=$1} END{ if (NR==0) print ""; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
+}
+sumf() {
+	awk -F'\t' -v w="$1" -v s="$2" -v f="$3" '$1==w && $2==s { if (match($4, " " f "=[^ ]*")) t+=substr($4, RSTART+length(f)+2, RLENGTH-length(f)-2) } END{print t+0}' "$OUT"
+}
+ratio() { [[ -n "$1" && -n "$2" ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b }' || true; }
+# verdict VALUE OP LIMIT
+verdict() {
+	[[ -z "$1" ]] && { echo "not measured"; return; }
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN{ ok = (op==">=") ? v>=l : v<=l; print ok ? "**met**" : "**not met**" }'
+}
+range() {
+	awk -F'\t' -v w="$1" -v s="$2" '$1==w && $2==s { match($4, /rps=[^ ]*/); v=substr($4, RSTART+4, RLENGTH-4)+0; if (n==0||v<lo) lo=v; if (n==0||v>hi) hi=v; n++ } END{ if (n) printf "%.0f–%.0f (%d)", lo, hi, n }' "$OUT"
+}
+
+report_all() {
+	{
+	echo "## citemap bench: $(date -u +%Y-%m-%d)"
+		echo
+		machine_info
+		echo "- command: FULL=$FULL N1M=$N1M ROUNDS=$ROUNDS DURATION=$DURATION bench/run.sh, at nice $(nice)"
+		echo "- load average (1 min) at start / end of the wrk rounds: $LOAD_START / $(cut -d' ' -f1 /proc/loadavg) (other work on the machine adds noise; interleaving spreads it over every server)"
+		echo "- run: ROUNDS=$ROUNDS × ${DURATION}s per server and workload, interleaved; wrk -t$THREADS -c$CONNS (bbox1: -t1 -c1), Accept-Encoding: gzip; FULL=$FULL; layers: $KIND, seed $SYNTH_SEED, imported ${F[claims]} (plain GeoJSON, or citing $SYNTH_PASSAGE when plain is refused)"
+		echo "- peers: nginx $(nginx -v 2>&1 | sed 's/.*\///') (gzip_static, same bytes); pg_featureserv: $(if [[ -n "$PGFS" ]]; then echo "$PGFS_VER (DbPoolMaxConns 4, its default; restarted before each of its $PGFS_RESTARTS runs: it hangs once clients drop queued requests)"; else echo not run; fi); PostGIS: $([[ $HAVE_PG == 1 ]] && "${PSQL[@]}" -tAc 'SELECT postgis_lib_version()' bench || echo not run); tegola: ${TEGOLA:-not run}"
+		echo
+		echo "### Throughput (medians over rounds)"
+		echo
+		echo "| workload | server | req/s | p50 ms | p99 ms | bytes/resp | errors | req/s min–max (rounds) |"
+		echo "|---|---|---:|---:|---:|---:|---:|---|"
+		for i in $(seq 0 $((n - 1))); do
+			IFS='|' read -r wl srv _ _ <<<"${W[$i]}"
+			reqs=$(sumf "$wl" "$srv" requests)
+			bytes=$(sumf "$wl" "$srv" bytes)
+			errs=$(($(sumf "$wl" "$srv" status_errors) + $(sumf "$wl" "$srv" socket_errors)))
+			bpr=$(awk -v b="$bytes" -v r="$reqs" 'BEGIN{ if (r>0) printf "%.0f", b/r }')
+			echo "| $wl | $srv | $(med "$wl" "$srv" rps) | $(med "$wl" "$srv" p50_ms) | $(med "$wl" "$srv" p99_ms) | $bpr | $errs | $(range "$wl" "$srv") |"
+		done
+		echo
+		echo "bytes/resp is bytes read over requests completed: headers included, and for the 2.5 MB whole layer also the part read of requests cut off at the end. whole = /layers/syn21k.geojson; items = bbox $ITEMS_BBOX, limit 200, ${F[items_returned]:-?} features returned; feature = $FEATURE_ID; tile = syn21k $TILE; bbox1 = random bboxes holding ~100 features, one connection."
+		echo
+		echo "### The 1M table"
+		echo
+		if ((HAVE_1M)); then
+			echo "One run, $N1M $KIND (syn1m) beside 21.5k (syn21k); load average (1, 5, 15 min) when each figure was taken. pg_featureserv serves the same $N1M polygons from PostGIS$( ((PG_1M)) || echo ' (**not loaded**: see the notes)')."
+		else
+			echo "FULL=1 not set (or the 1M import failed): the rows at 1M are not measured in this run."
+		fi
+		echo
+		echo "| row | target | citemap | beside it | verdict | load average |"
+		echo "|---|---|---|---|---|---|"
+		v=
+		[[ -n "${F[import_rss_1m]:-}" && $HAVE_1M == 1 ]] && v=$(awk -v s="${F[import_s_1m]}" -v m="${F[import_rss_1m]}" 'BEGIN{print (s<=90 && m<=1024) ? 1 : 2}')
+		echo "| import $N1M | ≤ 90 s, ≤ 1 GiB | ${F[import_s_1m]:-–} s, peak RSS ${F[import_rss_1m]:-–} MiB, file ${F[file_1m]:-–} MiB | PostGIS (ogr2ogr + ANALYZE): ${F[pg_load_1m]:-–} s | $(verdict "$v" '<=' 1) | ${LA[import_1m]:-–} |"
+		echo "| start → first bbox answer at 1M | ≤ 1 s | ${F[start_1m]:-–} s (listening after ${F[listen_1m]:-–} s) | pg_featureserv + PostgreSQL restart: ${F[pg_start_1m]:-–} s | $(verdict "${F[start_1m]:-}" '<=' 1) | ${LA[start_1m]:-–} |"
+		r300=${F[rss300_1m]:-}
+		echo "| RSS after 300 random bbox queries at 1M | ≤ 300 MiB | ${r300:-–}${r300:+, ${F[walk_err_1m]} errors} | ${F[pg_rss300_1m]:-–}${F[pg_rss300_1m]:+, ${F[pg_walk_err_1m]} errors} | $(verdict "${r300%% *}" '<=' 300) | ${LA[rss300_1m]:-–} |"
+		v=
+		[[ -n "${F[z6max_1m]:-}" && -z "${F[z6st_1m]}" ]] && v=$(awk -v k="${F[z6kb_1m]}" -v t="${F[z6max_1m]}" 'BEGIN{print (k<=500 && t<=100) ? 1 : 2}')
+		echo "| z6 tile over the Caucasus at 1M | ≤ 500 KB, ≤ 100 ms uncached | largest ${F[z6kb_1m]:-–} KB (${F[z6gz_1m]:-–} KB gzip), slowest ${F[z6max_1m]:-–} ms of 6 (${F[z6_1m]:-–})${F[z6st_1m]:+; ${F[z6st_1m]}} | same run: 100k ${F[z6kb_100k]:-–} KB, ${F[z6max_100k]:-–} ms; 21.5k ${F[z6kb_21k]:-–} KB, ${F[z6max_21k]:-–} ms (no peer tile server: see the notes) | $(verdict "$v" '<=' 1) | ${LA[z6_1m]:-–} |"
+		p21=$(med bbox1 citemap@21.5k p50_ms) p100=$(med bbox1 citemap@100k p50_ms) p1m=$(med bbox1 citemap@1M p50_ms)
+		q21=$(med bbox1 pg_featureserv@21.5k p50_ms) q1m=$(med bbox1 pg_featureserv@1M p50_ms)
+		r=$(ratio "$p1m" "$p21")
+		echo "| bbox p50 at 1M vs at 21.5k | ≤ 1.3× | ${p1m:-–} / ${p21:-–} ms = ${r:-–}× (100k: ${p100:-–} ms) | pg_featureserv: ${q1m:-–} / ${q21:-–} ms = $(ratio "$q1m" "$q21")× | $(verdict "$r" '<=' 1.3) | $LOAD_START → ${LOAD_END:-–} (rounds) |"
+		r=$(ratio "$(med tile citemap rps)" "$(med tile nginx rps)")
+		echo "| cached tile vs nginx, same bytes | ≥ 0.9× | $(med tile citemap rps) req/s = ${r:-–}× | nginx $(med tile nginx rps) req/s (gzip_static, sendfile) | $(verdict "$r" '>=' 0.9) | $LOAD_START → ${LOAD_END:-–} (rounds) |"
+		echo "| publish one feature into the 1M layer | ≤ 1 s | ${F[publish_ms]:-–} ms per publish (mean of $PUBLISHES) | – | $(verdict "${F[publish_ms]:-}" '<=' 1000) | ${LA[publish]:-–} |"
+		echo
+		echo "### Other targets"
+		echo
+		echo "| workload | target | measured | verdict |"
+		echo "|---|---|---|---|"
+		r=$(ratio "$(med whole citemap rps)" "$(med whole nginx rps)")
+		echo "| whole layer, gzip (21.5k) | >= 0.8x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.8) |"
+		r=$(ratio "$(med items citemap rps)" "$(med items pg_featureserv rps)")
+		echo "| items, bbox ~100 of 21.5k | >= 5x pg_featureserv | ${r:-–}x | $(verdict "$r" '>=' 5) |"
+		r=$(ratio "$(med items citemap rps)" "$(med items nginx rps)")
+		echo "| items, bbox ~100 of 21.5k | >= 0.3x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.3) |"
+		r=$(ratio "$(med feature citemap rps)" "$(med feature nginx rps)")
+		echo "| one feature by id | >= 0.5x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.5) |"
+		echo "| start to first bbox answer, 1k+21.5k+100k | <= 1 s | ${F[start_main]:-–} s, listening after ${F[listen_main]} s | $(verdict "${F[start_main]:-}" '<=' 1) |"
+		echo "| idle RSS on the bundled data | <= 60 MiB | ${F[idle_start]} MiB after start, ${F[idle_warm]} MiB after touching every layer | $(verdict "${F[idle_warm]}" '<=' 60) |"
+		echo
+		echo "Other figures: citemap RSS on the 1k+21.5k+100k database, peak during the run ${F[main_peak]:-–} MiB, ${F[main_after]:-–} MiB after it${F[rss_1m]:+; on the 1M database after its first answer: ${F[rss_1m]}, after the wrk rounds: ${F[rss_after_1m]:-–}}. Imports: 21.5k ${F[import_s_21k]} s (${F[import_rss_21k]} MiB), 100k ${F[import_s_100k]} s (${F[import_rss_100k]} MiB). PostGIS load (ogr2ogr) of 21.5k: ${F[pg_load_21k]:-–} s.${F[tegola_z6_100k]:+ tegola uncached z6 at 100k: ${F[tegola_z6_100k]} ms.}"
+		echo
+		echo "### Commands"
+		echo
+		echo "\$W is the run's work directory, \$DATA the generated layers (bench/gen), \$CITEMAP, \$PGFS the servers' addresses on 127.0.0.1."
+		echo
+		echo '```sh'
+		printf '%s\n' "${CMDS[@]}"
+		echo '```'
+		if ((${#NOTES[@]})); then
+			echo
+			echo "Notes:"
+			for x in "${NOTES[@]}"; do echo "- $x"; done
+		fi
+	} | tee "$RESULTS"
+	log "results written to $RESULTS"
+}
 
 # ---------------------------------------------------------------- peers: build
 PGFS_VERSION=${PGFS_VERSION:-v1.3.1}
@@ -501,6 +608,7 @@ cmd "wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s -H 'Accept-Encoding: g
 cmd "wrk -t1 -c1 -d${DURATION}s --timeout 10s -H 'Accept-Encoding: gzip' -s bench/bbox.lua \$SERVER -- ITEMS_PATH?limit=200 SIDE   # bbox1: SIDE $(bbox_side 21500) at 21.5k, $S1M at $N1M"
 OUT="$BENCH_WORK/results.tsv"
 : >"$OUT"
+REPORT_READY=1
 for ((r = 1; r <= ROUNDS; r++)); do
 	order=$(seq 0 $((n - 1)))
 	((r % 2 == 0)) && order=$(seq $((n - 1)) -1 0)
@@ -548,104 +656,4 @@ fi
 F[main_peak]=$(($(cat "$BENCH_WORK/main_peak_rss" 2>/dev/null || echo 0) / 1024))
 F[main_after]=$(($(rss_kib "$CM_MAIN_PID") / 1024))
 
-# ---------------------------------------------------------------- report
-# med WORKLOAD SERVER FIELD: the median of FIELD over the rounds.
-med() {
-	awk -F'\t' -v w="$1" -v s="$2" -v f="$3" '$1==w && $2==s { if (match($4, " " f "=[^ ]*")) print substr($4, RSTART+length(f)+2, RLENGTH-length(f)-2) }' "$OUT" |
-		sort -g | awk '{a[NR]=$1} END{ if (NR==0) print ""; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
-}
-sumf() {
-	awk -F'\t' -v w="$1" -v s="$2" -v f="$3" '$1==w && $2==s { if (match($4, " " f "=[^ ]*")) t+=substr($4, RSTART+length(f)+2, RLENGTH-length(f)-2) } END{print t+0}' "$OUT"
-}
-ratio() { [[ -n "$1" && -n "$2" ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b }' || true; }
-# verdict VALUE OP LIMIT
-verdict() {
-	[[ -z "$1" ]] && { echo "not measured"; return; }
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN{ ok = (op==">=") ? v>=l : v<=l; print ok ? "**met**" : "**not met**" }'
-}
-range() {
-	awk -F'\t' -v w="$1" -v s="$2" '$1==w && $2==s { match($4, /rps=[^ ]*/); v=substr($4, RSTART+4, RLENGTH-4)+0; if (n==0||v<lo) lo=v; if (n==0||v>hi) hi=v; n++ } END{ if (n) printf "%.0f–%.0f (%d)", lo, hi, n }' "$OUT"
-}
-
-{
-	echo "## citemap bench: $(date -u +%Y-%m-%d)"
-	echo
-	machine_info
-	echo "- command: FULL=$FULL N1M=$N1M ROUNDS=$ROUNDS DURATION=$DURATION bench/run.sh, at nice $(nice)"
-	echo "- load average (1 min) at start / end of the wrk rounds: $LOAD_START / $(cut -d' ' -f1 /proc/loadavg) (other work on the machine adds noise; interleaving spreads it over every server)"
-	echo "- run: ROUNDS=$ROUNDS × ${DURATION}s per server and workload, interleaved; wrk -t$THREADS -c$CONNS (bbox1: -t1 -c1), Accept-Encoding: gzip; FULL=$FULL; layers: $KIND, seed $SYNTH_SEED, imported ${F[claims]} (plain GeoJSON, or citing $SYNTH_PASSAGE when plain is refused)"
-	echo "- peers: nginx $(nginx -v 2>&1 | sed 's/.*\///') (gzip_static, same bytes); pg_featureserv: $(if [[ -n "$PGFS" ]]; then echo "$PGFS_VER (DbPoolMaxConns 4, its default; restarted before each of its $PGFS_RESTARTS runs: it hangs once clients drop queued requests)"; else echo not run; fi); PostGIS: $([[ $HAVE_PG == 1 ]] && "${PSQL[@]}" -tAc 'SELECT postgis_lib_version()' bench || echo not run); tegola: ${TEGOLA:-not run}"
-	echo
-	echo "### Throughput (medians over rounds)"
-	echo
-	echo "| workload | server | req/s | p50 ms | p99 ms | bytes/resp | errors | req/s min–max (rounds) |"
-	echo "|---|---|---:|---:|---:|---:|---:|---|"
-	for i in $(seq 0 $((n - 1))); do
-		IFS='|' read -r wl srv _ _ <<<"${W[$i]}"
-		reqs=$(sumf "$wl" "$srv" requests)
-		bytes=$(sumf "$wl" "$srv" bytes)
-		errs=$(($(sumf "$wl" "$srv" status_errors) + $(sumf "$wl" "$srv" socket_errors)))
-		bpr=$(awk -v b="$bytes" -v r="$reqs" 'BEGIN{ if (r>0) printf "%.0f", b/r }')
-		echo "| $wl | $srv | $(med "$wl" "$srv" rps) | $(med "$wl" "$srv" p50_ms) | $(med "$wl" "$srv" p99_ms) | $bpr | $errs | $(range "$wl" "$srv") |"
-	done
-	echo
-	echo "bytes/resp is bytes read over requests completed: headers included, and for the 2.5 MB whole layer also the part read of requests cut off at the end. whole = /layers/syn21k.geojson; items = bbox $ITEMS_BBOX, limit 200, ${F[items_returned]:-?} features returned; feature = $FEATURE_ID; tile = syn21k $TILE; bbox1 = random bboxes holding ~100 features, one connection."
-	echo
-	echo "### The 1M table"
-	echo
-	if ((HAVE_1M)); then
-		echo "One run, $N1M $KIND (syn1m) beside 21.5k (syn21k); load average (1, 5, 15 min) when each figure was taken. pg_featureserv serves the same $N1M polygons from PostGIS$( ((PG_1M)) || echo ' (**not loaded**: see the notes)')."
-	else
-		echo "FULL=1 not set (or the 1M import failed): the rows at 1M are not measured in this run."
-	fi
-	echo
-	echo "| row | target | citemap | beside it | verdict | load average |"
-	echo "|---|---|---|---|---|---|"
-	v=
-	[[ -n "${F[import_rss_1m]:-}" && $HAVE_1M == 1 ]] && v=$(awk -v s="${F[import_s_1m]}" -v m="${F[import_rss_1m]}" 'BEGIN{print (s<=90 && m<=1024) ? 1 : 2}')
-	echo "| import $N1M | ≤ 90 s, ≤ 1 GiB | ${F[import_s_1m]:-–} s, peak RSS ${F[import_rss_1m]:-–} MiB, file ${F[file_1m]:-–} MiB | PostGIS (ogr2ogr + ANALYZE): ${F[pg_load_1m]:-–} s | $(verdict "$v" '<=' 1) | ${LA[import_1m]:-–} |"
-	echo "| start → first bbox answer at 1M | ≤ 1 s | ${F[start_1m]:-–} s (listening after ${F[listen_1m]:-–} s) | pg_featureserv + PostgreSQL restart: ${F[pg_start_1m]:-–} s | $(verdict "${F[start_1m]:-}" '<=' 1) | ${LA[start_1m]:-–} |"
-	r300=${F[rss300_1m]:-}
-	echo "| RSS after 300 random bbox queries at 1M | ≤ 300 MiB | ${r300:-–}${r300:+, ${F[walk_err_1m]} errors} | ${F[pg_rss300_1m]:-–}${F[pg_rss300_1m]:+, ${F[pg_walk_err_1m]} errors} | $(verdict "${r300%% *}" '<=' 300) | ${LA[rss300_1m]:-–} |"
-	v=
-	[[ -n "${F[z6max_1m]:-}" && -z "${F[z6st_1m]}" ]] && v=$(awk -v k="${F[z6kb_1m]}" -v t="${F[z6max_1m]}" 'BEGIN{print (k<=500 && t<=100) ? 1 : 2}')
-	echo "| z6 tile over the Caucasus at 1M | ≤ 500 KB, ≤ 100 ms uncached | largest ${F[z6kb_1m]:-–} KB (${F[z6gz_1m]:-–} KB gzip), slowest ${F[z6max_1m]:-–} ms of 6 (${F[z6_1m]:-–})${F[z6st_1m]:+; ${F[z6st_1m]}} | same run: 100k ${F[z6kb_100k]:-–} KB, ${F[z6max_100k]:-–} ms; 21.5k ${F[z6kb_21k]:-–} KB, ${F[z6max_21k]:-–} ms (no peer tile server: see the notes) | $(verdict "$v" '<=' 1) | ${LA[z6_1m]:-–} |"
-	p21=$(med bbox1 citemap@21.5k p50_ms) p100=$(med bbox1 citemap@100k p50_ms) p1m=$(med bbox1 citemap@1M p50_ms)
-	q21=$(med bbox1 pg_featureserv@21.5k p50_ms) q1m=$(med bbox1 pg_featureserv@1M p50_ms)
-	r=$(ratio "$p1m" "$p21")
-	echo "| bbox p50 at 1M vs at 21.5k | ≤ 1.3× | ${p1m:-–} / ${p21:-–} ms = ${r:-–}× (100k: ${p100:-–} ms) | pg_featureserv: ${q1m:-–} / ${q21:-–} ms = $(ratio "$q1m" "$q21")× | $(verdict "$r" '<=' 1.3) | $LOAD_START → $LOAD_END (rounds) |"
-	r=$(ratio "$(med tile citemap rps)" "$(med tile nginx rps)")
-	echo "| cached tile vs nginx, same bytes | ≥ 0.9× | $(med tile citemap rps) req/s = ${r:-–}× | nginx $(med tile nginx rps) req/s (gzip_static, sendfile) | $(verdict "$r" '>=' 0.9) | $LOAD_START → $LOAD_END (rounds) |"
-	echo "| publish one feature into the 1M layer | ≤ 1 s | ${F[publish_ms]:-–} ms per publish (mean of $PUBLISHES) | – | $(verdict "${F[publish_ms]:-}" '<=' 1000) | ${LA[publish]:-–} |"
-	echo
-	echo "### Other targets"
-	echo
-	echo "| workload | target | measured | verdict |"
-	echo "|---|---|---|---|"
-	r=$(ratio "$(med whole citemap rps)" "$(med whole nginx rps)")
-	echo "| whole layer, gzip (21.5k) | >= 0.8x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.8) |"
-	r=$(ratio "$(med items citemap rps)" "$(med items pg_featureserv rps)")
-	echo "| items, bbox ~100 of 21.5k | >= 5x pg_featureserv | ${r:-–}x | $(verdict "$r" '>=' 5) |"
-	r=$(ratio "$(med items citemap rps)" "$(med items nginx rps)")
-	echo "| items, bbox ~100 of 21.5k | >= 0.3x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.3) |"
-	r=$(ratio "$(med feature citemap rps)" "$(med feature nginx rps)")
-	echo "| one feature by id | >= 0.5x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.5) |"
-	echo "| start to first bbox answer, 1k+21.5k+100k | <= 1 s | ${F[start_main]:-–} s, listening after ${F[listen_main]} s | $(verdict "${F[start_main]:-}" '<=' 1) |"
-	echo "| idle RSS on the bundled data | <= 60 MiB | ${F[idle_start]} MiB after start, ${F[idle_warm]} MiB after touching every layer | $(verdict "${F[idle_warm]}" '<=' 60) |"
-	echo
-	echo "Other figures: citemap RSS on the 1k+21.5k+100k database, peak during the run ${F[main_peak]} MiB, ${F[main_after]} MiB after it${F[rss_1m]:+; on the 1M database after its first answer: ${F[rss_1m]}, after the wrk rounds: ${F[rss_after_1m]:-–}}. Imports: 21.5k ${F[import_s_21k]} s (${F[import_rss_21k]} MiB), 100k ${F[import_s_100k]} s (${F[import_rss_100k]} MiB). PostGIS load (ogr2ogr) of 21.5k: ${F[pg_load_21k]:-–} s.${F[tegola_z6_100k]:+ tegola uncached z6 at 100k: ${F[tegola_z6_100k]} ms.}"
-	echo
-	echo "### Commands"
-	echo
-	echo "\$W is the run's work directory, \$DATA the generated layers (bench/gen), \$CITEMAP, \$PGFS the servers' addresses on 127.0.0.1."
-	echo
-	echo '```sh'
-	printf '%s\n' "${CMDS[@]}"
-	echo '```'
-	if ((${#NOTES[@]})); then
-		echo
-		echo "Notes:"
-		for x in "${NOTES[@]}"; do echo "- $x"; done
-	fi
-} | tee "$RESULTS"
-log "results written to $RESULTS"
+report_all
