@@ -211,3 +211,49 @@ func TestChangesetSubmit(t *testing.T) {
 		t.Errorf("submitting a published changeset: %d %v", got, p)
 	}
 }
+
+// A changeset that added a claim to a published feature (as the browser
+// editor does: the claims rebuilt from the evidence, the new one last) can
+// be reverted: the store keeps claims in its own order, which is no change.
+func TestRevertClaimAdded(t *testing.T) {
+	env := newWriteServer(t, Config{})
+	s := env.s
+	ed := with(bearer(env.editor), "Content-Type", "application/json")
+	_, b := send(t, s, "POST", "/sources", `{"title":"Road survey","text":"In Gyumri, the commander said the base would keep its strength."}`, ed...)
+	src := decode(t, b)["id"].(string)
+	_, b = send(t, s, "POST", "/sources/"+src+"/passages", `{"start":0,"end":63}`, ed...)
+	passage := decode(t, b)["id"].(string)
+	var item struct {
+		Evidence []map[string]any `json:"evidence"`
+	}
+	if err := json.Unmarshal(mustBody(t, s, "/collections/bases/items/gyumri-102nd-base?f=json"), &item); err != nil {
+		t.Fatal(err)
+	}
+	var claims []map[string]any
+	for _, e := range item.Evidence {
+		c := map[string]any{"passage": e["passage"], "aspect": e["aspect"], "relation": e["relation"]}
+		for _, k := range []string{"basis", "confidence", "note"} {
+			if v, _ := e[k].(string); v != "" {
+				c[k] = v
+			}
+		}
+		claims = append(claims, c)
+	}
+	claims = append(claims, map[string]any{"passage": passage, "aspect": "status", "relation": "supports", "basis": "explicit", "confidence": "high"})
+	patch, _ := json.Marshal(map[string]any{"properties": map[string]any{"claims": claims}})
+	res, b := send(t, s, "PATCH", "/collections/bases/items/gyumri-102nd-base", string(patch), with(bearer(env.editor), "Content-Type", "application/merge-patch+json")...)
+	if res.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", res.StatusCode, b)
+	}
+	cs := int(decode(t, b)["changeset"].(float64))
+	if res, b := send(t, s, "POST", fmt.Sprintf("/changesets/%d/publish", cs), `{"message":"m"}`, with(bearer(env.reviewr), "Content-Type", "application/json")...); res.StatusCode != 200 {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	res, b = send(t, s, "POST", fmt.Sprintf("/changesets/%d/revert", cs), ``, bearer(env.reviewr)...)
+	if res.StatusCode != 201 {
+		t.Fatalf("revert: %d %s", res.StatusCode, b)
+	}
+	if body := string(mustBody(t, s, "/collections/bases/items/gyumri-102nd-base?f=json")); strings.Contains(body, "the commander said") {
+		t.Errorf("the reverted quote is still there: %s", body)
+	}
+}

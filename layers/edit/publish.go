@@ -1,9 +1,11 @@
 package edit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -204,11 +206,21 @@ func (s *Service) Publish(ctx context.Context, u layers.User, id int, message st
 	return c, nil
 }
 
+// tagOf is the content tag of f for telling whether the published feature
+// is still the one a changeset saw. The store keeps a feature's claims in
+// its own order (not the order a write gave them), so the claims are put
+// in one order first: the same claims in another order are the same feature.
 func tagOf(f *layers.Feature) string {
 	if f == nil {
 		return ""
 	}
-	return f.Tag()
+	g := *f
+	g.Claims = slices.Clone(f.Claims)
+	slices.SortStableFunc(g.Claims, func(a, b layers.Claim) int {
+		return cmp.Or(cmp.Compare(a.Passage, b.Passage), cmp.Compare(a.Aspect, b.Aspect), cmp.Compare(a.Relation, b.Relation),
+			cmp.Compare(a.Basis, b.Basis), cmp.Compare(a.Confidence, b.Confidence), cmp.Compare(a.Note, b.Note))
+	})
+	return g.Tag()
 }
 
 func explicitlySupported(f layers.Feature) bool {
