@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"path"
+	"runtime"
 	"strings"
 )
 
@@ -80,19 +81,13 @@ func (ls *LayerStream) Features() iter.Seq2[Feature, error] {
 					fail(err)
 					return
 				}
-				for n := 0; ls.dec.More(); n++ {
-					var raw json.RawMessage
-					if err := ls.dec.Decode(&raw); err != nil {
-						fail(ls.syntax(err))
-						return
-					}
-					f, err := decodeFeature("", raw)
-					if err != nil {
-						err = &FeatureError{Index: n, ID: f.ID, Err: err}
-					}
-					if !yield(f, err) {
-						return
-					}
+				stopped, err := ls.features(yield)
+				if stopped {
+					return
+				}
+				if err != nil {
+					fail(err)
+					return
 				}
 				if err := ls.expectDelim(']'); err != nil {
 					fail(err)
@@ -118,6 +113,100 @@ func (ls *LayerStream) Features() iter.Seq2[Feature, error] {
 			fail(fmt.Errorf("type is %q, want a GeoJSON FeatureCollection", ls.typ))
 		}
 	}
+}
+
+// decodeChunk is how many features are decoded together.
+const decodeChunk = 256
+
+// chunk is a run of features decoded on a goroutine of its own.
+type chunk struct {
+	first int // the index of its first feature
+	raws  []json.RawMessage
+	feats []Feature
+	errs  []error
+	done  chan struct{}
+	err   error // a syntax error after the chunk's features: the stream ends
+}
+
+func (c *chunk) decode() {
+	c.feats, c.errs = make([]Feature, len(c.raws)), make([]error, len(c.raws))
+	for i, raw := range c.raws {
+		f, err := decodeFeature("", raw)
+		if err != nil {
+			err = &FeatureError{Index: c.first + i, ID: f.ID, Err: err}
+		}
+		c.feats[i], c.errs[i] = f, err
+	}
+	c.raws = nil
+	close(c.done)
+}
+
+// features yields the elements of the features array, in order. Decoding
+// a feature costs several times reading its bytes, so one goroutine reads
+// the array in chunks and each chunk is decoded on a goroutine of its own,
+// a few chunks ahead of the caller. stopped reports that yield asked to
+// stop; err is a syntax error that ends the stream.
+func (ls *LayerStream) features(yield func(Feature, error) bool) (stopped bool, err error) {
+	ahead := 2 * runtime.GOMAXPROCS(0)
+	chunks := make(chan *chunk, ahead)
+	slots := make(chan struct{}, ahead) // chunks being decoded or waiting
+	quit := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		n := 0
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			c := &chunk{first: n, done: make(chan struct{})}
+			for len(c.raws) < decodeChunk && ls.dec.More() {
+				var raw json.RawMessage
+				if err := ls.dec.Decode(&raw); err != nil {
+					c.err = ls.syntax(err)
+					break
+				}
+				c.raws = append(c.raws, raw)
+			}
+			n += len(c.raws)
+			if len(c.raws) == 0 && c.err == nil {
+				return
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-quit:
+				return
+			}
+			go c.decode()
+			select {
+			case chunks <- c:
+			case <-quit:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(quit)
+		for range chunks { // the reader is done with the decoder
+		}
+	}()
+	for c := range chunks {
+		<-c.done
+		<-slots
+		for i := range c.feats {
+			if !yield(c.feats[i], c.errs[i]) {
+				return true, nil
+			}
+		}
+		if c.err != nil {
+			return false, c.err
+		}
+	}
+	return false, nil
 }
 
 // FeatureError is a problem with one feature of a stream.
