@@ -378,6 +378,9 @@ func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error
 	if li.bodies == nil {
 		return nil
 	}
+	if len(li.found) >= maxFound {
+		clear(li.found) // many searches in one transaction: keep the latest
+	}
 	c := li.bodies.Cursor()
 	var lo, hi [cellKeyLen]byte
 	for l := 0; l <= maxLevel; l++ {
