@@ -254,8 +254,8 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Path() string { return s.path }
 
 // Check runs bbolt's own consistency check over every page, then checks
-// that the latest version's stored bodies and spatial index agree with its
-// features.
+// that the latest version's stored bodies, spatial index and tile levels
+// agree with its features.
 func (s *Store) Check() error {
 	return s.db.View(func(tx *bbolt.Tx) error {
 		var errs []error
@@ -265,7 +265,7 @@ func (s *Store) Check() error {
 		if len(errs) > 0 {
 			return errors.Join(errs...)
 		}
-		return checkDerived(tx, currentVersion(tx))
+		return errors.Join(checkDerived(tx, currentVersion(tx)), checkLevels(tx, currentVersion(tx)))
 	})
 }
 
