@@ -2,7 +2,7 @@
 // drawing order, what lies under a click, and framing a feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, placeLabelLayers, selectionLayers } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
 import { assetURL, registerTileProtocol } from './urls.js';
@@ -287,6 +287,7 @@ function addLayers(app, page, basemap, ui) {
   all.push({ layer: fromBasemap(basemapLabelLayer()), stage: 7.5 });
   for (const l of countryAreaLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.5 });
   for (const l of placeLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.4 });
+  all.push({ layer: fromBasemap(namedPlaceLayer()), stage: 8.5 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
 
   for (const { layer, interactive } of all) {
@@ -328,6 +329,7 @@ export function featureAt(app, point) {
  * never closer than its geo_precision justifies.
  */
 export function flyTo(map, page, f) {
+  if (map.getLayer('place-named')) map.setFilter('place-named', namedPlaceFilter(f.props));
   map.fitBounds(featureFrame(f.bbox, f.props.geo_precision), { padding: panelPadding(map, page), maxZoom: 11, duration: 800 });
 }
 

@@ -80,22 +80,11 @@ export function basemapLayers() {
   ];
 }
 
-/**
- * Place labels from the basemap: towns (GeoNames) ranked by population, so
- * the large ones show first and the small ones as the map zooms in, and the
- * regions the sources name. MapLibre's collision detection keeps labels
- * apart; the earlier tier wins a contested spot.
- */
-export function placeLabelLayers() {
-  const pop = ['get', 'population'];
-  const tiers = [
-    { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
-    { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },
-    { id: 'towns-l', minzoom: 5, filter: ['all', ['!=', ['get', 'capital'], 1], ['<', pop, 500000], ['>=', pop, 150000]] },
-    { id: 'towns-m', minzoom: 5.8, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
-    { id: 'towns-s', minzoom: 7, filter: ['<', pop, 30000] },
-  ];
-  const layers = tiers.map((t) => ({
+const pop = ['get', 'population'];
+
+/** A tier of town labels: a dot and the name beside it. */
+function townLayer(t) {
+  return {
     id: `place-${t.id}`, type: 'symbol', source: 'basemap', minzoom: t.minzoom,
     filter: ['all', roleIs('place'), t.filter],
     layout: {
@@ -113,7 +102,39 @@ export function placeLabelLayers() {
       'symbol-sort-key': ['-', 0, pop],
     },
     paint: { 'text-color': '#2b3038', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 },
-  }));
+  };
+}
+
+/**
+ * The towns a focused feature is named by (the TRIPP route "via Meghri"),
+ * as a layer stacked above the feature labels, so the feature's own name
+ * never hides the town it names. Empty until namedPlaceFilter sets it.
+ */
+export function namedPlaceLayer() {
+  return townLayer({ id: 'named', minzoom: 5, filter: ['in', ['get', 'name'], ['literal', []]] });
+}
+
+/** The filter of the named-place layer for a feature's properties. */
+export function namedPlaceFilter(props = {}) {
+  const words = `${props.name || ''} ${props.aliases || ''}`.split(/[^\p{L}’'-]+/u).filter((w) => w.length > 1);
+  return ['all', roleIs('place'), ['in', ['get', 'name'], ['literal', [...new Set(words)]]]];
+}
+
+/**
+ * Place labels from the basemap: towns (GeoNames) ranked by population, so
+ * the large ones show first and the small ones as the map zooms in, and the
+ * regions the sources name. MapLibre's collision detection keeps labels
+ * apart; the earlier tier wins a contested spot.
+ */
+export function placeLabelLayers() {
+  const tiers = [
+    { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
+    { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },
+    { id: 'towns-l', minzoom: 5, filter: ['all', ['!=', ['get', 'capital'], 1], ['<', pop, 500000], ['>=', pop, 150000]] },
+    { id: 'towns-m', minzoom: 5.8, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
+    { id: 'towns-s', minzoom: 7, filter: ['<', pop, 30000] },
+  ];
+  const layers = tiers.map((t) => townLayer(t));
   layers.push({
     id: 'place-regions', type: 'symbol', source: 'basemap', minzoom: 6.5, filter: roleIs('region'),
     layout: {
