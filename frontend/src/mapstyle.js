@@ -366,7 +366,9 @@ export function dataLayers(id, kind) {
       'text-field': fits(false),
       'text-font': [FONT],
       'text-size': 11.5,
-      'text-variable-anchor': ['top', 'bottom'],
+      // Below or above the middle first; then off to a side, so the towns
+      // on the line (Meghri, Ordubad) keep their names too.
+      'text-variable-anchor': ['top', 'bottom', 'top-left', 'top-right', 'bottom-left', 'bottom-right'],
       'text-radial-offset': 0.7,
       'text-max-width': 12,
     }, paint: { 'text-color': ['case', hist, GREY_DARK, k.color], 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } }, false);
