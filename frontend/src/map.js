@@ -329,7 +329,11 @@ export function featureAt(app, point) {
  * never closer than its geo_precision justifies.
  */
 export function flyTo(map, page, f) {
-  if (map.getLayer('place-named')) map.setFilter('place-named', namedPlaceFilter(f.props));
+  // A line's name stands beside it, where the towns it is named by are:
+  // those towns are labelled first. (An area's or a point's name sits on
+  // its own label point, often that very town: no change there.)
+  const line = /LineString$/.test(f.geometry?.type || '');
+  if (map.getLayer('place-named')) map.setFilter('place-named', namedPlaceFilter(line ? f.props : {}));
   map.fitBounds(featureFrame(f.bbox, f.props.geo_precision), { padding: panelPadding(map, page), maxZoom: 11, duration: 800 });
 }
 
