@@ -332,8 +332,11 @@ export function flyTo(map, page, f) {
   // A line's name stands beside it, where the towns it is named by are:
   // those towns are labelled first. (An area's or a point's name sits on
   // its own label point, often that very town: no change there.)
+  // On a phone map the sheet covers most of the map: the strip left names
+  // the line itself, which ties it to the sheet below.
   const line = /LineString$/.test(f.geometry?.type || '');
-  if (map.getLayer('place-named')) map.setFilter('place-named', namedPlaceFilter(line ? f.props : {}));
+  const strip = page.mobile?.matches && !page.embed;
+  if (map.getLayer('place-named')) map.setFilter('place-named', namedPlaceFilter(line && !strip ? f.props : {}));
   map.fitBounds(featureFrame(f.bbox, f.props.geo_precision), { padding: panelPadding(map, page), maxZoom: 11, duration: 800 });
 }
 
