@@ -77,8 +77,11 @@ for (const [device, opts] of Object.entries(DEVICES)) {
           const mid = (a + c) / 2;
           assert.ok(s.places.some((p) => p.lon < mid) && s.places.some((p) => p.lon > mid), `towns on both sides: ${s.places.map((p) => p.name)}`);
           // The town the route is named by ("via Meghri") is never the one
-          // to give way to the corridor's own name.
-          assert.ok(s.places.some((p) => p.name === 'Meghri'), `Meghri labelled: ${s.places.map((p) => p.name)}`);
+          // to give way to the corridor's own name, except in the strip a
+          // phone's sheet leaves, where the line's name comes first.
+          if (!(device === 'phone' && mode === 'map')) {
+            assert.ok(s.places.some((p) => p.name === 'Meghri'), `Meghri labelled: ${s.places.map((p) => p.name)}`);
+          }
         }
         // The corridor's own name is placed: a thematic label wins over town
         // labels, and a name longer than its line stands beside it.
