@@ -59,7 +59,12 @@ fi
 # import: its pages may be in the page cache, not in the process.
 t0=$(date +%s.%N)
 start_mapserver "$DB1M" "$BENCH_WORK/1m.log"
-side() { awk -v n="$1" 'BEGIN{printf "%.4f", 0.58*sqrt(21500/n)}'; }
+# The side of a box that meets ~100 of n features: bench/gen's polygons
+# are about 0.045° across (radius 0.005-0.05°) whatever n is, and a
+# polygon meets the box when it comes within its extent of it, so the
+# box shrinks by that extent (else a 1M box meets twice the features of a
+# 21.5k one, and the ratio measures the answer's size).
+side() { awk -v n="$1" 'BEGIN{printf "%.4f", sqrt(72*100/n) - 0.045}'; }
 S1M=$(side "$N1M")
 first=
 for ((i = 0; i < 6000; i++)); do
