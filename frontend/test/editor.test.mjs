@@ -326,7 +326,8 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   await shot(page, 'editor-6-review-diff.png');
   await cs.getByRole('button', { name: 'Publish' }).click();
   await lastIs(page, 'published:');
-  const v1 = Number((await page.getAttribute('#editor-panel', 'data-last')).split(':')[2]);
+  const [, publishedID, publishedVersion] = (await page.getAttribute('#editor-panel', 'data-last')).split(':');
+  const v1 = Number(publishedVersion);
   assert.ok(v1 > v0, `a new data version (${v1} > ${v0})`);
 
   // The feature panel's history, for a signed-in user.
@@ -367,6 +368,22 @@ test('an article becomes a published, cited feature: editor, reviewer, reader, p
   // The server agrees.
   const pinned = await serverJSON(srv.base, `/collections/bases/items/gyumri-102nd-base?f=json&v=${v0}`);
   assert.ok(!pinned.evidence.some((e) => e.exact === CITE_GYUMRI));
+
+  // 9. The reviewer reverts the changeset: a new version without the road
+  // and without the new quote.
+  await signIn(page, tokens.reviewer);
+  await page.getByRole('button', { name: 'Changes' }).click();
+  await page.waitForSelector('#ed-changes[data-ready="1"]');
+  const entry = page.locator(`#ed-changes .ed-published li[data-changeset="${publishedID}"]`);
+  await entry.getByRole('button', { name: `Revert changeset ${publishedID}` }).click();
+  await entry.locator('.ed-message:not([hidden])').waitFor();
+  assert.match(await entry.locator('.ed-message').textContent(), /Reverted: changeset \d+ published the inverse as data version \d+/);
+  const road = await fetch(`${srv.base}/collections/${roadKey.replace('/', '/items/')}?f=json`, { headers: { Accept: 'application/json' } });
+  assert.equal(road.status, 404, 'the reverted road is gone');
+  const reverted = await serverJSON(srv.base, '/collections/bases/items/gyumri-102nd-base?f=json');
+  assert.ok(!reverted.evidence.some((e) => e.exact === CITE_GYUMRI), 'the reverted quote is gone');
+  assert.ok((await serverCollections(srv.base)).version > v1, 'the revert is a new data version');
+  await signOut(page);
 
   // Only the expected refusal (the wrong token) reached the network log.
   const errors = rec.errors.filter((e) => !/(HTTP 401|status of 401).*\/session\)?$/.test(e));

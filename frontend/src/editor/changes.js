@@ -101,7 +101,8 @@ export async function changesView(ed) {
   }
   ed.diff.show(allDiffs);
   if (reviewer) {
-    const published = list.filter((c) => c.state === 'published' && !c.reverts).slice(-10).reverse();
+    // The server lists changesets newest first: the ten latest published.
+    const published = list.filter((c) => c.state === 'published' && !c.reverts).slice(0, 10);
     if (published.length) {
       root.append(h('h3', null, 'Published'), h('ul', { class: 'ed-published' }, published.map((c) => publishedItem(ed, c))));
     }
