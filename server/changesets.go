@@ -180,18 +180,11 @@ func (s *Server) handleOpenChangeset(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Message string `json:"message"`
+	msg, err := messageOf(c)
+	if err != nil {
+		return err
 	}
-	if len(c.Body()) > 0 {
-		if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
-			return err
-		}
-		if err := decodeJSON(c, &in); err != nil {
-			return err
-		}
-	}
-	cs, err := s.cfg.Editor.OpenChangeset(c.UserContext(), u, in.Message)
+	cs, err := s.cfg.Editor.OpenChangeset(c.UserContext(), u, msg)
 	if err != nil {
 		return err
 	}
@@ -210,18 +203,11 @@ func (s *Server) handleSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Message string `json:"message"`
+	msg, err := messageOf(c)
+	if err != nil {
+		return err
 	}
-	if len(c.Body()) > 0 {
-		if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
-			return err
-		}
-		if err := decodeJSON(c, &in); err != nil {
-			return err
-		}
-	}
-	cs, err := s.cfg.Editor.Submit(c.UserContext(), u, id, strings.TrimSpace(in.Message))
+	cs, err := s.cfg.Editor.Submit(c.UserContext(), u, id, strings.TrimSpace(msg))
 	if err != nil {
 		return err
 	}
@@ -238,18 +224,11 @@ func (s *Server) handlePublish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Message string `json:"message"`
+	msg, err := messageOf(c)
+	if err != nil {
+		return err
 	}
-	if len(c.Body()) > 0 {
-		if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
-			return err
-		}
-		if err := decodeJSON(c, &in); err != nil {
-			return err
-		}
-	}
-	cs, err := s.cfg.Editor.Publish(c.UserContext(), u, id, in.Message)
+	cs, err := s.cfg.Editor.Publish(c.UserContext(), u, id, msg)
 	if err != nil {
 		return err
 	}
@@ -459,4 +438,22 @@ func (s *Server) handleRevision(c *fiber.Ctx) error {
 		Reanchored  []edit.Reanchored `json:"reanchored"`
 		NeedsReview []edit.Review     `json:"needs_review"`
 	}{sourceSummary(base, rev.Source, len(rev.Reanchored)), rev.Source.Text, rev.Changeset, rev.Reanchored, rev.NeedsReview})
+}
+
+// messageOf reads the optional {"message": ...} body that opening,
+// submitting and publishing a changeset take; no body is no message.
+func messageOf(c *fiber.Ctx) (string, error) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if len(c.Body()) == 0 {
+		return "", nil
+	}
+	if err := bodyOf(c, maxFeatureBody, mimeJSON); err != nil {
+		return "", err
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return "", err
+	}
+	return in.Message, nil
 }
