@@ -57,6 +57,9 @@ const StaticMeta = "citemap:static"
 // (tiles/{layer}.pmtiles, read with range requests), collections, items,
 // sources and passages as JSON and HTML, and static pictures of the map and
 // of each feature. Links in the HTML pages are rewritten to the files.
+// The OGC API's folders (collections/, a layer's items/, ...) also hold
+// their document as index.json, for clients that build addresses without
+// an extension (see folderIndexes).
 //
 // The site is built in a new folder beside dir and moved into place only
 // when complete, so a failed export leaves dir as it was. The content type
@@ -123,6 +126,32 @@ func swapIn(built, dir string) error {
 }
 
 type siteFile struct{ url, file string }
+
+// folderIndexes are the copies of a file written as the index of the
+// folder of the same address: OGC API clients ask for addresses without an
+// extension (GDAL for {root}/collections, clients that build the items
+// address by the standard for /collections/{id}/items), which a static
+// host answers with the folder's index file. The index of an API folder
+// is index.json, since GDAL and QGIS refuse a description served as HTML
+// (the host lists index.json after index.html, as with nginx's
+// "index index.html index.json;"); the reader's folders get index.html.
+func folderIndexes(file string) []string {
+	switch file {
+	case "collections.json", "conformance.json", "api.json", "passages.json":
+		return []string{strings.TrimSuffix(file, ".json") + "/index.json"}
+	case "sources.html":
+		return []string{"sources/index.html"}
+	}
+	if d, ok := strings.CutPrefix(file, "collections/"); ok && !strings.Contains(d, "/") && strings.HasSuffix(d, ".json") {
+		return []string{"collections/" + strings.TrimSuffix(d, ".json") + "/index.json"} // the collection
+	}
+	for _, name := range []string{"/items.json", "/queryables.json"} {
+		if strings.HasPrefix(file, "collections/") && strings.HasSuffix(file, name) && strings.Count(file, "/") == 2 {
+			return []string{strings.TrimSuffix(file, ".json") + "/index.json"} // the first items page; the queryables
+		}
+	}
+	return nil
+}
 
 // exportTo writes the site into dir; prefix is the base URL's path with
 // a trailing slash.
@@ -250,6 +279,10 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 		return nil
 	}
+	exported := make(map[string]bool, len(res))
+	for _, r := range res {
+		exported[r.file] = true
+	}
 	for _, r := range res {
 		if err := ctx.Err(); err != nil {
 			return written, err
@@ -277,6 +310,14 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 		if err := write(r.file, body, ct); err != nil {
 			return written, err
+		}
+		for _, f := range folderIndexes(r.file) {
+			if exported[f] {
+				continue // a layer or feature named "index": its own file wins
+			}
+			if err := write(f, body, ct); err != nil {
+				return written, err
+			}
 		}
 	}
 	for _, l := range tiled {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,6 +211,17 @@ func TestExportSiteItemsPages(t *testing.T) {
 				t.Errorf("%s: prev is %s, want %s", urls[i], prev, urls[i-1])
 			}
 		}
+		// The addresses an OGC API client builds without an extension
+		// are folders whose index is the same document.
+		for folder, file := range map[string]string{
+			"collections/" + l.ID + "/index.json":            "collections/" + l.ID + ".json",
+			"collections/" + l.ID + "/items/index.json":      "collections/" + l.ID + "/items.json",
+			"collections/" + l.ID + "/queryables/index.json": "collections/" + l.ID + "/queryables.json",
+		} {
+			if a, b := read(exportBase+"/"+folder), read(exportBase+"/"+file); !bytes.Equal(a, b) {
+				t.Errorf("%s differs from %s", folder, file)
+			}
+		}
 		if len(urls) > 1 {
 			multi++
 			// The HTML page links on to the next page's file.
@@ -220,6 +232,11 @@ func TestExportSiteItemsPages(t *testing.T) {
 			if !strings.Contains(page, `id="export-version">A static copy of data version `+strconv.Itoa(version)+":") {
 				t.Errorf("%s/items.html does not say its data version %d", l.ID, version)
 			}
+		}
+	}
+	for folder, file := range map[string]string{"collections/index.json": "collections.json", "conformance/index.json": "conformance.json", "api/index.json": "api.json", "sources/index.html": "sources.html"} {
+		if a, b := read(exportBase+"/"+folder), read(exportBase+"/"+file); !bytes.Equal(a, b) {
+			t.Errorf("%s differs from %s", folder, file)
 		}
 	}
 	if multi < 2 {

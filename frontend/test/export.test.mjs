@@ -71,7 +71,9 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${dir};
-    index index.html;
+    # The folders of the OGC API (/collections, /conformance, a layer's
+    # items) hold index.json; the map and the reader index.html.
+    index index.html index.json;
   }
 }
 `);
@@ -357,6 +359,22 @@ test('every items page is a file: next and prev lead through the whole collectio
     assert.deepEqual([...new Set(htmlIDs)], wantIDs, `${c.id}: the HTML pages list every feature`);
   }
   assert.ok(paged >= 2, `layers that span several pages: ${paged}`);
+});
+
+/** ogrinfo's output for args, run against the static host. */
+const ogrinfo = (args) => execFileSync('ogrinfo', args,
+  { encoding: 'utf8', env: { ...process.env, GDAL_HTTP_TIMEOUT: '60' }, maxBuffer: 64 << 20 });
+
+test('GDAL opens the export at its landing page address: every layer, with its feature count', () => {
+  // GDAL asks for {root}/collections, a folder on the static host, then
+  // follows each collection's items link.
+  const out = ogrinfo(['-ro', '-so', '-al', `OAPIF:${nginx.base}/`]);
+  const found = Object.fromEntries([...out.matchAll(/^Layer name: (\S+)\n(?:.*\n)*?Feature Count: (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  assert.deepEqual(found, Object.fromEntries(collections.map((c) => [c.id, c.itemCount])), 'layers and feature counts GDAL lists');
+  // And reads one layer through its pages from there.
+  const paged = collections.find((c) => c.itemCount > PAGE_SIZE);
+  const all = ogrinfo(['-ro', '-al', '-q', `OAPIF:${nginx.base}/`, paged.id]);
+  assert.equal((all.match(/^OGRFeature\(/gm) || []).length, paged.itemCount, `${paged.id}: features GDAL read from the landing page`);
 });
 
 test('GDAL reads every layer of the export through OGC API Features, paging through the files', () => {
