@@ -179,24 +179,57 @@ elapsed_s() { time_field "$1" 'Elapsed (wall clock)' | awk -F: '{s=0; for(i=1;i<
 # loadavg: the 1, 5 and 15 minute load averages, for the figure beside them.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# bbox_side N: the side, in degrees, of a square holding ~100 of N features
-# spread over lon 38-50, lat 38-44 (0.58 deg at 21.5k).
-bbox_side() { awk -v n="$1" 'BEGIN{printf "%.4f", 0.58*sqrt(21500/n)}'; }
-
-# bbox_list SIDE FILE: 300 random bboxes of that side (fixed seed, as in
-# bench/store.sh), one "minx,miny,maxx,maxy" a line.
-bbox_list() {
-	awk -v s="$1" 'BEGIN{srand(7); for (i = 0; i < 300; i++) {x = 38 + rand()*(12-s); y = 38 + rand()*(6-s); printf "%.5f,%.5f,%.5f,%.5f\n", x, y, x+s, y+s}}' >"$2"
+# bbox_side N: the side, in degrees, of a square box that meets ~100 of N
+# features spread over lon 38-50, lat 38-44 (72 square degrees). A feature
+# meets the box when its own extent overlaps it, so a box of side s meets
+# about N/72 * (s + e)^2 features of extent e: the side is
+# sqrt(72 * 100 / N) - e. bench/gen's polygons are about e = 0.045 deg
+# across whatever N is (radius 0.005-0.05 deg); sized by their centres
+# alone, a 1M box met twice the features of a 21.5k one, and the p50 ratio
+# measured the size of the answer. BBOX_EXTENT sets e (default: 0.045 for
+# KIND=polygons, else 0); the features each answer held are reported
+# beside the timings (bbox_walk, bbox_features), so the fairness shows.
+bbox_side() {
+	local e=${BBOX_EXTENT:-}
+	[[ -z "$e" ]] && { [[ "${KIND:-polygons}" == polygons ]] && e=0.045 || e=0; }
+	awk -v n="$1" -v e="$e" 'BEGIN{printf "%.4f", sqrt(72*100/n) - e}'
 }
 
-# bbox_walk URL FILE: GETs URL&bbox=B for every B of FILE (gzip accepted);
-# prints how many did not answer 200.
+# bbox_list SIDE FILE [N]: N (300) random bboxes of that side (fixed seed,
+# as in bench/store.sh), one "minx,miny,maxx,maxy" a line.
+bbox_list() {
+	awk -v s="$1" -v n="${3:-300}" 'BEGIN{srand(7); for (i = 0; i < n; i++) {x = 38 + rand()*(12-s); y = 38 + rand()*(6-s); printf "%.5f,%.5f,%.5f,%.5f\n", x, y, x+s, y+s}}' >"$2"
+}
+
+# bbox_walk URL FILE [COUNTS]: GETs URL&bbox=B for every B of FILE (gzip
+# accepted); prints how many did not answer 200. With COUNTS, appends each
+# answer's numberReturned (the features it held) to that file.
 bbox_walk() {
-	local errors=0 bb
+	local errors=0 bb tmp="$BENCH_WORK/walk.body" code
 	while read -r bb; do
-		[[ $(http_code -H 'Accept-Encoding: gzip' "$1&bbox=$bb") == 200 ]] || errors=$((errors + 1))
+		code=$(curl -s -o "$tmp" -w '%{http_code}' --max-time 30 -H 'Accept-Encoding: gzip' "$1&bbox=$bb" || true)
+		[[ $code == 200 ]] || errors=$((errors + 1))
+		if [[ -n "${3:-}" && $code == 200 ]]; then
+			gzip -dcf "$tmp" | grep -o '"numberReturned": *[0-9]*' | grep -o '[0-9]*$' >>"$3" || true
+		fi
 	done <"$2"
 	echo "$errors"
+}
+
+# bbox_features URL SIDE: the features per answer of 100 random boxes of
+# that side (bbox_list's, fixed seed), as count_stats prints them.
+bbox_features() {
+	local list="$BENCH_WORK/feat.bboxes" counts="$BENCH_WORK/feat.counts"
+	bbox_list "$2" "$list" 100
+	: >"$counts"
+	bbox_walk "$1" "$list" "$counts" >/dev/null
+	count_stats "$counts"
+}
+
+# count_stats FILE: "mean M, median X, min-max A-B (n answers)" of the
+# numbers in FILE, one a line.
+count_stats() {
+	sort -n "$1" | awk '{a[NR]=$1; t+=$1} END{ if (NR) printf "mean %.1f, median %d, %d–%d (%d answers)", t/NR, (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR], NR }'
 }
 
 # wait_200 T0 URL [TRIES]: polls URL every 10 ms until it answers 200;
@@ -227,4 +260,47 @@ pss_tree_mib() {
 		t=$((t + ${k:-0}))
 	done
 	echo $((t / 1024))
+}
+
+# start_nginx WWW: nginx on a free loopback port serving directory WWW as a
+# static host would (sendfile, gzip_static: X.gz is sent for X to clients
+# that accept gzip, keep-alive unlimited, access log on as citemap's is);
+# sets NGINX (its base URL). Its files live in $BENCH_WORK.
+start_nginx() {
+	local www=$1 port
+	port=$(free_port)
+	cat >"$BENCH_WORK/nginx.conf" <<EOF
+worker_processes auto;
+pid $BENCH_WORK/nginx.pid;
+error_log $BENCH_WORK/nginx-error.log warn;
+daemon off;
+events { worker_connections 1024; }
+http {
+	types {
+		application/geo+json geojson;
+		application/vnd.mapbox-vector-tile mvt;
+	}
+	default_type application/octet-stream;
+	access_log $BENCH_WORK/nginx-access.log;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	gzip_static on;
+	client_body_temp_path $BENCH_WORK/nginx-tmp;
+	proxy_temp_path $BENCH_WORK/nginx-tmp;
+	server {
+		listen 127.0.0.1:$port;
+		root $www;
+		location / { add_header Cache-Control "public, max-age=60"; }
+	}
+}
+EOF
+	mkdir -p "$BENCH_WORK/nginx-tmp"
+	nginx -c "$BENCH_WORK/nginx.conf" -p "$BENCH_WORK" &
+	BENCH_PIDS+=("$!")
+	NGINX=http://127.0.0.1:$port
+	for _ in $(seq 1 100); do [[ $(http_code "$NGINX/") != 000 ]] && return 0; sleep 0.05; done
+	log "nginx did not start"
+	cat "$BENCH_WORK/nginx-error.log" >&2
+	return 1
 }

@@ -92,6 +92,8 @@ med() {
 sumf() {
 	awk -F'\t' -v w="$1" -v s="$2" -v f="$3" '$1==w && $2==s { if (match($4, " " f "=[^ ]*")) t+=substr($4, RSTART+length(f)+2, RLENGTH-length(f)-2) } END{print t+0}' "$OUT"
 }
+# mean_of "mean M, ...": M, or – when nothing was counted.
+mean_of() { [[ "$1" == mean* ]] && awk '{print $2}' <<<"$1" | tr -d , || echo –; }
 ratio() { [[ -n "$1" && -n "$2" ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b }' || true; }
 # verdict VALUE OP LIMIT
 verdict() {
@@ -149,7 +151,7 @@ report_all() {
 		p21=$(med bbox1 citemap@21.5k p50_ms) p100=$(med bbox1 citemap@100k p50_ms) p1m=$(med bbox1 citemap@1M p50_ms)
 		q21=$(med bbox1 pg_featureserv@21.5k p50_ms) q1m=$(med bbox1 pg_featureserv@1M p50_ms)
 		r=$(ratio "$p1m" "$p21")
-		echo "| bbox p50 at 1M vs at 21.5k | ≤ 1.3× | ${p1m:-–} / ${p21:-–} ms = ${r:-–}× (100k: ${p100:-–} ms) | pg_featureserv: ${q1m:-–} / ${q21:-–} ms = $(ratio "$q1m" "$q21")× | $(verdict "$r" '<=' 1.3) | $LOAD_START → ${LOAD_END:-–} (rounds) |"
+		echo "| bbox p50 at 1M vs at 21.5k | ≤ 1.3× | ${p1m:-–} / ${p21:-–} ms = ${r:-–}× (100k: ${p100:-–} ms); features per answer, mean: 1M $(mean_of "${F[feat_1m]:-}"), 21.5k $(mean_of "${F[feat_21k]:-}") | pg_featureserv: ${q1m:-–} / ${q21:-–} ms = $(ratio "$q1m" "$q21")×; features per answer, mean: 1M $(mean_of "${F[pg_feat_1m]:-}"), 21.5k $(mean_of "${F[pg_feat_21k]:-}") | $(verdict "$r" '<=' 1.3) | $LOAD_START → ${LOAD_END:-–} (rounds) |"
 		r=$(ratio "$(med tile citemap rps)" "$(med tile nginx rps)")
 		echo "| cached tile vs nginx, same bytes | ≥ 0.9× | $(med tile citemap rps) req/s = ${r:-–}× | nginx $(med tile nginx rps) req/s (gzip_static, sendfile) | $(verdict "$r" '>=' 0.9) | $LOAD_START → ${LOAD_END:-–} (rounds) |"
 		echo "| publish one feature into the 1M layer | ≤ 1 s | ${F[publish_ms]:-–} ms per publish (mean of $PUBLISHES) | – | $(verdict "${F[publish_ms]:-}" '<=' 1000) | ${LA[publish]:-–} |"
@@ -168,6 +170,8 @@ report_all() {
 		echo "| one feature by id | >= 0.5x nginx | ${r:-–}x | $(verdict "$r" '>=' 0.5) |"
 		echo "| start to first bbox answer, 1k+21.5k+100k | <= 1 s | ${F[start_main]:-–} s, listening after ${F[listen_main]} s | $(verdict "${F[start_main]:-}" '<=' 1) |"
 		echo "| idle RSS on the bundled data | <= 60 MiB | ${F[idle_start]} MiB after start, ${F[idle_warm]} MiB after touching every layer | $(verdict "${F[idle_warm]}" '<=' 60) |"
+		echo
+		echo "Features per answer of the bbox1 boxes (random boxes of each side, bbox_list: 300 at $N1M, the boxes of the RSS row, 100 at the other sizes; box side $(bbox_side 21500)° at 21.5k, $(bbox_side 100000)° at 100k, $S1M° at $N1M, shrunk by the polygons' extent: see bbox_side in bench/lib.sh): citemap 21.5k ${F[feat_21k]:-–}; 100k ${F[feat_100k]:-–}; $N1M ${F[feat_1m]:-–}. pg_featureserv 21.5k ${F[pg_feat_21k]:-–}; $N1M ${F[pg_feat_1m]:-–}."
 		echo
 		echo "Other figures: citemap RSS on the 1k+21.5k+100k database, peak during the run ${F[main_peak]:-–} MiB, ${F[main_after]:-–} MiB after it${F[rss_1m]:+; on the 1M database after its first answer: ${F[rss_1m]}, after the wrk rounds: ${F[rss_after_1m]:-–}}. Imports: 21.5k ${F[import_s_21k]} s (${F[import_rss_21k]} MiB), 100k ${F[import_s_100k]} s (${F[import_rss_100k]} MiB). PostGIS load (ogr2ogr) of 21.5k: ${F[pg_load_21k]:-–} s.${F[tegola_z6_100k]:+ tegola uncached z6 at 100k: ${F[tegola_z6_100k]} ms.}"
 		echo
@@ -345,6 +349,12 @@ else
 	note "tiles: /tiles/syn1k/0/0/0.mvt does not answer 200 (route not there yet): tile workloads skipped"
 fi
 
+# Features per answer of the bbox1 boxes (same sides, bbox_list's boxes):
+# the p50s compare answers of about the same size.
+cmd "for each of 100 random bboxes (side \$(bbox_side N), awk srand(7)): curl -H 'Accept-Encoding: gzip' URL?limit=200&bbox=B | gzip -dcf | numberReturned   # features per answer, each bbox1 layer and server"
+F[feat_21k]=$(bbox_features "$CM_MAIN/collections/syn21k/items?limit=200" "$(bbox_side 21500)")
+F[feat_100k]=$(bbox_features "$CM_MAIN/collections/syn100k/items?limit=200" "$(bbox_side 100000)")
+
 CM_1M= CM_1M_PID=
 S1M=$(bbox_side "$N1M")
 BBOXES_1M="$BENCH_WORK/bboxes-1m"
@@ -362,7 +372,8 @@ if ((HAVE_1M)); then
 	((HAVE_TILES)) && z6 "$CM_1M" syn1m 1m
 	log "300 random bbox queries on the 1M server"
 	cmd "for each of 300 random bboxes (side $S1M deg, awk srand(7)): curl -H 'Accept-Encoding: gzip' \$CITEMAP/collections/syn1m/items?limit=200&bbox=B; then RSS from /proc/PID/status"
-	F[walk_err_1m]=$(bbox_walk "$CM_1M/collections/syn1m/items?limit=200" "$BBOXES_1M")
+	F[walk_err_1m]=$(bbox_walk "$CM_1M/collections/syn1m/items?limit=200" "$BBOXES_1M" "$BENCH_WORK/counts-1m")
+	F[feat_1m]=$(count_stats "$BENCH_WORK/counts-1m")
 	F[rss300_1m]=$(mem_mib "$CM_1M_PID")
 	at rss300_1m
 fi
@@ -394,39 +405,7 @@ snapshot "/collections/syn21k/items/$FEATURE_ID" feature.geojson
 	snapshot "/tiles/syn21k/$TILE.mvt" tile.mvt
 }
 F[items_returned]=$(grep -o '"numberReturned":[0-9]*' "$WWW/items.geojson" | cut -d: -f2)
-NGINX_PORT=$(free_port)
-cat >"$BENCH_WORK/nginx.conf" <<EOF
-worker_processes auto;
-pid $BENCH_WORK/nginx.pid;
-error_log $BENCH_WORK/nginx-error.log warn;
-daemon off;
-events { worker_connections 1024; }
-http {
-	types {
-		application/geo+json geojson;
-		application/vnd.mapbox-vector-tile mvt;
-	}
-	default_type application/octet-stream;
-	access_log $BENCH_WORK/nginx-access.log;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	gzip_static on;
-	client_body_temp_path $BENCH_WORK/nginx-tmp;
-	proxy_temp_path $BENCH_WORK/nginx-tmp;
-	server {
-		listen 127.0.0.1:$NGINX_PORT;
-		root $WWW;
-		location / { add_header Cache-Control "public, max-age=60"; }
-	}
-}
-EOF
-mkdir -p "$BENCH_WORK/nginx-tmp"
-nginx -c "$BENCH_WORK/nginx.conf" -p "$BENCH_WORK" &
-BENCH_PIDS+=("$!")
-NGINX=http://127.0.0.1:$NGINX_PORT
-for _ in $(seq 1 100); do [[ $(http_code "$NGINX/feature.geojson") == 200 ]] && break; sleep 0.05; done
-[[ $(http_code "$NGINX/feature.geojson") == 200 ]] || { log "nginx did not start"; cat "$BENCH_WORK/nginx-error.log" >&2; exit 1; }
+start_nginx "$WWW"
 
 # ---------------------------------------------------------------- PostGIS + pg_featureserv (+ tegola)
 PGFS= TEGOLA= PGFS_PID= PGFS_RESTARTS=0
@@ -517,11 +496,13 @@ EOF
 			BENCH_PIDS+=("$PGFS_PID")
 			F[pg_start_1m]=$(wait_200 "$t0" "$PGFS/collections/public.syn1m/items.json?limit=200&bbox=$(awk -v s="$S1M" 'BEGIN{printf "44,40,%.4f,%.4f", 44+s, 40+s}')" 6000) || F[pg_start_1m]=
 			at pg_start_1m
-			F[pg_walk_err_1m]=$(bbox_walk "$PGFS/collections/public.syn1m/items.json?limit=200" "$BBOXES_1M")
+			F[pg_walk_err_1m]=$(bbox_walk "$PGFS/collections/public.syn1m/items.json?limit=200" "$BBOXES_1M" "$BENCH_WORK/pg-counts-1m")
+			F[pg_feat_1m]=$(count_stats "$BENCH_WORK/pg-counts-1m")
 			F[pg_rss300_1m]="pg_featureserv $(mem_mib "$PGFS_PID"), PostgreSQL $(pss_tree_mib "$(head -1 "$PGDATA/postmaster.pid")") MiB (PSS of its processes)"
 			at pg_rss300_1m
 		fi
 	fi
+	[[ -n "$PGFS" ]] && F[pg_feat_21k]=$(bbox_features "$PGFS/collections/public.syn21k/items.json?limit=200" "$(bbox_side 21500)")
 	if ((HAVE_TEGOLA)); then
 		# Untested here: the Go proxy refused tegola when this was written.
 		TEGOLA_PORT=$(free_port)
