@@ -242,7 +242,12 @@ func etagMatch(header, revision string) bool {
 }
 
 func acceptsGzip(c *fiber.Ctx) bool {
-	for _, part := range strings.Split(c.Get(fiber.HeaderAcceptEncoding), ",") {
+	return acceptsGzipHeader(c.Get(fiber.HeaderAcceptEncoding))
+}
+
+// acceptsGzipHeader reports whether an Accept-Encoding value takes gzip.
+func acceptsGzipHeader(ae string) bool {
+	for part := range strings.SplitSeq(ae, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if name = strings.TrimSpace(name); name != "gzip" && name != "*" {
 			continue

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -29,6 +30,9 @@ type Config struct {
 	// Assets is the front end's built files (index.html at the root).
 	Assets fs.FS
 	Logger *slog.Logger
+	// AccessLog receives one line per request (see accessLog); nil logs
+	// no requests. It should buffer: it is written on every request.
+	AccessLog io.Writer
 	// FrameAncestors lists the sites allowed to frame embed pages (CSP
 	// source expressions); empty means every site.
 	FrameAncestors []string
@@ -93,6 +97,7 @@ type Server struct {
 	store     layers.Store
 	cfg       Config
 	log       *slog.Logger
+	access    *accessLog // nil without Config.AccessLog
 	app       *fiber.App
 	templates map[string]*template.Template
 	bodies    *lru[*body]            // by kind:layer@revision
@@ -161,6 +166,13 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	if cfg.AccessLog != nil {
+		s.access = newAccessLog(cfg.AccessLog)
+	}
+	// A tile already encoded for the current data version is answered
+	// before Fiber sees the request (serveHotTile); everything else goes
+	// through the routes.
+	s.app.Server().Handler = s.hotTileHandler(s.app.Handler())
 	return s, nil
 }
 
@@ -182,10 +194,6 @@ func (s *Server) routes() {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
 	app.Use(s.accessLog)
-	// A cached tile needs none of what follows (it waits on nothing, takes
-	// no token, is never compressed again): nginx's rate for the same bytes
-	// is the bar.
-	app.Use(s.cachedTile)
 	app.Use(s.deadline)
 	app.Use(s.securityHeaders)
 	app.Use(s.noTokenInURL)
@@ -264,24 +272,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return <-errc
 	}
-}
-
-func (s *Server) accessLog(c *fiber.Ctx) error {
-	start := time.Now()
-	if err := c.Next(); err != nil {
-		// Answer the error here so the log sees the status and size sent.
-		if herr := s.handleError(c, err); herr != nil {
-			return herr
-		}
-	}
-	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
-		slog.String("method", c.Method()),
-		slog.String("path", c.Path()),
-		slog.Int("status", c.Response().StatusCode()),
-		slog.Duration("duration", time.Since(start)),
-		slog.Int("bytes", len(c.Response().Body())),
-	)
-	return nil
 }
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {

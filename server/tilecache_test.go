@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
+	"github.com/valyala/fasthttp"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/bolt"
@@ -26,7 +27,7 @@ func TestCachedTile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.hot.get(target, v); ok {
+	if _, ok := s.hot.get([]byte(target), v); ok {
 		t.Fatal("a tile never asked for is remembered")
 	}
 	for _, enc := range []string{"", "gzip", "gzip, deflate, br"} {
@@ -34,7 +35,7 @@ func TestCachedTile(t *testing.T) {
 		if first.StatusCode != 200 {
 			t.Fatalf("%q: %d", enc, first.StatusCode)
 		}
-		ht, ok := s.hot.get(target, v)
+		ht, ok := s.hot.get([]byte(target), v)
 		if !ok {
 			t.Fatalf("%q: the tile served is not remembered", enc)
 		}
@@ -46,6 +47,15 @@ func TestCachedTile(t *testing.T) {
 			t.Fatalf("%q: again %d, %d bytes, want 200 and the first %d bytes", enc, again.StatusCode, len(b2), len(b1))
 		}
 		sameHeaders(t, enc, first.Header, again.Header)
+		// The second answer came from the hot path, before the routes.
+		var fctx fasthttp.RequestCtx
+		fctx.Request.SetRequestURI(target)
+		if enc != "" {
+			fctx.Request.Header.Set("Accept-Encoding", enc)
+		}
+		if !s.serveHotTile(&fctx, s.tileHeaders()) || !bytes.Equal(fctx.Response.Body(), b1) {
+			t.Errorf("%q: the hot path does not answer with the first %d bytes (%d)", enc, len(b1), len(fctx.Response.Body()))
+		}
 		head, hb := do(t, s, "HEAD", target, "Accept-Encoding", enc)
 		if head.StatusCode != 200 || len(hb) != 0 || head.Header.Get("ETag") != first.Header.Get("ETag") {
 			t.Errorf("%q: HEAD %d, %d bytes, ETag %q", enc, head.StatusCode, len(hb), head.Header.Get("ETag"))
@@ -57,6 +67,11 @@ func TestCachedTile(t *testing.T) {
 		if nm, _ := do(t, s, "GET", target, "Accept-Encoding", enc, "If-None-Match", `"other"`); nm.StatusCode != 200 {
 			t.Errorf("%q: If-None-Match of another tag: %d", enc, nm.StatusCode)
 		}
+	}
+	var miss fasthttp.RequestCtx
+	miss.Request.SetRequestURI("/tiles/bases/8/0/0.mvt")
+	if s.serveHotTile(&miss, s.tileHeaders()) || len(miss.Response.Body()) != 0 {
+		t.Error("the hot path answers a tile never served")
 	}
 	if res, b := do(t, s, "GET", target, "Accept-Encoding", "br"); res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "br" || len(b) == 0 {
 		t.Errorf("br only: %d %q: the compression middleware should answer", res.StatusCode, res.Header.Get("Content-Encoding"))
@@ -76,7 +91,7 @@ func TestCachedTile(t *testing.T) {
 	if res, _ := do(t, s, "GET", pinned); res.StatusCode != 200 {
 		t.Fatalf("%s: %d", pinned, res.StatusCode)
 	}
-	if _, ok := s.hot.get(pinned, v); ok {
+	if _, ok := s.hot.get([]byte(pinned), v); ok {
 		t.Error("a pinned tile is remembered")
 	}
 
@@ -93,13 +108,13 @@ func TestCachedTile(t *testing.T) {
 	if v2 == v {
 		t.Fatalf("the import made no new version (%d)", v)
 	}
-	if _, ok := s.hot.get(target, v2); ok {
+	if _, ok := s.hot.get([]byte(target), v2); ok {
 		t.Fatal("a tile of the old version is remembered for the new one")
 	}
 	if res, _ := do(t, s, "GET", target, "Accept-Encoding", "gzip"); res.StatusCode != 200 {
 		t.Fatalf("after the import: %d", res.StatusCode)
 	}
-	if _, ok := s.hot.get(target, v2); !ok {
+	if _, ok := s.hot.get([]byte(target), v2); !ok {
 		t.Error("the tile of the new version is not remembered")
 	}
 }
@@ -125,18 +140,18 @@ func TestHotTilesBounded(t *testing.T) {
 	h := newHotTiles(2)
 	h.put("/a", 1, "ka", "r")
 	h.put("/b", 1, "kb", "r")
-	if _, ok := h.get("/a", 1); !ok {
+	if _, ok := h.get([]byte("/a"), 1); !ok {
 		t.Fatal("/a forgotten")
 	}
 	h.put("/c", 1, "kc", "r") // over max: starts afresh
-	if _, ok := h.get("/a", 1); ok || len(h.m) != 1 {
+	if _, ok := h.get([]byte("/a"), 1); ok || len(h.m) != 1 {
 		t.Errorf("past max: %d entries", len(h.m))
 	}
 	h.put("/d", 2, "kd", "r")
-	if _, ok := h.get("/c", 2); ok {
+	if _, ok := h.get([]byte("/c"), 2); ok {
 		t.Error("an entry of version 1 answers for version 2")
 	}
-	if e, ok := h.get("/d", 2); !ok || e.key != "kd" || e.etagGz != `"r-gz"` {
+	if e, ok := h.get([]byte("/d"), 2); !ok || e.key != "kd" || string(e.etagGz) != `"r-gz"` {
 		t.Errorf("/d = %+v, %v", e, ok)
 	}
 }

@@ -65,7 +65,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log, Editor: svc})
+	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log, AccessLog: logs, Editor: svc})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// accessLog writes one line per request to a writer, formatted as slog's
+// TextHandler formats the rest of the log (time, level, msg, then method,
+// path, status, duration and bytes), so the log reads as one stream and
+// tools that parse it see no difference. It is written by hand because it
+// runs on every request, the cached tiles' too: it allocates nothing and
+// makes one Write per line, into a writer that is expected to buffer (the
+// server's caller flushes it on a timer and at shutdown). Only the path is
+// logged, never the query string or a header, so no token reaches the log.
+type accessLog struct {
+	w    io.Writer
+	bufs sync.Pool // *[]byte, one line each
+}
+
+func newAccessLog(w io.Writer) *accessLog {
+	return &accessLog{w: w, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}}
+}
+
+// line logs one request answered at now.
+func (a *accessLog) line(now time.Time, method, path []byte, status int, took time.Duration, size int) {
+	if a == nil {
+		return
+	}
+	bp := a.bufs.Get().(*[]byte)
+	b := append((*bp)[:0], "time="...)
+	b = appendRFC3339Millis(b, now)
+	b = append(b, " level=INFO msg=request method="...)
+	b = appendLogString(b, method)
+	b = append(b, " path="...)
+	b = appendLogString(b, path)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, " duration="...)
+	b = append(b, took.String()...)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(size), 10)
+	b = append(b, '\n')
+	a.w.Write(b) //nolint:errcheck // a log that cannot be written must not fail the request
+	if cap(b) <= 4096 {
+		*bp = b
+		a.bufs.Put(bp)
+	}
+}
+
+// accessLog is the middleware that logs every request the routes answer
+// (the cached tiles log their own line, in serveHotTile). An error is
+// answered here, so the line has the status and size sent.
+func (s *Server) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	if err := c.Next(); err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			return herr
+		}
+	}
+	now := time.Now()
+	s.access.line(now, c.Request().Header.Method(), c.Request().URI().PathOriginal(), c.Response().StatusCode(), now.Sub(start), len(c.Response().Body()))
+	return nil
+}
+
+// appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of
+// milliseconds, truncated.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the 4th digit
+}
+
+// appendLogString appends s as slog's TextHandler writes a string value:
+// as it is, or Go-quoted when it is empty or holds a space, '=', '"', a
+// control character or anything not printable (so a crafted path cannot
+// start a line of its own).
+func appendLogString(b, s []byte) []byte {
+	if !needsQuoting(s) {
+		return append(b, s...)
+	}
+	return strconv.AppendQuote(b, string(s))
+}
+
+func needsQuoting(s []byte) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' || c == 0x7f {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
