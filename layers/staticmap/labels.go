@@ -108,7 +108,8 @@ func placeLabels(m canvas, o Options, l *Layout) {
 					l.Symbols = append(l.Symbols, t.symbol)
 				}
 			}
-			if sn.Layer.Kind != layers.KindCountries {
+			// Country areas are named by the basemap, once.
+			if t.focus || !countryArea(sn.Layer.Kind, f.Geometry) || (o.Basemap == nil && sn.Layer.Kind != layers.KindCountries) {
 				things = append(things, t)
 			}
 		}
@@ -282,13 +283,6 @@ func darker(c string, pal palette) string {
 	return c
 }
 
-// clearFirst orders candidate boxes (top-left corners of w×h) so that
-// those covering no more than a sliver of what the thematic layers draw
-// come first: a name beside its corridor, not over the one next to it.
-func (p *placer) clearFirst(w, h float64, at [][2]float64) [][2]float64 {
-	return p.clear(w, h, at, true)
-}
-
 // clear keeps the candidate boxes that cover at most a sliver of what the
 // thematic layers draw, and with all, the others after them.
 func (p *placer) clear(w, h float64, at [][2]float64, all bool) [][2]float64 {
@@ -337,17 +331,133 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 		}
 		p.try(lb, w, h, Rect{}, p.clear(w, h, at, must)...)
 	case orb.Polygon, orb.MultiPolygon:
-		if q, ok := interior(v, g); ok {
-			at := [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.3}, {q[0] - w/2, q[1] + h*0.3}, {q[0] - w*0.9, q[1] - h/2}, {q[0] - w*0.1, q[1] - h/2}}
-			if must {
-				// The focused area is always named: further tries around.
-				for _, d := range [][2]float64{{0, -2.5}, {0, 2.5}, {-1.2, -1.3}, {1.2, -1.3}, {-1.2, 1.3}, {1.2, 1.3}, {0, -4}, {0, 4}} {
-					at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
+		q, rings, _, ok := interiorOf(v, g)
+		if !ok {
+			return
+		}
+		lb.own = outline(v, g)
+		at := [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.3}, {q[0] - w/2, q[1] + h*0.3}, {q[0] - w*0.9, q[1] - h/2}, {q[0] - w*0.1, q[1] - h/2}}
+		// Then the other deep points of the area, for when a line of the
+		// data crosses its middle.
+		for _, d := range deepPoints(rings, 8) {
+			at = append(at, [2]float64{d[0] - w/2, d[1] - h/2})
+		}
+		if must {
+			// The focused area is always named: further tries around.
+			for _, d := range [][2]float64{{0, -2.5}, {0, 2.5}, {-1.2, -1.3}, {1.2, -1.3}, {-1.2, 1.3}, {1.2, 1.3}, {0, -4}, {0, 4}} {
+				at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
+			}
+			p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, true, lb.own)...)
+			return
+		}
+		// An area mostly outside the picture (Crimea in a corner) is named
+		// only where its whole name fits inside the part in view: a name on
+		// a sliver at the edge reads as cut off.
+		if visibleShare(v, g) < 0.5 {
+			var in [][2]float64
+			for _, c := range at {
+				if insideAll(rings, c[0], c[1], w, h) {
+					in = append(in, c)
 				}
 			}
-			p.try(lb, w, h, Rect{}, p.clearFirst(w, h, at)...)
+			at = in
+		}
+		// Another area's name never hides a line or outline of the data.
+		p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, false, lb.own)...)
+	}
+}
+
+// ownOutline says which pixels lie on an area's own outline (rings in
+// pixels), or nil for none.
+func (l *Layout) ownOutline(own [][][2]float64) func(x, y float64) bool {
+	if own == nil {
+		return nil
+	}
+	tol := 2.5 * l.scale
+	return func(x, y float64) bool { return edgeDist(own, x, y) <= tol }
+}
+
+// outline is every ring of an area, in pixels, unclipped.
+func outline(v view, g orb.Geometry) [][][2]float64 {
+	var polys orb.MultiPolygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		polys = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		polys = g
+	}
+	var out [][][2]float64
+	for _, poly := range polys {
+		for _, r := range poly {
+			pr := make([][2]float64, len(r))
+			for i, q := range r {
+				pr[i] = v.project(q)
+			}
+			out = append(out, pr)
 		}
 	}
+	return out
+}
+
+// offStrokes keeps the candidate boxes (top-left corners of w×h) that cross
+// no line, outline or point of the thematic layers (a pixel row's worth at
+// most), and with all, the others after them.
+func (p *placer) offStrokes(w, h float64, at [][2]float64, all bool) [][2]float64 {
+	return p.offStrokesBut(w, h, at, all, nil)
+}
+
+// offStrokesBut is offStrokes for an area's name, which may cross the
+// area's own outline (rings, in pixels).
+func (p *placer) offStrokesBut(w, h float64, at [][2]float64, all bool, own [][][2]float64) [][2]float64 {
+	skip := p.l.ownOutline(own)
+	var clear, rest [][2]float64
+	for _, c := range at {
+		if float64(p.l.strokesExcept(Rect{c[0], c[1], c[0] + w, c[1] + h}, skip)) <= math.Max(2, 0.01*w*h) {
+			clear = append(clear, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	if !all {
+		return clear
+	}
+	return append(clear, rest...)
+}
+
+// insideAll reports whether the box of w×h at x,y has its corners inside
+// the rings.
+func insideAll(rings [][][2]float64, x, y, w, h float64) bool {
+	return inside(rings, x, y) && inside(rings, x+w, y) && inside(rings, x, y+h) && inside(rings, x+w, y+h)
+}
+
+// visibleShare is the share of an area's pixels (in Web Mercator, all its
+// parts) that the view shows.
+func visibleShare(v view, g orb.Geometry) float64 {
+	whole, shown := 0.0, 0.0
+	for _, rings := range pixelPolys(v, g) {
+		shown += ringArea(rings[0])
+	}
+	var all orb.MultiPolygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		all = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		all = g
+	}
+	for _, poly := range all {
+		if len(poly) == 0 {
+			continue
+		}
+		pr := make([][2]float64, len(poly[0]))
+		for i, q := range poly[0] {
+			pr[i] = v.project(q)
+		}
+		whole += ringArea(pr)
+	}
+	if whole == 0 {
+		return 0
+	}
+	return shown / whole
 }
 
 func clipTo(b orb.Bound, g orb.Geometry) orb.Geometry {
@@ -463,6 +573,33 @@ func interiorOf(v view, g orb.Geometry) ([2]float64, [][][2]float64, float64, bo
 	return at, best, bestA, bestD > 0
 }
 
+// deepPoints are up to n points of a grid over the rings, inside them, the
+// farthest from their edge first.
+func deepPoints(rings [][][2]float64, n int) [][2]float64 {
+	type pt struct {
+		q [2]float64
+		d float64
+	}
+	var pts []pt
+	minX, minY, maxX, maxY := boundsOf(0, rings[0])
+	const k = 10
+	for i := 0; i <= k; i++ {
+		for j := 0; j <= k; j++ {
+			x := minX + (maxX-minX)*(float64(i)+0.5)/(k+1)
+			y := minY + (maxY-minY)*(float64(j)+0.5)/(k+1)
+			if inside(rings, x, y) {
+				pts = append(pts, pt{[2]float64{x, y}, edgeDist(rings, x, y)})
+			}
+		}
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].d > pts[j].d })
+	var out [][2]float64
+	for i := 0; i < len(pts) && i < n; i++ {
+		out = append(out, pts[i].q)
+	}
+	return out
+}
+
 // placeCountries labels the countries whose name fits inside their visible
 // area, the largest first.
 func placeCountries(p *placer, o Options, size float64) {
@@ -500,11 +637,11 @@ func placeCountries(p *placer, o Options, size float64) {
 		for _, d := range [][2]float64{{0, 0}, {0, -1.2}, {0, 1.2}, {-0.4, 0}, {0.4, 0}, {0, -2.4}, {0, 2.4}} {
 			x, y := c.at[0]-w/2+d[0]*w, c.at[1]-h/2+d[1]*h
 			// The whole name inside the country.
-			if inside(c.rings, x, y) && inside(c.rings, x+w, y) && inside(c.rings, x, y+h) && inside(c.rings, x+w, y+h) {
+			if insideAll(c.rings, x, y, w, h) {
 				at = append(at, [2]float64{x, y})
 			}
 		}
-		p.try(lb, w, h, Rect{}, at...)
+		p.try(lb, w, h, Rect{}, p.offStrokes(w, h, at, false)...)
 	}
 }
 
@@ -546,7 +683,7 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 				lb := Label{Kind: "region", lines: []string{strings.ToUpper(bm.Features[i].Name())}, size: size * 0.9, caps: true, color: pal.muted}
 				w, h := p.size(lb.lines, lb.size, false)
 				q := v.project(pt)
-				p.try(lb, w, h, Rect{}, [2]float64{q[0] - w/2, q[1] - h/2}, [2]float64{q[0] - w/2, q[1] - h*1.6}, [2]float64{q[0] - w/2, q[1] + h*0.6})
+				p.try(lb, w, h, Rect{}, p.offStrokes(w, h, [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.6}, {q[0] - w/2, q[1] + h*0.6}}, false)...)
 			}
 		case "place":
 			pop, _ := props["population"].(float64)
@@ -611,7 +748,9 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 		}
 		lb := Label{Kind: "place", lines: []string{t.name}, size: size, bold: t.capital == 1, color: pal.text, dot: q}
 		w, h := p.size(lb.lines, size, lb.bold)
-		if p.try(lb, w, h, own, around(dot, w, h, 2*sc)[:4]...) {
+		// A town's name stays off the data's lines; a town beside the
+		// focused feature may cross one when nothing else is free.
+		if p.try(lb, w, h, own, p.offStrokes(w, h, around(dot, w, h, 2*sc)[:4], pass == townsNear)...) {
 			p.obstacles = append(p.obstacles, dot)
 			p.l.Symbols = append(p.l.Symbols, dot)
 			n++
@@ -684,9 +823,10 @@ func drawLegend(c canvas, o Options, l *Layout) {
 	pad := 8 * sc
 	lh := size * 1.45
 	y := r.Y0 + pad + size*0.9
-	for _, t := range l.Title {
-		c.text(r.X0+pad, y, t, size*1.08, pal.text, true, "")
-		y += lh
+	for i, t := range l.Title {
+		x, ty := l.titleAt(i)
+		c.text(x, ty, t, size*1.08, pal.text, true, "")
+		y = ty + lh
 	}
 	for _, row := range l.rows {
 		legendSymbol(c, row.kind, r.X0+pad+8*sc, y-size*0.33, sc)

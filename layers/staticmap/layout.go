@@ -59,7 +59,8 @@ type Label struct {
 	size       float64
 	bold, caps bool
 	color      string
-	dot        [2]float64 // a town's dot, when Kind is place
+	dot        [2]float64     // a town's dot, when Kind is place
+	own        [][][2]float64 // an area's outline (pixels): its name may cross it
 }
 
 // Layout is how a picture is laid out: what the renderer drew where.
@@ -74,6 +75,8 @@ type Layout struct {
 	LegendMode string
 	Legend     Rect // zero with LegendNone
 	Title      []string
+	// TitleBoxes are the boxes of the title's lines as drawn, one a line.
+	TitleBoxes []Rect
 	Credit     Rect
 	Labels     []Label
 	// Symbols are the boxes of the point symbols: thematic points and the
@@ -107,6 +110,28 @@ func (l *Layout) MaskOverlap(r Rect) int {
 	for y := max(int(r.Y0), b.Min.Y); y < min(int(math.Ceil(r.Y1)), b.Max.Y); y++ {
 		for x := max(int(r.X0), b.Min.X); x < min(int(math.Ceil(r.X1)), b.Max.X); x++ {
 			if l.Features.AlphaAt(x, y).A > 24 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// StrokeOverlap counts the pixels inside r where the thematic layers draw a
+// line, an outline or a point symbol (not the inside of an area).
+func (l *Layout) StrokeOverlap(r Rect) int { return l.strokesExcept(r, nil) }
+
+// strokesExcept is StrokeOverlap leaving out the pixels skip says are an
+// area's own outline.
+func (l *Layout) strokesExcept(r Rect, skip func(x, y float64) bool) int {
+	if l.Features == nil {
+		return 0
+	}
+	n := 0
+	b := l.Features.Bounds()
+	for y := max(int(r.Y0), b.Min.Y); y < min(int(math.Ceil(r.Y1)), b.Max.Y); y++ {
+		for x := max(int(r.X0), b.Min.X); x < min(int(math.Ceil(r.X1)), b.Max.X); x++ {
+			if l.Features.AlphaAt(x, y).A > 200 && (skip == nil || !skip(float64(x)+0.5, float64(y)+0.5)) {
 				n++
 			}
 		}
@@ -201,8 +226,30 @@ func layout(m canvas, o Options) *Layout {
 	}
 
 	l.Focus = focusBox(o, l.view, sc)
+	l.TitleBoxes = l.titleBoxes(m)
 	placeLabels(m, o, l)
 	return l
+}
+
+// titleBoxes are where drawLegend sets the title's lines: from the baseline,
+// the font's ascent above and descent below.
+func (l *Layout) titleBoxes(m canvas) []Rect {
+	if l.LegendMode == LegendNone || l.LegendMode == LegendLine || l.Legend.Empty() {
+		return nil
+	}
+	size := l.font * 1.08
+	var out []Rect
+	for i, t := range l.Title {
+		x, y := l.titleAt(i)
+		out = append(out, Rect{x, y - 0.95*size, x + m.textWidth(t, size, true), y + 0.25*size})
+	}
+	return out
+}
+
+// titleAt is the start of the baseline of the title's line i.
+func (l *Layout) titleAt(i int) (float64, float64) {
+	pad := 8 * l.scale
+	return l.Legend.X0 + pad, l.Legend.Y0 + pad + l.font*0.9 + float64(i)*l.font*1.45
 }
 
 // corners are the four boxes of w×h in the corners of area, inset by pad:
@@ -261,7 +308,9 @@ func (l *Layout) boxLegendSize(m canvas, o Options, maxW float64) (float64, floa
 		}
 		w = inner
 	}
-	l.Title = wrap(m, o.Title, size*1.08, true, math.Max(w, math.Min(inner, m.textWidth(o.Title, size*1.08, true))), 2)
+	// The title wraps to as many lines as the layer rows (at least two, at
+	// most four) before it is shortened, and then after a whole word.
+	l.Title = wrap(m, o.Title, size*1.08, true, math.Max(w, math.Min(inner, m.textWidth(o.Title, size*1.08, true))), max(2, min(4, len(l.rows))))
 	for _, t := range l.Title {
 		w = math.Max(w, m.textWidth(t, size*1.08, true))
 	}
@@ -306,6 +355,33 @@ func fitText(m canvas, s string, size float64, bold bool, w float64) string {
 	return "…"
 }
 
+// fitWords shortens s with an ellipsis after its last whole word (or a
+// dash) that fits in w: a reader sees "bases and…", never "bases an…". A
+// first word longer than w is cut by letters, as nothing else fits.
+func fitWords(m canvas, s string, size float64, bold bool, w float64) string {
+	if m.textWidth(s, size, bold) <= w {
+		return s
+	}
+	best := ""
+	for i, r := range s {
+		if i == 0 || (r != ' ' && !strings.HasSuffix(s[:i], "–")) {
+			continue
+		}
+		t := strings.TrimRight(s[:i], " ,·–-:;/")
+		if t == "" {
+			continue
+		}
+		if m.textWidth(t+"…", size, bold) > w {
+			break
+		}
+		best = t + "…"
+	}
+	if best == "" {
+		return fitText(m, s, size, bold, w)
+	}
+	return best
+}
+
 // wrap breaks s into at most n lines of width w, the last shortened with
 // an ellipsis if need be. A line may also break after a dash, so a route
 // named by its stops (Ordubad–Julfa–Nakhchivan) wraps instead of being cut.
@@ -344,7 +420,7 @@ func wrap(m canvas, s string, size float64, bold bool, w float64, n int) []strin
 			continue
 		}
 		if len(out) == n-1 {
-			out = append(out, fitText(m, rest(cur, i), size, bold, w))
+			out = append(out, fitWords(m, rest(cur, i), size, bold, w))
 			return out
 		}
 		out = append(out, cur)

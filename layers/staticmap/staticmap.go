@@ -256,10 +256,12 @@ func drawFeatures(c canvas, o Options, v view, px float64, maskOnly bool) {
 			}
 			switch {
 			case countryArea(sn.Layer.Kind, f.Geometry):
-				// Country areas are the stage, not the subject: no mask, a
-				// faint fill and no outline (the border lines are drawn as
-				// lines; an outline would draw the data's clip edges too).
-				if maskOnly {
+				// Country areas are the stage, not the subject, and the
+				// basemap draws the land: neither fill nor outline, which
+				// would both show the data's clip edges as straight lines
+				// (and leave the countries outside the layer paler). Shown
+				// alone, they get the faint fill, so the picture shows them.
+				if maskOnly || !onlyCountries(o) {
 					continue
 				}
 				drawGeometry(c, v, m, f.Geometry, "", kinds[layers.KindCountries].fill, 0.14, w, false, false)
@@ -268,12 +270,29 @@ func drawFeatures(c canvas, o Options, v view, px float64, maskOnly bool) {
 				alpha, dash = 0.12, true
 			}
 			if maskOnly {
-				color, fill = "#000000", "#000000"
+				// Lines and outlines opaque, fills at a fixed faint alpha:
+				// the mask tells strokes (which a label must not hide) from
+				// the inside of an area (where its own name may stand).
+				color, fill, alpha = "#000000", "#000000", maskFillAlpha
 			}
 			drawGeometry(c, v, m, f.Geometry, color, fill, alpha, w, dash, false)
 		}
 	}
 }
+
+// onlyCountries reports whether every layer shown is of country areas.
+func onlyCountries(o Options) bool {
+	for _, sn := range o.Layers {
+		if sn.Layer.Kind != layers.KindCountries {
+			return false
+		}
+	}
+	return len(o.Layers) > 0
+}
+
+// maskFillAlpha is the alpha of an area's fill in the feature mask; strokes
+// are opaque there (see Layout.StrokeOverlap).
+const maskFillAlpha = 0.3
 
 // countryArea reports whether a feature is a country's area: a polygon of
 // the countries layer, or of a borders layer from before the split.

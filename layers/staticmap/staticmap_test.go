@@ -119,9 +119,38 @@ func checkLayout(t *testing.T, name string, o Options, l *Layout) {
 	if l.Credit.Empty() || !pic.Contains(l.Credit) {
 		t.Errorf("%s: credit line at %v", name, l.Credit)
 	}
+	// The title as laid out: every line inside the legend box, shortened
+	// (if at all) after a whole word.
+	if len(l.TitleBoxes) != len(l.Title) && l.LegendMode != LegendLine && l.LegendMode != LegendNone {
+		t.Errorf("%s: %d title lines, %d title boxes", name, len(l.Title), len(l.TitleBoxes))
+	}
+	for i, b := range l.TitleBoxes {
+		if !l.Legend.Contains(b) {
+			t.Errorf("%s: title line %q at %v leaves the legend %v", name, l.Title[i], b, l.Legend)
+		}
+	}
+	if n := len(l.Title); n > 0 && strings.HasSuffix(l.Title[n-1], "…") {
+		shown := strings.TrimSuffix(strings.Join(l.Title, " "), "…")
+		words := strings.Fields(o.Title)
+		if !strings.HasPrefix(strings.Join(words, " "), shown) {
+			t.Errorf("%s: title %q is not the start of %q", name, l.Title, o.Title)
+		} else if rest := strings.Join(words, " ")[len(shown):]; !strings.HasPrefix(rest, " ") && !strings.HasSuffix(shown, "–") {
+			t.Errorf("%s: title %q is cut inside a word", name, l.Title)
+		}
+	}
+	// Labels lie whole inside the picture, clear of its edge.
+	inner := Rect{2, 2, float64(o.Width) - 2, float64(o.Height) - 2}
 	for i, a := range l.Labels {
-		if !pic.Contains(a.Box) {
-			t.Errorf("%s: label %q at %v leaves the picture", name, a.Text, a.Box)
+		if !inner.Contains(a.Box) {
+			t.Errorf("%s: label %q at %v leaves the picture or touches its edge", name, a.Text, a.Box)
+		}
+		// Names of areas, countries, regions and water never hide a line or
+		// outline of the data (a town's name beside the focus may; an
+		// area's name may cross its own outline).
+		if a.Kind != "focus" && (a.Kind != "place" || l.Focus.Empty()) {
+			if n := l.strokesExcept(a.Box, l.ownOutline(a.own)); float64(n) > math.Max(2, 0.02*a.Box.W()*a.Box.H()) {
+				t.Errorf("%s: %s label %q at %v covers %d pixels of the data's lines", name, a.Kind, a.Text, a.Box, n)
+			}
 		}
 		for _, b := range l.Labels[i+1:] {
 			if a.Box.Intersects(b.Box) {
@@ -176,6 +205,9 @@ func TestPictures(t *testing.T) {
 			}
 			golden(t, name, img)
 			shots[v.name] = append(shots[v.name], img)
+			if *sheet != "" {
+				writePNG(t, filepath.Join(*sheet, name+".png"), img)
+			}
 		}
 	}
 	if *sheet != "" {
@@ -256,11 +288,17 @@ func contactSheet(t *testing.T, path string, imgs []image.Image) {
 		xdraw.CatmullRom.Scale(out, image.Rect(x, 12, x+w, 12+rowH), img, b, stddraw.Over, nil)
 		x += w + 12
 	}
+	writePNG(t, path, out)
+}
+
+// writePNG writes img to path, making its folder.
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, out); err != nil {
+	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -372,7 +410,8 @@ func TestDefaultFit(t *testing.T) {
 	}
 }
 
-// TestTitleFits: a long title wraps, then shortens, inside the legend.
+// TestTitleFits: a long title wraps (up to four lines), then shortens after
+// a whole word, inside the legend.
 func TestTitleFits(t *testing.T) {
 	r := renderer(t)
 	m := r.measure()
@@ -386,7 +425,7 @@ func TestTitleFits(t *testing.T) {
 		if l.LegendMode != LegendBox && l.LegendMode != LegendBeside {
 			continue
 		}
-		if len(l.Title) == 0 || len(l.Title) > 2 || !strings.HasSuffix(l.Title[len(l.Title)-1], "…") {
+		if len(l.Title) == 0 || len(l.Title) > 4 || !strings.HasSuffix(l.Title[len(l.Title)-1], "…") {
 			t.Errorf("%v: title %q", size, l.Title)
 		}
 		for _, line := range l.Title {
