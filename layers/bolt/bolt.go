@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 6). Every entity is stored under its key followed by the
+// Layout (schema 7). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -46,7 +46,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 6
+const schemaVersion = 7
 
 var (
 	bucketMeta     = []byte("meta")
@@ -88,6 +88,9 @@ type Store struct {
 	// ahead of its last; runBytes how much of its bodies it sorts in
 	// memory before it spills a sorted run to a file.
 	flushBytes, runBytes int
+	// levelCells is how many cells of a layer's stored levels an import
+	// follows before it rebuilds them whole (build.go).
+	levelCells int
 }
 
 // An import commits about 32 MiB at a time, and sorts 64 MiB of bodies in
@@ -145,7 +148,7 @@ func open(path string, opts *bbolt.Options) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{view: view{db: db, latest: new(atomic.Int64)}, path: path,
-		flushBytes: defaultFlushBytes, runBytes: defaultRunBytes}
+		flushBytes: defaultFlushBytes, runBytes: defaultRunBytes, levelCells: defaultLevelCells}
 	var (
 		ready            bool
 		committed, stale uint64

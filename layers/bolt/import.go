@@ -38,6 +38,7 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 	}
 	ch.sourceOf = func(pid string) string { return sources[pid] }
 	ch.fill = bulkFill
+	ch.levelLimit = s.levelCells
 	bodies := &sorter{dir: filepath.Dir(s.path), runBytes: s.runBytes}
 	defer bodies.close()
 	ch.bodies = bodies
@@ -106,6 +107,9 @@ func (s *Store) Import(ctx context.Context, imp *layers.Import, progress func(in
 		return fail(err)
 	}
 	if err := s.writeBodies(ctx, ch); err != nil {
+		return fail(err)
+	}
+	if err := s.buildLevels(ctx, ch); err != nil {
 		return fail(err)
 	}
 	info := layers.VersionInfo{Time: time.Now().UTC().Truncate(time.Millisecond),

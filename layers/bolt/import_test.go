@@ -44,7 +44,7 @@ func dump(t *testing.T, s *Store) string {
 	t.Helper()
 	var b bytes.Buffer
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketCites, bucketLayers} {
+		for _, name := range [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketCites, bucketLayers, bucketLevels} {
 			top := tx.Bucket(name)
 			err := top.ForEach(func(k, v []byte) error {
 				if v != nil {
@@ -68,8 +68,10 @@ func dump(t *testing.T, s *Store) string {
 	return b.String()
 }
 
-// An import that sorts its bodies through run files and writes in many
-// transactions stores exactly what one written at once stores, and checks.
+// An import that sorts its bodies through run files, writes in many
+// transactions and rebuilds its levels from the written bodies stores
+// exactly what one written at once, its levels followed cell by cell,
+// stores, and checks.
 func TestImportThroughRuns(t *testing.T) {
 	ctx := context.Background()
 	imports := []func() *layers.Import{
@@ -85,7 +87,8 @@ func TestImportThroughRuns(t *testing.T) {
 	}
 	whole, _ := openTemp(t)
 	small, _ := openTemp(t)
-	small.runBytes, small.flushBytes = 16<<10, 64<<10
+	small.runBytes, small.flushBytes, small.levelCells = 16<<10, 64<<10, 8
+	whole.levelCells = 1 << 30
 	for i, imp := range imports {
 		for _, s := range []*Store{whole, small} {
 			if _, err := s.Import(ctx, imp(), nil); err != nil {

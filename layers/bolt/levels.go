@@ -38,6 +38,9 @@ type levelCell struct {
 // record at base, nil for a new feature) and enters (cur, nil for a
 // delete).
 func (ch *change) touchLevels(layer string, old []byte, cur orb.Geometry) error {
+	if ch.levelWhole[layer] {
+		return nil
+	}
 	var bounds []orb.Bound
 	if cur != nil {
 		bounds = append(bounds, cur.Bound())
@@ -65,6 +68,13 @@ func (ch *change) touchLevels(layer string, old []byte, cur orb.Geometry) error 
 		for _, b := range bounds {
 			cells[levelCell{z, tiles.Cell(z, b)}] = struct{}{}
 		}
+	}
+	if ch.levelLimit > 0 && len(cells) > ch.levelLimit {
+		if ch.levelWhole == nil {
+			ch.levelWhole = map[string]bool{}
+		}
+		ch.levelWhole[layer] = true
+		delete(ch.levelCells, layer)
 	}
 	return nil
 }

@@ -46,6 +46,11 @@ type change struct {
 	// levelCells are the cells of the generalized levels this version's
 	// feature changes touch, by layer (levels.go).
 	levelCells map[string]map[levelCell]struct{}
+	// levelLimit, during an import, is how many cells of a layer are
+	// followed; past it the layer is in levelWhole, its levels rebuilt
+	// from its bodies (build.go).
+	levelLimit int
+	levelWhole map[string]bool
 }
 
 type put struct {

@@ -118,7 +118,7 @@ func Kept(ms []Member) []Member {
 }
 
 // Record encodes what stored level l keeps of feature b of a layer of the
-// given kind: the tile properties (JSON), the label point of a wide area,
+// given kind: the tile properties (see appendProps), the label point of a wide area,
 // and the geometry generalized for zoom l (WKB).
 func Record(kind string, b layers.Body, l int) ([]byte, error) {
 	g, err := wkb.Unmarshal(b.WKB)
@@ -129,7 +129,7 @@ func Record(kind string, b layers.Body, l int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pj, err := json.Marshal(props)
+	pj, err := appendProps(nil, props)
 	if err != nil {
 		return nil, fmt.Errorf("feature %s: %w", b.ID, err)
 	}
@@ -323,7 +323,8 @@ func decodeRecord(id string, b orb.Bound, rec []byte) (item, error) {
 	if k <= 0 || uint64(len(rec)-k) < n+1 {
 		return it, fmt.Errorf("level record of %s: corrupt", id)
 	}
-	if err := json.Unmarshal(rec[k:k+int(n)], &it.props); err != nil {
+	var err error
+	if it.props, err = decodeProps(rec[k : k+int(n)]); err != nil {
 		return it, fmt.Errorf("level record of %s: %w", id, err)
 	}
 	rest := rec[k+int(n):]
