@@ -82,9 +82,12 @@ func (s *Server) serveHotTile(ctx *fasthttp.RequestCtx, hdr [][2][]byte) bool {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		return false
 	}
-	uri := req.URI()
-	path := uri.PathOriginal()
-	if !bytes.HasPrefix(path, []byte("/tiles/")) || len(uri.QueryString()) > 0 {
+	// The request target as sent, not parsed: a hot entry is keyed by the
+	// path of an earlier request that had no query string, so only the
+	// same bytes can match it; anything else (a query, an absolute URI, a
+	// percent-encoded variant) is a miss the routes answer.
+	path := req.Header.RequestURI()
+	if !bytes.HasPrefix(path, []byte("/tiles/")) || bytes.IndexByte(path, '?') >= 0 {
 		return false
 	}
 	gz := false

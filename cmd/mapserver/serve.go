@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/citemap/citemap/layers"
@@ -79,6 +80,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return
 		}
 		log.Info("layers ready", "took", time.Since(start).Round(time.Millisecond))
+		// What a first start's import and the warming leave behind is most
+		// of the heap (RSS 58-64 MiB right after a first start, 36 MiB
+		// seconds later): hand it back now, not when the runtime's
+		// scavenger gets to it.
+		debug.FreeOSMemory()
 	}()
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
