@@ -5,6 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -31,118 +34,72 @@ func styleLinks(base, id string) []layers.Link {
 	}
 }
 
-// handleLayerDownload serves /layers/{id}.geojson, .gpkg and .csv: the whole
-// layer as one file, encoded (and gzipped) once per layer revision.
+// maxCachedDownload is the most features a layer may have for its
+// downloads to be built whole and kept (with their gzip form) in the body
+// cache: a larger layer's downloads are streamed from the store for each
+// request, in constant memory.
+const maxCachedDownload = 20_000
+
+// handleLayerDownload serves /layers/{id}.geojson, .gpkg and .csv, the whole
+// layer as one file, and its QGIS style (.qml, .sld) and project (.qgz).
+// All are read from the store's layer record and stored bodies, a chunk at a
+// time: nothing decodes the layer whole. A small layer's files are made
+// (and gzipped) once per layer revision and kept; a larger one's are
+// streamed (see stream).
 func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err := allowParams(c, "v"); err != nil {
 		return err
 	}
 	file := c.Params("file")
 	id, ext, _ := strings.Cut(file, ".")
-	r, err := s.reader(c)
-	if err != nil {
-		return err
-	}
-	base := s.baseURL(c)
-	var build func(ctx context.Context, l layers.Layer) ([]byte, error)
 	var contentType string
 	switch ext {
 	case "geojson":
 		contentType = mimeGeoJSON
-		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			ix, ok, err := s.pinnedIndex(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return layers.EncodeLayer(ctx, r, l.ID, styleLinks(base, l.ID)...)
-			}
-			// From the stored bodies: nothing is decoded.
-			head, tail, err := collectionFrame(l, styleLinks(base, l.ID))
-			if err != nil {
-				return nil, err
-			}
-			var buf bytes.Buffer
-			err = writeLayerGeoJSON(ctx, ix, l.ID, head, tail, &buf)
-			return buf.Bytes(), err
-		}
 	case "gpkg":
 		contentType = mimeGPKG
-		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.collectionSnapshot(ctx, r, l.ID)
-			if err != nil {
-				return nil, err
-			}
-			rows, err := layers.EvidenceTable(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			return gpkg.Encode(ctx, sn, rows, gpkg.Options{BaseURL: base})
-		}
-	case "qml", "sld":
-		contentType = mimeXML
-		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.collectionSnapshot(ctx, r, l.ID)
-			if err != nil {
-				return nil, err
-			}
-			st := gpkg.StyleOf(sn.Layer, sn.Types.Class(), sn.PropertyNames())
-			if ext == "sld" {
-				return []byte(st.SLD), nil
-			}
-			return []byte(st.QML), nil
-		}
-	case "qgz":
-		contentType = mimeZip
-		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.collectionSnapshot(ctx, r, l.ID)
-			if err != nil {
-				return nil, err
-			}
-			return gpkg.Project(sn)
-		}
 	case "csv":
 		contentType = mimeCSV
-		build = func(ctx context.Context, l layers.Layer) ([]byte, error) {
-			sn, err := s.collectionSnapshot(ctx, r, l.ID)
-			if err != nil {
-				return nil, err
-			}
-			return layers.EncodeCSV(sn)
-		}
+	case "qml", "sld":
+		contentType = mimeXML
+	case "qgz":
+		contentType = mimeZip
 	default:
 		return layers.Errorf(layers.ENOTFOUND, "no download %q: layers download as /layers/{id}.geojson, .gpkg or .csv, with a QGIS style (.qml, .sld) and project (.qgz)", file)
+	}
+	r, err := s.reader(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return err
 	}
-	if ext == "geojson" && l.Count > s.cfg.MaxWholeLayer {
-		return s.streamGeoJSON(c, r, l, styleLinks(base, l.ID))
+	if ext != "geojson" && l.Kind == layers.KindBasemap {
+		return notCollection(id)
 	}
-	if err := s.wholeLayer(l); err != nil {
-		return err
+	base := s.baseURL(c)
+	filename := l.ID + "." + ext
+	// The style and project need only the layer's description; the
+	// others read every feature.
+	small := ext == "qml" || ext == "sld" || ext == "qgz" || l.Count <= min(s.cfg.MaxWholeLayer, maxCachedDownload)
+	if !small {
+		return s.streamDownload(c, r, l, ext, contentType, base)
 	}
 	// The revision covers the layer's features and the evidence they cite,
 	// which is all a download shows.
 	key := ext + ":" + l.ID + "@" + l.Revision
-	if ext != "csv" {
+	if ext != "csv" && ext != "qml" && ext != "sld" {
 		key += "|" + base // links in the body start with the address
 	}
 	b, err := s.bodies.getOr(ctx, key, func(ctx context.Context) (b *body, err error) {
-		if ext != "geojson" {
-			// Prepared before taking a slot: the snapshot takes its own.
-			if _, err := s.collectionSnapshot(ctx, r, l.ID); err != nil {
-				return nil, err
-			}
-		}
 		err = s.expensive.run(ctx, func() error {
-			plain, err := build(ctx, l)
-			if err != nil {
+			var buf bytes.Buffer
+			if err := s.writeDownload(ctx, r, l, ext, base, &buf); err != nil {
 				return err
 			}
-			b, err = compressed(plain, l.Revision)
+			b, err = compressed(buf.Bytes(), l.Revision)
 			return err
 		})
 		return b, err
@@ -150,8 +107,124 @@ func (s *Server) handleLayerDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.%s"`, l.ID, ext))
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	return sendBody(c, b, contentType)
+}
+
+// writeDownload writes the file ext of layer l of r to w.
+func (s *Server) writeDownload(ctx context.Context, r layers.Reader, l layers.Layer, ext, base string, w io.Writer) error {
+	r, err := s.pinned(ctx, r)
+	if err != nil {
+		return err
+	}
+	switch ext {
+	case "geojson":
+		ix, ok := r.(layers.Indexed)
+		if !ok {
+			b, err := layers.EncodeLayer(ctx, r, l.ID, styleLinks(base, l.ID)...)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(b)
+			return err
+		}
+		head, tail, err := collectionFrame(l, styleLinks(base, l.ID))
+		if err != nil {
+			return err
+		}
+		return writeLayerGeoJSON(ctx, ix, l.ID, head, tail, w)
+	case "gpkg":
+		t, err := s.table(ctx, r, l.ID)
+		if err != nil {
+			return err
+		}
+		f, err := writeGPKG(ctx, r, t, base)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	case "csv":
+		t, err := s.table(ctx, r, l.ID)
+		if err != nil {
+			return err
+		}
+		return layers.WriteCSV(ctx, w, t)
+	case "qml", "sld", "qgz":
+		t, err := s.table(ctx, r, l.ID)
+		if err != nil {
+			return err
+		}
+		var b []byte
+		switch st := gpkg.StyleOf(t.Layer, t.Types.Class(), t.PropertyNames()); ext {
+		case "qml":
+			b = []byte(st.QML)
+		case "sld":
+			b = []byte(st.SLD)
+		default:
+			if b, err = gpkg.Project(t); err != nil {
+				return err
+			}
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	return fmt.Errorf("no download of %s as %q", l.ID, ext)
+}
+
+// writeGPKG writes table t of r (pinned) as a GeoPackage into a temporary
+// file and returns it open at its start, already unlinked: it goes away
+// when closed.
+func writeGPKG(ctx context.Context, r layers.Reader, t layers.Table, base string) (*os.File, error) {
+	dir, err := os.MkdirTemp("", "citemap-gpkg")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, t.Layer.ID+".gpkg")
+	if err := gpkg.Write(ctx, path, t, evidence(r, t.Layer.ID), gpkg.Options{BaseURL: base}); err != nil {
+		return nil, err
+	}
+	return os.Open(path)
+}
+
+// streamDownload streams a download of a layer too large to keep its files
+// whole. A GeoPackage (SQLite) is written to a temporary file first, with
+// a slot of the expensive limiter; the other formats go out as they are
+// read.
+func (s *Server) streamDownload(c *fiber.Ctx, r layers.Reader, l layers.Layer, ext, contentType, base string) error {
+	ctx := c.UserContext()
+	filename := l.ID + "." + ext
+	if ext != "gpkg" {
+		return s.stream(c, l, contentType, filename, func(ctx context.Context, w io.Writer) error {
+			return s.writeDownload(ctx, r, l, ext, base, w)
+		})
+	}
+	if notModified(c, l.Revision) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	var f *os.File
+	err := s.expensive.run(ctx, func() error {
+		p, err := s.pinned(ctx, r)
+		if err != nil {
+			return err
+		}
+		t, err := s.table(ctx, p, l.ID)
+		if err != nil {
+			return err
+		}
+		f, err = writeGPKG(ctx, p, t, base)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.stream(c, l, contentType, filename, func(ctx context.Context, w io.Writer) error {
+		defer f.Close()
+		_, err := io.Copy(w, f)
+		return err
+	})
 }
 
 // handlePassagesCSV serves the evidence join table: one row per claim.

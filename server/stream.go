@@ -3,16 +3,20 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/gpkg"
 )
 
 // streamChunk is how many features one read transaction of a streamed
@@ -20,54 +24,245 @@ import (
 // would keep the file from growing under a writer).
 const streamChunk = 2000
 
-// streamGeoJSON sends layer l of the data version r reads as one GeoJSON
-// file, the bytes layers.EncodeLayer makes, written as they are read from
-// the stored bodies: memory stays at one chunk whatever the layer's size.
-// It is neither cached nor precompressed, so only layers too large to hold
-// whole take this path.
-func (s *Server) streamGeoJSON(c *fiber.Ctx, r layers.Reader, l layers.Layer, links []layers.Link) error {
-	ctx := c.UserContext()
-	ix, ok, err := s.pinnedIndex(ctx, r)
-	if err != nil {
-		return err
+// streamGzipLevel compresses streamed downloads as they are sent: made for
+// each request, they take the fast level; cached bodies take the best.
+const streamGzipLevel = gzip.BestSpeed
+
+// stream sends a download of layer l whose body produce writes as it is
+// read from the store, so memory stays at one chunk whatever the layer's
+// size. It carries the layer's revision as its ETag (answering 304 when
+// the client has it) and is gzipped on the fly when the client accepts
+// it. The response outlives the handler; if produce fails once the body
+// has begun, the connection is aborted without the body's end (no last
+// chunk, no gzip trailer), so a client sees a failed transfer, never a
+// short file, and the error is logged.
+func (s *Server) stream(c *fiber.Ctx, l layers.Layer, contentType, filename string, produce func(ctx context.Context, w io.Writer) error) error {
+	if notModified(c, l.Revision) {
+		return c.SendStatus(fiber.StatusNotModified)
 	}
-	if !ok {
-		return s.wholeLayer(l)
+	gz := acceptsGzip(c)
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	if gz {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
 	}
-	head, tail, err := collectionFrame(l, links)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, mimeGeoJSON)
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.geojson"`, l.ID))
-	// The response outlives the handler: it runs on its own context.
-	bg := context.WithoutCancel(ctx)
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		if err := writeLayerGeoJSON(bg, ix, l.ID, head, tail, w); err != nil {
-			// The status line is gone: the client sees a truncated file.
-			slog.Error("stream layer", "layer", l.ID, "err", err)
+	ctx := context.WithoutCancel(c.UserContext())
+	pr, pw := io.Pipe()
+	go func() {
+		err := writeStream(ctx, pw, gz, produce)
+		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			slog.Error("download aborted", "file", filename, "revision", l.Revision, "err", err)
 		}
-	})
+		// A nil error ends the body; any other makes the server's read of
+		// it fail, and the server then closes the connection mid-body.
+		pw.CloseWithError(err)
+	}()
+	// Closed by the server when the response is done with, which stops
+	// produce at its next write if the client went away.
+	c.Context().SetBodyStream(pr, -1)
 	return nil
 }
 
-// pinnedIndex is r's data version as an index, pinned so that the several
-// read transactions of a download all read the same version; ok is false
-// when the store keeps no index.
+// writeStream runs produce into w, through gzip when gz is set.
+func writeStream(ctx context.Context, w io.Writer, gz bool, produce func(ctx context.Context, w io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	var out io.Writer = bw
+	var zw *gzip.Writer
+	if gz {
+		zw, _ = gzip.NewWriterLevel(bw, streamGzipLevel)
+		out = zw
+	}
+	if err := produce(ctx, out); err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// notModified sets the caching headers of a download of the given
+// revision and reports whether the client already holds it.
+func notModified(c *fiber.Ctx, revision string) bool {
+	etag := `"` + revision + `"`
+	if acceptsGzip(c) {
+		etag = `"` + revision + `-gz"`
+	}
+	c.Set(fiber.HeaderETag, etag)
+	c.Vary(fiber.HeaderAcceptEncoding)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=60, must-revalidate")
+	inm := c.Get(fiber.HeaderIfNoneMatch)
+	return inm != "" && etagMatch(inm, revision)
+}
+
+// pinned is r's data version, so that the several read transactions of a
+// download all read the same version.
+func (s *Server) pinned(ctx context.Context, r layers.Reader) (layers.Reader, error) {
+	v, err := r.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.at(ctx, v)
+}
+
+// pinnedIndex is pinned as an index; ok is false when the store keeps no
+// index.
 func (s *Server) pinnedIndex(ctx context.Context, r layers.Reader) (layers.Indexed, bool, error) {
 	if _, ok := r.(layers.Indexed); !ok {
 		return nil, false, nil
 	}
-	v, err := r.Version(ctx)
+	p, err := s.pinned(ctx, r)
 	if err != nil {
 		return nil, false, err
 	}
-	pinned, err := s.at(ctx, v)
-	if err != nil {
-		return nil, false, err
-	}
-	ix, ok := pinned.(layers.Indexed)
+	ix, ok := p.(layers.Indexed)
 	return ix, ok, nil
+}
+
+// table is layer id of r (pinned) read from the store: its description
+// from the layer's record, its features from the stored bodies, streamChunk
+// per read transaction. A store without an index falls back to the whole
+// layer, under the limit.
+func (s *Server) table(ctx context.Context, r layers.Reader, id string) (layers.Table, error) {
+	ix, ok := r.(layers.Indexed)
+	if !ok {
+		sn, err := s.collectionSnapshot(ctx, r, id)
+		if err != nil {
+			return layers.Table{}, err
+		}
+		if err := s.wholeLayer(sn.Layer); err != nil {
+			return layers.Table{}, err
+		}
+		return sn.Table(), nil
+	}
+	var t layers.Table
+	err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+		t = layers.Table{Layer: li.Layer(), Types: li.Types(), Queryables: maps.Clone(li.Queryables())}
+		return nil
+	})
+	if err != nil {
+		return t, err
+	}
+	if t.Layer.Kind == layers.KindBasemap {
+		return t, notCollection(id)
+	}
+	t.Rows = func(ctx context.Context, fn func(layers.Row) error) error {
+		rows := make([]layers.Row, 0, streamChunk)
+		return scanChunks(ctx, ix, id, func(b layers.Body) error {
+			row, err := layers.RowOf(b)
+			if err != nil {
+				return fmt.Errorf("layer %s: %w", id, err)
+			}
+			rows = append(rows, row)
+			return nil
+		}, func() error {
+			for i, row := range rows {
+				if err := fn(row); err != nil {
+					return err
+				}
+				rows[i] = layers.Row{}
+			}
+			rows = rows[:0]
+			return nil
+		})
+	}
+	return t, nil
+}
+
+// evidence reads the evidence rows of layer id of r (pinned): the claims
+// of each feature that cites a passage, found a chunk of bodies at a time,
+// with their passages and sources.
+func evidence(r layers.Reader, id string) gpkg.Evidence {
+	return func(ctx context.Context, fn func(layers.EvidenceRow) error) error {
+		ix, ok := r.(layers.Indexed)
+		if !ok {
+			rows, err := layers.EvidenceTable(ctx, r)
+			if err != nil {
+				return err
+			}
+			return gpkg.Rows(rows)(ctx, fn)
+		}
+		passages := map[string]layers.Passage{}
+		sources := map[string]layers.Source{}
+		var cited []string
+		return scanChunks(ctx, ix, id, func(b layers.Body) error {
+			if len(b.Passages) > 0 {
+				cited = append(cited, b.ID)
+			}
+			return nil
+		}, func() error {
+			for _, fid := range cited {
+				f, err := r.Feature(ctx, id, fid)
+				if err != nil {
+					return err
+				}
+				for _, c := range f.Claims {
+					p, ok := passages[c.Passage]
+					if !ok {
+						if p, err = r.Passage(ctx, c.Passage); err != nil && layers.ErrorCode(err) != layers.ENOTFOUND {
+							return err
+						}
+						passages[c.Passage] = p
+					}
+					src, ok := sources[p.Source]
+					if !ok && p.Source != "" {
+						if src, err = r.Source(ctx, p.Source); err != nil && layers.ErrorCode(err) != layers.ENOTFOUND {
+							return err
+						}
+						sources[p.Source] = src
+					}
+					if err := fn(layers.NewEvidenceRow(c, p, src)); err != nil {
+						return err
+					}
+				}
+			}
+			cited = cited[:0]
+			return nil
+		})
+	}
+}
+
+// scanChunks calls add with every body of layer id in id order, streamChunk
+// bodies per read transaction, and flush after each transaction: add runs
+// inside it (a body's bytes are valid only there), flush outside, so a slow
+// client never holds a transaction open.
+func scanChunks(ctx context.Context, ix layers.Indexed, id string, add func(layers.Body) error, flush func() error) error {
+	from := ""
+	for {
+		n, last := 0, ""
+		var addErr error
+		err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+			return li.Scan(from, func(b layers.Body) bool {
+				if b.ID == from {
+					return true // the last of the previous chunk
+				}
+				if addErr = add(b); addErr != nil {
+					return false
+				}
+				n++
+				last = b.ID
+				return n < streamChunk
+			})
+		})
+		if err == nil {
+			err = addErr
+		}
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if n < streamChunk {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		from = last
+	}
 }
 
 // collectionFrame is the layer's FeatureCollection split around its
@@ -94,59 +289,40 @@ func collectionFrame(l layers.Layer, links []layers.Link) (head, tail []byte, er
 }
 
 // writeLayerGeoJSON writes head, every feature of layer id in id order,
-// then tail, reading streamChunk bodies per read transaction.
+// then tail, the bytes layers.EncodeLayer makes, from the stored bodies:
+// nothing is decoded.
 func writeLayerGeoJSON(ctx context.Context, ix layers.Indexed, id string, head, tail []byte, w io.Writer) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
-	var (
-		buf   bytes.Buffer
-		from  string
-		first = true
-	)
-	for {
-		n, last := 0, ""
-		err := ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
-			return li.Scan(from, func(b layers.Body) bool {
-				if b.ID == from {
-					return true // the last of the previous chunk
-				}
-				if !first {
-					buf.WriteByte(',')
-				}
-				first = false
-				buf.WriteString(`{"id":`)
-				idj, _ := json.Marshal(b.ID)
-				buf.Write(idj)
-				buf.WriteString(`,"type":"Feature","geometry":`)
-				buf.Write(b.Geometry)
-				buf.WriteString(`,"properties":`)
-				if len(b.Properties) <= 2 {
-					buf.WriteString("null")
-				} else {
-					buf.Write(b.Properties)
-				}
-				buf.WriteByte('}')
-				n++
-				last = b.ID
-				return n < streamChunk
-			})
-		})
-		if err != nil {
-			return err
+	var buf bytes.Buffer
+	first := true
+	err := scanChunks(ctx, ix, id, func(b layers.Body) error {
+		if !first {
+			buf.WriteByte(',')
 		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
+		first = false
+		buf.WriteString(`{"id":`)
+		idj, _ := json.Marshal(b.ID)
+		buf.Write(idj)
+		buf.WriteString(`,"type":"Feature","geometry":`)
+		buf.Write(b.Geometry)
+		buf.WriteString(`,"properties":`)
+		if len(b.Properties) <= 2 {
+			buf.WriteString("null")
+		} else {
+			buf.Write(b.Properties)
 		}
+		buf.WriteByte('}')
+		return nil
+	}, func() error {
+		_, err := w.Write(buf.Bytes())
 		buf.Reset()
-		if n < streamChunk {
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		from = last
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	_, err := w.Write(tail)
+	_, err = w.Write(tail)
 	return err
 }

@@ -31,11 +31,23 @@ type Options struct {
 	BaseURL string
 }
 
-// Encode returns a GeoPackage holding the layer's features in a table named
-// after the layer, with its default QGIS style in `layer_styles`, and its
-// evidence in an attribute table `{layer}_evidence`, related to the features
-// through the Related Tables extension (`gpkgext_relations`) and joinable on
-// feature_id = id.
+// Evidence calls fn with each evidence row of a layer's features, in
+// feature then claim order, stopping at the first error, which it returns.
+type Evidence func(ctx context.Context, fn func(layers.EvidenceRow) error) error
+
+// Rows is evidence read from a slice (rows of other layers are skipped).
+func Rows(rows []layers.EvidenceRow) Evidence {
+	return func(ctx context.Context, fn func(layers.EvidenceRow) error) error {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Encode returns a snapshot as a GeoPackage (see Write).
 func Encode(ctx context.Context, sn *layers.Snapshot, evidence []layers.EvidenceRow, opt Options) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "citemap-gpkg")
 	if err != nil {
@@ -43,13 +55,27 @@ func Encode(ctx context.Context, sn *layers.Snapshot, evidence []layers.Evidence
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, sn.Layer.ID+".gpkg")
-	if err := write(ctx, path, sn, evidence, opt); err != nil {
-		return nil, fmt.Errorf("write geopackage %s: %w", sn.Layer.ID, err)
+	if err := Write(ctx, path, sn.Table(), Rows(evidence), opt); err != nil {
+		return nil, err
 	}
 	return os.ReadFile(path)
 }
 
-func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []layers.EvidenceRow, opt Options) error {
+// Write writes a GeoPackage file at path holding the layer's features in a
+// table named after the layer, with its default QGIS style in
+// `layer_styles`, and its evidence in an attribute table `{layer}_evidence`,
+// related to the features through the Related Tables extension
+// (`gpkgext_relations`) and joinable on feature_id = id. Features are read
+// and written one at a time, in one SQLite transaction: memory stays the
+// same whatever the layer's size.
+func Write(ctx context.Context, path string, t layers.Table, evidence Evidence, opt Options) error {
+	if err := write(ctx, path, t, evidence, opt); err != nil {
+		return fmt.Errorf("write geopackage %s: %w", t.Layer.ID, err)
+	}
+	return nil
+}
+
+func write(ctx context.Context, path string, t layers.Table, evidence Evidence, opt Options) error {
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		return err
@@ -61,11 +87,11 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 	}
 	defer tx.Rollback()
 
-	table := sn.Layer.ID
-	cols := sn.PropertyNames()
+	table := t.Layer.ID
+	cols := t.PropertyNames()
 	colNames := layers.ColumnNames(cols) // fid, geom and id are this table's own
-	geomType := geometryType(sn.Types)
-	b := sn.Layer.Bound
+	geomType := geometryType(t.Types)
+	b := t.Layer.Bound
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 
 	stmts := []string{
@@ -87,7 +113,7 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 	var ddl strings.Builder
 	fmt.Fprintf(&ddl, `CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom %s, "id" TEXT NOT NULL UNIQUE`, ident(table), geomType)
 	for i, c := range cols {
-		fmt.Fprintf(&ddl, `, %s %s`, ident(colNames[i]), sqlType(sn.Queryables[c]))
+		fmt.Fprintf(&ddl, `, %s %s`, ident(colNames[i]), sqlType(t.Queryables[c]))
 	}
 	ddl.WriteString(")")
 	stmts = append(stmts, ddl.String())
@@ -97,7 +123,7 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents VALUES (?, 'features', ?, ?, ?, ?, ?, ?, ?, 4326)`,
-		table, table, sn.Layer.Title, now, b.Min[0], b.Min[1], b.Max[0], b.Max[1]); err != nil {
+		table, table, t.Layer.Title, now, b.Min[0], b.Min[1], b.Max[0], b.Max[1]); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)`, table, geomType); err != nil {
@@ -118,29 +144,30 @@ func write(ctx context.Context, path string, sn *layers.Snapshot, evidence []lay
 		return err
 	}
 	defer ins.Close()
-	fids := make(map[string]int64, len(sn.Features))
-	for i, f := range sn.Features {
-		blob, err := geometryBlob(geo.Promote(f.Geometry, sn.Types.Type()), sn.Bounds[i])
+	typ := t.Types.Type()
+	args := make([]any, 0, len(cols)+2)
+	err = t.Rows(ctx, func(r layers.Row) error {
+		blob, err := geometryBlob(geo.Promote(r.Geometry, typ), r.Bound)
 		if err != nil {
-			return fmt.Errorf("feature %s: %w", f.ID, err)
+			return fmt.Errorf("feature %s: %w", r.ID, err)
 		}
-		args := []any{blob, f.ID}
+		args = append(args[:0], blob, r.ID)
 		for _, c := range cols {
-			args = append(args, sn.Flat[i][c])
+			args = append(args, r.Flat[c])
 		}
-		res, err := ins.ExecContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("feature %s: %w", f.ID, err)
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("feature %s: %w", r.ID, err)
 		}
-		if fids[f.ID], err = res.LastInsertId(); err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := writeStyle(ctx, tx, sn, now); err != nil {
+	if err := writeStyle(ctx, tx, t, now); err != nil {
 		return fmt.Errorf("layer_styles: %w", err)
 	}
 
-	if err := writeEvidence(ctx, tx, sn, evidence, fids, opt, now); err != nil {
+	if err := writeEvidence(ctx, tx, table, evidence, opt, now); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	return tx.Commit()

@@ -16,16 +16,16 @@ import (
 // evidence rows, so the attribute form and identify results list the
 // quotes. QGIS 3.22 and later read it; a GeoPackage alone carries the
 // relation only for QGIS 3.28+ with GDAL 3.6+ (gpkgext_relations).
-func Project(sn *layers.Snapshot) ([]byte, error) {
-	l := sn.Layer
-	st := StyleOf(l, sn.Types.Class(), sn.PropertyNames())
+func Project(t layers.Table) ([]byte, error) {
+	l := t.Layer
+	st := StyleOf(l, t.Types.Class(), t.PropertyNames())
 	file := "./" + l.ID + ".gpkg"
 	feat, ev := l.ID+"_features", l.ID+"_evidence"
 	wkb := map[string]string{
 		"POINT": "Point", "MULTIPOINT": "MultiPoint", "LINESTRING": "LineString", "MULTILINESTRING": "MultiLineString",
 		"POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon", "GEOMETRY": "Unknown",
-	}[geometryType(sn.Types)]
-	geom := map[string]string{geo.Points: "Point", geo.Lines: "Line", geo.Areas: "Polygon"}[sn.Types.Class()]
+	}[geometryType(t.Types)]
+	geom := map[string]string{geo.Points: "Point", geo.Lines: "Line", geo.Areas: "Polygon"}[t.Types.Class()]
 	if geom == "" {
 		geom = "Unknown geometry"
 	}

@@ -3,6 +3,7 @@ package gpkg
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -23,8 +24,7 @@ const (
 // through the Related Tables extension (a mapping table of feature fid to
 // evidence fid, which GDAL 3.6+ reads as a relationship, and QGIS 3.28+
 // turns into a relation), and by feature_id = id for a plain join.
-func writeEvidence(ctx context.Context, tx *sql.Tx, sn *layers.Snapshot, evidence []layers.EvidenceRow, fids map[string]int64, opt Options, now string) error {
-	table := sn.Layer.ID
+func writeEvidence(ctx context.Context, tx *sql.Tx, table string, evidence Evidence, opt Options, now string) error {
 	ev := table + "_evidence"
 	mapping := table + "_evidence_map"
 	stmts := []string{
@@ -72,11 +72,22 @@ func writeEvidence(ctx context.Context, tx *sql.Tx, sn *layers.Snapshot, evidenc
 		return err
 	}
 	defer mapIns.Close()
+	fidOf, err := tx.PrepareContext(ctx, fmt.Sprintf(`SELECT fid FROM %s WHERE "id" = ?`, ident(table)))
+	if err != nil {
+		return err
+	}
+	defer fidOf.Close()
 	base := strings.TrimSuffix(opt.BaseURL, "/")
-	for _, e := range evidence {
-		fid, ok := fids[e.Feature]
-		if e.Layer != table || !ok {
-			continue
+	return evidence(ctx, func(e layers.EvidenceRow) error {
+		if e.Layer != table {
+			return nil
+		}
+		var fid int64
+		switch err := fidOf.QueryRowContext(ctx, e.Feature).Scan(&fid); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
 		}
 		res, err := evIns.ExecContext(ctx, e.Feature, e.Passage, e.Relation, e.Aspect, e.Basis, e.Confidence, e.Exact, e.Note,
 			e.Source, e.SourceTitle, e.Publisher, e.Published, e.SourceURL, PassageURL(base, e.Source, e.Passage))
@@ -87,11 +98,9 @@ func writeEvidence(ctx context.Context, tx *sql.Tx, sn *layers.Snapshot, evidenc
 		if err != nil {
 			return err
 		}
-		if _, err := mapIns.ExecContext(ctx, fid, rid); err != nil {
-			return err
-		}
-	}
-	return nil
+		_, err = mapIns.ExecContext(ctx, fid, rid)
+		return err
+	})
 }
 
 // PassageURL is where the source reader opens at a passage.
@@ -102,8 +111,8 @@ func PassageURL(base, source, passage string) string {
 // writeStyle writes the layer's default style into `layer_styles`, the
 // table QGIS reads (and writes) styles in, marked as the default so QGIS
 // applies it when the layer is opened.
-func writeStyle(ctx context.Context, tx *sql.Tx, sn *layers.Snapshot, now string) error {
-	st := StyleOf(sn.Layer, sn.Types.Class(), sn.PropertyNames())
+func writeStyle(ctx context.Context, tx *sql.Tx, t layers.Table, now string) error {
+	st := StyleOf(t.Layer, t.Types.Class(), t.PropertyNames())
 	stmts := []string{
 		`CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
 			f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
@@ -117,12 +126,12 @@ func writeStyle(ctx context.Context, tx *sql.Tx, sn *layers.Snapshot, now string
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', ?)`, now); err != nil {
 		return err
 	}
-	desc := "The web map's style of " + sn.Layer.Title
-	if sn.Types.Class() == "" {
+	desc := "The web map's style of " + t.Layer.Title
+	if t.Types.Class() == "" {
 		desc += " (no single geometry type)"
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName,
 		styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) VALUES ('', '', ?, 'geom', ?, ?, ?, 1, ?, 'citemap', '', ?)`,
-		sn.Layer.ID, st.Name, st.QML, st.SLD, desc, now)
+		t.Layer.ID, st.Name, st.QML, st.SLD, desc, now)
 	return err
 }
