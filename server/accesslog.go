@@ -64,8 +64,14 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	// A streamed body is not read here: that would hold it whole in memory
+	// (and turn an error in it into the body). Its size is logged as -1.
+	size := -1
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	now := time.Now()
-	s.access.line(now, c.Request().Header.Method(), c.Request().URI().PathOriginal(), c.Response().StatusCode(), now.Sub(start), len(c.Response().Body()))
+	s.access.line(now, c.Request().Header.Method(), c.Request().URI().PathOriginal(), c.Response().StatusCode(), now.Sub(start), size)
 	return nil
 }
 
