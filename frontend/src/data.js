@@ -70,7 +70,8 @@ export function toMapData(features) {
   for (const f of features) {
     const props = { name: f.props.name, _key: f.key, _hist: f.hist, _from: f.from, _to: f.to };
     out.push({ type: 'Feature', geometry: f.geometry, properties: props });
-    if (f.kind === 'borders') continue;
+    // Border lines and country areas are named by the basemap, not by label points.
+    if (f.kind === 'borders' || f.kind === 'countries') continue;
     if (/Polygon$/.test(f.geometry.type)) {
       const pt = labelPoint(f.geometry);
       if (pt) out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pt }, properties: { ...props, _label: true } });

@@ -84,20 +84,21 @@ async function boot() {
     $('embed-foot').hidden = false;
     sizeEmbedMap();
   }
-  // The map (style, worker) starts while the data downloads.
+  const colsReady = getJSON(collectionsURL());
+  colsReady.catch(() => {}); // awaited below; handled there
+  // The basemap's extent; its tiles are fetched by the map. (The server
+  // preloads this small document with the page, so it is here at once.)
+  const basemap = await getJSON(tileJSONURL('basemap')).then((tj) => ({ bbox: tj.bounds, tiled: true })).catch(() => null);
+  // The map (style, worker, basemap tiles) starts while the data downloads.
   let mapReady = null;
   if (webgl2Available()) {
     try {
-      mapReady = createMap(app, page, initial, ui);
+      mapReady = createMap(app, page, initial, ui, basemap);
     } catch (err) {
       console.warn('map failed, showing the list instead:', err);
     }
   }
-  const [cols, basemap] = await Promise.all([
-    getJSON(collectionsURL()),
-    // The basemap's extent; its tiles are fetched by the map.
-    getJSON(tileJSONURL('basemap')).then((tj) => ({ bbox: tj.bounds, tiled: true })).catch(() => null),
-  ]);
+  const cols = await colsReady;
   app.collections = (cols.collections || []).filter((c) => c.kind !== 'basemap');
   // The server's current data version, when it says (for the embed dialog).
   if (!app.dataVersion && Number.isInteger(cols.data_version)) app.dataVersion = cols.data_version;

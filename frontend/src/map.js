@@ -2,10 +2,10 @@
 // drawing order, what lies under a click, and framing a feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
-import { assetURL, registerTileProtocol } from './urls.js';
+import { assetURL, isStatic, registerTileProtocol } from './urls.js';
 import { todayNumber } from './util.js';
 
 const DEFAULT_BOUNDS = [[37, 37], [71, 46.5]];
@@ -31,15 +31,32 @@ export function webgl2Available() {
 /**
  * Creates the map (app.map); resolves when its style has loaded.
  * ui: selectFeature (a click on a feature), writeHash (after a move).
+ * basemap: {bbox, tiled} from its TileJSON, or null (no basemap).
+ *
+ * The basemap's tiles from this server are part of the first style: they
+ * load (and the worker lays them out) while the layers' data downloads,
+ * instead of after it. An export's tiles come out of PMTiles archives,
+ * whose reader loads first: there the basemap is added with the layers.
  */
-export function createMap(app, page, initial, ui) {
+export function createMap(app, page, initial, ui, basemap = null) {
   const { embed, flags, mobile } = page;
   maplibregl.setWorkerUrl(assetURL(__WORKER_URL__));
   // An export's tiles come out of PMTiles archives: the reader is ready before any source is added.
   const protocolReady = registerTileProtocol(maplibregl);
+  const style = baseStyle(__FONTS__);
+  app.drawOrder = [];
+  app.basemapInStyle = !!basemap?.tiled && !isStatic();
+  if (app.basemapInStyle) {
+    style.sources['basemap-extent'] = { type: 'geojson', data: basemapExtent(basemap) };
+    style.sources.basemap = vectorSource('basemap');
+    for (const { layer, stage } of basemapStyleLayers()) {
+      style.layers.push(basemapFromTiles(layer));
+      if (stage !== null) app.drawOrder.push({ id: layer.id, stage });
+    }
+  }
   const opts = {
     container: 'map',
-    style: baseStyle(__FONTS__),
+    style,
     attributionControl: false,
     minZoom: 2,
     maxZoom: 13,
@@ -71,6 +88,11 @@ export function createMap(app, page, initial, ui) {
   }
   const map = new maplibregl.Map(opts);
   app.map = map;
+  // Icons and patterns are drawn on a canvas, when the style first asks.
+  map.on('styleimagemissing', () => addImages(map));
+  // Nothing is painted until the basemap and every layer are in (see holdPainting).
+  app.geometrySources = null;
+  holdPainting(map, () => !!app.geometrySources && app.geometrySources.every((id) => map.isSourceLoaded(id)));
   const interactive = !(embed && flags.static);
   if (interactive) {
     map.touchZoomRotate.disableRotation();
@@ -95,23 +117,30 @@ export function createMap(app, page, initial, ui) {
   app.gesturesBlocked = 0;
   map.on('cooperativegestureprevented', () => { app.gesturesBlocked++; });
 
+  // The layers are added once the style is in (MapLibre's 'load' waits for
+  // the basemap's tiles as well, which load meanwhile).
   const styleLoaded = new Promise((resolve, reject) => {
     let loaded = false;
     map.on('error', (e) => {
       if (!loaded) reject(e.error || new Error('map error'));
       else console.warn('map:', e.error?.message || e);
     });
-    map.once('load', () => {
+    map.once('style.load', () => {
       loaded = true;
-      if (mobile.matches || embed) {
-        // Fold the attribution behind its (i) button on a phone.
-        const attrib = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
-        attrib?.classList.remove('maplibregl-compact-show');
-        attrib?.removeAttribute('open');
-      }
-      mark(app, 'map-load');
-      resolve();
+      mark(app, 'style-load');
+      // After one pass of the map's render loop, which asks for the
+      // basemap's tiles: adding the layers takes the main thread a while.
+      map.once('render', () => resolve());
     });
+  });
+  map.once('load', () => {
+    if (mobile.matches || embed) {
+      // Fold the attribution behind its (i) button on a phone.
+      const attrib = map.getContainer().querySelector('.maplibregl-ctrl-attrib');
+      attrib?.classList.remove('maplibregl-compact-show');
+      attrib?.removeAttribute('open');
+    }
+    mark(app, 'map-load');
   });
   return Promise.all([styleLoaded, protocolReady]).then(() => undefined);
 }
@@ -138,7 +167,7 @@ export function tightenToExtent(map, basemap) {
 export function populateMap(app, page, basemap, ui) {
   const map = app.map;
   const geometrySources = ['basemap', ...app.collections.map((c) => c.id)];
-  holdPainting(map, () => geometrySources.every((id) => map.isSourceLoaded(id)));
+  app.geometrySources = geometrySources;
   addImages(map);
   addLayers(app, page, basemap, ui);
   mark(app, 'layers-added');
@@ -207,12 +236,16 @@ function addDataSource(map, app, c) {
   else map.addSource(c.id, { type: 'geojson', data: toMapData(app.byLayer.get(c.id) || []), tolerance: 0.4 });
 }
 
-/** A cited layer's style layers, reading its tiles when it is large. */
-function layersOf(c) {
-  const today = todayNumber();
-  return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({
-    layer: isTiled(c) ? layerFromTiles(layer, c.kind, today) : layer, interactive,
-  }));
+/**
+ * A cited layer's style layers, reading its tiles when it is large. A layer
+ * held whole gets only those its geometry needs.
+ */
+function layersOf(app, c) {
+  if (isTiled(c)) {
+    const today = todayNumber();
+    return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
+  }
+  return dataLayers(c.id, c.kind, geometryNeeds(app.byLayer.get(c.id) || []));
 }
 
 function stageOf(layer) {
@@ -235,6 +268,10 @@ export function updateMapData(app) {
     }
     if (source && source.type === 'geojson' && !isTiled(c)) {
       source.setData(toMapData(app.byLayer.get(c.id) || []));
+      // A geometry the layer did not hold before gets its style layers.
+      for (const { layer, interactive } of layersOf(app, c)) {
+        if (!map.getLayer(layer.id)) insertLayer(app, layer, stageOf(layer), interactive);
+      }
       continue;
     }
     if (source) {
@@ -245,57 +282,70 @@ export function updateMapData(app) {
       map.removeSource(c.id);
     }
     addDataSource(map, app, c);
-    for (const { layer, interactive } of layersOf(c)) {
-      const stage = stageOf(layer);
-      let at = app.drawOrder.findIndex((d) => d.stage > stage);
-      if (at < 0) at = app.drawOrder.length;
-      map.addLayer(layer, app.drawOrder[at]?.id);
-      app.drawOrder.splice(at, 0, { id: layer.id, stage });
-      const owner = layer.metadata?.['citemap:layer'];
-      if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
-    }
+    for (const { layer, interactive } of layersOf(app, c)) insertLayer(app, layer, stageOf(layer), interactive);
   }
+}
+
+/** Adds a style layer at its stage of the drawing order (above the layers of its stage). */
+function insertLayer(app, layer, stage, interactive) {
+  let at = app.drawOrder.findIndex((d) => d.stage > stage);
+  if (at < 0) at = app.drawOrder.length;
+  app.map.addLayer(layer, app.drawOrder[at]?.id);
+  app.drawOrder.splice(at, 0, { id: layer.id, stage });
+  const owner = layer.metadata?.['citemap:layer'];
+  if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
+}
+
+/**
+ * The basemap's style layers in drawing order with their stage (null: below
+ * every data layer): land and borders at the bottom, the labels among the
+ * data layers' (towns under the features' names, the focused feature's
+ * towns above them).
+ */
+function basemapStyleLayers() {
+  return [
+    ...basemapLayers().map((layer) => ({ layer, stage: null })),
+    ...placeLabelLayers().map((layer) => ({ layer, stage: 7.4 })),
+    { layer: basemapLabelLayer(), stage: 7.5 },
+    ...countryAreaLabelLayers().map((layer) => ({ layer, stage: 7.5 })),
+    { layer: namedPlaceLayer(), stage: 8.5 },
+  ];
 }
 
 function addLayers(app, page, basemap, ui) {
   const map = app.map;
-  // The basemap comes as vector tiles (areas, lines, towns, and a layer of
-  // country label points); without one (a database with no basemap) its
-  // style layers read an empty source.
-  const tiled = !!basemap?.tiled;
-  map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap || {}) });
-  const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  if (tiled) {
-    map.addSource('basemap', vectorSource('basemap'));
-  } else {
-    map.addSource('basemap', empty);
-    map.addSource('basemap-labels', empty);
+  if (!app.basemapInStyle) {
+    // The basemap comes as vector tiles (areas, lines, towns, and a layer of
+    // country label points); without one (a database with no basemap) its
+    // style layers read an empty source.
+    const tiled = !!basemap?.tiled;
+    map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap || {}) });
+    const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+    if (tiled) {
+      map.addSource('basemap', vectorSource('basemap'));
+    } else {
+      map.addSource('basemap', empty);
+      map.addSource('basemap-labels', empty);
+    }
+    const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
+    for (const { layer, stage } of basemapStyleLayers()) {
+      if (stage === null) map.addLayer(fromBasemap(layer));
+      else insertLayer(app, fromBasemap(layer), stage);
+    }
   }
-  const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
-  for (const l of basemapLayers()) map.addLayer(fromBasemap(l));
 
   const all = [];
   for (const c of app.collections) {
     addDataSource(map, app, c);
-    for (const { layer, interactive } of layersOf(c)) {
+    for (const { layer, interactive } of layersOf(app, c)) {
       all.push({ layer, interactive, stage: stageOf(layer) });
     }
   }
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
-  all.push({ layer: fromBasemap(basemapLabelLayer()), stage: 7.5 });
-  for (const l of countryAreaLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.5 });
-  for (const l of placeLabelLayers()) all.push({ layer: fromBasemap(l), stage: 7.4 });
-  all.push({ layer: fromBasemap(namedPlaceLayer()), stage: 8.5 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
-
-  for (const { layer, interactive } of all) {
-    map.addLayer(layer);
-    const owner = layer.metadata?.['citemap:layer'];
-    if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
-  }
-  app.drawOrder = all.map(({ layer, stage }) => ({ id: layer.id, stage }));
+  for (const { layer, interactive, stage } of all) insertLayer(app, layer, stage, interactive);
   ui.applyLayers();
   ui.applyDate();
   if (page.embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');

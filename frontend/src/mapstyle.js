@@ -255,17 +255,42 @@ const hist = ['to-boolean', ['get', '_hist']];
 const notHist = ['!', hist];
 
 /**
+ * What a layer's features need drawn: areas, lines, points, and the
+ * historical ones of each (drawn muted and dashed, by layers of their own).
+ */
+export function geometryNeeds(features) {
+  const has = { area: false, line: false, point: false, areaHist: false, lineHist: false, pointHist: false };
+  for (const f of features) {
+    const t = f.geometry?.type || '';
+    const g = /Polygon$/.test(t) ? 'area' : /LineString$/.test(t) ? 'line' : /Point$/.test(t) ? 'point' : null;
+    if (!g) continue;
+    has[g] = true;
+    if (f.hist) has[`${g}Hist`] = true;
+  }
+  return has;
+}
+
+/**
  * The style layers of one cited layer (source id = layer id), by kind.
  * Each returns {layer, interactive}; `filter` is the base filter, which the
  * date filter is and-ed with. Label layers are not interactive.
+ * has (from geometryNeeds) leaves out the layers for geometry the layer
+ * does not hold: every style layer costs the worker's layout and each
+ * frame's drawing, so a layer of points draws no fills. null: all of them
+ * (a layer drawn from tiles, whose features the app does not hold).
  */
-export function dataLayers(id, kind) {
+export function dataLayers(id, kind, has = null) {
   const k = kindOf(kind);
   const L = [];
   // Context (uncited) features are named a zoom step after the cited ones,
   // so at a wide view their labels do not take the cited features' room.
   const later = kind === 'context' ? 1 : 0;
-  const add = (layer, interactive = true) => L.push({ layer: { ...layer, source: id, metadata: { 'citemap:layer': id } }, interactive });
+  const need = (what) => !has || !!has[what];
+  const needs = { fill: 'area', outline: 'area', 'outline-hist': 'areaHist', casing: 'line', line: 'line', 'line-hist': 'lineHist', point: 'point', 'point-label': 'point', 'line-label': 'line', 'line-label:mid': 'line', 'area-label': 'area' };
+  const add = (layer, interactive = true) => {
+    if (!need(needs[layer.id.slice(id.length + 1)])) return;
+    L.push({ layer: { ...layer, source: id, metadata: { 'citemap:layer': id } }, interactive });
+  };
 
   // Areas.
   if (kind === 'disputed') {
@@ -285,11 +310,12 @@ export function dataLayers(id, kind) {
     } });
     // Country areas have no outline: their borders are lines of their own,
     // and an outline would draw the data's clip edges as borders.
-    const outlined = kind !== 'borders' && kind !== 'countries';
-    add({ id: `${id}:outline`, type: 'line', filter: outlined ? ['all', isPolygon, notHist] : ['!', true], paint: {
-      'line-color': k.color,
-      'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.6],
-    } });
+    if (kind !== 'borders' && kind !== 'countries') {
+      add({ id: `${id}:outline`, type: 'line', filter: ['all', isPolygon, notHist], paint: {
+        'line-color': k.color,
+        'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.8, 8, 1.6],
+      } });
+    }
     add({ id: `${id}:outline-hist`, type: 'line', filter: ['all', isPolygon, hist], paint: {
       'line-color': GREY_DARK, 'line-width': 1.2, 'line-dasharray': [2, 2],
     } });
@@ -394,8 +420,13 @@ export function selectionLayers() {
   ];
 }
 
-/** Icons and patterns drawn on a canvas: no sprite sheet to download. */
+/**
+ * Icons and patterns drawn on a canvas: no sprite sheet to download. Those
+ * the map already has are left as they are (this runs when the style first
+ * asks for one, and again when the layers are added).
+ */
 export function addImages(map) {
+  if (map.hasImage('hatch-grey')) return;
   const ratio = 2;
   const draw = (w, hgt, fn) => {
     const c = document.createElement('canvas');
