@@ -214,3 +214,31 @@ func BenchmarkPublishOneInto(b *testing.B) {
 	}
 	b.ReportMetric(float64(l.Count), "features")
 }
+
+// BenchmarkImport imports benchSize() polygons into a new store: what the
+// store does of an import (the features come decoded). Run with
+// -benchtime 1x and -cpuprofile to see where an import's time goes.
+func BenchmarkImport(b *testing.B) {
+	n := benchSize()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := Open(filepath.Join(b.TempDir(), "import.db"), time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := layers.ReadDir(os.DirFS("../testdata/mini"), ".")
+		if err != nil {
+			b.Fatal(err)
+		}
+		imp := d.Import()
+		imp.Layers = append(imp.Layers, polygons(n))
+		b.StartTimer()
+		if _, err := s.Import(context.Background(), imp, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n), "features")
+}

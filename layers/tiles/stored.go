@@ -443,10 +443,13 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 		// full one is read again for the label.
 		f := geojson.NewFeature(orb.Clone(it.geom))
 		f.ID = it.id
-		f.Properties = geojson.Properties{"id": it.id, "layer": l.ID}
-		for k, v := range it.props {
-			f.Properties[k] = v
+		// The item's own map (no copy): setting the same two keys again
+		// when the tile is thinned and encoded once more changes nothing.
+		if it.props == nil {
+			it.props = geojson.Properties{}
 		}
+		it.props["id"], it.props["layer"] = it.id, l.ID
+		f.Properties = it.props
 		if l.Kind != layers.KindBasemap && it.label != nil && int(t.Z) >= labelMinZoom &&
 			(it.bound.Max[0]-it.bound.Min[0])/pixelDeg(int(t.Z)) >= labelMinPixels && tb.Contains(*it.label) {
 			lf := geojson.NewFeature(*it.label)
