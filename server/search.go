@@ -1,14 +1,15 @@
 package server
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/text/unicode/norm"
@@ -33,10 +34,83 @@ type searchHit struct {
 	Match string    `json:"match,omitempty"`
 	BBox  []float64 `json:"bbox"`
 	rank  int
+	order int    // the layer's place in the search
+	fold  string // the folded name
 }
 
-// errEnough stops a layer's scan once the answer is full.
-var errEnough = errors.New("enough matches")
+// Ranks of a match, best first: on the feature's name, then on another
+// name (name_*, an alias); the whole name, then its start, then the start
+// of a later word, then anywhere.
+const (
+	rankExact = iota
+	rankPrefix
+	rankWord
+	rankInside
+	rankOther = 10 // added for a match on another name
+)
+
+// before reports whether a is the better match: by rank, then the shorter
+// name (closer to the query), then the name, the layers' order and the id.
+func (a searchHit) before(b searchHit) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	if len(a.fold) != len(b.fold) {
+		return len(a.fold) < len(b.fold)
+	}
+	if a.fold != b.fold {
+		return a.fold < b.fold
+	}
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	return a.ID < b.ID
+}
+
+// topHits keeps the max best hits seen: a heap with the worst kept on top.
+type topHits struct {
+	max  int
+	hits []searchHit
+}
+
+func (t *topHits) Len() int           { return len(t.hits) }
+func (t *topHits) Less(i, j int) bool { return t.hits[j].before(t.hits[i]) }
+func (t *topHits) Swap(i, j int)      { t.hits[i], t.hits[j] = t.hits[j], t.hits[i] }
+func (t *topHits) Push(x any)         { t.hits = append(t.hits, x.(searchHit)) }
+func (t *topHits) Pop() any {
+	h := t.hits[len(t.hits)-1]
+	t.hits = t.hits[:len(t.hits)-1]
+	return h
+}
+
+// add keeps h if it is among the best so far.
+func (t *topHits) add(h searchHit) {
+	switch {
+	case len(t.hits) < t.max:
+		heap.Push(t, h)
+	case h.before(t.hits[0]):
+		t.hits[0] = h
+		heap.Fix(t, 0)
+	}
+}
+
+// sorted is the hits kept, best first.
+func (t *topHits) sorted() []searchHit {
+	out := slices.Clone(t.hits)
+	slices.SortFunc(out, func(a, b searchHit) int {
+		if a.before(b) {
+			return -1
+		}
+		if b.before(a) {
+			return 1
+		}
+		return 0
+	})
+	if out == nil {
+		out = []searchHit{}
+	}
+	return out
+}
 
 // handleSearch answers /search?q=TEXT[&layers=a,b][&limit=N][&v=N]: the
 // features of the data version whose names hold q, case and diacritics
@@ -44,8 +118,8 @@ var errEnough = errors.New("enough matches")
 // layers it downloaded whole itself; it asks here for the layers it draws
 // from tiles, whose features it never holds. Each layer is read through the
 // store's read path (query.Items over the stored bodies), so a large layer
-// is scanned in the file, not decoded whole; the scan stops once the answer
-// is full.
+// is scanned in the file, not decoded whole. The answer is the best
+// matches (see searchHit.before), not the first found.
 func (s *Server) handleSearch(c *fiber.Ctx) error {
 	if err := allowParams(c, "q", "layers", "limit", "v"); err != nil {
 		return err
@@ -75,23 +149,20 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	hits := []searchHit{}
-	more := false
-	for _, id := range ids {
-		// One more than the page says whether there is more.
-		found, err := s.searchLayer(ctx, r, id, needle, limit+1-len(hits))
-		if err != nil {
+	// The whole of each layer is scanned and the best limit kept (plus
+	// one, which says whether there is more), so a close match late in a
+	// layer is not missed for earlier, looser ones; memory stays that of
+	// the answer.
+	top := &topHits{max: limit + 1}
+	for i, id := range ids {
+		if err := s.searchLayer(ctx, r, id, i, needle, top.add); err != nil {
 			return err
 		}
-		hits = append(hits, found...)
-		if len(hits) > limit {
-			hits, more = hits[:limit], true
-			break
-		}
 	}
-	// Names that start with the query first, then matches on the name
-	// before matches on another name; the layers' order otherwise.
-	slices.SortStableFunc(hits, func(a, b searchHit) int { return a.rank - b.rank })
+	hits, more := top.sorted(), false
+	if len(hits) > limit {
+		hits, more = hits[:limit], true
+	}
 	return c.JSON(struct {
 		Query    string      `json:"query"`
 		Features []searchHit `json:"features"`
@@ -137,54 +208,55 @@ func (s *Server) searchLayers(ctx context.Context, r layers.Reader, list string)
 	return want, nil
 }
 
-// searchLayer is up to max features of layer id whose names hold needle.
-func (s *Server) searchLayer(ctx context.Context, r layers.Reader, id, needle string, max int) ([]searchHit, error) {
-	var hits []searchHit
+// searchLayer tells found of every feature of layer id (order: its place
+// in the search) whose names hold needle.
+func (s *Server) searchLayer(ctx context.Context, r layers.Reader, id string, order int, needle string, found func(searchHit)) error {
+	// Most features do not match: a quick look at the raw bytes before
+	// decoding (a name with diacritics or escapes is decoded anyway).
+	may := func(props []byte) bool { return mayHold(props, needle) }
+	return s.scanNames(ctx, r, id, may, func(fid string, bound []float64, p map[string]any) error {
+		if h, ok := matchNames(p, needle); ok {
+			h.Layer, h.ID, h.BBox, h.order = id, fid, bound, order
+			found(h)
+		}
+		return nil
+	})
+}
+
+// scanNames reads every feature of layer id whose raw properties pass may,
+// decoded, through the store's index when it keeps one (stored bodies,
+// never the whole layer decoded at once), else from the layer's snapshot.
+func (s *Server) scanNames(ctx context.Context, r layers.Reader, id string, may func([]byte) bool, fn func(fid string, bound []float64, p map[string]any) error) error {
 	try := func(fid string, bound []float64, props []byte) error {
-		// Most features do not match: a quick look at the raw bytes before
-		// decoding (a name with diacritics or escapes is decoded anyway).
-		if !mayHold(props, needle) {
+		if !may(props) {
 			return nil
 		}
 		var p map[string]any
 		if err := json.Unmarshal(props, &p); err != nil {
 			return fmt.Errorf("search %s/%s: decode properties: %w", id, fid, err)
 		}
-		h, ok := matchNames(p, needle)
-		if !ok {
-			return nil
-		}
-		h.Layer, h.ID, h.BBox = id, fid, bound
-		hits = append(hits, h)
-		if len(hits) >= max {
-			return errEnough
-		}
-		return nil
+		return fn(fid, bound, p)
 	}
-	var err error
 	if ix, ok := r.(layers.Indexed); ok {
 		plan := func(query.Result) (layers.Query, query.Page, error) {
 			return layers.Query{}, query.Page{Offset: 0, Limit: math.MaxInt}, nil
 		}
-		_, err = query.Items(ctx, ix, id, plan, func(b layers.Body) error {
+		_, err := query.Items(ctx, ix, id, plan, func(b layers.Body) error {
 			return try(b.ID, bbox(b.Bound.Min[0], b.Bound.Min[1], b.Bound.Max[0], b.Bound.Max[1]), b.Properties)
 		})
-	} else {
-		var sn *layers.Snapshot
-		sn, err = s.collectionSnapshot(ctx, r, id)
-		if err == nil {
-			for i, f := range sn.Features {
-				b := sn.Bounds[i]
-				if err = try(f.ID, bbox(b.Min[0], b.Min[1], b.Max[0], b.Max[1]), sn.Props[i]); err != nil {
-					break
-				}
-			}
+		return err
+	}
+	sn, err := s.collectionSnapshot(ctx, r, id)
+	if err != nil {
+		return err
+	}
+	for i, f := range sn.Features {
+		b := sn.Bounds[i]
+		if err := try(f.ID, bbox(b.Min[0], b.Min[1], b.Max[0], b.Max[1]), sn.Props[i]); err != nil {
+			return err
 		}
 	}
-	if err != nil && !errors.Is(err, errEnough) {
-		return nil, err
-	}
-	return hits, nil
+	return nil
 }
 
 func bbox(a, b, c, d float64) []float64 { return []float64{a, b, c, d} }
@@ -204,18 +276,24 @@ func mayHold(props []byte, needle string) bool {
 // (a ";"-separated list), as the map's search does.
 func matchNames(p map[string]any, needle string) (searchHit, bool) {
 	name, _ := p["name"].(string)
-	h := searchHit{Name: name, rank: math.MaxInt}
+	h := searchHit{Name: name, rank: math.MaxInt, fold: foldSearch(name)}
 	consider := func(text string, other bool) {
-		at := strings.Index(foldSearch(text), needle)
+		folded := foldSearch(text)
+		at := strings.Index(folded, needle)
 		if at < 0 {
 			return
 		}
-		rank := 0
-		if other {
-			rank += 10
+		rank := rankInside
+		switch {
+		case folded == needle:
+			rank = rankExact
+		case at == 0:
+			rank = rankPrefix
+		case wordStart(folded, needle):
+			rank = rankWord
 		}
-		if at > 0 {
-			rank += 5
+		if other {
+			rank += rankOther
 		}
 		if rank < h.rank {
 			h.rank = rank
@@ -246,6 +324,21 @@ func matchNames(p map[string]any, needle string) (searchHit, bool) {
 		}
 	}
 	return h, h.rank != math.MaxInt
+}
+
+// wordStart reports whether needle starts a word of folded text.
+func wordStart(folded, needle string) bool {
+	for at := 0; ; {
+		i := strings.Index(folded[at:], needle)
+		if i < 0 {
+			return false
+		}
+		i += at
+		if prev, _ := utf8.DecodeLastRuneInString(folded[:i]); i == 0 || !unicode.IsLetter(prev) && !unicode.IsDigit(prev) {
+			return true
+		}
+		at = i + 1
+	}
 }
 
 // foldSearch folds text as the map's search does (util.js fold): letters

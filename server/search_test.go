@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/bolt"
@@ -122,6 +125,83 @@ func TestSearchBadInput(t *testing.T) {
 		}
 		if d, _ := decode(t, b)["detail"].(string); !strings.Contains(d, tc.detail) {
 			t.Errorf("%s: detail %q does not name %q", tc.target, d, tc.detail)
+		}
+	}
+}
+
+// places is a layer whose best matches for "kars" come last in id order,
+// after many looser ones.
+func places() layers.LayerImport {
+	names := []struct{ id, name string }{{"z-exact", "Kars"}, {"y-prefix", "Kars Plateau"}, {"x-word", "Road to Kars"}, {"w-alias", "Qars"}}
+	return layers.LayerImport{
+		File: "places.geojson",
+		ID:   func() string { return "places" },
+		Features: func(yield func(layers.Feature, error) bool) {
+			for i := range 300 { // "Kars" inside a word, ids first
+				f := layers.Feature{ID: fmt.Sprintf("a-%03d", i), Geometry: orb.Point{43 + float64(i)/1000, 40.6}, Properties: map[string]any{"name": fmt.Sprintf("Akarsu %d", i)}}
+				if !yield(f, nil) {
+					return
+				}
+			}
+			for i, n := range names {
+				p := map[string]any{"name": n.name}
+				if n.id == "w-alias" {
+					p["aliases"] = "Kars Fortress"
+				}
+				if !yield(layers.Feature{ID: n.id, Geometry: orb.Point{43.1 + float64(i)/100, 40.6}, Properties: p}, nil) {
+					return
+				}
+			}
+		},
+		Layer: func() layers.Layer {
+			return layers.Layer{ID: "places", Title: "Places", Kind: layers.KindOther, Plain: true}
+		},
+	}
+}
+
+// The answer is the best matches, not the first found: the whole name,
+// then its start, a later word, anywhere in it, then another name (an
+// alias); shorter names first within a rank.
+func TestSearchRanksBestFirst(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Import(context.Background(), &layers.Import{Layers: []layers.LayerImport{places()}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
+	for _, st := range []layers.Store{store, unindexed{store}} {
+		s, err := New(st, Config{Assets: assets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			target string
+			ids    []string
+			more   bool
+		}{
+			{"/search?q=kars&limit=6", []string{"z-exact", "y-prefix", "x-word", "a-000", "a-001", "a-002"}, true},
+			{"/search?q=fortress", []string{"w-alias"}, false},
+			{"/search?q=KARS%20p&limit=3", []string{"y-prefix"}, false},
+			{"/search?q=karsu%2029&limit=4", []string{"a-029", "a-290", "a-291", "a-292"}, true},
+		} {
+			res, b := do(t, s, "GET", tc.target)
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", tc.target, res.StatusCode, b)
+			}
+			var a searchAnswer
+			if err := json.Unmarshal(b, &a); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range a.Features {
+				got = append(got, h.ID)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.ids, " ") || a.More != tc.more {
+				t.Errorf("%T %s: got %v more=%v, want %v more=%v", st, tc.target, got, a.More, tc.ids, tc.more)
+			}
 		}
 	}
 }
