@@ -204,6 +204,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		return 0, err
 	}
 	var tiled []layers.Layer
+	var searched []string // layers the map draws from tiles: it searches their names in files
 	for _, l := range all {
 		add("/layers/"+l.ID+".geojson", "layers/"+l.ID+".geojson")
 		tiled = append(tiled, l)
@@ -223,6 +224,11 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		if err != nil {
 			return 0, err
 		}
+		if len(ids) > mapTiledOver {
+			// Drawn from tiles: searched in files, and pictured by the
+			// map's picture (one drawing per feature does not scale).
+			searched = append(searched, l.ID)
+		}
 		// Every page of items, as the server pages them: each page's next
 		// and prev links lead to the files of the pages beside it.
 		for offset := 0; offset == 0 || offset < len(ids); offset += pageSize {
@@ -234,7 +240,9 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			item := "/collections/" + l.ID + "/items/" + id
 			add(item+"?f=json", "collections/"+l.ID+"/items/"+id+".json")
 			add(item+"?f=html", "collections/"+l.ID+"/items/"+id+".html")
-			add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + id}}.Encode(), staticPicture(l.ID+"/"+id))
+			if len(ids) <= mapTiledOver {
+				add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + id}}.Encode(), staticPicture(l.ID+"/"+id))
+			}
 		}
 	}
 	srcs, err := s.store.Sources(ctx)
@@ -303,7 +311,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 				body = injectHead(body, icon)
 			}
 			if r.file == "index.html" || r.file == "embed/index.html" {
-				body = staticPage(body, prefix, opt.MaxZoom, version)
+				body = staticPage(body, prefix, opt.MaxZoom, version, searched)
 			} else {
 				body = versionNote(body, version)
 			}
@@ -337,6 +345,14 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 		if err := write("tiles/"+l.ID+".json", tj, "application/json"); err != nil {
 			return written, err
+		}
+	}
+	for _, id := range searched {
+		err := s.searchIndex(ctx, id, func(file string, body []byte) error {
+			return write("search/"+id+"/"+file, body, "application/json")
+		})
+		if err != nil {
+			return written, fmt.Errorf("search index of %s: %w", id, err)
 		}
 	}
 	// The export is one data version: a publish while it ran would mix two.
@@ -471,9 +487,15 @@ func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int, s
 }
 
 // staticPage marks the map or embed page as served from files (with the
-// base path, the tiles' deepest zoom and the data version the files hold).
-func staticPage(page []byte, prefix string, maxZoom, version int) []byte {
-	return injectHead(page, []byte(fmt.Sprintf(`<meta name="%s" content="%s" data-tiles-maxzoom="%d" data-version="%d">`+"\n", StaticMeta, html.EscapeString(prefix), maxZoom, version)))
+// base path, the tiles' deepest zoom, the data version the files hold and
+// the layers drawn from tiles, which have a search index and no picture
+// per feature).
+func staticPage(page []byte, prefix string, maxZoom, version int, tiled []string) []byte {
+	attrs := fmt.Sprintf(`content="%s" data-tiles-maxzoom="%d" data-version="%d"`, html.EscapeString(prefix), maxZoom, version)
+	if len(tiled) > 0 {
+		attrs += ` data-tiled="` + html.EscapeString(strings.Join(tiled, ",")) + `"`
+	}
+	return injectHead(page, []byte(`<meta name="`+StaticMeta+`" `+attrs+">\n"))
 }
 
 // versionNote says on a page of the API or the source reader which data

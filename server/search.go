@@ -3,6 +3,7 @@ package server
 import (
 	"container/heap"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -383,4 +384,217 @@ func foldSearch(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimSuffix(b.String(), " ")
+}
+
+// A static export has no /search: it carries each large layer's names as
+// files (search/{layer}/index.json and one shard per key), which the map
+// reads when it runs from the export. A shard's key is the start of a
+// word of a name (its first runes, folded as foldSearch folds them); a
+// shard holds every feature one of whose names has a word starting with
+// the key, up to searchShardMax, the shortest names first. A fuller shard
+// says so (more) and lists the runes that lead to its longer keys (next),
+// so a reader goes one rune deeper while its query is longer. The static
+// search finds the starts of words only ("kars" in "Road to Kars", not in
+// "Akarsu"), where the server finds any part of a name.
+const (
+	searchShardMax    = 500
+	searchKeyMaxBytes = 48 // a key's shard is not split further
+)
+
+// searchEntry is one feature in a shard.
+type searchEntry struct {
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Other []string  `json:"other,omitempty"` // name_* and aliases
+	BBox  []float64 `json:"bbox"`
+	fold  string
+}
+
+// searchShard is one file of a layer's static search index.
+type searchShard struct {
+	Key      string        `json:"key"`
+	Features []searchEntry `json:"features"`
+	More     bool          `json:"more,omitempty"`
+	Next     []string      `json:"next,omitempty"`
+}
+
+// searchIndex builds the static search index of layer id and hands each
+// file to write (its path under search/{layer}/ and its JSON).
+func (s *Server) searchIndex(ctx context.Context, id string, write func(file string, body []byte) error) error {
+	var entries []searchEntry
+	type posting struct {
+		suffix string // a name from the start of one of its words on
+		entry  int32
+	}
+	var posts []posting
+	err := s.scanNames(ctx, s.store, id, func([]byte) bool { return true }, func(fid string, bound []float64, p map[string]any) error {
+		name, _ := p["name"].(string)
+		e := searchEntry{ID: fid, Name: name, BBox: bound, fold: foldSearch(name)}
+		names := []string{name}
+		keys := make([]string, 0, len(p))
+		for k := range p {
+			if strings.HasPrefix(k, "name_") {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if v, ok := p[k].(string); ok && v != "" {
+				e.Other = append(e.Other, v)
+			}
+		}
+		if a, ok := p["aliases"].(string); ok {
+			for _, v := range strings.Split(a, ";") {
+				if v = strings.TrimSpace(v); v != "" {
+					e.Other = append(e.Other, v)
+				}
+			}
+		}
+		names = append(names, e.Other...)
+		n := int32(len(entries))
+		entries = append(entries, e)
+		seen := map[string]bool{}
+		for _, name := range names {
+			for _, w := range wordSuffixes(foldSearch(name)) {
+				if !seen[w] {
+					seen[w] = true
+					posts = append(posts, posting{w, n})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(posts, func(a, b posting) int { return strings.Compare(a.suffix, b.suffix) })
+	shorter := func(a, b int32) int {
+		x, y := entries[a], entries[b]
+		if len(x.fold) != len(y.fold) {
+			return len(x.fold) - len(y.fold)
+		}
+		if c := strings.Compare(x.fold, y.fold); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	}
+	// shard writes the shard of key, over posts[lo:hi] (all starting with
+	// key), and the shards below it.
+	var shard func(key string, lo, hi int) error
+	shard = func(key string, lo, hi int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ids []int32
+		seen := map[int32]bool{}
+		for _, p := range posts[lo:hi] {
+			if !seen[p.entry] {
+				seen[p.entry] = true
+				ids = append(ids, p.entry)
+			}
+		}
+		slices.SortFunc(ids, shorter)
+		sh := searchShard{Key: key}
+		split := len(ids) > searchShardMax
+		if split {
+			ids, sh.More = ids[:searchShardMax], true
+		}
+		for _, i := range ids {
+			sh.Features = append(sh.Features, entries[i])
+		}
+		type child struct {
+			r      string
+			lo, hi int
+		}
+		var children []child
+		if split && len(key) < searchKeyMaxBytes {
+			for i := lo; i < hi; {
+				rest := posts[i].suffix[len(key):]
+				if rest == "" {
+					i++
+					continue
+				}
+				_, size := utf8.DecodeRuneInString(rest)
+				next := rest[:size]
+				j := i
+				for j < hi && strings.HasPrefix(posts[j].suffix[len(key):], next) {
+					j++
+				}
+				children = append(children, child{next, i, j})
+				sh.Next = append(sh.Next, next)
+				i = j
+			}
+		}
+		b, err := json.Marshal(sh)
+		if err != nil {
+			return err
+		}
+		if err := write(searchShardFile(key), b); err != nil {
+			return err
+		}
+		for _, c := range children {
+			if err := shard(key+c.r, c.lo, c.hi); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The first shards are keyed by a word's first two runes.
+	var keys []string
+	for i := 0; i < len(posts); {
+		key := firstRunes(posts[i].suffix, 2)
+		if utf8.RuneCountInString(key) < 2 {
+			i++ // a word of one letter at the end of a name: no query of 2 finds it there
+			continue
+		}
+		j := i
+		for j < len(posts) && strings.HasPrefix(posts[j].suffix, key) {
+			j++
+		}
+		keys = append(keys, key)
+		if err := shard(key, i, j); err != nil {
+			return err
+		}
+		i = j
+	}
+	b, err := json.Marshal(struct {
+		Layer string   `json:"layer"`
+		Keys  []string `json:"keys"`
+	}{id, keys})
+	if err != nil {
+		return err
+	}
+	return write("index.json", b)
+}
+
+// searchShardFile is the file of a key's shard: its UTF-8 bytes in hex,
+// which every host serves under the name it was written with.
+func searchShardFile(key string) string {
+	return hex.EncodeToString([]byte(key)) + ".json"
+}
+
+// firstRunes is the first n runes of s (all of it when shorter).
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// wordSuffixes is folded text from the start of each of its words on (a
+// word starts with a letter or digit after anything else).
+func wordSuffixes(folded string) []string {
+	var out []string
+	prevWord := false
+	for i, r := range folded {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r)
+		if word && !prevWord {
+			out = append(out, folded[i:])
+		}
+		prevWord = word
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -202,6 +203,82 @@ func TestSearchRanksBestFirst(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(tc.ids, " ") || a.More != tc.more {
 				t.Errorf("%T %s: got %v more=%v, want %v more=%v", st, tc.target, got, a.More, tc.ids, tc.more)
 			}
+		}
+	}
+}
+
+// The static search index: a query goes down the shards of its first
+// runes, and the shard it ends at holds every feature with a word that
+// starts with it; no shard holds more than searchShardMax.
+func TestSearchIndex(t *testing.T) {
+	s, _ := searchServers(t)
+	files := map[string][]byte{}
+	err := s.searchIndex(context.Background(), "synthetic", func(file string, body []byte) error {
+		if _, dup := files[file]; dup {
+			t.Errorf("%s written twice", file)
+		}
+		files[file] = body
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root struct{ Keys []string }
+	if err := json.Unmarshal(files["index.json"], &root); err != nil {
+		t.Fatal(err)
+	}
+	shard := func(key string) searchShard {
+		t.Helper()
+		var sh searchShard
+		b, ok := files[searchShardFile(key)]
+		if !ok {
+			t.Fatalf("no shard for %q", key)
+		}
+		if err := json.Unmarshal(b, &sh); err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	// lookup finds needle as the map does on an export.
+	lookup := func(needle string) []string {
+		rs := []rune(needle)
+		if !slices.Contains(root.Keys, string(rs[:2])) {
+			return nil
+		}
+		k, sh := 2, shard(string(rs[:2]))
+		for ; sh.More && k < len(rs) && slices.Contains(sh.Next, string(rs[k])); k++ {
+			sh = shard(string(rs[:k+1]))
+		}
+		var ids []string
+		for _, f := range sh.Features {
+			for _, w := range wordSuffixes(foldSearch(f.Name)) {
+				if strings.HasPrefix(w, needle) {
+					ids = append(ids, f.ID)
+					break
+				}
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	for needle, want := range map[string][]string{
+		"feature 2499": {"f-02499"},
+		"feature 249":  {"f-00249", "f-02490", "f-02491", "f-02492", "f-02493", "f-02494", "f-02495", "f-02496", "f-02497", "f-02498", "f-02499"},
+		"2499":         {"f-02499"},
+		"eature 2499":  nil, // inside a word: the server finds it, the static index does not
+		"zz":           nil,
+	} {
+		if got := lookup(needle); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%q: found %v, want %v", needle, got, want)
+		}
+	}
+	if fe := shard("fe"); !fe.More || len(fe.Features) != searchShardMax {
+		t.Errorf(`shard "fe": more=%v with %d features, want the %d shortest names and more`, fe.More, len(fe.Features), searchShardMax)
+	}
+	for f, b := range files {
+		var sh searchShard
+		if json.Unmarshal(b, &sh); len(sh.Features) > searchShardMax {
+			t.Errorf("%s holds %d features", f, len(sh.Features))
 		}
 	}
 }

@@ -2,7 +2,8 @@
 // (loaded on first use), in an ARIA combobox.
 import { loadEvidence, standsAt } from './data.js';
 import { ensureFeature, isTiled } from './tiles.js';
-import { searchURL } from './urls.js';
+import { searchExport } from './exportsearch.js';
+import { isStatic, searchURL } from './urls.js';
 import { dayNumber, fold, getJSON, h, setChildren } from './util.js';
 
 /** How long typing pauses before the server is asked (layers drawn from tiles). */
@@ -41,12 +42,12 @@ export function wireSearch(app, ui) {
     remote = [];
     const tiled = app.collections.filter(isTiled).map((c) => c.id);
     const url = tiled.length ? searchURL(q.trim(), tiled, 10) : null;
-    if (!url) return;
+    if (!url && !(tiled.length && isStatic())) return;
     list.dataset.remote = 'pending';
     remoteTimer = setTimeout(async () => {
       let answer;
       try {
-        answer = await getJSON(url);
+        answer = url ? await getJSON(url) : await searchExport(q.trim(), tiled, 10);
       } catch (err) {
         console.warn('search:', err);
         answer = { features: [] };

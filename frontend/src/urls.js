@@ -40,6 +40,9 @@ export const STATIC_VERSION = staticMeta ? Number(staticMeta.dataset.version) ||
  */
 export const shownVersion = (requested) => (STATIC_VERSION === null ? requested || 0 : STATIC_VERSION);
 
+/** The layers of an export drawn from tiles: their features have no picture of their own there. */
+const STATIC_TILED = new Set(staticMeta ? (staticMeta.dataset.tiled || '').split(',').filter(Boolean) : []);
+
 /** Is the page served from a static export? */
 export const isStatic = () => STATIC_BASE !== null;
 
@@ -63,11 +66,15 @@ export const itemURL = (layer, id) => (isStatic()
 /**
  * The server's search of features by name in the given layers (those the map
  * draws from tiles, whose features it does not hold); null on a static
- * export, which has no server to ask.
+ * export, which has no server to ask (see exportsearch.js).
  */
 export const searchURL = (q, layers, limit) => (isStatic()
   ? null
   : versioned(`/search?q=${enc(q)}&layers=${layers.map(enc).join(',')}&limit=${limit}`));
+
+/** On an export: the static search index of a tiled layer (its first keys), and one of its shards. */
+export const searchIndexURL = (layer) => site(`/search/${enc(layer)}/index.json`);
+export const searchShardURL = (layer, key) => site(`/search/${enc(layer)}/${[...new TextEncoder().encode(key)].map((b) => b.toString(16).padStart(2, '0')).join('')}.json`);
 
 /**
  * A page of a layer's features in a box (the list view of a layer drawn from
@@ -127,13 +134,14 @@ export function embedURL(flags) {
 /**
  * The server's picture of a view (flags as for the embed) at width×height.
  * An export holds a picture of the default view and of each feature, at
- * 1200×630: the feature's when one is selected, else the map's.
+ * 1200×630: the feature's when one is selected (of a layer the map holds
+ * whole), else the map's.
  */
 export function pictureURL(flags, width, height, abs = false) {
   let path;
   if (isStatic()) {
     const [layer, ...id] = String(flags.feature || '').split('/');
-    path = flags.feature ? `/static/${enc(layer)}/${enc(id.join('/'))}.png` : '/static/map.png';
+    path = flags.feature && !STATIC_TILED.has(layer) ? `/static/${enc(layer)}/${enc(id.join('/'))}.png` : '/static/map.png';
   } else {
     path = `/static/map.png?${formatQuery({ ...flags, v: flags.v ?? getDataVersion() })}&width=${width}&height=${height}`;
   }

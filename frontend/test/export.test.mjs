@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,10 +47,11 @@ async function accepting(port, proc) {
 }
 
 /**
- * Debian's nginx serving dir as a plain static host on loopback port
- * → {base, stop()}, or null when it would not start (the port was taken).
+ * Debian's nginx serving dir as a plain static host on loopback port, its
+ * configuration and logs in work → {base, stop()}, or null when it would
+ * not start (the port was taken).
  */
-async function startNginx(dir, port) {
+async function startNginx(dir, port, work) {
   const conf = join(work, 'nginx.conf');
   writeFileSync(conf, `daemon off;
 master_process off;
@@ -104,7 +105,7 @@ before(async () => {
     const port = await freePort();
     execFileSync(bin, ['export-site', site, '--replace', '--base-url', `http://127.0.0.1:${port}`, '--max-zoom', String(MAX_ZOOM),
       '--page-size', String(PAGE_SIZE), '--db', db], { stdio: 'pipe' });
-    nginx = await startNginx(site, port);
+    nginx = await startNginx(site, port, work);
   }
   if (!nginx) throw new Error('nginx would not start');
   live = await startServer();
@@ -423,4 +424,60 @@ test('the export says which data version it holds, and a pinned link resolves to
   assert.deepEqual(withQuery(rec).filter((u) => !u.startsWith(nginx.base + '/embed/?') && !u.startsWith(nginx.base + '/?')), [], 'data requests with a query string');
   assertClean(assert, rec, nginx.base);
   await context.close();
+});
+
+test('search on an export finds features of a layer drawn from tiles, in the layer\'s static index', async () => {
+  // The bundled data and 1,200 points (over the tiling threshold), exported
+  // with them; one point has an alias, one's name is the whole query.
+  const bin = process.env.MAPSERVER || join(repoRoot, 'bin', 'mapserver');
+  const dir = join(work, 'grid');
+  mkdirSync(dir);
+  const features = [];
+  for (let i = 0; i < 1200; i++) {
+    features.push({
+      type: 'Feature', id: `p-${String(i).padStart(4, '0')}`,
+      geometry: { type: 'Point', coordinates: [+(43.6 + (i % 40) * 0.02).toFixed(5), +(39.6 + Math.floor(i / 40) * 0.02).toFixed(5)] },
+      properties: { name: `Grid point ${i}`, status: 'active', ...(i === 1117 ? { aliases: 'Zvartnots test marker' } : {}), claims: [{ passage: 'p004-01', aspect: 'existence', relation: 'supports', basis: 'explicit' }] },
+    });
+  }
+  const file = join(dir, 'grid.geojson');
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', layer: { id: 'grid', title: 'Grid', kind: 'events' }, features }));
+  const db = join(dir, 'map.db');
+  execFileSync(bin, ['import', join(repoRoot, 'data'), '--db', db], { stdio: 'pipe' });
+  execFileSync(bin, ['import', file, '--layer', 'grid', '--db', db], { stdio: 'pipe' });
+  let host;
+  for (let attempt = 0; attempt < 3 && !host; attempt++) {
+    const port = await freePort();
+    execFileSync(bin, ['export-site', join(dir, 'site'), '--replace', '--base-url', `http://127.0.0.1:${port}`, '--max-zoom', '3', '--db', db], { stdio: 'pipe' });
+    host = await startNginx(join(dir, 'site'), port, dir);
+  }
+  assert.ok(host, 'nginx would not start');
+  try {
+    const { page, context, rec } = await newPage(browser, host.base);
+    await openMap(page, host.base + '/#map=9/39.75/43.90');
+    assert.equal(await page.evaluate(() => window.citemap.features.has('grid/p-1117')), false, 'the app does not hold the tiled layer');
+    // The alias, found in the index, shown with the feature's name.
+    await page.fill('#search-input', 'zvartnots');
+    const result = page.locator('#search-results [data-key="grid/p-1117"]');
+    await result.waitFor();
+    assert.match(await result.textContent(), /Grid point 1117.*Zvartnots test marker/);
+    // The whole name first, then the names it starts, shortest first.
+    await page.fill('#search-input', 'grid point 111');
+    await page.waitForSelector('#search-results[data-remote="done"][data-query="grid point 111"] .result');
+    const keys = await page.$$eval('#search-results .result', (els) => els.map((el) => el.dataset.key));
+    assert.deepEqual(keys.slice(0, 4), ['grid/p-0111', 'grid/p-1110', 'grid/p-1111', 'grid/p-1112'], `results: ${keys}`);
+    // Chosen, it opens with its evidence from the exported files.
+    await page.fill('#search-input', 'zvartnots');
+    await result.waitFor();
+    await result.click();
+    await page.waitForFunction(() => document.getElementById('feature-title').textContent === 'Grid point 1117');
+    const paths = rec.requests.filter((u) => u.startsWith(host.base)).map((u) => new URL(u).pathname);
+    assert.ok(paths.includes('/search/grid/index.json'), 'the layer\'s index was read');
+    assert.ok(!paths.includes('/layers/grid.geojson'), 'the tiled layer is never downloaded whole');
+    assert.deepEqual(withQuery(rec), [], 'requests with a query string');
+    assertClean(assert, rec, host.base);
+    await context.close();
+  } finally {
+    await host?.stop();
+  }
 });
