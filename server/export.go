@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -272,13 +274,22 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 	}
 	types := map[string]string{}
 	written := 0
-	write := func(file string, body []byte, contentType string) error {
+	// put writes a file with what fill writes, and records its type.
+	put := func(file, contentType string, fill func(io.Writer) error) error {
 		target := filepath.Join(dir, filepath.FromSlash(file))
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(target, body, 0o644); err != nil {
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
 			return err
+		}
+		err = fill(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		types["/"+file] = contentType
 		written++
@@ -286,6 +297,12 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			opt.Progress(written)
 		}
 		return nil
+	}
+	write := func(file string, body []byte, contentType string) error {
+		return put(file, contentType, func(w io.Writer) error {
+			_, err := w.Write(body)
+			return err
+		})
 	}
 	exported := make(map[string]bool, len(res))
 	for _, r := range res {
@@ -329,21 +346,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		}
 	}
 	for _, l := range tiled {
-		a, tj, err := s.tileArchive(ctx, l, opt.MaxZoom, links.base+"/")
-		if err != nil {
-			return written, err
-		}
-		if a.Len() == 0 {
-			continue // a layer with nothing to draw at these zooms
-		}
-		var buf bytes.Buffer
-		if _, err := a.WriteTo(&buf); err != nil {
-			return written, fmt.Errorf("tiles of %s: %w", l.ID, err)
-		}
-		if err := write("tiles/"+l.ID+".pmtiles", buf.Bytes(), "application/vnd.pmtiles"); err != nil {
-			return written, err
-		}
-		if err := write("tiles/"+l.ID+".json", tj, "application/json"); err != nil {
+		if err := s.exportTiles(ctx, l, opt.MaxZoom, links.base+"/", filepath.Dir(dir), put); err != nil {
 			return written, err
 		}
 	}
@@ -442,48 +445,74 @@ func (s *Server) get(target string, html bool) ([]byte, string, error) {
 	return body, resp.Header.Get("Content-Type"), nil
 }
 
-// tileArchive collects a layer's tiles from zoom 0 to maxZoom over its
-// bounds (tiles without features are left out), with the layer's TileJSON
-// for the export: its tiles inside the archive (pmtiles://, as MapLibre's
-// PMTiles protocol reads them) and its zooms the archive's. site is the
-// base URL with a trailing slash.
-func (s *Server) tileArchive(ctx context.Context, l layers.Layer, maxZoom int, site string) (*pmtiles.Archive, []byte, error) {
+// exportTiles writes a layer's tiles from zoom 0 to maxZoom over its
+// bounds (tiles without features are left out) as tiles/{layer}.pmtiles,
+// with the layer's TileJSON for the export: its tiles inside the archive
+// (pmtiles://, as MapLibre's PMTiles protocol reads them) and its zooms the
+// archive's. site is the base URL with a trailing slash. The tiles are
+// asked for in the archive's order and wait compressed in a temporary
+// file in tmp, so memory holds their directory entries, not the tiles.
+func (s *Server) exportTiles(ctx context.Context, l layers.Layer, maxZoom int, site, tmp string, put func(file, contentType string, fill func(io.Writer) error) error) error {
 	tj, _, err := s.get("/tiles/"+l.ID+".json", false)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	var meta map[string]any
 	if err := json.Unmarshal(tj, &meta); err != nil {
-		return nil, nil, fmt.Errorf("TileJSON of %s: %w", l.ID, err)
+		return fmt.Errorf("TileJSON of %s: %w", l.ID, err)
 	}
 	static := maps.Clone(meta)
 	static["tiles"] = []string{"pmtiles://" + site + "tiles/" + l.ID + ".pmtiles/{z}/{x}/{y}"}
 	static["minzoom"], static["maxzoom"] = 0, maxZoom
 	if tj, err = json.Marshal(static); err != nil {
-		return nil, nil, err
+		return err
 	}
 	for _, k := range []string{"tiles", "tilejson", "scheme", "minzoom", "maxzoom", "bounds", "center"} {
 		delete(meta, k) // the archive's header holds these; tiles are inside it
 	}
-	a := &pmtiles.Archive{MinZoom: 0, MaxZoom: maxZoom, Bound: l.Bound, Metadata: meta}
+	w, err := pmtiles.NewWriter(tmp)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	w.MinZoom, w.MaxZoom, w.Bound, w.Metadata = 0, maxZoom, l.Bound, meta
 	for z := 0; z <= maxZoom; z++ {
+		var cover []maptile.Tile
 		for t := range tilecover.Bound(l.Bound, maptile.Zoom(z)) {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
+			if t.X < 1<<z && t.Y < 1<<z { // a bound on the antimeridian or the pole: the grid ends there
+				cover = append(cover, t)
 			}
-			if t.X >= 1<<z || t.Y >= 1<<z {
-				continue // a bound on the antimeridian or the pole: the grid ends there
+		}
+		slices.SortFunc(cover, func(a, b maptile.Tile) int {
+			return cmp.Compare(pmtiles.TileID(z, int(a.X), int(a.Y)), pmtiles.TileID(z, int(b.X), int(b.Y)))
+		})
+		for _, t := range cover {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			body, _, err := s.get(fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", l.ID, t.Z, t.X, t.Y), false)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
-			if err := a.Add(int(t.Z), int(t.X), int(t.Y), body); err != nil {
-				return nil, nil, err
+			if err := w.Add(int(t.Z), int(t.X), int(t.Y), body); err != nil {
+				return err
 			}
 		}
 	}
-	return a, tj, nil
+	if w.Len() == 0 {
+		return nil // a layer with nothing to draw at these zooms
+	}
+	err = put("tiles/"+l.ID+".pmtiles", "application/vnd.pmtiles", func(f io.Writer) error {
+		_, err := w.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tiles of %s: %w", l.ID, err)
+	}
+	return put("tiles/"+l.ID+".json", "application/json", func(f io.Writer) error {
+		_, err := f.Write(tj)
+		return err
+	})
 }
 
 // staticPage marks the map or embed page as served from files (with the

@@ -8,6 +8,7 @@
 package pmtiles
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 
 	"github.com/paulmach/orb"
@@ -113,40 +115,130 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-
-	g := newGzipper()
 	var data bytes.Buffer
-	seen := map[[32]byte]entry{}
-	var entries []entry
+	t := newTileLog(&data)
 	for _, id := range ids {
-		raw := a.tiles[id]
-		sum := sha256.Sum256(raw)
-		e, dup := seen[sum]
-		if !dup {
-			gz, err := g.gzip(raw)
-			if err != nil {
-				return 0, err
-			}
-			e = entry{offset: uint64(data.Len()), length: uint32(len(gz))}
-			data.Write(gz)
-			seen[sum] = e
+		if err := t.add(id, a.tiles[id]); err != nil {
+			return 0, err
 		}
-		// Consecutive ids with the same bytes make one run.
-		if n := len(entries); n > 0 {
-			last := &entries[n-1]
-			if last.offset == e.offset && last.tileID+uint64(last.runLength) == id {
-				last.runLength++
-				continue
-			}
-		}
-		entries = append(entries, entry{tileID: id, offset: e.offset, length: e.length, runLength: 1})
 	}
+	return t.writeArchive(w, a.MinZoom, a.MaxZoom, a.Bound, a.Metadata, bytes.NewReader(data.Bytes()))
+}
 
-	root, leaves, err := g.directories(entries)
+// Writer writes an archive whose tiles do not all fit in memory: each
+// tile, given in tile-id order, is compressed into a temporary file at
+// once, and only its directory entry is kept; WriteTo then writes the
+// header and directories and copies the tiles after them.
+type Writer struct {
+	MinZoom, MaxZoom int
+	Bound            orb.Bound
+	Metadata         any
+	tmp              *os.File
+	log              *tileLog
+}
+
+// NewWriter starts an archive whose tiles wait in a temporary file in dir
+// ("" for the system's); Close removes it.
+func NewWriter(dir string) (*Writer, error) {
+	f, err := os.CreateTemp(dir, "tiles-*.pmtiles.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("pmtiles: %w", err)
+	}
+	return &Writer{tmp: f, log: newTileLog(bufio.NewWriterSize(f, 1<<16))}, nil
+}
+
+// Add writes the vector tile z/x/y (plain, not compressed); its tile id
+// (TileID) must be above the last one added. Empty tiles are left out.
+func (w *Writer) Add(z, x, y int, mvt []byte) error {
+	if z < 0 || z > 31 || x < 0 || y < 0 || x >= 1<<z || y >= 1<<z {
+		return fmt.Errorf("pmtiles: no tile %d/%d/%d", z, x, y)
+	}
+	if len(mvt) == 0 {
+		return nil
+	}
+	return w.log.add(TileID(z, x, y), mvt)
+}
+
+// Len is the number of tiles added.
+func (w *Writer) Len() int { return int(w.log.addressed) }
+
+// WriteTo writes the whole archive to out.
+func (w *Writer) WriteTo(out io.Writer) (int64, error) {
+	if w.log.addressed == 0 {
+		return 0, errors.New("pmtiles: no tiles to write")
+	}
+	if err := w.log.data.(*bufio.Writer).Flush(); err != nil {
+		return 0, fmt.Errorf("pmtiles: %w", err)
+	}
+	if _, err := w.tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("pmtiles: %w", err)
+	}
+	return w.log.writeArchive(out, w.MinZoom, w.MaxZoom, w.Bound, w.Metadata, w.tmp)
+}
+
+// Close removes the temporary file.
+func (w *Writer) Close() error {
+	w.tmp.Close()
+	return os.Remove(w.tmp.Name())
+}
+
+// tileLog writes compressed tiles to data in tile-id order, each distinct
+// tile once, and keeps their directory entries.
+type tileLog struct {
+	g         *gzipper
+	data      io.Writer
+	size      uint64
+	seen      map[[32]byte]entry
+	entries   []entry
+	addressed uint64
+	last      uint64
+}
+
+func newTileLog(data io.Writer) *tileLog {
+	return &tileLog{g: newGzipper(), data: data, seen: map[[32]byte]entry{}}
+}
+
+func (t *tileLog) add(id uint64, raw []byte) error {
+	if t.addressed > 0 && id <= t.last {
+		return fmt.Errorf("pmtiles: tile %d after tile %d: tiles must come in tile-id order", id, t.last)
+	}
+	t.last = id
+	t.addressed++
+	sum := sha256.Sum256(raw)
+	e, dup := t.seen[sum]
+	if !dup {
+		gz, err := t.g.gzip(raw)
+		if err != nil {
+			return err
+		}
+		e = entry{offset: t.size, length: uint32(len(gz))}
+		if _, err := t.data.Write(gz); err != nil {
+			return fmt.Errorf("pmtiles: %w", err)
+		}
+		t.size += uint64(len(gz))
+		t.seen[sum] = e
+	}
+	// Consecutive ids with the same bytes make one run.
+	if n := len(t.entries); n > 0 {
+		last := &t.entries[n-1]
+		if last.offset == e.offset && last.tileID+uint64(last.runLength) == id {
+			last.runLength++
+			return nil
+		}
+	}
+	t.entries = append(t.entries, entry{tileID: id, offset: e.offset, length: e.length, runLength: 1})
+	return nil
+}
+
+// writeArchive writes header, root directory, metadata and leaf
+// directories, then the tile data read from data.
+func (t *tileLog) writeArchive(w io.Writer, minZoom, maxZoom int, b orb.Bound, metadata any, data io.Reader) (int64, error) {
+	g := t.g
+	root, leaves, err := g.directories(t.entries)
 	if err != nil {
 		return 0, err
 	}
-	meta, err := g.json(a.Metadata)
+	meta, err := g.json(metadata)
 	if err != nil {
 		return 0, err
 	}
@@ -166,34 +258,41 @@ func (a *Archive) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint64(h[40:], leafOff)
 	le.PutUint64(h[48:], uint64(len(leaves)))
 	le.PutUint64(h[56:], dataOff)
-	le.PutUint64(h[64:], uint64(data.Len()))
-	le.PutUint64(h[72:], uint64(len(ids)))     // addressed tiles
-	le.PutUint64(h[80:], uint64(len(entries))) // tile entries
-	le.PutUint64(h[88:], uint64(len(seen)))    // tile contents
-	h[96] = 1                                  // clustered
-	h[97] = compressionGzip                    // directories and metadata
-	h[98] = compressionGzip                    // tiles
+	le.PutUint64(h[64:], t.size)
+	le.PutUint64(h[72:], t.addressed)            // addressed tiles
+	le.PutUint64(h[80:], uint64(len(t.entries))) // tile entries
+	le.PutUint64(h[88:], uint64(len(t.seen)))    // tile contents
+	h[96] = 1                                    // clustered
+	h[97] = compressionGzip                      // directories and metadata
+	h[98] = compressionGzip                      // tiles
 	h[99] = tileTypeMVT
-	h[100] = uint8(a.MinZoom)
-	h[101] = uint8(a.MaxZoom)
-	b := a.Bound
+	h[100] = uint8(minZoom)
+	h[101] = uint8(maxZoom)
 	putE7 := func(at int, v float64) { le.PutUint32(h[at:], uint32(int32(math.Round(v*1e7)))) }
 	putE7(102, b.Min[0])
 	putE7(106, b.Min[1])
 	putE7(110, b.Max[0])
 	putE7(114, b.Max[1])
-	h[118] = uint8(a.MinZoom)
+	h[118] = uint8(minZoom)
 	c := b.Center()
 	putE7(119, c[0])
 	putE7(123, c[1])
 
 	var n int64
-	for _, part := range [][]byte{h, root, meta, leaves, data.Bytes()} {
+	for _, part := range [][]byte{h, root, meta, leaves} {
 		m, err := w.Write(part)
 		n += int64(m)
 		if err != nil {
 			return n, fmt.Errorf("pmtiles: %w", err)
 		}
+	}
+	m, err := io.Copy(w, data)
+	n += m
+	if err != nil {
+		return n, fmt.Errorf("pmtiles: %w", err)
+	}
+	if uint64(m) != t.size {
+		return n, fmt.Errorf("pmtiles: %d bytes of tiles copied, %d written", m, t.size)
 	}
 	return n, nil
 }

@@ -2,10 +2,13 @@ package pmtiles
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -210,5 +213,70 @@ func TestWrite(t *testing.T) {
 				t.Errorf("a tile never added reads as %q", got)
 			}
 		})
+	}
+}
+
+// The Writer, given the tiles in tile-id order, writes the bytes the
+// in-memory Archive writes, and leaves no temporary file behind.
+func TestWriterStreams(t *testing.T) {
+	dir := t.TempDir()
+	meta := map[string]any{"name": "test"}
+	bound := orb.Bound{Min: orb.Point{40, 38}, Max: orb.Point{50, 44}}
+	a := Archive{MinZoom: 0, MaxZoom: 8, Bound: bound, Metadata: meta}
+	type tile struct {
+		z, x, y int
+		body    []byte
+	}
+	var tiles []tile
+	for z := 0; z <= 8; z++ {
+		n := 1 << z
+		for x := 0; x < n; x += 1 + z/4 {
+			for y := 0; y < n; y++ {
+				body := []byte("same")
+				if (x+y)%3 != 0 {
+					body = []byte(fmt.Sprintf("tile %d/%d/%d", z, x, y))
+				}
+				tiles = append(tiles, tile{z, x, y, body})
+				if err := a.Add(z, x, y, body); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	slices.SortFunc(tiles, func(p, q tile) int { return cmp.Compare(TileID(p.z, p.x, p.y), TileID(q.z, q.x, q.y)) })
+	w, err := NewWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.MinZoom, w.MaxZoom, w.Bound, w.Metadata = 0, 8, bound, meta
+	for _, tl := range tiles {
+		if err := w.Add(tl.z, tl.x, tl.y, tl.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.Len() != len(tiles) || a.Len() != len(tiles) {
+		t.Fatalf("Len %d and %d, want %d", w.Len(), a.Len(), len(tiles))
+	}
+	if err := w.Add(0, 0, 0, []byte("late")); err == nil {
+		t.Error("a tile out of tile-id order was taken")
+	}
+	var got, want bytes.Buffer
+	if _, err := w.WriteTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.WriteTo(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("the Writer wrote %d bytes, the Archive %d, not the same", got.Len(), want.Len())
+	}
+	if le := binary.LittleEndian; le.Uint64(got.Bytes()[48:]) == 0 {
+		t.Error("no leaf directories: the test covers only a root directory")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
