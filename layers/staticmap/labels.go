@@ -2,6 +2,7 @@ package staticmap
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -15,6 +16,8 @@ import (
 // first of its candidate positions that stays inside the map and meets no
 // label, no point symbol, the legend or the credit line.
 type placer struct {
+	strict    bool   // the focused feature's name: only off the data's lines
+	reserved  []Rect // dots of the towns near the focus, kept free of its name
 	m         canvas
 	l         *Layout
 	bounds    Rect
@@ -125,9 +128,50 @@ func placeLabels(m canvas, o Options, l *Layout) {
 	}
 	// 1. The focused feature.
 	for _, t := range things {
-		if t.focus {
-			lines := wrap(m, t.name, size*1.1, true, 230*sc, 3)
-			placeThing(p, t, Label{Kind: "focus", lines: lines, size: size * 1.1, bold: true, color: pal.text}, true)
+		if !t.focus {
+			continue
+		}
+		// Where the name crosses no line of the data: as set, then wrapped
+		// narrower; only then anywhere free.
+		lb := func(w float64) Label {
+			return Label{Kind: "focus", lines: wrap(m, t.name, size*1.1, true, w*sc, 3), size: size * 1.1, bold: true, color: pal.text}
+		}
+		placed := false
+		p.strict = true
+		for _, w := range []float64{230, 150, 110} {
+			if placed = placeThing(p, t, lb(w), true); placed {
+				break
+			}
+		}
+		if !placed && len(p.reserved) > 0 {
+			// Still crossing lines: a town near the feature gives way
+			// (its dot and name are left out) rather than the data.
+			keep := p.obstacles
+			p.obstacles = nil
+			for _, o := range keep {
+				if !slices.Contains(p.reserved, o) {
+					p.obstacles = append(p.obstacles, o)
+				}
+			}
+			for _, w := range []float64{230, 150, 110} {
+				if placed = placeThing(p, t, lb(w), true); placed {
+					break
+				}
+			}
+			box := Rect{}
+			if placed {
+				box = p.l.Labels[len(p.l.Labels)-1].Box
+			}
+			p.obstacles = nil
+			for _, o := range keep {
+				if !o.Intersects(box) {
+					p.obstacles = append(p.obstacles, o)
+				}
+			}
+		}
+		p.strict = false
+		if !placed {
+			placeThing(p, t, lb(230), true)
 		}
 	}
 	if near {
@@ -307,15 +351,25 @@ func truncated(lines []string) bool {
 
 // placeThing places the label of a thematic feature: beside a point, along
 // a line, inside an area.
-func placeThing(p *placer, t themed, lb Label, must bool) {
+func placeThing(p *placer, t themed, lb Label, must bool) bool {
 	v, sc := p.l.view, p.l.scale
 	w, h := p.size(lb.lines, lb.size, lb.bold)
 	switch g := t.geom.(type) {
 	case orb.Point:
-		if p.l.Map.Contains(t.symbol) {
-			// Only the focused feature's name may cover another feature.
-			p.try(lb, w, h, t.symbol, p.clear(w, h, around(t.symbol, w, h, 3*sc), must)...)
+		if !p.l.Map.Contains(t.symbol) {
+			return false
 		}
+		if !must {
+			return p.try(lb, w, h, t.symbol, p.clear(w, h, around(t.symbol, w, h, 3*sc), false)...)
+		}
+		// The focused point is always named: beside its symbol, then a
+		// little further out, first where the name crosses no line of the
+		// data, and only then where it does (it may cover other features).
+		var at [][2]float64
+		for _, gap := range []float64{3, 10, 20} {
+			at = append(at, around(t.symbol, w, h, gap*sc)...)
+		}
+		return p.try(lb, w, h, t.symbol, p.offStrokes(w, h, p.clear(w, h, at, true), !p.strict)...)
 	case orb.LineString, orb.MultiLineString:
 		var at [][2]float64
 		for _, ln := range lines(clipTo(v.bound, g)) {
@@ -323,17 +377,26 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 			for i, q := range ln {
 				pts[i] = v.project(q)
 			}
+			// A line barely in view (a stub at the picture's edge) is not
+			// named: the name would stand for something the reader cannot
+			// see.
+			if !must && pixelLength(pts) < math.Min(w, 120*sc) {
+				continue
+			}
 			for _, f := range []float64{0.5, 0.35, 0.65, 0.2, 0.8} {
 				q := along(pts, f)
 				s := Rect{q[0] - 3*sc, q[1] - 3*sc, q[0] + 3*sc, q[1] + 3*sc}
 				at = append(at, around(s, w, h, 4*sc)...)
 			}
 		}
-		p.try(lb, w, h, Rect{}, p.clear(w, h, at, must)...)
+		if must && p.strict {
+			return p.try(lb, w, h, Rect{}, p.offStrokes(w, h, at, false)...)
+		}
+		return p.try(lb, w, h, Rect{}, p.clear(w, h, at, must)...)
 	case orb.Polygon, orb.MultiPolygon:
 		q, rings, _, ok := interiorOf(v, g)
 		if !ok {
-			return
+			return false
 		}
 		lb.own = outline(v, g)
 		at := [][2]float64{{q[0] - w/2, q[1] - h/2}, {q[0] - w/2, q[1] - h*1.3}, {q[0] - w/2, q[1] + h*0.3}, {q[0] - w*0.9, q[1] - h/2}, {q[0] - w*0.1, q[1] - h/2}}
@@ -347,8 +410,7 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 			for _, d := range [][2]float64{{0, -2.5}, {0, 2.5}, {-1.2, -1.3}, {1.2, -1.3}, {-1.2, 1.3}, {1.2, 1.3}, {0, -4}, {0, 4}} {
 				at = append(at, [2]float64{q[0] - w/2 + d[0]*w, q[1] - h/2 + d[1]*h})
 			}
-			p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, true, lb.own)...)
-			return
+			return p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, !p.strict, lb.own)...)
 		}
 		// An area mostly outside the picture (Crimea in a corner) is named
 		// only where its whole name fits inside the part in view: a name on
@@ -363,8 +425,9 @@ func placeThing(p *placer, t themed, lb Label, must bool) {
 			at = in
 		}
 		// Another area's name never hides a line or outline of the data.
-		p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, false, lb.own)...)
+		return p.try(lb, w, h, Rect{}, p.offStrokesBut(w, h, at, false, lb.own)...)
 	}
+	return false
 }
 
 // ownOutline says which pixels lie on an area's own outline (rings in
@@ -462,6 +525,15 @@ func visibleShare(v view, g orb.Geometry) float64 {
 
 func clipTo(b orb.Bound, g orb.Geometry) orb.Geometry {
 	return clipGeometry(b, g)
+}
+
+// pixelLength is the length of a polyline in pixels.
+func pixelLength(pts [][2]float64) float64 {
+	total := 0.0
+	for i := 1; i < len(pts); i++ {
+		total += math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
+	}
+	return total
 }
 
 // along is the point at fraction f of a polyline's length.
@@ -743,14 +815,25 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 		}
 		if pass == townsReserve {
 			p.obstacles = append(p.obstacles, dot)
+			p.reserved = append(p.reserved, dot)
 			n++
 			continue
 		}
 		lb := Label{Kind: "place", lines: []string{t.name}, size: size, bold: t.capital == 1, color: pal.text, dot: q}
 		w, h := p.size(lb.lines, size, lb.bold)
-		// A town's name stays off the data's lines; a town beside the
-		// focused feature may cross one when nothing else is free.
-		if p.try(lb, w, h, own, p.offStrokes(w, h, around(dot, w, h, 2*sc)[:4], pass == townsNear)...) {
+		// A town's name stays off the data's lines. A town beside the
+		// focused feature has all eight places round its dot, and may cross
+		// a line where nothing else is free, but never lie along one.
+		at := p.offStrokes(w, h, around(dot, w, h, 2*sc)[:4], false)
+		if pass == townsNear {
+			at = p.offStrokes(w, h, around(dot, w, h, 2*sc), false)
+			for _, c := range around(dot, w, h, 2*sc) {
+				if float64(p.l.StrokeOverlap(Rect{c[0], c[1], c[0] + w, c[1] + h})) <= 0.08*w*h {
+					at = append(at, c)
+				}
+			}
+		}
+		if p.try(lb, w, h, own, at...) {
 			p.obstacles = append(p.obstacles, dot)
 			p.l.Symbols = append(p.l.Symbols, dot)
 			n++

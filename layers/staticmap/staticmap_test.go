@@ -144,9 +144,9 @@ func checkLayout(t *testing.T, name string, o Options, l *Layout) {
 		if !inner.Contains(a.Box) {
 			t.Errorf("%s: label %q at %v leaves the picture or touches its edge", name, a.Text, a.Box)
 		}
-		// Names of areas, countries, regions and water never hide a line or
-		// outline of the data (a town's name beside the focus may; an
-		// area's name may cross its own outline).
+		// Names never hide a line or outline of the data (an area's name
+		// may cross its own outline; the focused feature's name only when
+		// nowhere else is free; a town's beside the focus may cross one).
 		if a.Kind != "focus" && (a.Kind != "place" || l.Focus.Empty()) {
 			if n := l.strokesExcept(a.Box, l.ownOutline(a.own)); float64(n) > math.Max(2, 0.02*a.Box.W()*a.Box.H()) {
 				t.Errorf("%s: %s label %q at %v covers %d pixels of the data's lines", name, a.Kind, a.Text, a.Box, n)
@@ -155,6 +155,11 @@ func checkLayout(t *testing.T, name string, o Options, l *Layout) {
 		for _, b := range l.Labels[i+1:] {
 			if a.Box.Intersects(b.Box) {
 				t.Errorf("%s: labels %q %v and %q %v overlap", name, a.Text, a.Box, b.Text, b.Box)
+			}
+		}
+		if a.Kind == "place" && !l.Focus.Empty() {
+			if n := l.StrokeOverlap(a.Box); float64(n) > 0.08*a.Box.W()*a.Box.H() {
+				t.Errorf("%s: town %q at %v lies along a line of the data (%d pixels)", name, a.Text, a.Box, n)
 			}
 		}
 		for _, s := range l.Symbols {
