@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paulmach/orb/geojson"
@@ -48,8 +50,13 @@ func (s *Server) stream(c *fiber.Ctx, l layers.Layer, contentType, filename stri
 	}
 	ctx := context.WithoutCancel(c.UserContext())
 	pr, pw := io.Pipe()
+	// The server's write timeout bounds a whole response, and a large
+	// layer takes longer than that to reach a slow client: each write the
+	// connection takes moves the deadline on, so only a stalled client
+	// times out.
+	out := &deadlineWriter{w: pw, conn: c.Context().Conn(), timeout: s.app.Config().WriteTimeout}
 	go func() {
-		err := writeStream(ctx, pw, gz, produce)
+		err := writeStream(ctx, out, gz, produce)
 		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			slog.Error("download aborted", "file", filename, "revision", l.Revision, "err", err)
 		}
@@ -61,6 +68,28 @@ func (s *Server) stream(c *fiber.Ctx, l layers.Layer, contentType, filename stri
 	// produce at its next write if the client went away.
 	c.Context().SetBodyStream(pr, -1)
 	return nil
+}
+
+// deadlineWriter writes to the pipe the server sends a response from, and
+// after each write, which returns once the server has taken the bytes,
+// moves the connection's write deadline on by timeout (at most once a
+// second).
+type deadlineWriter struct {
+	w       io.Writer
+	conn    net.Conn
+	timeout time.Duration
+	next    time.Time
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err == nil && d.timeout > 0 && d.conn != nil {
+		if now := time.Now(); now.After(d.next) {
+			d.conn.SetWriteDeadline(now.Add(d.timeout))
+			d.next = now.Add(time.Second)
+		}
+	}
+	return n, err
 }
 
 // writeStream runs produce into w, through gzip when gz is set.
