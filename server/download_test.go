@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -324,4 +325,63 @@ func dumpGPKG(t *testing.T, file []byte) string {
 		rs.Close()
 	}
 	return out.String()
+}
+
+// TestOgrinfoOpensStreamedDownloads: GDAL reads the streamed GeoPackage
+// (features and evidence) and CSV of a layer over the limit, every feature,
+// over real HTTP.
+func TestOgrinfoOpensStreamedDownloads(t *testing.T) {
+	const ogrinfo = "/usr/bin/ogrinfo"
+	if testing.Short() {
+		t.Skip("drives an outside program; skipped in -short mode (make check)")
+	}
+	if _, err := os.Stat(ogrinfo); err != nil {
+		if os.Getenv("CITEMAP_SKIP_GIS") != "" {
+			t.Skipf("%s missing and CITEMAP_SKIP_GIS set", ogrinfo)
+		}
+		t.Fatalf("%s is missing: run `make deps` (installs gdal-bin and python3-qgis)", ogrinfo)
+	}
+	const n = 2*streamChunk + 7
+	s, _ := downloadServer(t, n, 1, nil)
+	base := listen(t, s)
+	dir := t.TempDir()
+	count := regexp.MustCompile(`Feature Count: (\d+)`)
+	for _, tt := range []struct {
+		file, layer string
+		want        int
+		args        []string
+	}{
+		{"synthetic.gpkg", "synthetic", n, nil},
+		{"synthetic.csv", "", n, []string{"-oo", "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO"}},
+		{"bases.gpkg", "bases_evidence", 2, nil},
+	} {
+		res, err := http.Get(base + "/layers/" + tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", tt.file, res.StatusCode, err)
+		}
+		f := filepath.Join(dir, tt.file)
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append(append([]string{"-so", "-al"}, tt.args...), f)
+		if tt.layer != "" {
+			args = append(args, tt.layer)
+		}
+		out, err := exec.Command(ogrinfo, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ogrinfo %s: %v\n%s", tt.file, err, out)
+		}
+		m := count.FindSubmatch(out)
+		if m == nil || string(m[1]) != fmt.Sprint(tt.want) {
+			t.Errorf("ogrinfo %s %s: want %d features:\n%s", tt.file, tt.layer, tt.want, out)
+		}
+		if tt.layer == "synthetic" && !strings.Contains(string(out), "Geometry: Polygon") {
+			t.Errorf("ogrinfo %s: not typed as polygons:\n%s", tt.file, out)
+		}
+	}
 }
