@@ -93,8 +93,10 @@ func (s *Server) serveHotTile(ctx *fasthttp.RequestCtx, hdr [][2][]byte) bool {
 	gz := false
 	if ae := req.Header.Peek(fiber.HeaderAcceptEncoding); len(ae) > 0 {
 		// Only gzip is kept ready; other encodings are the compression
-		// middleware's.
-		if gz = acceptsGzipHeader(string(ae)); !gz {
+		// middleware's. The usual value, gzip first without a q-value,
+		// is decided without a copy.
+		gz = bytes.Equal(ae, []byte("gzip")) || bytes.HasPrefix(ae, []byte("gzip,")) || acceptsGzipHeader(string(ae))
+		if !gz {
 			return false
 		}
 	}

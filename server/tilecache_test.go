@@ -73,6 +73,14 @@ func TestCachedTile(t *testing.T) {
 	if s.serveHotTile(&miss, s.tileHeaders()) || len(miss.Response.Body()) != 0 {
 		t.Error("the hot path answers a tile never served")
 	}
+	for _, ae := range []string{"gzip;q=0", "gzipx", "br, gzip;q=0"} {
+		var no fasthttp.RequestCtx
+		no.Request.SetRequestURI(target)
+		no.Request.Header.Set("Accept-Encoding", ae)
+		if s.serveHotTile(&no, s.tileHeaders()) {
+			t.Errorf("Accept-Encoding %q: answered by the hot path (gzip or plain would both be wrong)", ae)
+		}
+	}
 	if res, b := do(t, s, "GET", target, "Accept-Encoding", "br"); res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "br" || len(b) == 0 {
 		t.Errorf("br only: %d %q: the compression middleware should answer", res.StatusCode, res.Header.Get("Content-Encoding"))
 	}
