@@ -57,11 +57,12 @@ type Config struct {
 const CacheBudget = 256 << 20
 
 // MaxWholeLayer is the most features of one layer the server holds in
-// memory at once: routes that need a whole layer (tiles, TileJSON,
-// downloads, embeds, static maps, a layer with drafts) refuse a larger
-// one, naming the limit. Items, single features, queryables and collection
-// descriptions read every layer from the store's file instead (its spatial
-// index and stored bodies), so their memory follows the page asked for.
+// memory at once: routes that need a whole layer (pictures and embeds of
+// smaller layers, basemap tiles, a layer with drafts) refuse a larger
+// one, naming the limit. Items, single features, queryables, collection
+// descriptions, tiles and downloads read every layer from the store's file
+// instead (its spatial index, stored bodies and levels), so their memory
+// follows the page or chunk asked for.
 //
 // The memory budget is then: the caches, CacheBudget (256 MiB, including
 // the snapshots' 128 MiB share); snapshots being built, at most
