@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -213,12 +214,21 @@ func (s *Server) handleAPI(c *fiber.Ctx) error {
 }
 
 // Warm prepares every layer of the latest data version for queries, so the
-// first reader does not wait for it. It stops early when ctx is done.
+// first reader does not wait for it. It stops early when ctx is done. The
+// basemap comes first, with its tile set: placing its country names takes
+// about half a second, and its tiles are the first thing the map asks for.
 func (s *Server) Warm(ctx context.Context) error {
 	all, err := s.store.Layers(ctx)
 	if err != nil {
 		return err
 	}
+	rank := func(l layers.Layer) int {
+		if l.Kind == layers.KindBasemap {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(all, func(a, b layers.Layer) int { return cmp.Compare(rank(a), rank(b)) })
 	for _, l := range all {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -228,6 +238,11 @@ func (s *Server) Warm(ctx context.Context) error {
 		}
 		if _, err := s.snapshotOf(ctx, s.store, l.ID); err != nil {
 			return err
+		}
+		if l.Kind == layers.KindBasemap {
+			if _, err := s.tileSet(ctx, s.store, l); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -182,3 +182,23 @@ func TestBasemapTiles(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// Warm builds the basemap's tile set, whose country names take about half a
+// second to place, so the map's first tiles do not wait for it.
+func TestWarmPreparesTheBasemapTiles(t *testing.T) {
+	s := newBundledServer(t)
+	l, err := s.store.Layer(context.Background(), "basemap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "basemap@" + l.Revision
+	if _, ok := s.tileSets.get(key); ok {
+		t.Fatal("the basemap's tile set exists before Warm")
+	}
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.tileSets.get(key); !ok {
+		t.Error("Warm left out the basemap's tile set")
+	}
+}
