@@ -29,20 +29,7 @@ import (
 // over maxWhole features. wrap, when set, wraps the store the server reads.
 func downloadServer(t *testing.T, n, maxWhole int, wrap func(layers.Store) layers.Store) (*Server, *bolt.Store) {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	d, err := layers.ReadDir(testFS(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(n))
-	if _, err := store.Import(context.Background(), imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	store := syntheticStore(t, n)
 	var st layers.Store = store
 	if wrap != nil {
 		st = wrap(store)

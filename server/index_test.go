@@ -61,10 +61,10 @@ func synthetic(n int) layers.LayerImport {
 
 var stampRe = regexp.MustCompile(`"timeStamp":"[^"]*"`)
 
-// Items read from the store's index answer exactly what the in-memory
-// snapshot answers, for every kind of query; so do the queryables and
-// collection descriptions read from the store's layer records.
-func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
+// syntheticStore is a real bbolt file holding the mini dataset and a
+// synthetic layer of n features.
+func syntheticStore(t *testing.T, n int) *bolt.Store {
+	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -75,10 +75,18 @@ func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(2500))
+	imp.Layers = append(imp.Layers, synthetic(n))
 	if _, err := store.Import(context.Background(), imp, nil); err != nil {
 		t.Fatal(err)
 	}
+	return store
+}
+
+// Items read from the store's index answer exactly what the in-memory
+// snapshot answers, for every kind of query; so do the queryables and
+// collection descriptions read from the store's layer records.
+func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
+	store := syntheticStore(t, 2500)
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
 	indexed, err := New(store, Config{Assets: assets})
 	if err != nil {
@@ -162,20 +170,7 @@ func mustLayer(t *testing.T, s layers.Reader, id string) layers.Layer {
 // whole layer refuse it, naming the limit, while items, features,
 // queryables and collections still answer from the store's file.
 func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	d, err := layers.ReadDir(testFS(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(300))
-	if _, err := store.Import(context.Background(), imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	store := syntheticStore(t, 300)
 	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 299})
 	if err != nil {
 		t.Fatal(err)
@@ -203,20 +198,7 @@ func TestLayersOverTheLimitAreServedFromTheFile(t *testing.T) {
 // A layer over the limit downloads as GeoJSON streamed from the stored
 // bodies: the same bytes the whole layer encodes to.
 func TestStreamedGeoJSONIsTheLayer(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	d, err := layers.ReadDir(testFS(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(2*streamChunk+7))
-	if _, err := store.Import(context.Background(), imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	store := syntheticStore(t, 2*streamChunk+7)
 	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 10})
 	if err != nil {
 		t.Fatal(err)

@@ -28,20 +28,8 @@ type searchAnswer struct {
 // decoded layers.
 func searchServers(t *testing.T) (indexed, plain *Server) {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	d, err := layers.ReadDir(testFS(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(2500))
-	if _, err := store.Import(context.Background(), imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	store := syntheticStore(t, 2500)
+	var err error
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
 	if indexed, err = New(store, Config{Assets: assets}); err != nil {
 		t.Fatal(err)
