@@ -471,5 +471,5 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
-	return mvt.Marshal(ls)
+	return marshal(ls)
 }

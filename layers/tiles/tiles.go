@@ -227,7 +227,7 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
-	return mvt.Marshal(ls)
+	return marshal(ls)
 }
 
 // datePattern is a valid_from or valid_to: a year, a month or a day.
