@@ -1,7 +1,11 @@
 package data
 
 import (
+	"math"
+	"strings"
 	"testing"
+
+	"github.com/citemap/citemap/layers"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
@@ -46,4 +50,99 @@ func TestBasemapTownsWhereTheGazetteerPutsThem(t *testing.T) {
 			t.Errorf("%s (%s) is not in the basemap", w.id, w.name)
 		}
 	}
+}
+
+// TestBasemapRivers: the Kura and the Araks are river lines from Natural
+// Earth's 1:10m river centrelines, named, credited and drawn where the
+// rivers run: through the towns on their banks, from Türkiye to the
+// Caspian lowland, the Araks along Iran's border.
+func TestBasemapRivers(t *testing.T) {
+	d := dataset(t)
+	towns := map[string]orb.Point{}
+	rivers := map[string]layers.Feature{}
+	for _, f := range d.Features["basemap"] {
+		switch r, _ := f.Properties["role"].(string); r {
+		case "place":
+			if p, ok := f.Geometry.(orb.Point); ok {
+				towns[f.Name()] = p
+			}
+		case "river":
+			rivers[f.ID] = f
+			for _, k := range []string{"name", "source", "licence"} {
+				if s, _ := f.Properties[k].(string); s == "" {
+					t.Errorf("river %s has no %s", f.ID, k)
+				}
+			}
+		}
+	}
+	areas := basemapAreas(t, d)
+	for _, w := range []struct {
+		id, name, sourceName string
+		banks                []string  // towns on the river, within 3 km of the line
+		along                string    // a country whose border or land the line touches
+		from                 orb.Point // near the line's first vertex (the source's)
+	}{
+		{"river-kura", "Kura", "Kura", []string{"Tbilisi", "Rustavi", "Sabirabad"}, "Turkey", orb.Point{42.82, 40.92}},
+		{"river-araks", "Araks", "Aras", []string{"Meghri", "Culfa"}, "Iran", orb.Point{43.47, 40.80}},
+	} {
+		f, ok := rivers[w.id]
+		if !ok {
+			t.Errorf("no river %s in the basemap", w.id)
+			continue
+		}
+		ls, ok := f.Geometry.(orb.LineString)
+		if !ok || len(ls) < 20 {
+			t.Errorf("%s: geometry %T with %d vertices, want a line", w.id, f.Geometry, len(lines(f.Geometry)))
+			continue
+		}
+		p := f.Properties
+		if p["name"] != w.name || p["source_name"] != w.sourceName {
+			t.Errorf("%s: name %q (source's %q), want %q (%q)", w.id, p["name"], p["source_name"], w.name, w.sourceName)
+		}
+		if s, _ := p["source"].(string); !strings.Contains(s, "Natural Earth rivers + lake centerlines 1:10m") || !strings.Contains(s, `"`+w.sourceName+`"`) {
+			t.Errorf("%s: source %q does not name Natural Earth's rivers and the source's name", w.id, s)
+		}
+		if p["licence"] != "public domain" {
+			t.Errorf("%s: licence %v", w.id, p["licence"])
+		}
+		if m := geo.Distance(ls[0], w.from); m > 2000 {
+			t.Errorf("%s starts at %v, %.0f m from %v", w.id, ls[0], m, w.from)
+		}
+		for _, town := range w.banks {
+			at, ok := towns[town]
+			if !ok {
+				t.Errorf("%s: no town %s in the basemap", w.id, town)
+				continue
+			}
+			if m := metresFromLine(at, ls); m > 3000 {
+				t.Errorf("%s passes %.0f m from %s %v", w.id, m, town, at)
+			}
+		}
+		var touches int
+		for _, v := range ls {
+			if metresOutside(v, []basemapArea{areas[w.along]}) < 1000 {
+				touches++
+			}
+		}
+		if touches < 5 {
+			t.Errorf("%s: only %d vertices within 1 km of %s", w.id, touches, w.along)
+		}
+	}
+}
+
+// metresFromLine is the distance in metres from p to the line ls
+// (equirectangular around p: exact enough over a few km).
+func metresFromLine(p orb.Point, ls orb.LineString) float64 {
+	const r = 6371008.8
+	k := math.Cos(p.Lat() * math.Pi / 180)
+	xy := func(q orb.Point) (float64, float64) {
+		return (q.Lon() - p.Lon()) * math.Pi / 180 * r * k, (q.Lat() - p.Lat()) * math.Pi / 180 * r
+	}
+	best := math.Inf(1)
+	for i := 1; i < len(ls); i++ {
+		ax, ay := xy(ls[i-1])
+		bx, by := xy(ls[i])
+		best = math.Min(best, segmentDistance(ax, ay, bx, by))
+	}
+	return best
 }

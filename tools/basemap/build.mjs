@@ -9,7 +9,10 @@
 //     population: the larger ones over the whole DETAIL box, the small ones
 //     only where the sources' places are;
 //   - region points from the project's gazetteer (coordinates with their
-//     public source named there).
+//     public source named there);
+//   - the Kura and the Aras (Araks) from Natural Earth's 1:10m rivers + lake
+//     centerlines (public domain), read from the small extract committed
+//     beside this script (rivers.md says where it came from).
 //
 // The output is committed; the Go binary embeds it. Re-run with
 //   cd tools/basemap && npm ci && node build.mjs
@@ -200,43 +203,57 @@ function centroid(ring) {
   return [cx / (3 * a), cy / (3 * a)];
 }
 
-// 5. Water names. No Natural Earth rivers or marine areas are at hand, so
-// the names hang on geometry that is: the Araks on the Natural Earth
-// boundary that runs along it, the seas on the point of open water farthest
-// from Natural Earth land inside a stated box. Neither is drawn: the river
-// line only carries its label, the sea points only theirs.
-//
-// The Araks is the boundary of Iran with Nakhchivan, Armenia and mainland
-// Azerbaijan up to where the eastern boundary leaves the river south of
-// Bəhramtəpə (39.747°N 47.959°E, Wikipedia "Azerbaijan–Iran border"); the
-// line stops at the Natural Earth vertex nearest that point.
-const LEAVES_ARAKS = [47.959, 39.747];
-const meshOf = (a, b) => {
-  const ga = t10.objects.countries.geometries.find((g) => g.properties.name === a);
-  const gb = t10.objects.countries.geometries.find((g) => g.properties.name === b);
-  return topojson.mesh(t10, t10.objects.countries, (x, y) => (x === ga && y === gb) || (x === gb && y === ga)).coordinates;
-};
-const [azEast, azNakh] = meshOf('Azerbaijan', 'Iran').sort((p, q) => q[0][0] - p[0][0]);
-const [amIran] = meshOf('Armenia', 'Iran');
-const cut = azEast.reduce((best, p, i) => (dist(p, LEAVES_ARAKS) < dist(azEast[best], LEAVES_ARAKS) ? i : best), 0);
-// Downstream to upstream: east part, Armenia, Nakhchivan; the arcs meet at
-// the two tripoints.
-const araks = [...azEast.slice(cut), ...amIran.slice(1), ...azNakh.slice(1)];
-for (const [a, b] of [[azEast.at(-1), amIran[0]], [amIran.at(-1), azNakh[0]]]) {
-  if (a[0] !== b[0] || a[1] !== b[1]) throw new Error(`Araks arcs do not meet: ${a} ${b}`);
-}
-features.push({
-  type: 'Feature', id: 'river-araks',
-  properties: {
-    name: 'Araks', role: 'river',
-    source: `${NE10}: shared boundaries Azerbaijan (Nakhchivan)–Iran, Armenia–Iran and Azerbaijan–Iran west of ${round(azEast[cut][0], 3)}°E, where the boundary leaves the river (Wikipedia "Azerbaijan–Iran border")`,
-    note: 'The Natural Earth boundary along the river, simplified to within 0.02°, not a surveyed river course; carries the river name only, it is not drawn.',
-    licence: 'public domain',
+// 5. Water. The rivers are Natural Earth's 1:10m river centrelines, from
+// the extract RIVERS (see rivers.md for where it comes from): the Kura and
+// the Aras, drawn as thin lines and named along them. The seas have no
+// marine-area source at hand: their names hang on the point of open water
+// farthest from Natural Earth land inside a stated box, and are not drawn.
+const RIVERS = 'ne_10m_rivers_kura_aras.geojson';
+const NERIVERS = `Natural Earth rivers + lake centerlines 1:10m (ne_10m_rivers_lake_centerlines, public domain) via github.com/martynafford/natural-earth-geojson 10m/physical (ogr2ogr conversion, file dated 2017-11-09), extract tools/basemap/${RIVERS}`;
+const nerivers = JSON.parse(readFileSync(join(here, RIVERS), 'utf8')).features.filter((f) => f.geometry);
+const partsOf = (name, cla) => nerivers
+  .filter((f) => f.properties.name === name && f.properties.featurecla === cla)
+  .flatMap((f) => (f.geometry.type === 'LineString' ? [f.geometry.coordinates] : f.geometry.coordinates));
+// The Kura: the source's river parts and its centreline through the
+// Mingachevir reservoir, joined end to end (each within ~1 km of the next)
+// from the source in Türkiye to the Caspian. The source also names "Kura" a
+// 13-vertex stretch near Kars (43.29–43.47°E) that ends on the Aras' first
+// vertex and touches the Kura's course nowhere: it is left out.
+const kuraParts = [...partsOf('Kura', 'River'), ...partsOf('Kura', 'Lake Centerline')];
+const kura = chain(kuraParts);
+const RIVER_LINES = [
+  {
+    id: 'river-kura', name: 'Kura', sourceName: 'Kura', line: kura.line,
+    note: `The source's river line and its centreline through the Mingachevir reservoir, joined; ${kura.left} separate source part${kura.left === 1 ? '' : 's'} near Kars that the source also names Kura left out. Simplified to within 0.005°.`,
   },
-  // Simplified (a subset of the boundary's vertices, within 0.02°): the
-  // name needs a smooth line to run along, not the 1:10m wiggles.
-  geometry: { type: 'LineString', coordinates: roundLine(simplify(araks, 0.02), 3) },
-});
+  {
+    // "Araks" is the name the articles and the map use; the source has "Aras".
+    id: 'river-araks', name: 'Araks', sourceName: 'Aras', line: partsOf('Aras', 'River')[0],
+    note: 'Natural Earth names it Aras; shown as Araks, the name the articles use. The source line begins north of Kars (43.47°E 40.80°N) and runs down the Armenia–Türkiye border before the Aras proper; the upper course in Türkiye is not in the source. Simplified to within 0.005°.',
+  },
+];
+for (const r of RIVER_LINES) {
+  const line = roundLine(simplify(r.line, 0.005), 3);
+  if (line.length < 20) throw new Error(`${r.id}: only ${line.length} vertices`);
+  features.push({
+    type: 'Feature', id: r.id,
+    properties: { name: r.name, role: 'river', source_name: r.sourceName, source: `${NERIVERS}: "${r.sourceName}"`, note: r.note, licence: 'public domain' },
+    geometry: { type: 'LineString', coordinates: line },
+  });
+}
+
+// chain joins the parts that meet end to start (within 0.01°), from the
+// longest run (within ~1 km), and says how many parts it left out.
+function chain(parts) {
+  const meets = (a, b) => dist(a.at(-1), b[0]) < 1.2;
+  let best = [];
+  for (const start of parts) {
+    let run = [start];
+    for (let next; (next = parts.find((p) => !run.includes(p) && meets(run.at(-1), p)));) run.push(next);
+    if (run.reduce((n, p) => n + p.length, 0) > best.reduce((n, p) => n + p.length, 0)) best = run;
+  }
+  return { line: best.flatMap((p, i) => (i ? p.slice(1) : p)), left: parts.length - best.length };
+}
 
 const SEAS = [
   { id: 'sea-caspian', name: 'Caspian Sea', box: [46, 36, 56, 48] },
@@ -380,7 +397,7 @@ const fc = {
   type: 'FeatureCollection',
   layer: {
     id: 'basemap', kind: 'basemap', title: 'Natural Earth countries and GeoNames towns',
-    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N, land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Araks (on the boundary along it) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
+    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N, land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
     licence: 'public domain (Natural Earth); CC BY 4.0 (GeoNames towns)',
     attribution: 'Made with Natural Earth · towns © GeoNames (CC BY 4.0)',
   },
