@@ -77,6 +77,13 @@ export function basemapLayers() {
       layout: { 'line-join': 'round' },
       paint: { 'line-color': '#a99f8b', 'line-width': ['interpolate', ['linear'], ['zoom'], 3, 0.6, 8, 1.4] },
     },
+    {
+      // Natural Earth 1:10m river centrelines (the Kura, the Araks), over
+      // the borders: where the Araks is the border, the river still shows.
+      id: 'basemap-rivers', type: 'line', source: 'basemap', minzoom: 4, filter: roleIs('river'),
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: { 'line-color': '#86aacb', 'line-width': ['interpolate', ['linear'], ['zoom'], 4, 0.6, 8, 1.2, 12, 2] },
+    },
   ];
 }
 
@@ -154,8 +161,8 @@ export function placeLabelLayers() {
 }
 
 /**
- * Names of seas (a point in open water) and rivers (along a line that is
- * not drawn: the Araks rides the border it forms). No italic face is
+ * Names of seas (a point in open water) and rivers (the Kura and the
+ * Araks, set along their lines). No italic face is
  * bundled, so water reads by its blue-grey and wide spacing.
  */
 export function waterLabelLayers() {
@@ -171,7 +178,7 @@ export function waterLabelLayers() {
         'text-size': ['interpolate', ['linear'], ['zoom'], 6, 11, 10, 13],
         'text-letter-spacing': 0.2,
         'text-max-angle': 40,
-        // Beside the border line it hangs on, not over it.
+        // Beside the drawn river, not over it.
         'text-offset': [0, -0.85],
       },
       paint: { ...paint, 'text-halo-color': '#f5f2ea' },
