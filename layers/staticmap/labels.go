@@ -251,6 +251,12 @@ func placeWater(p *placer, o Options, size float64) {
 			}
 			named[name] = try(lb, w, h, at)
 		case orb.LineString, orb.MultiLineString:
+			if placeAlong(p, g, name, lb) {
+				named[name] = true
+				continue
+			}
+			// Too short or too winding in view to follow: beside its
+			// straightest stretch.
 			lb.lines = []string{name}
 			w, h := p.size(lb.lines, size, false)
 			var at [][2]float64
@@ -867,6 +873,10 @@ func drawLabels(c canvas, o Options, l *Layout) {
 		}
 	}
 	for _, lb := range l.Labels {
+		if len(lb.along) > 0 {
+			c.glyphs(lb.along, lb.size, lb.color, pal.textHalo)
+			continue
+		}
 		lh := lb.size * 1.18
 		for i, t := range lb.lines {
 			w := c.textWidth(t, lb.size, lb.bold)

@@ -54,6 +54,9 @@ type Label struct {
 	Text string // the lines, joined by "\n"
 	Kind string // focus, feature, country, region, place, water
 	Box  Rect
+	// Glyphs are the boxes of the letters of a name set along a line (a
+	// river's), each bounding its turned letter; Box bounds them all.
+	Glyphs []Rect
 
 	lines      []string
 	size       float64
@@ -61,6 +64,7 @@ type Label struct {
 	color      string
 	dot        [2]float64     // a town's dot, when Kind is place
 	own        [][][2]float64 // an area's outline (pixels): its name may cross it
+	along      []glyph        // the letters of a name set along a line
 }
 
 // Layout is how a picture is laid out: what the renderer drew where.

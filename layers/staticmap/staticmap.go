@@ -62,14 +62,14 @@ var kinds = map[string]style{
 
 // palette is the theme's colours of everything that is not a layer.
 type palette struct {
-	sea, land, border, historical, halo, text, muted, panel, townDot, countryText, textHalo, water string
+	sea, land, border, historical, halo, text, muted, panel, townDot, countryText, textHalo, water, river string
 }
 
 var (
 	light = palette{sea: "#d7e5ee", land: "#f5f2ea", border: "#a99f8b", historical: "#8b8f94", halo: "#ffd21f",
-		text: "#1d2430", muted: "#5b6270", panel: "#ffffff", townDot: "#3d4350", countryText: "#7d745f", textHalo: "#ffffff", water: "#4f7391"}
+		text: "#1d2430", muted: "#5b6270", panel: "#ffffff", townDot: "#3d4350", countryText: "#7d745f", textHalo: "#ffffff", water: "#4f7391", river: "#86aacb"}
 	dark = palette{sea: "#18222d", land: "#2a2e35", border: "#5d6470", historical: "#8b8f94", halo: "#ffd21f",
-		text: "#e9e7e3", muted: "#aab0ba", panel: "#1d2229", townDot: "#d0d4da", countryText: "#b3aa94", textHalo: "#11151a", water: "#8fb3cf"}
+		text: "#e9e7e3", muted: "#aab0ba", panel: "#1d2229", townDot: "#d0d4da", countryText: "#b3aa94", textHalo: "#11151a", water: "#8fb3cf", river: "#4d7394"}
 )
 
 func (o Options) palette() palette {
@@ -96,6 +96,8 @@ type canvas interface {
 	// keeps it readable over the map.
 	text(x, y float64, s string, size float64, color string, bold bool, halo string)
 	textWidth(s string, size float64, bold bool) float64
+	// glyphs draws a name set letter by letter along a line (alongline.go).
+	glyphs(gs []glyph, size float64, color, halo string)
 	// covers reports whether the font draws every letter of s.
 	covers(s string) bool
 }
@@ -201,7 +203,7 @@ func draw(c canvas, o Options, l *Layout) {
 	c.fillRect(0, 0, W, H, p.sea, 1)
 	m := v.margin()
 	if o.Basemap != nil {
-		var borders []orb.Geometry
+		var borders, rivers []orb.Geometry
 		for _, i := range o.Basemap.Search(m) {
 			g := o.Basemap.Features[i].Geometry
 			switch role(o.Basemap.Flat[i]) {
@@ -209,10 +211,17 @@ func draw(c canvas, o Options, l *Layout) {
 				drawArea(c, v, m, g, p.land, 1, "", 0, false)
 			case "border":
 				borders = append(borders, g)
+			case "river":
+				rivers = append(rivers, g)
 			}
 		}
 		for _, g := range borders {
 			drawLines(c, v, m, g, p.border, 0.9*l.scale, false)
+		}
+		// Rivers over the borders: where a river is the border (the Araks
+		// with Iran), the reader still sees the river.
+		for _, g := range rivers {
+			drawLines(c, v, m, g, p.river, 0.8*l.scale, false)
 		}
 	}
 	drawFeatures(c, o, v, l.scale, false)

@@ -148,7 +148,7 @@ func checkLayout(t *testing.T, name string, o Options, l *Layout) {
 		// may cross its own outline; the focused feature's name only when
 		// nowhere else is free; a town's beside the focus may cross one).
 		if a.Kind != "focus" && (a.Kind != "place" || l.Focus.Empty()) {
-			if n := l.strokesExcept(a.Box, l.ownOutline(a.own)); float64(n) > math.Max(2, 0.02*a.Box.W()*a.Box.H()) {
+			if n, area := a.strokes(l); float64(n) > math.Max(2, 0.02*area) {
 				t.Errorf("%s: %s label %q at %v covers %d pixels of the data's lines", name, a.Kind, a.Text, a.Box, n)
 			}
 		}
@@ -578,7 +578,7 @@ func TestWaterNames(t *testing.T) {
 				t.Errorf("%s: %s is not named; water labels %v", tc.name, w, water)
 				continue
 			}
-			if n := l.MaskOverlap(lb.Box); float64(n) > 0.02*lb.Box.W()*lb.Box.H() {
+			if n, area := lb.mask(l); float64(n) > 0.02*area {
 				t.Errorf("%s: %q covers %d feature pixels", tc.name, lb.Text, n)
 			}
 			if !strings.Contains(string(svg), ">"+strings.Split(lb.Text, "\n")[0]+"</text>") {
