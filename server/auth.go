@@ -170,12 +170,12 @@ func (s *Server) handleLogout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// expireSession tells the browser to delete the session cookie. It needs a
-// past Expires: a negative MaxAge alone is left out of the header, and the
-// browser would keep an empty cookie.
+// expireSession tells the browser to delete the session cookie, with a past
+// Expires, which every browser honours. A negative MaxAge is not set: it
+// would replace Expires with max-age=0 in the header.
 func (s *Server) expireSession(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: s.secure(c), MaxAge: -1, Expires: time.Unix(0, 0)})
+		Secure: s.secure(c), Expires: time.Unix(0, 0)})
 }
 
 // secure reports whether cookies must be sent over https only.
