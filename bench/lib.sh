@@ -264,7 +264,9 @@ pss_tree_mib() {
 
 # start_nginx WWW: nginx on a free loopback port serving directory WWW as a
 # static host would (sendfile, gzip_static: X.gz is sent for X to clients
-# that accept gzip, keep-alive unlimited, access log on as citemap's is);
+# that accept gzip, keep-alive unlimited, access log on as citemap's is;
+# NGINX_ACCESS_LOG_OPTS, e.g. 'buffer=64k flush=1s', buffers it as citemap
+# buffers its own);
 # sets NGINX (its base URL). Its files live in $BENCH_WORK.
 start_nginx() {
 	local www=$1 port
@@ -281,7 +283,7 @@ http {
 		application/vnd.mapbox-vector-tile mvt;
 	}
 	default_type application/octet-stream;
-	access_log $BENCH_WORK/nginx-access.log;
+	access_log $BENCH_WORK/nginx-access.log ${NGINX_ACCESS_LOG_OPTS:-};
 	sendfile on;
 	tcp_nopush on;
 	keepalive_requests 1000000;

@@ -77,15 +77,6 @@ for i in "${!URLS[@]}"; do
 		"$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_header}' "${URLS[$i]}")"
 done
 
-if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
-	log "perf profile of citemap under wrk ($DURATION s)"
-	perf record -F 999 -g -o "$BENCH_WORK/perf.data" -p "$CM_MAIN_PID" -- sleep "$DURATION" >/dev/null 2>&1 &
-	pp=$!
-	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H 'Accept-Encoding: gzip' "${URLS[0]}" >/dev/null
-	wait "$pp" || true
-	perf report -i "$BENCH_WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40
-fi
-
 # cpu_ticks PID: user and system clock ticks of PID and its children
 # (nginx's workers), so each run also gives the server's CPU per request,
 # which other work on the machine disturbs far less than requests/s.
@@ -104,6 +95,14 @@ for ((i = 0; i < 3000; i++)); do
 	grep -q 'msg="layers ready"' "$BENCH_WORK/citemap.log" && break
 	sleep 0.02
 done
+if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
+	log "perf profile of citemap under wrk ($DURATION s)"
+	perf record -F 999 -g -o "$BENCH_WORK/perf.data" -p "$CM_MAIN_PID" -- sleep "$DURATION" >/dev/null 2>&1 &
+	pp=$!
+	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H 'Accept-Encoding: gzip' "${URLS[0]}" >/dev/null
+	wait "$pp" || true
+	perf report -i "$BENCH_WORK/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | head -40 || true
+fi
 OUT="$BENCH_WORK/results.tsv"
 : >"$OUT"
 LOAD_START=$(loadavg)
