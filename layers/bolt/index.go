@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
-	"github.com/paulmach/orb/geojson"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/citemap/citemap/geo"
@@ -182,34 +180,49 @@ func getBound(b []byte) orb.Bound {
 // encodeBody encodes what the read path serves of f. sourceOf names each
 // passage's source (for source_count).
 func encodeBody(f layers.Feature, sourceOf func(passage string) string) ([]byte, error) {
-	ps := map[string]string{}
-	for _, c := range f.Claims {
-		ps[c.Passage] = sourceOf(c.Passage)
-	}
-	gf := f.Flat(ps)
-	props, err := json.Marshal(gf.Properties)
-	if err != nil {
-		return nil, fmt.Errorf("encode properties of %s: %w", f.ID, err)
-	}
-	geom, err := geojson.NewGeometry(f.Geometry).MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode geometry of %s: %w", f.ID, err)
-	}
 	g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
 	if err != nil {
 		return nil, fmt.Errorf("feature %s: %w", f.ID, err)
 	}
+	return encodeBodyWKB(f, sourceOf, g)
+}
+
+// encodeBodyWKB is encodeBody given the geometry's WKB.
+func encodeBodyWKB(f layers.Feature, sourceOf func(passage string) string, g []byte) ([]byte, error) {
+	ps := make(map[string]string, len(f.Claims))
+	for _, c := range f.Claims {
+		ps[c.Passage] = sourceOf(c.Passage)
+	}
+	gf := f.Flat(ps)
+	// One scratch buffer for both JSON parts: the body copies them.
+	var arr [1024]byte
+	props, err := appendJSONObject(arr[:0], gf.Properties)
+	if err != nil {
+		return nil, fmt.Errorf("encode properties of %s: %w", f.ID, err)
+	}
+	np := len(props)
+	both, err := appendGeoJSONGeometry(props, f.Geometry)
+	if err != nil {
+		return nil, fmt.Errorf("encode geometry of %s: %w", f.ID, err)
+	}
+	props, geom := both[:np], both[np:]
 	from, _ := f.Properties["valid_from"].(string)
 	to, _ := f.Properties["valid_to"].(string)
 	passages, _ := gf.Properties["passage_ids"].(string)
 	b := make([]byte, 0, 1+32+5*binary.MaxVarintLen32+len(from)+len(to)+len(geom)+len(props)+len(passages)+len(g))
 	b = append(b, tagLive)
 	b = putBound(b, f.Geometry.Bound())
-	for _, part := range [][]byte{[]byte(from), []byte(to), geom, props, []byte(passages)} {
-		b = binary.AppendUvarint(b, uint64(len(part)))
-		b = append(b, part...)
-	}
+	b = appendPart(b, from)
+	b = appendPart(b, to)
+	b = appendPart(b, geom)
+	b = appendPart(b, props)
+	b = appendPart(b, passages)
 	return append(b, g...), nil
+}
+
+func appendPart[S string | []byte](b []byte, part S) []byte {
+	b = binary.AppendUvarint(b, uint64(len(part)))
+	return append(b, part...)
 }
 
 // decodeBody splits a live body record; its slices alias val.

@@ -147,6 +147,16 @@ func parts(entity []byte) []string {
 // which is how an import finds what did not change. Claims are ordered by
 // passage and aspect, one per pair (the last given wins).
 func encodeFeature(f layers.Feature) ([]byte, error) {
+	g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
+	if err != nil {
+		return nil, fmt.Errorf("feature %s: %w", f.ID, err)
+	}
+	return encodeFeatureWKB(f, g)
+}
+
+// encodeFeatureWKB is encodeFeature given the geometry's WKB (the body
+// holds the same bytes).
+func encodeFeatureWKB(f layers.Feature, g []byte) ([]byte, error) {
 	claims := normalClaims(f.Claims)
 	cj, err := json.Marshal(claims)
 	if err != nil {
@@ -156,11 +166,8 @@ func encodeFeature(f layers.Feature) ([]byte, error) {
 	if props == nil {
 		props = map[string]any{}
 	}
-	pj, err := json.Marshal(props)
-	if err != nil {
-		return nil, fmt.Errorf("feature %s: %w", f.ID, err)
-	}
-	g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
+	var arr [512]byte
+	pj, err := appendJSONObject(arr[:0], props)
 	if err != nil {
 		return nil, fmt.Errorf("feature %s: %w", f.ID, err)
 	}
