@@ -56,6 +56,7 @@ type tileWriter struct {
 	tags     []uint32
 	geom     []uint32
 	sorted   []string
+	props    []rawProp
 }
 
 func (w *tileWriter) reset() {
@@ -92,6 +93,11 @@ func (w *tileWriter) layer(l *mvt.Layer) ([]byte, error) {
 			return nil, err
 		}
 	}
+	return w.finish(l), nil
+}
+
+// finish returns the layer message of l with the features written so far.
+func (w *tileWriter) finish(l *mvt.Layer) []byte {
 	b := w.body[:0]
 	b = appendBytesField(b, 0x0a, l.Name)
 	b = append(b, w.feats...)
@@ -104,7 +110,7 @@ func (w *tileWriter) layer(l *mvt.Layer) ([]byte, error) {
 	b = append(b, 0x78)
 	b = binary.AppendUvarint(b, uint64(l.Version))
 	w.body = b
-	return b, nil
+	return b
 }
 
 func appendBytesField[T string | []byte](b []byte, tag byte, s T) []byte {
@@ -132,7 +138,13 @@ func (w *tileWriter) feature(g orb.Geometry, props geojson.Properties, id any) e
 		}
 		w.tags = append(w.tags, w.key(k), vi)
 	}
-	// The message: id (1), tags (2, packed), type (3), geometry (4, packed).
+	w.message(typ, id)
+	return nil
+}
+
+// message appends a Tile.Feature message of w.tags and w.geom to w.feats:
+// id (1), tags (2, packed), type (3), geometry (4, packed).
+func (w *tileWriter) message(typ byte, id any) {
 	p := w.packed[:0]
 	if n, ok := featureID(id); ok {
 		p = append(p, 0x08)
@@ -145,7 +157,6 @@ func (w *tileWriter) feature(g orb.Geometry, props geojson.Properties, id any) e
 	w.feats = append(w.feats, 0x12)
 	w.feats = binary.AppendUvarint(w.feats, uint64(len(p)))
 	w.feats = append(w.feats, p...)
-	return nil
 }
 
 // appendPacked appends a packed repeated uint32 field (nothing when empty).
@@ -236,14 +247,7 @@ func (w *tileWriter) value(v any) (uint32, error) {
 	case string:
 		return w.str(t), nil
 	case float64:
-		if i, ok := w.floatIdx[t]; ok {
-			return i, nil
-		}
-		i := w.newValue(func(b []byte) []byte {
-			return binary.LittleEndian.AppendUint64(append(b, 0x19), math.Float64bits(t))
-		})
-		w.floatIdx[t] = i
-		return i, nil
+		return w.float(t), nil
 	case int:
 		if i, ok := w.intIdx[t]; ok {
 			return i, nil
@@ -252,16 +256,7 @@ func (w *tileWriter) value(v any) (uint32, error) {
 		w.intIdx[t] = i
 		return i, nil
 	case bool:
-		k := 0
-		if t {
-			k = 1
-		}
-		if w.boolIdx[k] > 0 {
-			return uint32(w.boolIdx[k] - 1), nil
-		}
-		i := w.newValue(func(b []byte) []byte { return append(b, 0x38, byte(k)) })
-		w.boolIdx[k] = int64(i) + 1
-		return i, nil
+		return w.boolean(t), nil
 	}
 	// What orb cannot use as a map key (and nil) goes in as its JSON text,
 	// sharing the string entries.
@@ -282,6 +277,30 @@ func (w *tileWriter) value(v any) (uint32, error) {
 	i := w.newValue(func(b []byte) []byte { return append(b, enc...) })
 	w.otherIdx[v] = i
 	return i, nil
+}
+
+func (w *tileWriter) float(f float64) uint32 {
+	if i, ok := w.floatIdx[f]; ok {
+		return i
+	}
+	i := w.newValue(func(b []byte) []byte {
+		return binary.LittleEndian.AppendUint64(append(b, 0x19), math.Float64bits(f))
+	})
+	w.floatIdx[f] = i
+	return i
+}
+
+func (w *tileWriter) boolean(v bool) uint32 {
+	k := 0
+	if v {
+		k = 1
+	}
+	if w.boolIdx[k] > 0 {
+		return uint32(w.boolIdx[k] - 1)
+	}
+	i := w.newValue(func(b []byte) []byte { return append(b, 0x38, byte(k)) })
+	w.boolIdx[k] = int64(i) + 1
+	return i
 }
 
 func (w *tileWriter) str(s string) uint32 {

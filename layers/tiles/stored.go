@@ -208,7 +208,19 @@ type item struct {
 	bound orb.Bound
 	geom  orb.Geometry
 	props geojson.Properties
+	// raw are the properties as a level record holds them (see
+	// appendProps), when props is nil: a tile writes them without decoding
+	// them into a map. They are valid while the read transaction is.
+	raw   []byte
 	label *orb.Point
+}
+
+// properties are the item's tile properties as a map.
+func (it item) properties() (geojson.Properties, error) {
+	if it.props != nil || it.raw == nil {
+		return it.props, nil
+	}
+	return decodeProps(it.raw)
 }
 
 // EncodeStored returns tile z/x/y of a stored layer as Encode does for a
@@ -306,8 +318,12 @@ func View(st Stored, b orb.Bound, z int) ([]layers.Feature, error) {
 	}
 	out := make([]layers.Feature, 0, len(items))
 	for _, it := range items {
-		props := make(map[string]any, len(it.props))
-		for k, v := range it.props {
+		all, err := it.properties()
+		if err != nil {
+			return nil, fmt.Errorf("view of %s: level record of %s: %w", st.Layer().ID, it.id, err)
+		}
+		props := make(map[string]any, len(all))
+		for k, v := range all {
 			if !strings.HasPrefix(k, "_") {
 				props[k] = v
 			}
@@ -323,10 +339,7 @@ func decodeRecord(id string, b orb.Bound, rec []byte) (item, error) {
 	if k <= 0 || uint64(len(rec)-k) < n+1 {
 		return it, fmt.Errorf("level record of %s: corrupt", id)
 	}
-	var err error
-	if it.props, err = decodeProps(rec[k : k+int(n)]); err != nil {
-		return it, fmt.Errorf("level record of %s: %w", id, err)
-	}
+	it.raw = rec[k : k+int(n)]
 	rest := rec[k+int(n):]
 	if rest[0] == 1 {
 		if len(rest) < 17 {
@@ -433,37 +446,37 @@ func thinItems(t maptile.Tile, items []item, cells int) []item {
 }
 
 // encodeItems writes items into an MVT tile: the same layer, properties and
-// label points Set.encode writes.
+// label points Set.encode writes. Each item's geometry is projected and
+// clipped by orb; the features carry only the position of their item, from
+// which the tile writer takes the properties.
 func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool) ([]byte, error) {
-	fc := geojson.NewFeatureCollection()
 	tb := t.Bound()
-	for _, it := range items {
-		// Cloned: orb's projection and clipping change geometry in place,
-		// and a record's geometry may be shared with nothing else, but a
-		// full one is read again for the label.
-		f := geojson.NewFeature(orb.Clone(it.geom))
-		f.ID = it.id
-		// The item's own map (no copy): setting the same two keys again
-		// when the tile is thinned and encoded once more changes nothing.
-		if it.props == nil {
-			it.props = geojson.Properties{}
-		}
-		it.props["id"], it.props["layer"] = it.id, l.ID
-		f.Properties = it.props
-		if l.Kind != layers.KindBasemap && it.label != nil && int(t.Z) >= labelMinZoom &&
-			(it.bound.Max[0]-it.bound.Min[0])/pixelDeg(int(t.Z)) >= labelMinPixels && tb.Contains(*it.label) {
-			lf := geojson.NewFeature(*it.label)
-			lf.ID = f.ID
-			lf.Properties = f.Properties.Clone()
-			lf.Properties["_label"] = true
-			fc.Append(lf)
-		}
-		fc.Append(f)
+	labels := 0
+	drawsLabel := func(it item) bool {
+		return l.Kind != layers.KindBasemap && it.label != nil && int(t.Z) >= labelMinZoom &&
+			(it.bound.Max[0]-it.bound.Min[0])/pixelDeg(int(t.Z)) >= labelMinPixels && tb.Contains(*it.label)
 	}
-	if len(fc.Features) == 0 {
+	for _, it := range items {
+		if drawsLabel(it) {
+			labels++
+		}
+	}
+	all := make([]geojson.Feature, 0, len(items)+labels)
+	fs := make([]*geojson.Feature, 0, len(items)+labels)
+	for i, it := range items {
+		if drawsLabel(it) {
+			all = append(all, geojson.Feature{Type: "Feature", ID: itemRef{i, true}, Geometry: *it.label})
+			fs = append(fs, &all[len(all)-1])
+		}
+		// Cloned: orb's projection and clipping change geometry in place,
+		// and an item is encoded again when the tile must be thinned.
+		all = append(all, geojson.Feature{Type: "Feature", ID: itemRef{i, false}, Geometry: orb.Clone(it.geom)})
+		fs = append(fs, &all[len(all)-1])
+	}
+	if len(fs) == 0 {
 		return []byte{}, nil
 	}
-	ls := mvt.NewLayers(map[string]*geojson.FeatureCollection{l.ID: fc})
+	ls := mvt.Layers{mvt.NewLayer(l.ID, &geojson.FeatureCollection{Features: fs})}
 	ls.ProjectToTile(t)
 	ls.Clip(orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
 		Max: orb.Point{mvt.DefaultExtent * (1 + buffer), mvt.DefaultExtent * (1 + buffer)}})
@@ -471,5 +484,11 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
-	return marshal(ls)
+	var w tileWriter
+	body, err := w.itemLayer(ls[0], items)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{0x1a}, binary.AppendUvarint(nil, uint64(len(body)))...)
+	return append(out, body...), nil
 }
