@@ -67,6 +67,9 @@ export function applyMapTheme(map, theme) {
   set('basemap-sea', 'fill-color', '#1c2a35');
   set('basemap-land', 'fill-color', '#3a3d41');
   set('basemap-border', 'line-color', '#6b6f75');
+  set('basemap-rivers', 'line-color', '#4d7394');
+  set('water-rivers', 'text-color', '#8fb3cf');
+  set('water-rivers', 'text-halo-color', '#3a3d41');
   set('basemap-labels', 'text-color', '#b7bcc2');
   set('basemap-labels', 'text-halo-color', '#3a3d41');
 }

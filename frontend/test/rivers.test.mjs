@@ -52,3 +52,22 @@ test('the Kura and the Araks are drawn and named along their lines', async () =>
   assert.ok(far.lines.includes('Kura'), `the Kura is drawn at zoom 5 (lines ${far.lines})`);
   await context.close();
 });
+
+test('a dark embed draws the rivers and their names in its own colours', async () => {
+  const { page, context } = await newPage(browser, srv.base, { viewport: { width: 700, height: 520 } });
+  await openMap(page, srv.base + '/embed?view=8/40.05/44.40&theme=dark&legend=0');
+  await mapIdle(page);
+  const paint = await page.evaluate(() => {
+    const map = window.citemap.map;
+    return {
+      line: map.getPaintProperty('basemap-rivers', 'line-color'),
+      halo: map.getPaintProperty('water-rivers', 'text-halo-color'),
+      named: map.queryRenderedFeatures({ layers: ['water-rivers'] }).map((f) => f.properties.name),
+    };
+  });
+  assert.equal(paint.line, '#4d7394');
+  assert.equal(paint.halo, '#3a3d41', 'a light halo would box the river name on dark land');
+  assert.ok(paint.named.includes('Araks'), `the Araks is named (${paint.named})`);
+  await shot(page, 'rivers-embed-dark.png');
+  await context.close();
+});
