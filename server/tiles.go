@@ -1,7 +1,6 @@
 package server
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
 	"strconv"
@@ -74,13 +73,19 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", l.Revision, z, x, y), gzip.DefaultCompression)
+		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", l.Revision, z, x, y), tileGzipLevel)
 	})
 	if err != nil {
 		return err
 	}
 	return s.sendTile(c, v, key, b)
 }
+
+// tileGzipLevel is the gzip level of a tile made on request, inside the
+// reader's wait: on the 308 KB z6 tile of a 1M-polygon layer (BenchmarkTileZ6)
+// level 3 takes a fifth of the default level's time (~10 against ~55 ms)
+// for 6% more bytes (131 against 124 KB).
+const tileGzipLevel = 3
 
 // encodeTile cuts tile z/x/y of layer l. A store that keeps generalized
 // levels gives it from what lies in the tile, in one read transaction; the

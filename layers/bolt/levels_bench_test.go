@@ -69,7 +69,7 @@ func BenchmarkTileZ6(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	for _, level := range []int{gzip.BestSpeed, 3, gzip.DefaultCompression, gzip.BestCompression} {
+	for _, level := range []int{gzip.BestSpeed, 2, 3, gzip.DefaultCompression, gzip.BestCompression} {
 		b.Run(fmt.Sprintf("gzip-%d", level), func(b *testing.B) {
 			var buf bytes.Buffer
 			for i := 0; i < b.N; i++ {

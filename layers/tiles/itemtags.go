@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -26,6 +27,10 @@ type itemRef struct {
 // writes for the same properties in a map, to the byte (tested).
 func (w *tileWriter) itemLayer(l *mvt.Layer, items []item) ([]byte, error) {
 	w.reset()
+	// Sized for what a crowded tile's feature takes (~100 bytes), so the
+	// buffers are not grown and copied again and again.
+	w.feats = slices.Grow(w.feats, 128*len(l.Features))
+	w.vals = slices.Grow(w.vals, 24*len(l.Features))
 	for _, f := range l.Features {
 		ref, ok := f.ID.(itemRef)
 		if !ok || ref.i < 0 || ref.i >= len(items) {

@@ -489,6 +489,7 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte{0x1a}, binary.AppendUvarint(nil, uint64(len(body)))...)
+	out := make([]byte, 0, len(body)+binary.MaxVarintLen64+1)
+	out = binary.AppendUvarint(append(out, 0x1a), uint64(len(body)))
 	return append(out, body...), nil
 }
