@@ -245,7 +245,14 @@ type layerWriter struct {
 // flush stages a batch and, once what is staged passes flushBytes, writes
 // it.
 func (w *layerWriter) flush(batch []layers.Feature) error {
-	err := w.s.db.View(func(tx *bbolt.Tx) error { return w.stage(tx, batch) })
+	var pre []encoded
+	if w.ch.sourceOf != nil {
+		var err error
+		if pre, err = encodeAll(batch, w.ch.sourceOf); err != nil {
+			return err
+		}
+	}
+	err := w.s.db.View(func(tx *bbolt.Tx) error { return w.stage(tx, batch, pre) })
 	if err != nil || w.ch.staged < w.s.flushBytes {
 		return err
 	}
@@ -256,9 +263,14 @@ func (w *layerWriter) flush(batch []layers.Feature) error {
 	return nil
 }
 
-func (w *layerWriter) stage(tx *bbolt.Tx, batch []layers.Feature) error {
-	for _, f := range batch {
-		if err := w.ch.putFeature(tx, w.id, f); err != nil {
+// stage stages a batch; pre, when given, holds its features encoded.
+func (w *layerWriter) stage(tx *bbolt.Tx, batch []layers.Feature, pre []encoded) error {
+	for i, f := range batch {
+		var enc encoded
+		if pre != nil {
+			enc = pre[i]
+		}
+		if err := w.ch.putEncoded(tx, w.id, f, enc); err != nil {
 			return err
 		}
 	}
@@ -328,7 +340,7 @@ func (f *flusher) wait() error {
 // feature the import no longer holds, and the layer's description.
 func (w *layerWriter) finish(tx *bbolt.Tx) error {
 	w.id = w.layer.ID
-	if err := w.stage(tx, w.batch); err != nil {
+	if err := w.stage(tx, w.batch, nil); err != nil {
 		return err
 	}
 	w.batch = nil

@@ -257,16 +257,18 @@ func bodyBound(val []byte) (orb.Bound, bool) {
 	return getBound(val[1:33]), true
 }
 
-// putDerived stages the body of f (its index entry too), written at this
-// version, and, when f is new or moved to another cell, its ids entry.
-func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature) error {
-	sourceOf := ch.sourceOf
-	if sourceOf == nil {
-		sourceOf = sourcesAt(tx, ch.base)
-	}
-	body, err := encodeBody(f, sourceOf)
-	if err != nil {
-		return err
+// putDerived stages the body of f (its index entry too, body when already
+// encoded), written at this version, and, when f is new or moved to another cell, its ids entry.
+func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature, body []byte) error {
+	if body == nil {
+		sourceOf := ch.sourceOf
+		if sourceOf == nil {
+			sourceOf = sourcesAt(tx, ch.base)
+		}
+		var err error
+		if body, err = encodeBody(f, sourceOf); err != nil {
+			return err
+		}
 	}
 	ent := prefix(f.ID)
 	nc := cellOf(f.Geometry.Bound())

@@ -3,14 +3,19 @@ package bolt
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/citemap/citemap/geo"
@@ -100,9 +105,17 @@ func (ch *change) put(layer string, bucket, entity, val []byte) []byte {
 
 // putFeature stages f unless base holds it unchanged.
 func (ch *change) putFeature(tx *bbolt.Tx, layer string, f layers.Feature) error {
-	val, err := encodeFeature(f)
-	if err != nil {
-		return err
+	return ch.putEncoded(tx, layer, f, encoded{})
+}
+
+// putEncoded is putFeature given what encodeAll made of f (or nothing).
+func (ch *change) putEncoded(tx *bbolt.Tx, layer string, f layers.Feature, enc encoded) error {
+	val := enc.val
+	if val == nil {
+		var err error
+		if val, err = encodeFeature(f); err != nil {
+			return err
+		}
 	}
 	ent := prefix(f.ID)
 	_, old := lookup(tx.Bucket(bucketFeatures).Bucket([]byte(layer)), ent, ch.base)
@@ -133,7 +146,45 @@ func (ch *change) putFeature(tx *bbolt.Tx, layer string, f layers.Feature) error
 	if err := ch.touchLevels(layer, old, f.Geometry); err != nil {
 		return err
 	}
-	return ch.putDerived(tx, layer, f)
+	return ch.putDerived(tx, layer, f, enc.body)
+}
+
+// encoded is a feature's record and body, encoded ahead of staging.
+type encoded struct{ val, body []byte }
+
+// encodeAll encodes the records and bodies of a batch on every core, in
+// contiguous parts so each worker's features stay together; staging them
+// (bbolt lookups in one transaction) stays on one goroutine, in order.
+func encodeAll(batch []layers.Feature, sourceOf func(passage string) string) ([]encoded, error) {
+	out := make([]encoded, len(batch))
+	workers := min(runtime.GOMAXPROCS(0), (len(batch)+63)/64)
+	if workers <= 1 {
+		return out, encodeRange(batch, out, sourceOf)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		lo, hi := i*len(batch)/workers, (i+1)*len(batch)/workers
+		wg.Go(func() { errs[i] = encodeRange(batch[lo:hi], out[lo:hi], sourceOf) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func encodeRange(batch []layers.Feature, out []encoded, sourceOf func(passage string) string) error {
+	for i, f := range batch {
+		g, err := wkb.Marshal(f.Geometry, binary.LittleEndian)
+		if err != nil {
+			return fmt.Errorf("feature %s: %w", f.ID, err)
+		}
+		if out[i].val, err = encodeFeatureWKB(f, g); err != nil {
+			return err
+		}
+		if out[i].body, err = encodeBodyWKB(f, sourceOf, g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteFeature stages a tombstone for a feature base holds, and reports
