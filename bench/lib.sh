@@ -265,7 +265,7 @@ pss_tree_mib() {
 # start_nginx WWW: nginx on a free loopback port serving directory WWW as a
 # static host would (sendfile, gzip_static: X.gz is sent for X to clients
 # that accept gzip, keep-alive unlimited, access log on as citemap's is;
-# NGINX_ACCESS_LOG_OPTS, e.g. 'buffer=64k flush=1s', buffers it as citemap
+# NGINX_ACCESS_LOG_OPTS, e.g. 'combined buffer=64k flush=200ms', buffers it as citemap
 # buffers its own);
 # sets NGINX (its base URL). Its files live in $BENCH_WORK.
 start_nginx() {
