@@ -216,6 +216,9 @@ func rewindPolygon(p orb.Polygon) orb.Polygon {
 		if i > 0 {
 			want = orb.CW
 		}
+		if len(r) < 3 {
+			continue // no orientation (orb panics on an empty ring); Validate refuses it
+		}
 		if o := r.Orientation(); o != 0 && o != want {
 			r.Reverse()
 		}

@@ -280,6 +280,14 @@ func (f *Feature) setLayer(layer string) {
 }
 
 func decodeFeature(layer string, raw []byte) (Feature, error) {
+	if f, ok := fastDecode(layer, raw); ok {
+		return f, nil
+	}
+	return decodeGeneral(layer, raw)
+}
+
+// decodeGeneral decodes any feature, and names what is wrong with one.
+func decodeGeneral(layer string, raw []byte) (Feature, error) {
 	var head struct {
 		ID   any    `json:"id"`
 		Type string `json:"type"`
