@@ -186,3 +186,34 @@ func TestEncodeItemsCorruptRecord(t *testing.T) {
 		t.Fatal("a truncated record encoded without error")
 	}
 }
+
+// TestClipInsideSameAsOrb checks the shortcut for what lies inside against
+// orb's clipping, on the shapes it must leave to orb.
+func TestClipInsideSameAsOrb(t *testing.T) {
+	box := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{100, 100}}
+	sq := orb.Ring{{10, 10}, {20, 10}, {20, 20}, {10, 20}, {10, 10}}
+	for _, g := range []orb.Geometry{
+		orb.Point{0, 100},
+		orb.Point{101, 5},
+		orb.LineString{{1, 1}, {100, 100}},
+		orb.LineString{{5, 5}},
+		orb.LineString{{5, 5}, {150, 5}, {5, 6}},
+		orb.Polygon{sq},
+		orb.Polygon{sq, {{15, 15}, {150, 15}, {15, 16}, {15, 15}}}, // a hole out of the box
+		orb.Polygon{sq, {}},
+		orb.Polygon{{{-5, 10}, {20, 10}, {20, 20}, {-5, 10}}},
+		orb.MultiPolygon{{sq}},
+		orb.MultiPoint{{1, 1}, {200, 1}},
+	} {
+		mine := mvt.NewLayer("a", &geojson.FeatureCollection{Features: []*geojson.Feature{geojson.NewFeature(orb.Clone(g))}})
+		orbs := mvt.NewLayer("a", &geojson.FeatureCollection{Features: []*geojson.Feature{geojson.NewFeature(orb.Clone(g))}})
+		clipInside(mine, box)
+		orbs.Clip(box)
+		if len(mine.Features) != len(orbs.Features) {
+			t.Fatalf("%v: %d features, orb %d", g, len(mine.Features), len(orbs.Features))
+		}
+		if len(mine.Features) == 1 && !orb.Equal(mine.Features[0].Geometry, orbs.Features[0].Geometry) {
+			t.Errorf("%v: clipped to %v, orb %v", g, mine.Features[0].Geometry, orbs.Features[0].Geometry)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
@@ -445,6 +446,48 @@ func thinItems(t maptile.Tile, items []item, cells int) []item {
 	return out
 }
 
+// clipInside is l.Clip(box) that leaves alone a point, line or area lying
+// wholly inside box, as orb's clipping would give it back (the same points
+// in the same order) after copying it four times; most features of a
+// crowded tile lie inside.
+func clipInside(l *mvt.Layer, box orb.Bound) {
+	at := 0
+	for _, f := range l.Features {
+		g := f.Geometry
+		if !wholeInside(box, g) {
+			if g = clip.Geometry(box, g); g == nil {
+				continue
+			}
+		}
+		f.Geometry = g
+		l.Features[at] = f
+		at++
+	}
+	l.Features = l.Features[:at]
+}
+
+// wholeInside reports whether g is a point, line or area (without empty
+// rings or one-point lines, which clipping drops) whose every point lies in box.
+func wholeInside(box orb.Bound, g orb.Geometry) bool {
+	in := func(b orb.Bound) bool {
+		return b.Min[0] >= box.Min[0] && b.Min[1] >= box.Min[1] && b.Max[0] <= box.Max[0] && b.Max[1] <= box.Max[1]
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return in(g.Bound())
+	case orb.LineString:
+		return len(g) > 1 && in(g.Bound()) // a single point is no line
+	case orb.Polygon:
+		for _, r := range g { // every ring: a stray hole is clipped too
+			if len(r) == 0 || !in(r.Bound()) {
+				return false
+			}
+		}
+		return len(g) > 0
+	}
+	return false
+}
+
 // encodeItems writes items into an MVT tile: the same layer, properties and
 // label points Set.encode writes. Each item's geometry is projected and
 // clipped by orb; the features carry only the position of their item, from
@@ -478,7 +521,7 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 	}
 	ls := mvt.Layers{mvt.NewLayer(l.ID, &geojson.FeatureCollection{Features: fs})}
 	ls.ProjectToTile(t)
-	ls.Clip(orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
+	clipInside(ls[0], orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
 		Max: orb.Point{mvt.DefaultExtent * (1 + buffer), mvt.DefaultExtent * (1 + buffer)}})
 	if !generalized {
 		ls.Simplify(simplify.DouglasPeucker(4))
