@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -159,8 +158,8 @@ func Record(kind string, b layers.Body, l int) ([]byte, error) {
 
 // tileProps are the properties a tile carries of feature b.
 func tileProps(kind string, b layers.Body) (geojson.Properties, error) {
-	var flat map[string]any
-	if err := json.Unmarshal(b.Properties, &flat); err != nil {
+	flat, err := unmarshalFlat(b.Properties)
+	if err != nil {
 		return nil, fmt.Errorf("properties of %s: %w", b.ID, err)
 	}
 	fields := Fields
