@@ -60,13 +60,6 @@ func placeAlong(p *placer, g orb.Geometry, name string, lb Label) bool {
 		}
 	}
 	// Longest first.
-	lengthOf := func(pts [][2]float64) float64 {
-		var n float64
-		for i := 1; i < len(pts); i++ {
-			n += math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
-		}
-		return n
-	}
 	for i := 1; i < len(paths); i++ {
 		for j := i; j > 0 && lengthOf(paths[j]) > lengthOf(paths[j-1]); j-- {
 			paths[j], paths[j-1] = paths[j-1], paths[j]
@@ -171,16 +164,28 @@ func (p *placer) alongFree(gs []glyph) bool {
 	return true
 }
 
-// setAlong lays the runes out along pts from arc length start, each glyph
-// centred on the point of the line under its middle, shifted by offset
-// pixels to the line's left (above it, for text running right). It fails
-// where the line turns too sharply for the name to read.
+// setAlong lays the runes out along pts from arc length start, on a copy
+// of the line shifted by offset pixels to its left (above it, for text
+// running right; below it for a negative offset, the text's top then at
+// that distance): each letter starts where the one before ends on that
+// shifted line and is turned along the chord it spans, so letters neither
+// gape nor crowd where the line bends. It fails where the line turns too
+// sharply or steeply for the name to read.
 func setAlong(pts [][2]float64, runes []string, adv []float64, start, size, offset float64) ([]glyph, bool) {
+	shift := offset
+	if offset < 0 {
+		shift = offset - 0.75*size
+	}
+	path := shifted(pts, shift)
+	// The shifted line is shorter or longer than the line where it bends:
+	// start at the same place along it, proportionally.
+	at := start * lengthOf(path) / lengthOf(pts)
 	out := make([]glyph, 0, len(runes))
-	at := start
 	var first, prev float64
 	for i, r := range runes {
-		c, a := pointAt(pts, at+adv[i]/2)
+		p0, _ := pointAt(path, at)
+		p1, _ := pointAt(path, at+adv[i])
+		a := math.Atan2(p1[1]-p0[1], p1[0]-p0[0])
 		if i == 0 {
 			first, prev = a, a
 		}
@@ -188,19 +193,50 @@ func setAlong(pts [][2]float64, runes []string, adv []float64, start, size, offs
 			return nil, false
 		}
 		prev = a
-		cos, sin := math.Cos(a), math.Sin(a)
-		// The left normal of the direction (cos, sin) in pixels is (sin, -cos).
-		// offset > 0 sets the baseline above the line; offset < 0 sets the
-		// text's top below it.
-		shift := offset
-		if offset < 0 {
-			shift = offset - 0.75*size
-		}
-		bx, by := c[0]+sin*shift-cos*adv[i]/2, c[1]-cos*shift-sin*adv[i]/2
-		out = append(out, glyph{R: r, X: bx, Y: by, Angle: a, Box: turnedBox(bx, by, a, adv[i], size)})
+		out = append(out, glyph{R: r, X: p0[0], Y: p0[1], Angle: a, Box: turnedBox(p0[0], p0[1], a, adv[i], size)})
 		at += adv[i]
 	}
+	if at > lengthOf(path) {
+		return nil, false
+	}
 	return out, true
+}
+
+// shifted moves every vertex of pts d pixels to the line's left, along the
+// mean of the normals of the segments that meet there.
+func shifted(pts [][2]float64, d float64) [][2]float64 {
+	normal := func(a, b [2]float64) [2]float64 {
+		l := math.Hypot(b[0]-a[0], b[1]-a[1])
+		if l == 0 {
+			return [2]float64{}
+		}
+		return [2]float64{(b[1] - a[1]) / l, -(b[0] - a[0]) / l}
+	}
+	out := make([][2]float64, len(pts))
+	for i, q := range pts {
+		var n [2]float64
+		if i > 0 {
+			m := normal(pts[i-1], q)
+			n = [2]float64{n[0] + m[0], n[1] + m[1]}
+		}
+		if i+1 < len(pts) {
+			m := normal(q, pts[i+1])
+			n = [2]float64{n[0] + m[0], n[1] + m[1]}
+		}
+		if l := math.Hypot(n[0], n[1]); l > 0 {
+			n = [2]float64{n[0] / l, n[1] / l}
+		}
+		out[i] = [2]float64{q[0] + n[0]*d, q[1] + n[1]*d}
+	}
+	return out
+}
+
+func lengthOf(pts [][2]float64) float64 {
+	var n float64
+	for i := 1; i < len(pts); i++ {
+		n += math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
+	}
+	return n
 }
 
 // turnedBox is the bound of a glyph's box (advance w, from 0.78 size above

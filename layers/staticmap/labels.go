@@ -213,10 +213,10 @@ func placeLabels(m canvas, o Options, l *Layout) {
 	}
 }
 
-// placeWater names the seas at their open-water point and the rivers beside
-// the straightest stretch of the line they hang on (the Araks on the border
-// it forms, which is drawn as a border, not as a river). A water name never
-// covers what the thematic layers draw: the corridors run along the Araks.
+// placeWater names the seas at their open-water point and the rivers along
+// their lines (alongline.go), or beside the straightest stretch where the
+// line in view is too short or winding to follow. A water name never covers
+// what the thematic layers draw: the corridors run along the Araks.
 func placeWater(p *placer, o Options, size float64) {
 	pal := o.palette()
 	v, sc := p.l.view, p.l.scale
