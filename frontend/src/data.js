@@ -60,7 +60,7 @@ export function standsAt(f, day) {
 
 /**
  * The GeoJSON handed to MapLibre for one layer: flat properties plus the
- * app's own (_key, _hist, _from, _to), and for areas of non-border layers a
+ * app's own (_key, _layer, _hist, _from, _to), and for areas of non-border layers a
  * label point (_label) well inside the polygon. Lines of those layers get
  * _fitz, the zoom from which their name fits along them, and a label point
  * halfway along them for the zooms below it.
@@ -68,7 +68,7 @@ export function standsAt(f, day) {
 export function toMapData(features) {
   const out = [];
   for (const f of features) {
-    const props = { name: f.props.name, _key: f.key, _hist: f.hist, _from: f.from, _to: f.to };
+    const props = { name: f.props.name, _key: f.key, _layer: f.layer, _hist: f.hist, _from: f.from, _to: f.to };
     out.push({ type: 'Feature', geometry: f.geometry, properties: props });
     // Border lines and country areas are named by the basemap, not by label points.
     if (f.kind === 'borders' || f.kind === 'countries') continue;

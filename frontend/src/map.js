@@ -166,7 +166,7 @@ export function tightenToExtent(map, basemap) {
  */
 export function populateMap(app, page, basemap, ui) {
   const map = app.map;
-  const geometrySources = ['basemap', ...app.collections.map((c) => c.id)];
+  const geometrySources = ['basemap', ...dataSourceIds(app)];
   app.geometrySources = geometrySources;
   addImages(map);
   addLayers(app, page, basemap, ui);
@@ -230,22 +230,51 @@ function defaultPadding({ embed, mobile }) {
 
 const STAGE = { fill: 0, outline: 1, 'outline-hist': 1, casing: 2, line: 3, 'line-hist': 3, point: 6, 'point-label': 8, 'line-label': 8, 'area-label': 8 };
 
-/** A cited layer's source: its vector tiles when it is large, else its GeoJSON. */
+/**
+ * The one GeoJSON source of every layer held whole. Each source has its own
+ * worker pass, tile set and clipping per frame: with a source per layer
+ * (eleven with the bundled data) that work was repeated for every layer
+ * before the first frame. Features carry their layer id (_layer), which
+ * the layers' style layers filter on.
+ */
+export const HELD_SOURCE = 'citemap:held';
+
+/** The map's data sources: the held layers' one source, then each tiled layer's. */
+function dataSourceIds(app) {
+  const tiled = app.collections.filter(isTiled).map((c) => c.id);
+  return app.collections.some((c) => !isTiled(c)) ? [HELD_SOURCE, ...tiled] : tiled;
+}
+
+/** The GeoJSON of every layer held whole, in the collections' order. */
+function heldData(app) {
+  const features = [];
+  for (const c of app.collections) {
+    if (!isTiled(c)) features.push(...toMapData(app.byLayer.get(c.id) || []).features);
+  }
+  return { type: 'FeatureCollection', features };
+}
+
+/** A tiled layer's source (the held layers share theirs, added once). */
 function addDataSource(map, app, c) {
   if (isTiled(c)) map.addSource(c.id, vectorSource(c.id));
-  else map.addSource(c.id, { type: 'geojson', data: toMapData(app.byLayer.get(c.id) || []), tolerance: 0.4 });
+  else if (!map.getSource(HELD_SOURCE)) map.addSource(HELD_SOURCE, { type: 'geojson', data: heldData(app), tolerance: 0.4 });
 }
 
 /**
  * A cited layer's style layers, reading its tiles when it is large. A layer
- * held whole gets only those its geometry needs.
+ * held whole gets only those its geometry needs, reading its features out
+ * of the held source.
  */
 function layersOf(app, c) {
   if (isTiled(c)) {
     const today = todayNumber();
     return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
   }
-  return dataLayers(c.id, c.kind, geometryNeeds(app.byLayer.get(c.id) || []));
+  const mine = ['==', ['get', '_layer'], c.id];
+  return dataLayers(c.id, c.kind, geometryNeeds(app.byLayer.get(c.id) || [])).map(({ layer, interactive }) => ({
+    layer: { ...layer, source: HELD_SOURCE, filter: layer.filter ? ['all', mine, layer.filter] : mine },
+    interactive,
+  }));
 }
 
 function stageOf(layer) {
@@ -260,30 +289,30 @@ function stageOf(layer) {
  */
 export function updateMapData(app) {
   const map = app.map;
+  const held = map.getSource(HELD_SOURCE);
+  if (held) held.setData(heldData(app));
   for (const c of app.collections) {
     const source = map.getSource(c.id);
-    if (source && source.type === 'vector' && isTiled(c)) {
+    if (source && isTiled(c)) {
       source.setTiles(vectorSource(c.id).tiles);
       continue;
     }
-    if (source && source.type === 'geojson' && !isTiled(c)) {
-      source.setData(toMapData(app.byLayer.get(c.id) || []));
-      // A geometry the layer did not hold before gets its style layers.
-      for (const { layer, interactive } of layersOf(app, c)) {
-        if (!map.getLayer(layer.id)) insertLayer(app, layer, stageOf(layer), interactive);
-      }
-      continue;
-    }
-    if (source) {
+    const drawnFrom = app.styleLayers.find((x) => x.layer === c.id);
+    const fromTiles = !!drawnFrom && map.getLayer(drawnFrom.id)?.source !== HELD_SOURCE;
+    if (drawnFrom && (fromTiles || isTiled(c))) {
       // The layer crossed the tiling threshold: its style layers and source anew.
       for (const s of app.styleLayers.filter((x) => x.layer === c.id)) map.removeLayer(s.id);
       app.styleLayers = app.styleLayers.filter((x) => x.layer !== c.id);
       app.drawOrder = app.drawOrder.filter((d) => map.getLayer(d.id));
-      map.removeSource(c.id);
+      if (source) map.removeSource(c.id);
     }
     addDataSource(map, app, c);
-    for (const { layer, interactive } of layersOf(app, c)) insertLayer(app, layer, stageOf(layer), interactive);
+    // A new layer, or a geometry the layer did not hold before, gets its style layers.
+    for (const { layer, interactive } of layersOf(app, c)) {
+      if (!map.getLayer(layer.id)) insertLayer(app, layer, stageOf(layer), interactive);
+    }
   }
+  app.geometrySources = ['basemap', ...dataSourceIds(app)];
 }
 
 /** Adds a style layer at its stage of the drawing order (above the layers of its stage). */
