@@ -136,9 +136,15 @@ func placeLabels(m canvas, o Options, l *Layout) {
 		lb := func(w float64) Label {
 			return Label{Kind: "focus", lines: wrap(m, t.name, size*1.1, true, w*sc, 3), size: size * 1.1, bold: true, color: pal.text}
 		}
+		// On one line first, if it takes at most half the map's width: a
+		// short name wrapped where it would fit reads as a layout fault.
+		widths := []float64{230, 150, 110}
+		if one := m.textWidth(t.name, size*1.1, true) / sc; one*sc <= l.Map.W()/2 {
+			widths = append([]float64{one + 1}, widths...)
+		}
 		placed := false
 		p.strict = true
-		for _, w := range []float64{230, 150, 110} {
+		for _, w := range widths {
 			if placed = placeThing(p, t, lb(w), true); placed {
 				break
 			}
@@ -153,7 +159,7 @@ func placeLabels(m canvas, o Options, l *Layout) {
 					p.obstacles = append(p.obstacles, o)
 				}
 			}
-			for _, w := range []float64{230, 150, 110} {
+			for _, w := range widths {
 				if placed = placeThing(p, t, lb(w), true); placed {
 					break
 				}
@@ -171,7 +177,7 @@ func placeLabels(m canvas, o Options, l *Layout) {
 		}
 		p.strict = false
 		if !placed {
-			placeThing(p, t, lb(230), true)
+			placeThing(p, t, lb(widths[0]), true)
 		}
 	}
 	if near {

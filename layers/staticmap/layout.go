@@ -9,6 +9,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
+
+	"github.com/citemap/citemap/layers"
 )
 
 // Rect is a box of pixels: X0 ≤ x < X1, Y0 ≤ y < Y1.
@@ -39,7 +41,7 @@ func (r Rect) grow(d float64) Rect { return Rect{r.X0 - d, r.Y0 - d, r.X1 + d, r
 const (
 	LegendBox    = "box"    // title and one row per layer, in a corner or beside the map
 	LegendLine   = "line"   // a title line and one line of symbols (narrow pictures)
-	LegendNone   = "none"   // none: legend=0, or narrower than MinLegendWidth
+	LegendNone   = "none"   // none: legend=0, narrower than MinLegendWidth, or nothing thematic to explain
 	LegendBeside = "beside" // box mode in a strip of its own: no corner was free
 )
 
@@ -160,7 +162,9 @@ func layout(m canvas, o Options) *Layout {
 	// The legend's size: its place comes once the features are drawn.
 	var lw, lh float64
 	switch {
-	case o.NoLegend || o.Width < MinLegendWidth:
+	case o.NoLegend || o.Width < MinLegendWidth || len(l.rows) == 0:
+		// A basemap-only picture has nothing for a key to explain: a box
+		// holding just a title would hide land for no reader's benefit.
 		l.LegendMode = LegendNone
 	case o.Width < BoxLegendWidth:
 		l.LegendMode = LegendLine
@@ -267,6 +271,9 @@ func corners(area Rect, w, h, pad float64) []Rect {
 func legendRows(o Options) []legendRow {
 	var rows []legendRow
 	for _, sn := range o.Layers {
+		if sn.Layer.Kind == layers.KindBasemap {
+			continue
+		}
 		n := 0
 		for i := range sn.Features {
 			if visible(sn, i, o.Date) {

@@ -195,7 +195,7 @@ func TestPictures(t *testing.T) {
 				t.Errorf("%s: only countries %v are labelled", name, labelsOf(l, "country"))
 			}
 			switch {
-			case o.NoLegend || o.Width < MinLegendWidth:
+			case o.NoLegend || o.Width < MinLegendWidth || o.Layers == nil:
 				if l.LegendMode != LegendNone || !l.Legend.Empty() {
 					t.Errorf("%s: legend %s at %v", name, l.LegendMode, l.Legend)
 				}
@@ -612,5 +612,65 @@ func TestWaterNames(t *testing.T) {
 				t.Errorf("%s: %q at %v is %.0f px from the river", tc.name, lb.Text, lb.Box, near)
 			}
 		}
+	}
+}
+
+// TestFocusNameOnOneLineWhereItFits: the Gyumri base's name takes well
+// under half the map's width at every size, so it is set on one line (it
+// was wrapped after "Base," at every size).
+func TestFocusNameOnOneLineWhereItFits(t *testing.T) {
+	r := renderer(t)
+	for _, size := range sizes {
+		o := options(t, size[0], size[1])
+		o.Feature = "bases/gyumri-102nd-base"
+		l, err := r.Layout(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var focus []Label
+		for _, lb := range l.Labels {
+			if lb.Kind == "focus" {
+				focus = append(focus, lb)
+			}
+		}
+		if len(focus) != 1 {
+			t.Fatalf("%v: %d focus labels", size, len(focus))
+		}
+		if got := focus[0].lines; len(got) != 1 || got[0] != "Russian 102nd Military Base, Gyumri" {
+			t.Errorf("%v: focus name set as %q, want one line", size, got)
+		}
+	}
+}
+
+// TestNoLegendForTheBasemapAlone: a picture of the basemap alone (no
+// layers, or layers=basemap) has nothing for a key to explain, so none is
+// drawn at any size; the credit line stays.
+func TestNoLegendForTheBasemapAlone(t *testing.T) {
+	r := renderer(t)
+	basemap, _ := fixture(t)
+	for _, alone := range [][]*layers.Snapshot{nil, {basemap}} {
+		for _, size := range sizes {
+			o := options(t, size[0], size[1])
+			o.Layers, o.Title = alone, "Basemap"
+			l, err := r.Layout(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.LegendMode != LegendNone || !l.Legend.Empty() || len(l.TitleBoxes) != 0 {
+				t.Errorf("%v with %d layers: legend %s at %v, title %q", size, len(alone), l.LegendMode, l.Legend, l.Title)
+			}
+			if l.Credit.Empty() {
+				t.Errorf("%v: no credit line", size)
+			}
+		}
+	}
+	// The thematic layers still get their key.
+	o := options(t, 1200, 630)
+	l, err := r.Layout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.LegendMode == LegendNone {
+		t.Error("1200x630 with layers: no legend")
 	}
 }
