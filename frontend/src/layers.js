@@ -28,8 +28,11 @@ export function createLayers(app, page, ui) {
   function applyLayers() {
     if (page.embed && app.ready) setChildren($('embed-foot'), embedFooter(app, page.flags));
     if (app.map) {
+      // Only a change: MapLibre reloads a layer's source on any visibility
+      // set, even to 'visible' on a layer that was never hidden.
       for (const s of app.styleLayers) {
-        app.map.setLayoutProperty(s.id, 'visibility', app.state.layers.has(s.layer) ? 'visible' : 'none');
+        const want = app.state.layers.has(s.layer) ? 'visible' : 'none';
+        if ((app.map.getLayoutProperty(s.id, 'visibility') ?? 'visible') !== want) app.map.setLayoutProperty(s.id, 'visibility', want);
       }
     }
     updateCounts();
