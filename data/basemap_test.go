@@ -80,10 +80,13 @@ func TestBasemapRivers(t *testing.T) {
 		id, name, sourceName string
 		banks                []string  // towns on the river, within 3 km of the line
 		along                string    // a country whose border or land the line touches
-		from                 orb.Point // near the line's first vertex (the source's)
+		from                 orb.Point // near the line's first vertex
+		away                 []string  // towns on another river, 20 km or more from the line
 	}{
-		{"river-kura", "Kura", "Kura", []string{"Tbilisi", "Rustavi", "Sabirabad"}, "Turkey", orb.Point{42.82, 40.92}},
-		{"river-araks", "Araks", "Aras", []string{"Meghri", "Culfa"}, "Iran", orb.Point{43.47, 40.80}},
+		{"river-kura", "Kura", "Kura", []string{"Tbilisi", "Rustavi", "Sabirabad"}, "Turkey", orb.Point{42.82, 40.92}, nil},
+		// The Araks starts at the Akhurian's mouth: the source's line above
+		// it is the Akhurian, the river of Gyumri.
+		{"river-araks", "Araks", "Aras", []string{"Meghri", "Culfa"}, "Iran", orb.Point{43.6483, 40.1314}, []string{"Gyumri"}},
 	} {
 		f, ok := rivers[w.id]
 		if !ok {
@@ -116,6 +119,16 @@ func TestBasemapRivers(t *testing.T) {
 			}
 			if m := metresFromLine(at, ls); m > 3000 {
 				t.Errorf("%s passes %.0f m from %s %v", w.id, m, town, at)
+			}
+		}
+		for _, town := range w.away {
+			at, ok := towns[town]
+			if !ok {
+				t.Errorf("%s: no town %s in the basemap", w.id, town)
+				continue
+			}
+			if m := metresFromLine(at, ls); m < 20000 {
+				t.Errorf("%s passes %.0f m from %s %v, a town on another river", w.id, m, town, at)
 			}
 		}
 		var touches int

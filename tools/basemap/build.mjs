@@ -221,6 +221,13 @@ const partsOf = (name, cla) => nerivers
 // vertex and touches the Kura's course nowhere: it is left out.
 const kuraParts = [...partsOf('Kura', 'River'), ...partsOf('Kura', 'Lake Centerline')];
 const kura = chain(kuraParts);
+// The source's "Aras" starts on the Akhurian (Arpaçay), which flows south
+// along the Armenia–Türkiye border past Gyumri into the Aras: named Araks it
+// would misname the river at Gyumri. Keep only what lies downstream of the
+// Akhurian's published mouth.
+const AKHURIAN_MOUTH = [43.6483, 40.1314]; // lon, lat: 40°07′53″N 43°38′54″E
+const AKHURIAN_MOUTH_SOURCE = 'mouth of the Akhurian into the Aras, 40°07′53″N 43°38′54″E, Wikipedia (de) "Achurjan", revision 190872714';
+const araks = fromNearest(partsOf('Aras', 'River')[0], AKHURIAN_MOUTH, 2);
 const RIVER_LINES = [
   {
     id: 'river-kura', name: 'Kura', sourceName: 'Kura', line: kura.line,
@@ -228,8 +235,8 @@ const RIVER_LINES = [
   },
   {
     // "Araks" is the name the articles and the map use; the source has "Aras".
-    id: 'river-araks', name: 'Araks', sourceName: 'Aras', line: partsOf('Aras', 'River')[0],
-    note: 'Natural Earth names it Aras; shown as Araks, the name the articles use. The source line begins north of Kars (43.47°E 40.80°N) and runs down the Armenia–Türkiye border before the Aras proper; the upper course in Türkiye is not in the source. Simplified to within 0.005°.',
+    id: 'river-araks', name: 'Araks', sourceName: 'Aras', line: araks.line,
+    note: `Natural Earth names it Aras; shown as Araks, the name the articles use. The source's line begins north of Kars and runs down the Armenia–Türkiye border, the course of the Akhurian, before the Aras proper: it is cut at its vertex nearest the Akhurian's mouth (${AKHURIAN_MOUTH.join(', ')}, ${araks.off.toFixed(1)} km away; ${AKHURIAN_MOUTH_SOURCE}) and only the part downstream is kept. The upper course in Türkiye is not in the source. Simplified to within 0.005°.`,
   },
 ];
 for (const r of RIVER_LINES) {
@@ -240,6 +247,16 @@ for (const r of RIVER_LINES) {
     properties: { name: r.name, role: 'river', source_name: r.sourceName, source: `${NERIVERS}: "${r.sourceName}"`, note: r.note, licence: 'public domain' },
     geometry: { type: 'LineString', coordinates: line },
   });
+}
+
+// fromNearest returns the line from its vertex nearest p on, and how far
+// (km) that vertex is from p; it refuses a vertex more than maxKm away.
+function fromNearest(line, p, maxKm) {
+  let best = 0;
+  for (let i = 1; i < line.length; i++) if (dist(line[i], p) < dist(line[best], p)) best = i;
+  const off = dist(line[best], p);
+  if (off > maxKm) throw new Error(`nearest vertex is ${off.toFixed(1)} km from ${p}`);
+  return { line: line.slice(best), off };
 }
 
 // chain joins the parts that meet end to start (within 0.01°), from the
