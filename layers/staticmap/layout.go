@@ -290,17 +290,22 @@ func legendRows(o Options) []legendRow {
 }
 
 func creditText(o Options) string {
-	s := fmt.Sprintf("%d sources", o.Sources)
-	if o.Sources == 1 {
-		s = "1 source"
+	var parts []string
+	switch {
+	case o.Sources == 1:
+		parts = append(parts, "1 source")
+	case o.Sources > 1 || len(legendRows(o)) > 0:
+		parts = append(parts, fmt.Sprintf("%d sources", o.Sources))
 	}
+	// A basemap-only picture cites nothing: "0 sources" would read as a
+	// fault, so the credit names only the basemap's attribution.
 	if o.Date != nil {
-		s += " · as of " + o.Date.Format("2 Jan 2006")
+		parts = append(parts, "as of "+o.Date.Format("2 Jan 2006"))
 	}
 	if o.Attribution != "" {
-		s += " · " + o.Attribution
+		parts = append(parts, o.Attribution)
 	}
-	return s
+	return strings.Join(parts, " · ")
 }
 
 // boxLegendSize sets the title lines and returns the legend box's size.

@@ -662,6 +662,10 @@ func TestNoLegendForTheBasemapAlone(t *testing.T) {
 			if l.Credit.Empty() {
 				t.Errorf("%v: no credit line", size)
 			}
+			o.Sources = 0
+			if got := creditText(o); got != o.Attribution {
+				t.Errorf("%v: basemap-only credit %q, want %q", size, got, o.Attribution)
+			}
 		}
 	}
 	// The thematic layers still get their key.
