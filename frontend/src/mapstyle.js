@@ -205,9 +205,7 @@ export function waterLabelLayers() {
  */
 export function countryAreaLabelLayers() {
   const l = basemapLabelLayer();
-  // Level 2: the points a close tile adds where a country has none of the
-  // grid's (a narrow stretch such as Armenia's Syunik), from zoom 6.
-  return [[2, 6], [3, 7.5], [4, 8.5], [5, 9.5]].map(([level, minzoom]) => ({
+  return [[3, 7.5], [4, 8.5], [5, 9.5]].map(([level, minzoom]) => ({
     ...l, id: `basemap-area-labels-${level}`, minzoom, maxzoom: 24, filter: ['==', ['get', '_grid'], level],
     layout: { ...l.layout, 'text-size': 14, 'text-padding': 10 },
   }));

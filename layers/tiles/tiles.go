@@ -20,11 +20,9 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/planar"
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/citemap/citemap/geo"
@@ -62,8 +60,7 @@ var BasemapFields = []string{"name", "role", "population", "capital"}
 // LabelLayer is the basemap tiles' second layer: a label point inside each
 // country, and for close views more points on nested grids (property
 // "_grid" 3, 4 and 5, every 3°, 1.5° and 0.75°), so a view of a few hundred
-// km still names its countries; from zoom 6 a quarter of a tile where a
-// country has none gets one ("_grid" 2, see labelsIn).
+// km still names its countries.
 const LabelLayer = "labels"
 
 // cellPixels is the side of the cells, in pixels of a 512-pixel tile,
@@ -88,8 +85,7 @@ type Set struct {
 		once sync.Once
 		l    *level
 	}
-	labels    []label   // basemap only
-	countries []country // basemap only: the countries labels name
+	labels []label // basemap only
 	// areaLabels holds, by feature position, the label point of each area
 	// asked for (an orb.Point, or false when there is none), computed once
 	// from the full geometry.
@@ -122,8 +118,7 @@ func NewSet(sn *layers.Snapshot) *Set {
 	s := &Set{sn: sn, fields: Fields}
 	if sn.Layer.Kind == layers.KindBasemap {
 		s.fields = BasemapFields
-		s.countries = namedCountries(sn)
-		s.labels = countryLabels(s.countries)
+		s.labels = countryLabels(sn)
 	}
 	return s
 }
@@ -433,18 +428,12 @@ func countPoints(g orb.Geometry) int {
 // labelStep is the finest grid of country label points, in degrees.
 const labelStep = 0.75
 
-// country is a basemap country large enough to name.
-type country struct {
-	g    orb.Geometry
-	b    orb.Bound
-	name string
-}
-
-// namedCountries are the basemap's countries large enough to name (over 2
-// square degrees: Akrotiri, Baikonur and the Cyprus buffer zone stay
-// unnamed).
-func namedCountries(sn *layers.Snapshot) []country {
-	var out []country
+// countryLabels places the basemap's country names: a point well inside
+// each country large enough to name (over 2 square degrees: Akrotiri,
+// Baikonur and the Cyprus buffer zone stay unnamed), and grid points inside
+// it for close views.
+func countryLabels(sn *layers.Snapshot) []label {
+	var out []label
 	for i, f := range sn.Features {
 		if r, _ := sn.Flat[i]["role"].(string); r != "" && r != "country" {
 			continue
@@ -453,27 +442,16 @@ func namedCountries(sn *layers.Snapshot) []country {
 		if (b.Max[0]-b.Min[0])*(b.Max[1]-b.Min[1]) < 2 {
 			continue
 		}
-		name, _ := sn.Flat[i]["name"].(string)
-		out = append(out, country{g: f.Geometry, b: b, name: name})
-	}
-	return out
-}
-
-// countryLabels places the countries' names: a point well inside each, and
-// grid points inside it for close views.
-func countryLabels(cs []country) []label {
-	var out []label
-	for _, c := range cs {
-		p, ok := geo.LabelPoint(c.g)
+		p, ok := geo.LabelPoint(f.Geometry)
 		if !ok {
 			continue
 		}
-		out = append(out, label{p: p, name: c.name})
-		b := c.b
+		name, _ := sn.Flat[i]["name"].(string)
+		out = append(out, label{p: p, name: name})
 		for gx := int(math.Ceil(b.Min[0] / labelStep)); float64(gx)*labelStep < b.Max[0]; gx++ {
 			for gy := int(math.Ceil(b.Min[1] / labelStep)); float64(gy)*labelStep < b.Max[1]; gy++ {
 				pt := orb.Point{float64(gx) * labelStep, float64(gy) * labelStep}
-				if !contains(c.g, pt) {
+				if !contains(f.Geometry, pt) {
 					continue
 				}
 				level := 5
@@ -483,24 +461,12 @@ func countryLabels(cs []country) []label {
 				case gx%2 == 0 && gy%2 == 0:
 					level = 4
 				}
-				out = append(out, label{p: pt, name: c.name, grid: level})
+				out = append(out, label{p: pt, name: name, grid: level})
 			}
 		}
 	}
 	return out
 }
-
-// A close tile (from tileLabelZoom) names a country in each quarter of it
-// where the country has no label point and covers at least tileLabelShare
-// of the quarter; a country covering narrowShare or more is named once per
-// tile at most. A grid misses narrow stretches: Armenia's Syunik, the
-// country of the TRIPP route, holds no grid point, so a view of the route
-// named Iran but not Armenia.
-const (
-	tileLabelZoom  = 6
-	tileLabelShare = 0.02
-	narrowShare    = 0.5
-)
 
 // contains is the even-odd rule over every ring of an area.
 func contains(g orb.Geometry, p orb.Point) bool {
@@ -539,71 +505,6 @@ func (s *Set) labelsIn(t maptile.Tile) *geojson.FeatureCollection {
 			f.Properties["_grid"] = l.grid
 		}
 		fc.Append(f)
-	}
-	if t.Z < tileLabelZoom {
-		return fc
-	}
-	type at struct {
-		name string
-		p    orb.Point
-	}
-	var have []at
-	for _, l := range s.labels {
-		if (l.grid == 0 || int(t.Z) >= l.grid+4) && b.Contains(l.p) {
-			have = append(have, at{l.name, l.p})
-		}
-	}
-	named := func(name string, in orb.Bound) bool {
-		for _, h := range have {
-			if h.name == name && in.Contains(h.p) {
-				return true
-			}
-		}
-		return false
-	}
-	// near reports a label of the country within d (degrees) of p: two
-	// quarters' labels of one narrow stretch would stand side by side.
-	near := func(name string, p orb.Point, d float64) bool {
-		for _, h := range have {
-			if h.name == name && math.Abs(h.p[0]-p[0]) < d && math.Abs(h.p[1]-p[1]) < d {
-				return true
-			}
-		}
-		return false
-	}
-	tb := t.Bound()
-	dx, dy := (tb.Max[0]-tb.Min[0])/2, (tb.Max[1]-tb.Min[1])/2
-	for _, c := range s.countries {
-		if !c.b.Intersects(tb) {
-			continue
-		}
-		for q := 0; q < 4; q++ {
-			cell := orb.Bound{Min: orb.Point{tb.Min[0] + float64(q%2)*dx, tb.Min[1] + float64(q/2)*dy}}
-			cell.Max = orb.Point{cell.Min[0] + dx, cell.Min[1] + dy}
-			if !c.b.Intersects(cell) || named(c.name, cell) {
-				continue
-			}
-			// Cloned: orb's clipping changes geometry in place.
-			part := clip.Geometry(cell, orb.Clone(c.g))
-			if part == nil {
-				continue
-			}
-			share := planar.Area(part) / planar.Area(cell)
-			// A country filling the cell is named once per tile at most;
-			// a narrow part in every cell it crosses.
-			if share < tileLabelShare || (share >= narrowShare && named(c.name, tb)) {
-				continue
-			}
-			p, ok := geo.LabelPoint(part)
-			if !ok || near(c.name, p, dx/2) {
-				continue
-			}
-			have = append(have, at{c.name, p})
-			f := geojson.NewFeature(p)
-			// Level 2: the map draws these from tileLabelZoom on.
-			f.Properties = geojson.Properties{"name": c.name, "_grid": 2}
-			fc.Append(f)
-		}
 	}
 	return fc
 }

@@ -339,60 +339,6 @@ func TestBasemapLabels(t *testing.T) {
 	}
 }
 
-// A narrow country that no grid point falls in (like Armenia's Syunik) is
-// still named in every close tile it fills enough of, inside itself, at
-// most once per quarter of a tile; a far view names it once.
-func TestBasemapLabelsInNarrowCountries(t *testing.T) {
-	sq := func(a, b, c, d float64) orb.Polygon {
-		return orb.Polygon{{{a, b}, {c, b}, {c, d}, {a, d}, {a, b}}}
-	}
-	strip := sq(46.0, 38.0, 46.4, 44.0) // between the 0.75° grid lines 45.75 and 46.5
-	sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, []layers.Feature{
-		{ID: "a", Geometry: sq(40, 36, 46, 46), Properties: map[string]any{"name": "Big", "role": "country"}},
-		{ID: "s", Geometry: strip, Properties: map[string]any{"name": "Strip", "role": "country"}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := NewSet(sn)
-	for _, c := range []struct {
-		z        int
-		min, max int // tiles naming Strip
-	}{
-		{5, 1, 1},
-		{8, 4, 100},
-		{10, 16, 1000},
-	} {
-		named := 0
-		for _, tile := range tilesOver(strip.Bound(), c.z) {
-			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, f := range decode(t, buf, tile, LabelLayer) {
-				p := f.Geometry.(orb.Point)
-				if f.Properties["name"] != "Strip" || !tile.Bound().Contains(p) {
-					continue
-				}
-				n++
-				if !strip.Bound().Pad(1e-3).Contains(p) {
-					t.Errorf("z%d %v: Strip named at %v, outside it", c.z, tile, p)
-				}
-			}
-			if n > 4 {
-				t.Errorf("z%d %v: Strip named %d times", c.z, tile, n)
-			}
-			if n > 0 {
-				named++
-			}
-		}
-		if named < c.min || named > c.max {
-			t.Errorf("z%d: %d tiles name Strip, want %d to %d", c.z, named, c.min, c.max)
-		}
-	}
-}
-
 func tilesOver(b orb.Bound, z int) []maptile.Tile {
 	lo := maptile.At(orb.Point{b.Min[0], b.Max[1]}, maptile.Zoom(z))
 	hi := maptile.At(orb.Point{b.Max[0], b.Min[1]}, maptile.Zoom(z))
