@@ -159,3 +159,33 @@ func metresFromLine(p orb.Point, ls orb.LineString) float64 {
 	}
 	return best
 }
+
+// A region names the country it lies in (the map sets it under the
+// region's name), and that country's area holds the region's point.
+func TestBasemapRegionsNameTheirCountry(t *testing.T) {
+	d := dataset(t)
+	areas := basemapAreas(t, d)
+	want := map[string]string{"Syunik": "Armenia", "Nakhchivan": "Azerbaijan", "Samtskhe-Javakheti": "Georgia"}
+	seen := 0
+	for _, f := range d.Features["basemap"] {
+		if f.Properties["role"] != "region" {
+			continue
+		}
+		seen++
+		c, _ := f.Properties["country"].(string)
+		if w, ok := want[f.Name()]; ok && c != w {
+			t.Errorf("region %s: country %q, want %q", f.Name(), c, w)
+		}
+		a, ok := areas[c]
+		if !ok {
+			t.Errorf("region %s: country %q is no basemap country", f.Name(), c)
+			continue
+		}
+		if m := metresOutside(f.Geometry.(orb.Point), []basemapArea{a}); m > 0 {
+			t.Errorf("region %s lies %.0f m outside %s", f.Name(), m, c)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d regions, want %d", seen, len(want))
+	}
+}

@@ -145,7 +145,11 @@ export function placeLabelLayers() {
   layers.push({
     id: 'place-regions', type: 'symbol', source: 'basemap', minzoom: 6.5, filter: roleIs('region'),
     layout: {
-      'text-field': ['get', 'name'],
+      // The country under the region's name: a view of Syunik alone holds
+      // no other "Armenia" (the country's label points lie outside it).
+      'text-field': ['case', ['has', 'country'],
+        ['format', ['get', 'name'], {}, '\n', {}, ['get', 'country'], { 'font-scale': 0.8 }],
+        ['get', 'name']],
       'text-font': [FONT],
       'text-size': ['interpolate', ['linear'], ['zoom'], 6.5, 11, 10, 14],
       'text-transform': 'uppercase',

