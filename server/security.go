@@ -14,6 +14,9 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'"
 
+// dataSecurityPolicy is the policy of a response that is data only.
+const dataSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+
 // embedded reports whether a path may be shown inside another site's frame.
 func embedded(path string) bool {
 	return path == "/embed" || strings.HasPrefix(path, "/embed/")
@@ -21,7 +24,8 @@ func embedded(path string) bool {
 
 // securityHeaders sets the headers every response carries: no MIME sniffing,
 // a same-origin Content-Security-Policy, a referrer policy, and framing
-// allowed only on embed routes. Reads are open to every origin (CORS).
+// allowed only on embed routes; tiles get the data policy instead. Reads
+// are open to every origin (CORS).
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	s.setSecurityHeaders(c)
 	return c.Next()
@@ -30,6 +34,17 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
 	h := &c.Response().Header
 	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	if strings.HasPrefix(c.Path(), "/tiles/") {
+		// Tiles and TileJSON are data, never a document: nothing in them
+		// may load or run (the API policy OWASP gives), and no referrer
+		// policy, which only governs what a document requests. Shorter
+		// headers matter here: a map asks for dozens of tiles per view.
+		h.Set(fiber.HeaderContentSecurityPolicy, dataSecurityPolicy)
+		h.Set(fiber.HeaderXFrameOptions, "DENY")
+		h.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		h.Set(fiber.HeaderAccessControlExposeHeaders, "ETag")
+		return
+	}
 	h.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
 	if embedded(c.Path()) {
 		h.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy+"; frame-ancestors "+s.cfg.frameAncestors())

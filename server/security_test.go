@@ -29,6 +29,38 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// Tiles are data: the strictest policy, with CORS, and without the page
+// headers, whether the answer is a tile, TileJSON or a problem.
+func TestSecurityHeadersOnTiles(t *testing.T) {
+	s := newServer(t)
+	for _, tc := range []struct {
+		target string
+		status int
+	}{
+		{"/tiles/bases.json", 200},
+		{"/tiles/bases/4/10/5.mvt", 200},
+		{"/tiles/bases/4/10/5.mvt", 200}, // again: the cached answer
+		{"/tiles/nope/4/10/5.mvt", 404},
+		{"/tiles/bases/99/0/0.mvt", 400},
+	} {
+		res, _ := do(t, s, "GET", tc.target)
+		h := res.Header
+		if res.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.target, res.StatusCode, tc.status)
+		}
+		if csp := h.Get("Content-Security-Policy"); csp != "default-src 'none'; frame-ancestors 'none'" {
+			t.Errorf("%s: CSP %q", tc.target, csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" ||
+			h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Expose-Headers") != "ETag" {
+			t.Errorf("%s: headers %v", tc.target, h)
+		}
+		if h.Get("Referrer-Policy") != "" {
+			t.Errorf("%s: a referrer policy on data: %q", tc.target, h.Get("Referrer-Policy"))
+		}
+	}
+}
+
 func TestEmbedRoutesMayBeFramed(t *testing.T) {
 	s := newServer(t)
 	res, _ := do(t, s, "GET", "/embed")
