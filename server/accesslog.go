@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,8 +21,17 @@ import (
 // server's caller flushes it on a timer and at shutdown). Only the path is
 // logged, never the query string or a header, so no token reaches the log.
 type accessLog struct {
-	w    io.Writer
-	bufs sync.Pool // *[]byte, one line each
+	w     io.Writer
+	bufs  sync.Pool // *[]byte, one line each
+	stamp atomic.Pointer[stamp]
+}
+
+// stamp is the time of a line up to its second, formatted once for every
+// line in that second: formatting it anew took most of a line's time.
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	date, zone []byte // "2006-01-02T15:04:05", "Z07:00"
 }
 
 func newAccessLog(w io.Writer) *accessLog {
@@ -35,7 +45,7 @@ func (a *accessLog) line(now time.Time, method, path []byte, status int, took ti
 	}
 	bp := a.bufs.Get().(*[]byte)
 	b := append((*bp)[:0], "time="...)
-	b = appendRFC3339Millis(b, now)
+	b = a.appendTime(b, now)
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendLogString(b, method)
 	b = append(b, " path="...)
@@ -75,14 +85,19 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 	return nil
 }
 
-// appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of
-// milliseconds, truncated.
-func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	t = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond / 10)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the 4th digit
+// appendTime appends now as slog writes a time: RFC 3339 with exactly
+// three digits of milliseconds, truncated; from the stamp of its second.
+func (a *accessLog) appendTime(b []byte, now time.Time) []byte {
+	st := a.stamp.Load()
+	if st == nil || st.sec != now.Unix() || st.loc != now.Location() {
+		st = &stamp{sec: now.Unix(), loc: now.Location(),
+			date: now.AppendFormat(nil, "2006-01-02T15:04:05"), zone: now.AppendFormat(nil, "Z07:00")}
+		a.stamp.Store(st)
+	}
+	ms := now.Nanosecond() / int(time.Millisecond)
+	b = append(b, st.date...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.zone...)
 }
 
 // appendLogString appends s as slog's TextHandler writes a string value:

@@ -52,6 +52,39 @@ func TestAccessLogFormat(t *testing.T) {
 	}
 }
 
+// The stamp of a second gives the text slog's own formatting gives, at
+// every millisecond, across seconds, years and zones.
+func TestAccessLogTime(t *testing.T) {
+	a := newAccessLog(io.Discard)
+	zones := []*time.Location{time.UTC, time.FixedZone("X", 3*3600+30*60), time.FixedZone("W", -(9*3600 + 30*60))}
+	base := []time.Time{
+		time.Date(2026, 11, 30, 23, 59, 58, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 999_000_000, time.UTC), // before the epoch
+		time.Date(2024, 2, 29, 0, 0, 0, 1, time.UTC),
+		time.Now(),
+	}
+	for _, t0 := range base {
+		for _, loc := range zones {
+			for _, d := range []time.Duration{0, 999_999, time.Millisecond, 123_456_789, 999_999_999, time.Second, 1500 * time.Millisecond, time.Hour} {
+				at := t0.Add(d).In(loc)
+				if got, want := string(a.appendTime(nil, at)), string(appendRFC3339Millis(nil, at)); got != want {
+					t.Errorf("%v: %q, want %q", at, got, want)
+				}
+			}
+		}
+	}
+}
+
+// appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of
+// milliseconds, truncated.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the 4th digit
+}
+
 func TestAccessLogAllocatesNothing(t *testing.T) {
 	a := newAccessLog(io.Discard)
 	method, path := []byte("GET"), []byte("/tiles/syn21k/8/159/95.mvt")
