@@ -216,45 +216,11 @@ func (s *scan) skipArray() bool {
 func (s *scan) number() (float64, bool) {
 	s.ws()
 	start := s.i
-	b := s.b
-	i := s.i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
+	i := JSONNumberEnd(s.b, start)
+	if i < 0 {
 		return 0, false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return 0, false
-		}
-	}
-	v, err := strconv.ParseFloat(string(b[start:i]), 64)
+	v, err := strconv.ParseFloat(string(s.b[start:i]), 64)
 	if err != nil {
 		return 0, false
 	}
@@ -305,4 +271,47 @@ func list[T any](s *scan, elem func(*scan) (T, bool)) ([]T, bool) {
 			return nil, false
 		}
 	}
+}
+
+// JSONNumberEnd returns the end of the JSON number (RFC 8259's grammar) at
+// b[i], or -1 when none starts there. The import's decoder and the tiles'
+// property reader both scan numbers with it.
+func JSONNumberEnd(b []byte, i int) int {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return -1
+		}
+	}
+	return i
 }

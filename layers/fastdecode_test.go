@@ -1,7 +1,9 @@
 package layers
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +86,42 @@ func FuzzFastDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		checkFastDecode(t, raw)
+	})
+}
+
+// JSONNumberEnd finds exactly what encoding/json takes for a number.
+func TestJSONNumberEnd(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"0", 1}, {"-0", 2}, {"12.5e-3,", 7}, {"1E+9]", 4}, {"-", -1}, {"01", 1}, {"1.", -1},
+		{".5", -1}, {"1e", -1}, {"1e+", -1}, {"-a", -1}, {"", -1}, {"3 ", 1}, {"+1", -1},
+	} {
+		if got := JSONNumberEnd([]byte(c.in), 0); got != c.want {
+			t.Errorf("%q: %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzJSONNumberEnd(f *testing.F) {
+	for _, s := range []string{"0", "-12.5e+3", "1.", "01", "-", "1e9x", "\u00b9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		n := JSONNumberEnd(b, 0)
+		if n >= 0 {
+			// A number ends there: encoding/json reads it as one.
+			if !json.Valid(b[:n]) {
+				t.Fatalf("%q: ends at %d, but %q is not a JSON number", s, n, b[:n])
+			}
+			// And it is the longest: the number cannot go on.
+			if n < len(b) && !strings.ContainsRune(" \t\r\n", rune(b[n])) && json.Valid(b[:n+1]) {
+				t.Fatalf("%q: ends at %d, but %q is a number too", s, n, b[:n+1])
+			}
+		} else if json.Valid(b) && len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
+			t.Fatalf("%q: no number found, but it is valid JSON", s)
+		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/citemap/citemap/layers"
 )
 
 // unmarshalFlat decodes a JSON object as json.Unmarshal does into a
@@ -56,7 +58,7 @@ func scanFlat(b []byte) (map[string]any, bool) {
 		case c == 'n' && hasAt(b, i, "null"):
 			v, i = nil, i+4
 		case c == '-' || (c >= '0' && c <= '9'):
-			j := numberEnd(b, i)
+			j := layers.JSONNumberEnd(b, i)
 			if j < 0 {
 				return nil, false
 			}
@@ -117,45 +119,4 @@ func plainString(b []byte, i int) (string, int, bool) {
 		}
 	}
 	return "", 0, false
-}
-
-// numberEnd returns the end of the JSON number at b[i], or -1.
-func numberEnd(b []byte, i int) int {
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return -1
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return -1
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return -1
-		}
-	}
-	return i
 }
