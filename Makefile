@@ -63,7 +63,10 @@ test-load: build
 # writes a failing input (a property breach); a run the Go engine itself
 # aborts without one ("context deadline exceeded") is reported, not failed.
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers FuzzNormalizeAnchor FuzzReadLayer FuzzReanchor
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers FuzzNormalizeAnchor FuzzReadLayer FuzzReanchor FuzzFastDecode FuzzJSONNumberEnd
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/bolt FuzzJSONEncoding
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/edit FuzzLocate FuzzMergePatch
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/tiles FuzzUnmarshalFlat FuzzMarshal
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/article FuzzText
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/places FuzzSuggest FuzzAutomaton
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./geo FuzzParseBBox FuzzParseDatetime
