@@ -2,6 +2,7 @@
 // day, the counts beside each layer and its downloads.
 import { standsAt } from './data.js';
 import { embedFooter } from './embed.js';
+import { applyMapState } from './map.js';
 import { kindOf, legendSymbol } from './mapstyle.js';
 import { isTiled } from './tiles.js';
 import { downloadURL } from './urls.js';
@@ -27,25 +28,13 @@ export function createLayers(app, page, ui) {
 
   function applyLayers() {
     if (page.embed && app.ready) setChildren($('embed-foot'), embedFooter(app, page.flags));
-    if (app.map) {
-      // Only a change: MapLibre reloads a layer's source on any visibility
-      // set, even to 'visible' on a layer that was never hidden.
-      for (const s of app.styleLayers) {
-        const want = app.state.layers.has(s.layer) ? 'visible' : 'none';
-        if ((app.map.getLayoutProperty(s.id, 'visibility') ?? 'visible') !== want) app.map.setLayoutProperty(s.id, 'visibility', want);
-      }
-    }
+    applyMapState(app, dateFilter());
     updateCounts();
     if (app.state.list || app.mode === 'list') ui.renderList();
   }
 
   function applyDate() {
-    if (app.map) {
-      const df = dateFilter();
-      for (const s of app.styleLayers) {
-        app.map.setFilter(s.id, df ? ['all', s.filter, df] : s.filter);
-      }
-    }
+    applyMapState(app, dateFilter());
     const note = $('asof-note');
     note.hidden = !app.state.date;
     note.textContent = app.state.date ? `Showing what stood on ${app.state.date} (features without dates are always shown).` : '';

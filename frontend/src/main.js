@@ -14,7 +14,7 @@ import { embedFooter, postHeights, staticPicture } from './embed.js';
 import { openEmbedDialog, wireEmbedDialog } from './embed-dialog.js';
 import { createLayers } from './layers.js';
 import { createList } from './list.js';
-import { createMap, mark, populateMap, tightenToExtent, updateMapData, webgl2Available } from './map.js';
+import { createMap, mark, populateMap, startWorkers, tightenToExtent, updateMapData, webgl2Available } from './map.js';
 import { readPage } from './page.js';
 import { createPermalink, initialState } from './permalink.js';
 import { wireSearch } from './search.js';
@@ -39,7 +39,7 @@ const app = {
   collections: [],          // [{id, title, kind, ...}] in server order
   features: new Map(),      // key → feature (see data.indexLayer)
   byLayer: new Map(),       // layer id → [feature]
-  styleLayers: [],          // [{id, layer, filter, interactive}]
+  styleLayers: [],          // [{id, layers, filter, interactive, held}] (map.js insertLayer)
   drawOrder: [],            // [{id, stage}]: the map's data and label layers, bottom to top
   map: null,
   mode: 'map',              // 'map' | 'list' (no WebGL) | 'picture' (embed without WebGL)
@@ -73,6 +73,8 @@ boot().catch((err) => {
 });
 
 async function boot() {
+  const gl = webgl2Available();
+  if (gl) startWorkers(); // the map's worker loads while the page waits for its data
   const initial = initialState(page);
   if (!EMBED && location.search) {
     // The query has been read; the hash carries the state from now on. A
@@ -91,7 +93,7 @@ async function boot() {
   const basemap = await getJSON(tileJSONURL('basemap')).then((tj) => ({ bbox: tj.bounds, tiled: true })).catch(() => null);
   // The map (style, worker, basemap tiles) starts while the data downloads.
   let mapReady = null;
-  if (webgl2Available()) {
+  if (gl) {
     try {
       mapReady = createMap(app, page, initial, ui, basemap);
     } catch (err) {

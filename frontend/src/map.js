@@ -19,6 +19,17 @@ export function mark(app, name) {
   performance.mark?.(`citemap:${name}`); // for profiles (DevTools, tracing)
 }
 
+/**
+ * Starts MapLibre's worker now, while the page still waits for its data:
+ * left to the map, the worker's script (half a megabyte) was fetched and
+ * compiled only once the map was created, and the basemap's tiles waited
+ * for it.
+ */
+export function startWorkers() {
+  maplibregl.setWorkerUrl(assetURL(__WORKER_URL__));
+  maplibregl.prewarm();
+}
+
 export function webgl2Available() {
   try {
     const c = document.createElement('canvas');
@@ -260,69 +271,153 @@ function addDataSource(map, app, c) {
   else if (!map.getSource(HELD_SOURCE)) map.addSource(HELD_SOURCE, { type: 'geojson', data: heldData(app), tolerance: 0.4 });
 }
 
-/**
- * A cited layer's style layers, reading its tiles when it is large. A layer
- * held whole gets only those its geometry needs, reading its features out
- * of the held source.
- */
-function layersOf(app, c) {
-  if (isTiled(c)) {
-    const today = todayNumber();
-    return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
-  }
-  const mine = ['==', ['get', '_layer'], c.id];
-  return dataLayers(c.id, c.kind, geometryNeeds(app.byLayer.get(c.id) || [])).map(({ layer, interactive }) => ({
-    layer: { ...layer, source: HELD_SOURCE, filter: layer.filter ? ['all', mine, layer.filter] : mine },
-    interactive,
-  }));
+/** A tiled layer's style layers, reading its tiles. */
+function tiledLayersOf(c) {
+  const today = todayNumber();
+  return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
 }
+
+// Paint properties MapLibre evaluates per feature: where the held layers'
+// style layers differ only in these, one style layer draws them all.
+const PER_FEATURE = new Set(['fill-color', 'fill-opacity', 'fill-outline-color', 'fill-pattern', 'line-color', 'line-opacity',
+  'circle-color', 'circle-stroke-color', 'text-color', 'text-halo-color', 'icon-image']);
+
+/**
+ * The style layers of every layer held whole, merged: the layers of one
+ * role (fills, outlines, lines, points, labels, ...) drawn alike except for
+ * their colours become one style layer, whose colours `match` on the
+ * feature's _layer, and whose filter names the layers shown (applyMapState).
+ * A style layer costs the worker a bucket per tile, the main thread its
+ * validation and a draw call per tile and frame: the bundled data's 31
+ * style layers are 18 merged.
+ * Only what its layers' geometry needs is drawn (geometryNeeds).
+ * → [{layer, interactive, layers: [collection id]}] in drawing order within a stage.
+ */
+function heldStyleLayers(app) {
+  const groups = new Map();
+  for (const c of app.collections) {
+    if (isTiled(c)) continue;
+    for (const { layer, interactive } of dataLayers(c.id, c.kind, geometryNeeds(app.byLayer.get(c.id) || []))) {
+      const role = layer.id.slice(c.id.length + 1);
+      const fixed = Object.entries(layer.paint || {}).map(([k, v]) => (PER_FEATURE.has(k) ? k : [k, v]));
+      const layout = Object.entries(layer.layout || {}).map(([k, v]) => (PER_FEATURE.has(k) ? k : [k, v]));
+      const key = JSON.stringify([role, layer.type, layer.minzoom, layer.maxzoom, layer.filter, layout, fixed, interactive]);
+      if (!groups.has(key)) groups.set(key, { role, interactive, members: [] });
+      groups.get(key).members.push({ id: c.id, layer });
+    }
+  }
+  const perRole = new Map();
+  return [...groups.values()].map(({ role, interactive, members }) => {
+    const n = perRole.get(role) || 0;
+    perRole.set(role, n + 1);
+    const first = members[0].layer;
+    const byLayer = (part) => {
+      const out = { ...first[part] };
+      for (const k of Object.keys(out)) {
+        if (!PER_FEATURE.has(k)) continue;
+        const values = members.map((m) => m.layer[part][k]);
+        if (values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]))) continue;
+        // ['match', _layer, [ids with this value], value, ..., fallback]
+        const alike = new Map();
+        members.forEach((m, i) => {
+          const v = JSON.stringify(values[i]);
+          if (!alike.has(v)) alike.set(v, { ids: [], value: values[i] });
+          alike.get(v).ids.push(m.id);
+        });
+        out[k] = ['match', ['get', '_layer'], ...[...alike.values()].flatMap(({ ids, value }) => [ids, value]), values[0]];
+      }
+      return out;
+    };
+    const layer = { ...first, id: `${n ? `citemap-held-${n + 1}` : 'citemap-held'}:${role}`, source: HELD_SOURCE, metadata: { 'citemap:layers': members.map((m) => m.id) } };
+    if (first.paint) layer.paint = byLayer('paint');
+    if (first.layout) layer.layout = byLayer('layout');
+    return { layer, interactive, layers: members.map((m) => m.id) };
+  });
+}
+
+/**
+ * Shows what app.state asks: a tiled layer's style layers by their
+ * visibility, the held layers' merged ones by a filter on _layer (hidden
+ * when none of their layers is shown); both and-ed with the as-of date
+ * filter (dateFilter: null for none). Sets only what changes: MapLibre
+ * lays a source out again for every set.
+ */
+export function applyMapState(app, dateFilter) {
+  const map = app.map;
+  if (!map) return;
+  for (const s of app.styleLayers) {
+    const shown = s.layers.filter((l) => app.state.layers.has(l));
+    let filter = s.held && shown.length ? ['all', shownFilter(shown), s.filter] : s.filter;
+    if (dateFilter) filter = ['all', filter, dateFilter];
+    const want = shown.length ? 'visible' : 'none';
+    if ((map.getLayoutProperty(s.id, 'visibility') ?? 'visible') !== want) map.setLayoutProperty(s.id, 'visibility', want);
+    if (want === 'visible' && JSON.stringify(filter) !== JSON.stringify(map.getFilter(s.id) ?? null)) map.setFilter(s.id, filter);
+  }
+}
+
+const shownFilter = (ids) => ['in', ['get', '_layer'], ['literal', ids]];
 
 function stageOf(layer) {
   return STAGE[layer.id.split(':')[1]] ?? 5;
 }
 
 /**
- * After the layers were loaded again (a publish): each layer's source gets
- * its new data (a tiled layer fetches its tiles again), a new layer is added
- * at its place in the drawing order. A layer that is gone stays, hidden:
- * the caller takes it out of app.state.layers and applies visibility and date.
+ * After the layers were loaded again (a publish): the held layers' source
+ * gets its new data and their merged style layers are made anew (a layer
+ * may be new, hold a new geometry, or have crossed the tiling threshold);
+ * a tiled layer fetches its tiles again, a newly tiled one gets its source
+ * and style layers. A tiled layer that is gone stays, hidden: the caller
+ * takes it out of app.state.layers and applies visibility and date.
  */
 export function updateMapData(app) {
   const map = app.map;
-  const held = map.getSource(HELD_SOURCE);
-  if (held) held.setData(heldData(app));
+  const drop = (gone) => {
+    for (const s of app.styleLayers) if (gone(s)) map.removeLayer(s.id);
+    app.styleLayers = app.styleLayers.filter((s) => !gone(s));
+    app.drawOrder = app.drawOrder.filter((d) => map.getLayer(d.id));
+  };
+  drop((s) => s.held);
   for (const c of app.collections) {
     const source = map.getSource(c.id);
-    if (source && isTiled(c)) {
-      source.setTiles(vectorSource(c.id).tiles);
+    if (isTiled(c)) {
+      if (source) source.setTiles(vectorSource(c.id).tiles);
+      else {
+        addDataSource(map, app, c);
+        for (const { layer, interactive } of tiledLayersOf(c)) insertLayer(app, layer, stageOf(layer), interactive, [c.id]);
+      }
       continue;
     }
-    const drawnFrom = app.styleLayers.find((x) => x.layer === c.id);
-    const fromTiles = !!drawnFrom && map.getLayer(drawnFrom.id)?.source !== HELD_SOURCE;
-    if (drawnFrom && (fromTiles || isTiled(c))) {
-      // The layer crossed the tiling threshold: its style layers and source anew.
-      for (const s of app.styleLayers.filter((x) => x.layer === c.id)) map.removeLayer(s.id);
-      app.styleLayers = app.styleLayers.filter((x) => x.layer !== c.id);
-      app.drawOrder = app.drawOrder.filter((d) => map.getLayer(d.id));
-      if (source) map.removeSource(c.id);
+    if (source) {
+      // Below the tiling threshold now: held whole from here on.
+      drop((s) => s.layers[0] === c.id);
+      map.removeSource(c.id);
     }
-    addDataSource(map, app, c);
-    // A new layer, or a geometry the layer did not hold before, gets its style layers.
-    for (const { layer, interactive } of layersOf(app, c)) {
-      if (!map.getLayer(layer.id)) insertLayer(app, layer, stageOf(layer), interactive);
-    }
+  }
+  const held = map.getSource(HELD_SOURCE);
+  if (held) held.setData(heldData(app));
+  else if (app.collections.some((c) => !isTiled(c))) addDataSource(map, app, app.collections.find((c) => !isTiled(c)));
+  for (const { layer, interactive, layers } of heldStyleLayers(app)) {
+    insertLayer(app, { ...layer, filter: ['all', shownFilter(layers), layer.filter] }, stageOf(layer), interactive, layers);
   }
   app.geometrySources = ['basemap', ...dataSourceIds(app)];
 }
 
-/** Adds a style layer at its stage of the drawing order (above the layers of its stage). */
-function insertLayer(app, layer, stage, interactive) {
+/**
+ * Adds a style layer at its stage of the drawing order (above the layers of
+ * its stage). A data layer's (layers: the ids of the cited layers it draws)
+ * goes into app.styleLayers: {id, layers, filter (its own, without the
+ * shown layers' and the date's), interactive, held (merged, see
+ * heldStyleLayers)}.
+ */
+function insertLayer(app, layer, stage, interactive, layers = null) {
   let at = app.drawOrder.findIndex((d) => d.stage > stage);
   if (at < 0) at = app.drawOrder.length;
   app.map.addLayer(layer, app.drawOrder[at]?.id);
   app.drawOrder.splice(at, 0, { id: layer.id, stage });
-  const owner = layer.metadata?.['citemap:layer'];
-  if (owner) app.styleLayers.push({ id: layer.id, layer: owner, filter: layer.filter, interactive });
+  if (!layers) return;
+  const held = layer.source === HELD_SOURCE;
+  // A held style layer's own filter is the third member of ['all', shown, own].
+  app.styleLayers.push({ id: layer.id, layers, filter: held ? layer.filter[2] : layer.filter, interactive: !!interactive, held });
 }
 
 /**
@@ -366,15 +461,20 @@ function addLayers(app, page, basemap, ui) {
   const all = [];
   for (const c of app.collections) {
     addDataSource(map, app, c);
-    for (const { layer, interactive } of layersOf(app, c)) {
-      all.push({ layer, interactive, stage: stageOf(layer) });
-    }
+    if (!isTiled(c)) continue;
+    for (const { layer, interactive } of tiledLayersOf(c)) all.push({ layer, interactive, stage: stageOf(layer), layers: [c.id] });
+  }
+  // The held layers' merged style layers start filtered to the layers shown
+  // (applyMapState then finds nothing to change).
+  for (const { layer, interactive, layers } of heldStyleLayers(app)) {
+    const shown = layers.filter((l) => app.state.layers.has(l));
+    all.push({ layer: { ...layer, filter: ['all', shownFilter(shown.length ? shown : layers), layer.filter] }, interactive, stage: stageOf(layer), layers });
   }
   map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
-  for (const { layer, interactive, stage } of all) insertLayer(app, layer, stage, interactive);
+  for (const { layer, interactive, stage, layers } of all) insertLayer(app, layer, stage, interactive, layers);
   ui.applyLayers();
   ui.applyDate();
   if (page.embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');
@@ -385,7 +485,7 @@ const GEOM_RANK = { Point: 0, MultiPoint: 0, LineString: 1, MultiLineString: 1, 
 /** The feature under a screen point: points before lines before areas, smaller areas first. */
 export function featureAt(app, point) {
   const map = app.map;
-  const layers = app.styleLayers.filter((s) => s.interactive && app.state.layers.has(s.layer)).map((s) => s.id);
+  const layers = app.styleLayers.filter((s) => s.interactive && s.layers.some((l) => app.state.layers.has(l))).map((s) => s.id);
   if (!layers.length) return null;
   const r = 6;
   const hits = map.queryRenderedFeatures([[point.x - r, point.y - r], [point.x + r, point.y + r]], { layers });

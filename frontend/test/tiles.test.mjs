@@ -50,7 +50,7 @@ test('a large layer comes as tiles; a click opens its feature with the quote', a
   assert.equal(await page.textContent('#count-lattice'), String(N));
   const hit = await page.evaluate(() => {
     const map = window.citemap.map;
-    const layers = window.citemap.styleLayers.filter((s) => s.layer === 'lattice' && s.interactive).map((s) => s.id);
+    const layers = window.citemap.styleLayers.filter((s) => s.layers.includes('lattice') && s.interactive).map((s) => s.id);
     const fs = map.queryRenderedFeatures({ layers });
     const f = fs.find((x) => x.properties.id === 'p-0525');
     if (!f) return { n: fs.length, sample: fs.slice(0, 5).map((x) => [x.properties, x.layer.id]) };
