@@ -67,7 +67,11 @@ const roleIs = (r) => ['==', ['get', 'role'], r];
  */
 export function basemapLayers() {
   return [
-    { id: 'basemap-sea', type: 'fill', source: 'basemap-extent', paint: { 'fill-color': '#d7e5ee' } },
+    // No fill antialiasing (on by default): it draws every fill's outline
+    // once more, with a shader program of its own to compile before the
+    // first frame (software GL compiles each one on the main thread); the
+    // basemap's borders and the areas' outlines are lines of their own.
+    { id: 'basemap-sea', type: 'fill', source: 'basemap-extent', paint: { 'fill-color': '#d7e5ee', 'fill-antialias': false } },
     {
       id: 'basemap-land', type: 'fill', source: 'basemap', filter: isArea,
       paint: { 'fill-color': '#f5f2ea', 'fill-antialias': false },
@@ -308,6 +312,7 @@ export function dataLayers(id, kind, has = null) {
     add({ id: `${id}:fill`, type: 'fill', filter: isPolygon, paint: {
       'fill-pattern': ['case', hist, 'hatch-grey', 'hatch-red'],
       'fill-opacity': 0.9,
+      'fill-antialias': false, // see basemapLayers
     } });
     add({ id: `${id}:outline`, type: 'line', filter: isPolygon, paint: {
       'line-color': ['case', hist, GREY_DARK, k.color],
@@ -318,6 +323,7 @@ export function dataLayers(id, kind, has = null) {
     add({ id: `${id}:fill`, type: 'fill', filter: isPolygon, paint: {
       'fill-color': ['case', hist, GREY, k.fill || k.color],
       'fill-opacity': kind === 'borders' || kind === 'countries' ? 0.16 : kind === 'context' ? 0.12 : 0.25,
+      'fill-antialias': false,
     } });
     // Country areas have no outline: their borders are lines of their own,
     // and an outline would draw the data's clip edges as borders.
