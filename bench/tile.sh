@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-8}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
-apt_need wrk nginx-light curl procps
+apt_need wrk nginx-light curl procps time
 BENCH_WORK=$(mktemp -d /tmp/citemap-tile-bench.XXXXXX)
 chmod 755 "$BENCH_WORK"
 build_mapserver
@@ -89,6 +89,8 @@ cpu_ticks() {
 	echo "$u $s"
 }
 TICK=$(getconf CLK_TCK)
+# idle_ticks: the machine's idle and iowait clock ticks, all cores.
+idle_ticks() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
 # The servers have started: wait for citemap's layers to be ready, so the
 # rounds measure requests, not its warming.
 for ((i = 0; i < 3000; i++)); do
@@ -112,9 +114,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	((r % 2 == 0)) && order=$(seq $((n - 1)) -1 0)
 	for i in $order; do
 		read -r u0 s0 < <(cpu_ticks "${PIDS[$i]}")
-		line=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s \
-			-H 'Accept-Encoding: gzip' -s "$BENCH_DIR/report.lua" "${URLS[$i]}" 2>&1 | grep '^RESULT' || true)
+		i0=$(idle_ticks)
+		line=$(timeout $((DURATION + 30)) /usr/bin/time -f 'WRKCPU %U %S' wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s \
+			-H 'Accept-Encoding: gzip' -s "$BENCH_DIR/report.lua" "${URLS[$i]}" 2>&1 | grep '^RESULT\|^WRKCPU' | tr '\n' ' ' || true)
+		i1=$(idle_ticks)
 		read -r u1 s1 < <(cpu_ticks "${PIDS[$i]}")
+		line="$line idle_ticks=$((i1 - i0))"
 		printf '%s\t%s\t%s user_ticks=%s sys_ticks=%s\n' "${NAMES[$i]}" "$r" "$line" $((u1 - u0)) $((s1 - s0)) >>"$OUT"
 	done
 done
@@ -125,8 +130,8 @@ med() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (
 echo
 echo "cached tile $P ($(stat -c %s "$WWW/tile.mvt.gz") bytes gzip), wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds; load average $LOAD_START -> $LOAD_END; citemap $(cd "$REPO" && git rev-parse --short HEAD)$(cd "$REPO" && git diff --quiet || echo '+changes')"
 echo
-echo "| server | req/s median | req/s per round | bytes/resp | errors | vs nginx (median) | vs nginx per round | server CPU µs/req (user + system) |"
-echo "|---|---:|---|---:|---:|---:|---|---|"
+echo "| server | req/s median | req/s per round | bytes/resp | errors | vs nginx (median) | vs nginx per round | server CPU µs/req (user + system) | wrk CPU µs/req | idle CPU µs/req |"
+echo "|---|---:|---|---:|---:|---:|---|---|---:|---:|"
 ng=$(awk -F'\t' '$1=="nginx"{print $3}' "$OUT" | field rps | med)
 for s in "${NAMES[@]}"; do
 	rows=$(awk -F'\t' -v s="$s" '$1==s{print $3}' "$OUT")
@@ -142,5 +147,11 @@ for s in "${NAMES[@]}"; do
 	done)
 	# CPU over all rounds: ticks over requests.
 	cpu=$(awk -v t="$TICK" '{ for (i=1;i<=NF;i++) { split($i, a, "="); if (a[1]=="requests") r+=a[2]; if (a[1]=="user_ticks") u+=a[2]; if (a[1]=="sys_ticks") s+=a[2] } } END{ if (r) printf "%.1f (%.1f + %.1f)", (u+s)/t*1e6/r, u/t*1e6/r, s/t*1e6/r }' <<<"$rows")
-	echo "| $s | $m | $per | $bpr | $errs | $(awk -v a="$m" -v b="$ng" 'BEGIN{ if (b>0) printf "%.2f", a/b }')× | ${pr% } | $cpu |"
+	# The client's CPU (wrk, user + system) and the machine's idle time, per
+	# request: with server and client on two cores, a server's rate depends
+	# on what the client spends and on the time neither uses, not only on
+	# the server's CPU.
+	wcpu=$(awk '{ for (i=1;i<=NF;i++) { split($i, a, "="); if (a[1]=="requests") r+=a[2]; if ($i=="WRKCPU") w+=$(i+1)+$(i+2) } } END{ if (r) printf "%.1f", w*1e6/r }' <<<"$rows")
+	idl=$(awk -v t="$TICK" '{ for (i=1;i<=NF;i++) { split($i, a, "="); if (a[1]=="requests") r+=a[2]; if (a[1]=="idle_ticks") d+=a[2] } } END{ if (r) printf "%.1f", d/t*1e6/r }' <<<"$rows")
+	echo "| $s | $m | $per | $bpr | $errs | $(awk -v a="$m" -v b="$ng" 'BEGIN{ if (b>0) printf "%.2f", a/b }')× | ${pr% } | $cpu | $wcpu | $idl |"
 done
