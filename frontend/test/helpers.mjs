@@ -62,10 +62,28 @@ export async function startServer(opts = {}) {
     proc.once('error', reject);
   });
   proc.stderr.on('data', (c) => { stderr += c; });
+  // The server answers from its first line, but warms its layers for a
+  // second or so after it (decoding them on the cores the browser needs);
+  // ready() waits for the line that says it is done.
+  const warmed = new Promise((resolve, reject) => {
+    const check = () => {
+      if (stderr.includes('msg="layers ready"')) resolve();
+      else if (/msg="warming the layers failed"/.test(stderr)) reject(new Error(`warming failed:\n${stderr}`));
+      else return false;
+      proc.stderr.off('data', check);
+      return true;
+    };
+    if (!check()) {
+      proc.stderr.on('data', check);
+      proc.once('exit', (code) => reject(new Error(`mapserver exited (${code}) before its layers were ready:\n${stderr}`)));
+    }
+  });
+  warmed.catch(() => {}); // a test that never asks is not failed by it
   return {
     base,
     tokens,
     log: () => stderr,
+    ready: () => warmed,
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));

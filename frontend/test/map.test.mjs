@@ -39,6 +39,9 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   // session does not see: those are counted from Playwright's events.
   const finished = [];
   page.on('requestfinished', (r) => finished.push(r));
+  // The first render is the reader's, against a server that is up: not
+  // one still warming its layers on the same two cores.
+  await srv.ready();
   await openMap(page, srv.base + '/');
   await mapIdle(page);
   const seen = new Set(urls.values());
