@@ -73,7 +73,16 @@ test('a context layer is flagged in /collections, named as context in the layer 
   assert.equal(await page.locator('#feature-body .claims > li[data-basis="inferred"] .badge-inferred').count(), 1);
   assert.doesNotMatch(await page.textContent('#feature-body'), /Evidence: /, 'no evidence count on a context feature');
   // Drawn, but muted: the context kind's grey, not the bases' red.
-  const colour = await page.evaluate(() => window.citemap.map.getPaintProperty('basis-context:point', 'circle-color'));
+  // Held layers share style layers by role, their colours matched on _layer:
+  // the colour is the one the match gives basis-context.
+  const colour = await page.evaluate(() => {
+    const s = window.citemap.styleLayers.find((l) => (l.layers || []).includes('basis-context') && l.id.endsWith(':point'));
+    if (!s) return null;
+    const v = window.citemap.map.getPaintProperty(s.id, 'circle-color');
+    if (!Array.isArray(v) || v[0] !== 'match') return v;
+    for (let i = 2; i + 1 < v.length; i += 2) if ([].concat(v[i]).includes('basis-context')) return v[i + 1];
+    return v[v.length - 1];
+  });
   assert.match(JSON.stringify(colour), /#a3aab2/);
   await shot(page, 'basis-context.png');
   assertClean(assert, rec, srv.base);
