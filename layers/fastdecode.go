@@ -284,19 +284,14 @@ func JSONNumberEnd(b []byte, i int) int {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(b, i)
 	default:
 		return -1
 	}
 	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if d := digitsEnd(b, i+1); d > i+1 {
+			i = d
+		} else {
 			return -1
 		}
 	}
@@ -305,13 +300,19 @@ func JSONNumberEnd(b []byte, i int) int {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		d := digitsEnd(b, i)
+		if d == i {
 			return -1
 		}
+		i = d
+	}
+	return i
+}
+
+// digitsEnd returns the end of the run of ASCII digits at b[i].
+func digitsEnd(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
 	}
 	return i
 }
