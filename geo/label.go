@@ -36,7 +36,7 @@ func LabelPoint(g orb.Geometry) (orb.Point, bool) {
 	cand := b.Center()
 	candD := -1.0
 	if planar.PolygonContains(best, cand) {
-		candD = edgeDistance(best, cand)
+		candD = edgeDistance(best, cand, -1)
 	}
 	c, w, h := cand, b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
 	const n = 12
@@ -44,10 +44,12 @@ func LabelPoint(g orb.Geometry) (orb.Point, bool) {
 		for i := 0; i <= n; i++ {
 			for j := 0; j <= n; j++ {
 				pt := orb.Point{c[0] - w/2 + w*float64(i)/n, c[1] - h/2 + h*float64(j)/n}
-				if !planar.PolygonContains(best, pt) {
-					continue
-				}
-				if d := edgeDistance(best, pt); d > candD {
+				// Measured first, and given up once an edge is nearer
+				// than the best point's: most grid points lose after a
+				// few edges, and only a better one pays for the inside
+				// test, a pass over every edge. The point found is the
+				// one testing each point whole finds.
+				if d := edgeDistance(best, pt, candD); d > candD && planar.PolygonContains(best, pt) {
 					cand, candD = pt, d
 				}
 			}
@@ -57,12 +59,17 @@ func LabelPoint(g orb.Geometry) (orb.Point, bool) {
 	return cand, true
 }
 
-func edgeDistance(p orb.Polygon, pt orb.Point) float64 {
+// edgeDistance is the distance from pt to the nearest edge of p, or, as
+// soon as an edge at floor or nearer turns up, that edge's: all a caller
+// comparing against floor needs.
+func edgeDistance(p orb.Polygon, pt orb.Point, floor float64) float64 {
 	min := math.Inf(1)
 	for _, r := range p {
 		for i := 1; i < len(r); i++ {
 			if d := planar.DistanceFromSegmentSquared(r[i-1], r[i], pt); d < min {
-				min = d
+				if min = d; math.Sqrt(min) <= floor {
+					return math.Sqrt(min)
+				}
 			}
 		}
 	}
