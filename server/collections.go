@@ -44,7 +44,10 @@ type collection struct {
 	Uncited bool `json:"uncited,omitempty"`
 	// ContextOf names the cited layer a context layer belongs to: features
 	// whose support is only inferred, drawn muted.
-	ContextOf   string `json:"context_of,omitempty"`
+	ContextOf string `json:"context_of,omitempty"`
+	// Tiled: the web map draws the layer from its vector tiles rather than
+	// download it whole (drawnFromTiles).
+	Tiled       bool   `json:"tiled,omitempty"`
 	Licence     string `json:"license,omitempty"`
 	Attribution string `json:"attribution,omitempty"`
 	Links       []link `json:"links"`
@@ -194,7 +197,11 @@ func (s *Server) handleCollections(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		out.Collections = append(out.Collections, s.collection(base, l, types))
+		col := s.collection(base, l, types)
+		if col.Tiled, err = s.drawnFromTiles(c.UserContext(), r, l); err != nil {
+			return err
+		}
+		out.Collections = append(out.Collections, col)
 	}
 	if f == formatHTML {
 		return s.renderHTML(c, "collections", htmlPage{Title: "Collections", Data: out.Collections})
@@ -217,6 +224,9 @@ func (s *Server) handleCollection(c *fiber.Ctx) error {
 		return err
 	}
 	col := s.collection(s.baseURL(c), l, types)
+	if col.Tiled, err = s.drawnFromTiles(c.UserContext(), r, l); err != nil {
+		return err
+	}
 	if f == formatHTML {
 		return s.renderHTML(c, "collection", htmlPage{Title: l.Title, Data: col})
 	}

@@ -226,7 +226,11 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 		if err != nil {
 			return 0, err
 		}
-		if len(ids) > mapTiledOver {
+		tiled, err := s.drawnFromTiles(ctx, s.store, l)
+		if err != nil {
+			return 0, err
+		}
+		if tiled {
 			// Drawn from tiles: searched in files, and pictured by the
 			// map's picture (one drawing per feature does not scale).
 			searched = append(searched, l.ID)
@@ -242,7 +246,7 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 			item := "/collections/" + l.ID + "/items/" + id
 			add(item+"?f=json", "collections/"+l.ID+"/items/"+id+".json")
 			add(item+"?f=html", "collections/"+l.ID+"/items/"+id+".html")
-			if len(ids) <= mapTiledOver {
+			if !tiled {
 				add("/static/map.png?"+url.Values{"feature": {l.ID + "/" + id}}.Encode(), staticPicture(l.ID+"/"+id))
 			}
 		}

@@ -10,11 +10,6 @@ import (
 	"github.com/citemap/citemap/layers"
 )
 
-// mapTiledOver is the front end's threshold (TILED_OVER in
-// frontend/src/tiles.js): layers with more features are drawn from tiles,
-// the others downloaded whole.
-const mapTiledOver = 1000
-
 // preloadMapData names, in a Link header of the map page, the data the map
 // fetches first (the collections, the basemap's TileJSON and every layer
 // it downloads whole), so the browser fetches them while it still loads
@@ -46,7 +41,7 @@ func (s *Server) preloadMapData(c *fiber.Ctx, v int) {
 	}
 	links := []string{pin("/collections?f=json"), pin("/tiles/basemap.json")}
 	for _, l := range all {
-		if l.Kind == layers.KindBasemap || l.Count > mapTiledOver {
+		if tiled, err := s.drawnFromTiles(c.UserContext(), r, l); err != nil || tiled {
 			continue
 		}
 		links = append(links, pin("/layers/"+url.PathEscape(l.ID)+".geojson"))

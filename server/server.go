@@ -110,6 +110,7 @@ type Server struct {
 	pages     *lru[*body]                   // items pages, by layer@revision|base|query
 	pictures  *lru[[]byte]                  // static maps, by their ETag|base
 	layerMeta *lru[map[string]layers.Layer] // every layer of a data version
+	geomSizes *lru[int]                     // a layer's geometry bytes, by layer@revision (drawnFromTiles)
 	expensive *limiter                      // bounds work that builds large bodies
 	renderer  *staticmap.Renderer
 }
@@ -147,6 +148,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		items:     newBytesLRU(8192, 6<<20, bodySize),
 		pictures:  newBytesLRU(256, 8<<20, func(b []byte) int { return len(b) }),
 		layerMeta: newBytesLRU(8, 2<<20, func(m map[string]layers.Layer) int { return 4096 * len(m) }),
+		geomSizes: newLRU[int](256),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "citemap",

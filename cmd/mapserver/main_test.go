@@ -456,7 +456,9 @@ func TestExportSite(t *testing.T) {
 	if err := json.Unmarshal(readFile("tiles/basemap.json"), &tj); err != nil || len(tj.Tiles) != 1 || tj.Tiles[0] != "pmtiles://https://maps.example.org/tiles/basemap.pmtiles/{z}/{x}/{y}" || tj.MaxZoom != 5 || len(tj.Bounds) != 4 {
 		t.Errorf("tiles/basemap.json does not point into the archive: %+v %v", tj, err)
 	}
-	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5" data-version="1">`) {
+	// The country areas (330 KB of geometry) are drawn from tiles: the
+	// exported map searches their names in files.
+	if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/" data-tiles-maxzoom="5" data-version="1" data-tiled="countries">`) {
 		t.Errorf("the exported map page does not declare the static site:\n%.600s", page)
 	}
 	if !strings.Contains(string(readFile("_headers")), "/layers/bases.geojson\n  Content-Type: application/geo+json") {
@@ -666,7 +668,7 @@ func TestExportSite(t *testing.T) {
 		if _, err := os.Stat(stray); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("--replace kept a file the export did not write: %v", err)
 		}
-		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/" data-tiles-maxzoom="0" data-version="1">`) {
+		if page := string(readFile("index.html")); !strings.Contains(page, `<meta name="citemap:static" content="/citemap/" data-tiles-maxzoom="0" data-version="1" data-tiled="countries">`) {
 			t.Errorf("the map page under /citemap does not say so:\n%.600s", page)
 		}
 		if src := string(readFile("sources/004_70ff61cf739652f9/index.html")); !strings.Contains(src, `href="/citemap/#feature=bases/gyumri-102nd-base"`) || strings.Contains(src, `href="/#`) {

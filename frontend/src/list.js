@@ -4,7 +4,7 @@ import { indexLayer, loadEvidence, standsAt } from './data.js';
 import { legendSymbol } from './mapstyle.js';
 import { basisBadge, claimNote, explicitFirst, quote, relationBadge, sourceLine } from './panel.js';
 import { isTiled } from './tiles.js';
-import { itemsInBoxURL, sourcePageURL } from './urls.js';
+import { firstItemsPageURL, itemsInBoxURL, sourcePageURL } from './urls.js';
 import { dayNumber, formatPeriod, getJSON, h, setChildren } from './util.js';
 
 /** A layer drawn from tiles lists this many of its features in view. */
@@ -60,12 +60,37 @@ export function createList(app, page, ui) {
     const b = app.map ? app.map.getBounds().toArray().flat() : [-180, -90, 180, 90];
     const bbox = [Math.max(-180, b[0]), Math.max(-90, b[1]), Math.min(180, b[2]), Math.min(90, b[3])];
     const url = itemsInBoxURL(c.id, bbox, TILED_LIST_LIMIT);
-    if (!url) return null;
+    if (!url) return wholeFromPages(c);
     const page = await getJSON(url);
+    return { feats: known(c, page), matched: page.numberMatched ?? page.features?.length ?? 0 };
+  }
+
+  /**
+   * An export cannot ask for a box, but a layer tiled for the weight of its
+   * geometry (the country areas) may have few features: up to
+   * TILED_LIST_LIMIT of them are read from its items pages (files, each
+   * naming the next) and all listed, as for a layer held whole.
+   * → {feats, matched, whole} or null.
+   */
+  async function wholeFromPages(c) {
+    let url = firstItemsPageURL(c.id);
+    if (!url || !(c.itemCount <= TILED_LIST_LIMIT)) return null;
+    const features = [];
+    while (url && features.length < TILED_LIST_LIMIT) {
+      const page = await getJSON(url);
+      features.push(...(page.features || []));
+      url = (page.links || []).find((l) => l.rel === 'next')?.href;
+    }
+    if (url) return null; // more than it said
+    return { feats: known(c, { type: 'FeatureCollection', features }), matched: features.length, whole: true };
+  }
+
+  /** The features of an items page, kept in app.features (a click opens them), as the as-of date shows them. */
+  function known(c, page) {
     const feats = indexLayer(c, page);
     for (const f of feats) if (!app.features.has(f.key)) app.features.set(f.key, f);
     const day = dayNumber(app.state.date);
-    return { feats: feats.map((f) => app.features.get(f.key)).filter((f) => standsAt(f, day)), matched: page.numberMatched ?? feats.length };
+    return feats.map((f) => app.features.get(f.key)).filter((f) => standsAt(f, day));
   }
 
   async function renderList() {
@@ -96,7 +121,7 @@ export function createList(app, page, ui) {
       const t = isTiled(c) ? tiled.get(c.id) : undefined;
       const feats = t ? t.feats : ui.visibleFeatures(c.id);
       total += feats.length;
-      const count = t ? `(${feats.length} in view${t.matched > TILED_LIST_LIMIT ? ` of ${t.matched}` : ''})` : `(${feats.length})`;
+      const count = t && !t.whole ? `(${feats.length} in view${t.matched > TILED_LIST_LIMIT ? ` of ${t.matched}` : ''})` : `(${feats.length})`;
       let note = null;
       if (t === null) note = h('p', { class: 'muted small tiled-note' }, 'This layer is too large to list here; search finds its features by name.');
       else if (t && t.matched > TILED_LIST_LIMIT) note = h('p', { class: 'muted small tiled-note' }, `The first ${TILED_LIST_LIMIT} of ${t.matched} features in the map's view; zoom in or search to find the others.`);

@@ -1,21 +1,20 @@
 // What the map draws from vector tiles rather than whole GeoJSON: the
-// basemap, and every layer of more than TILED_OVER features. A tiled layer
-// is not downloaded whole: the map fetches the tiles in view, and a click
-// fetches the feature (with its evidence) by id.
+// basemap, and every layer the server marks "tiled" in /collections (more
+// than 1000 features, or more than 256 KB of geometry: see the server's
+// drawnFromTiles). A tiled layer is not downloaded whole: the map fetches
+// the tiles in view, and a click fetches the feature (with its evidence)
+// by id.
 import { indexLayer } from './data.js';
 import { getJSON } from './util.js';
 import { itemURL, tileMaxZoom, tileURL } from './urls.js';
-
-/** Layers with more features than this are drawn from tiles. */
-export const TILED_OVER = 1000;
 
 /** Deepest zoom fetched: the map over-zooms beyond (the basemap is 1:10m at best). */
 const BASEMAP_MAXZOOM = 10;
 const LAYER_MAXZOOM = 14;
 
-/** Is collection c drawn from tiles? */
+/** Is collection c drawn from tiles? The server decides, for the map page's preload and the export too. */
 export function isTiled(c) {
-  return (c?.itemCount ?? 0) > TILED_OVER;
+  return c?.tiled === true;
 }
 
 /** The MapLibre source of layer id's vector tiles. */

@@ -84,6 +84,12 @@ export const itemsInBoxURL = (layer, bbox, limit) => (isStatic()
   ? null
   : versioned(`/collections/${enc(layer)}/items?f=json&bbox=${bbox.map((x) => x.toFixed(5)).join(',')}&limit=${limit}`));
 
+/**
+ * An export's first page of a layer's features (the file the server's first
+ * items page became); null on the live server, which answers box queries.
+ */
+export const firstItemsPageURL = (layer) => (isStatic() ? site(`/collections/${enc(layer)}/items.json`) : null);
+
 /** Every passage, with the features it backs. */
 export const passagesURL = () => (isStatic() ? site('/passages.json') : '/passages?f=json');
 

@@ -110,6 +110,12 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   }, null, 2) + '\n');
   await shot(page, 'desktop.png');
   assertClean(assert, rec, srv.base);
+  // The country areas, 12 features but 330 KB of geometry, come as tiles:
+  // the server marks them tiled, and they are never downloaded whole.
+  const paths = rec.requests.map((u) => new URL(u).pathname);
+  assert.ok(!paths.includes('/layers/countries.geojson'), 'the country areas were downloaded whole');
+  assert.ok(paths.some((p) => p.startsWith('/tiles/countries/')), 'no tile of the country areas was fetched');
+  assert.ok(paths.includes('/layers/disputed.geojson'), 'a small layer comes whole');
   await context.close();
 });
 
