@@ -72,12 +72,14 @@ fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./geo FuzzParseBBox FuzzParseDatetime
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./server FuzzItemsQuery FuzzEmbedFlags
 
-# Go benchmarks, 60 s of mixed load, then the comparison with nginx and
-# pg_featureserv (bench/README.md; FULL=1 adds the 1M-feature runs).
+# Go benchmarks, 60 s of mixed load, the comparison with nginx and
+# pg_featureserv (bench/README.md; FULL=1 adds the 1M-feature runs), then
+# the map's first render in chromium.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	MAPSERVER=bin/mapserver bench/load.sh 60
 	MAPSERVER=bin/mapserver bench/run.sh
+	MAPSERVER=bin/mapserver node bench/first-render.mjs
 
 clean:
 	rm -rf bin
