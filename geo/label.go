@@ -12,16 +12,9 @@ import (
 // same search the web map ran on whole GeoJSON). ok is false for anything
 // but a non-empty (Multi)Polygon.
 func LabelPoint(g orb.Geometry) (orb.Point, bool) {
-	var polys []orb.Polygon
-	switch g := g.(type) {
-	case orb.Polygon:
-		polys = []orb.Polygon{g}
-	case orb.MultiPolygon:
-		polys = g
-	}
 	var best orb.Polygon
 	bestArea := -1.0
-	for _, p := range polys {
+	for _, p := range RegionOf(g) {
 		if len(p) == 0 {
 			continue
 		}

@@ -36,16 +36,9 @@ func TestLabelPoint(t *testing.T) {
 // labelPointWhole is LabelPoint as it first was: every grid point tested
 // inside and measured to every edge. The early exits must find its point.
 func labelPointWhole(g orb.Geometry) (orb.Point, bool) {
-	var polys []orb.Polygon
-	switch g := g.(type) {
-	case orb.Polygon:
-		polys = []orb.Polygon{g}
-	case orb.MultiPolygon:
-		polys = g
-	}
 	var best orb.Polygon
 	bestArea := -1.0
-	for _, p := range polys {
+	for _, p := range RegionOf(g) {
 		if len(p) == 0 {
 			continue
 		}

@@ -65,6 +65,13 @@ var stampRe = regexp.MustCompile(`"timeStamp":"[^"]*"`)
 // synthetic layer of n features.
 func syntheticStore(t *testing.T, n int) *bolt.Store {
 	t.Helper()
+	return miniStore(t, synthetic(n))
+}
+
+// miniStore is a real bbolt file holding the mini dataset and the layers
+// given.
+func miniStore(t *testing.T, more ...layers.LayerImport) *bolt.Store {
+	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +82,7 @@ func syntheticStore(t *testing.T, n int) *bolt.Store {
 		t.Fatal(err)
 	}
 	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(n))
+	imp.Layers = append(imp.Layers, more...)
 	if _, err := store.Import(context.Background(), imp, nil); err != nil {
 		t.Fatal(err)
 	}

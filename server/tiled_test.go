@@ -1,19 +1,15 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/citemap/citemap/layers"
-	"github.com/citemap/citemap/layers/bolt"
 )
 
 // heavy is a layer of three features, each a ring of k vertices: few
@@ -47,20 +43,7 @@ func heavy(id string, k int) layers.LayerImport {
 // and a layer just under both limits is held whole. The same with a store
 // that keeps no index (the geometry measured from the snapshot).
 func TestDrawnFromTiles(t *testing.T) {
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	d, err := layers.ReadDir(testFS(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp := d.Import()
-	imp.Layers = append(imp.Layers, synthetic(1001), heavy("heavy", 6000), heavy("light", 1500))
-	if _, err := store.Import(context.Background(), imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	store := miniStore(t, synthetic(1001), heavy("heavy", 6000), heavy("light", 1500))
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>map</title>")}}
 	want := map[string]bool{"synthetic": true, "heavy": true, "light": false, "bases": false, "zones": false}
 	for name, st := range map[string]layers.Store{"indexed": store, "plain": unindexed{store}} {

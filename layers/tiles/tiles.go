@@ -470,15 +470,8 @@ func countryLabels(sn *layers.Snapshot) []label {
 
 // contains is the even-odd rule over every ring of an area.
 func contains(g orb.Geometry, p orb.Point) bool {
-	var polys []orb.Polygon
-	switch g := g.(type) {
-	case orb.Polygon:
-		polys = []orb.Polygon{g}
-	case orb.MultiPolygon:
-		polys = g
-	}
 	inside := false
-	for _, poly := range polys {
+	for _, poly := range geo.RegionOf(g) {
 		for _, r := range poly {
 			for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
 				if (r[i][1] > p[1]) != (r[j][1] > p[1]) && p[0] < (r[j][0]-r[i][0])*(p[1]-r[i][1])/(r[j][1]-r[i][1])+r[i][0] {
