@@ -13,7 +13,8 @@ import (
 // frame). Tiles come generalized for their zoom. With the bundled data the
 // 12 country areas are 12 features but 330 KB of Natural Earth 1:10m
 // polygons, more than the rest of the cited layers together; drawn from
-// tiles, the first frame of the map came 15 % sooner (bench/first-render.mjs).
+// tiles they cost the first load 14 KB instead of 335 KB, and the map its
+// idle state sooner (bench/README.md, "first-render.mjs").
 const (
 	mapTiledOver  = 1000      // features
 	mapTiledBytes = 256 << 10 // GeoJSON geometry of all the features
