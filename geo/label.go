@@ -12,16 +12,7 @@ import (
 // same search the web map ran on whole GeoJSON). ok is false for anything
 // but a non-empty (Multi)Polygon.
 func LabelPoint(g orb.Geometry) (orb.Point, bool) {
-	var best orb.Polygon
-	bestArea := -1.0
-	for _, p := range RegionOf(g) {
-		if len(p) == 0 {
-			continue
-		}
-		if a := math.Abs(planar.Area(p[0])); a > bestArea {
-			best, bestArea = p, a
-		}
-	}
+	best := largestPolygon(g)
 	if best == nil {
 		return orb.Point{}, false
 	}
@@ -50,6 +41,22 @@ func LabelPoint(g orb.Geometry) (orb.Point, bool) {
 		c, w, h = cand, w/4, h/4
 	}
 	return cand, true
+}
+
+// largestPolygon is the polygon of area g with the largest outer ring, or
+// nil when g has none.
+func largestPolygon(g orb.Geometry) orb.Polygon {
+	var best orb.Polygon
+	bestArea := -1.0
+	for _, p := range RegionOf(g) {
+		if len(p) == 0 {
+			continue
+		}
+		if a := math.Abs(planar.Area(p[0])); a > bestArea {
+			best, bestArea = p, a
+		}
+	}
+	return best
 }
 
 // edgeDistance is the distance from pt to the nearest edge of p, or, as

@@ -36,16 +36,7 @@ func TestLabelPoint(t *testing.T) {
 // labelPointWhole is LabelPoint as it first was: every grid point tested
 // inside and measured to every edge. The early exits must find its point.
 func labelPointWhole(g orb.Geometry) (orb.Point, bool) {
-	var best orb.Polygon
-	bestArea := -1.0
-	for _, p := range RegionOf(g) {
-		if len(p) == 0 {
-			continue
-		}
-		if a := math.Abs(planar.Area(p[0])); a > bestArea {
-			best, bestArea = p, a
-		}
-	}
+	best := largestPolygon(g)
 	if best == nil {
 		return orb.Point{}, false
 	}
