@@ -70,7 +70,7 @@ fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/article FuzzText
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./layers/places FuzzSuggest FuzzAutomaton
 	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./geo FuzzParseBBox FuzzParseDatetime
-	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./server FuzzItemsQuery FuzzEmbedFlags
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz ./server FuzzItemsQuery FuzzEmbedFlags FuzzAcceptsCoding
 
 # Go benchmarks, 60 s of mixed load, the comparison with nginx and
 # pg_featureserv (bench/README.md; FULL=1 adds the 1M-feature runs), then

@@ -323,10 +323,17 @@ func acceptsGzip(c *fiber.Ctx) bool {
 }
 
 // acceptsGzipHeader reports whether an Accept-Encoding value takes gzip.
-func acceptsGzipHeader(ae string) bool {
+func acceptsGzipHeader(ae string) bool { return acceptsCoding(ae, "gzip") }
+
+// acceptsCoding reports whether an Accept-Encoding value takes a content
+// coding (RFC 9110, 12.5.3): named, or else covered by "*", with a q-value
+// above zero.
+func acceptsCoding(ae, coding string) bool {
+	star := false
 	for part := range strings.SplitSeq(ae, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if name = strings.TrimSpace(name); name != "gzip" && name != "*" {
+		name = strings.TrimSpace(name)
+		if !strings.EqualFold(name, coding) && name != "*" {
 			continue
 		}
 		q := 1.0
@@ -335,7 +342,10 @@ func acceptsGzipHeader(ae string) bool {
 				q = f
 			}
 		}
-		return q > 0
+		if name != "*" {
+			return q > 0
+		}
+		star = q > 0
 	}
-	return false
+	return star
 }

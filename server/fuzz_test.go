@@ -68,3 +68,19 @@ func FuzzEmbedFlags(f *testing.F) {
 		}
 	})
 }
+
+// Accept-Encoding is the client's: any value is read without a panic, and a
+// coding is taken only where the value names it or "*".
+func FuzzAcceptsCoding(f *testing.F) {
+	for _, ae := range []string{"gzip, deflate, br, zstd", "br;q=0, gzip", "*;q=0", "gzip;q=1e400", "gzip;q=NaN", ",,;;", "br; q=0.5, *"} {
+		f.Add(ae)
+	}
+	f.Fuzz(func(t *testing.T, ae string) {
+		for _, coding := range []string{"gzip", "br"} {
+			got := acceptsCoding(ae, coding)
+			if got && !strings.Contains(strings.ToLower(ae), coding) && !strings.Contains(ae, "*") {
+				t.Errorf("acceptsCoding(%q, %q) took a coding the value does not name", ae, coding)
+			}
+		}
+	})
+}

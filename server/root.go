@@ -5,11 +5,8 @@ import (
 	"mime"
 	"net/url"
 	"path"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/citemap/citemap/layers"
 )
 
 // handleRoot serves the map to browsers and the API landing page to
@@ -37,20 +34,6 @@ func (s *Server) handleRoot(c *fiber.Ctx) error {
 		return s.sendApp(c, flags, false)
 	}
 	return c.JSON(s.landing(base))
-}
-
-func (s *Server) handleAsset(c *fiber.Ctx) error {
-	name := path.Clean("assets/" + c.Params("*"))
-	if !strings.HasPrefix(name, "assets/") {
-		return layers.Errorf(layers.ENOTFOUND, "no asset %q", c.Params("*"))
-	}
-	b, err := fs.ReadFile(s.cfg.Assets, name)
-	if err != nil {
-		return layers.Errorf(layers.ENOTFOUND, "no asset %q", c.Params("*"))
-	}
-	c.Set(fiber.HeaderContentType, contentType(name))
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	return c.Send(b)
 }
 
 // contentType names a file's media type; Go's table lacks the web fonts.

@@ -113,6 +113,7 @@ type Server struct {
 	geomSizes *lru[int]                     // a layer's geometry bytes, by layer@revision (drawnFromTiles)
 	expensive *limiter                      // bounds work that builds large bodies
 	renderer  *staticmap.Renderer
+	assets    map[string]*asset // the front end's files, by path (assets/...)
 }
 
 // New builds a server and its routes.
@@ -167,6 +168,9 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		IdleTimeout:     120 * time.Second,
 	})
 	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
+	if s.assets, err = loadAssets(cfg.Assets); err != nil {
+		return nil, err
+	}
 	if s.renderer, err = staticmap.NewRenderer(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/citemap/citemap/frontend"
+)
+
+// The built files are sent in the best form the client takes that the
+// build made beside them, with the headers a cache needs to keep each form
+// apart; a client that takes none gets the file as built.
+func TestAssetEncodings(t *testing.T) {
+	plain := []byte(strings.Repeat("console.log('citemap');\n", 200))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain)
+	zw.Close()
+	br := []byte("brotli form") // sent as built: its bytes are the build's business
+	assets := fstest.MapFS{
+		"index.html":                {Data: []byte("<!doctype html><title>map</title>")},
+		"assets/app-X1.js":          {Data: plain},
+		"assets/app-X1.js.br":       {Data: br},
+		"assets/app-X1.js.gz":       {Data: gz.Bytes()},
+		"assets/chunk-Y2.js":        {Data: plain},
+		"assets/chunk-Y2.js.gz":     {Data: gz.Bytes()},
+		"assets/font-Z3.woff2":      {Data: []byte("wOF2 font")},
+		"assets/embed.js":           {Data: []byte("/* resize */")},
+		"assets/sub/favicon-W4.svg": {Data: []byte("<svg/>")},
+		"elsewhere/secret.txt":      {Data: []byte("not an asset")},
+	}
+	s, err := New(miniStore(t), Config{Assets: assets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, ae     string
+		status       int
+		encoding     string
+		body         []byte
+		vary         bool
+		cacheControl string
+	}{
+		{"/assets/app-X1.js", "gzip, deflate, br, zstd", 200, "br", br, true, "immutable"},
+		{"/assets/app-X1.js", "br", 200, "br", br, true, "immutable"},
+		{"/assets/app-X1.js", "gzip", 200, "gzip", gz.Bytes(), true, "immutable"},
+		{"/assets/app-X1.js", "br;q=0, gzip", 200, "gzip", gz.Bytes(), true, "immutable"},
+		{"/assets/app-X1.js", "GZIP;q=0.5", 200, "gzip", gz.Bytes(), true, "immutable"},
+		{"/assets/app-X1.js", "*", 200, "br", br, true, "immutable"},
+		{"/assets/app-X1.js", "*, br;q=0", 200, "gzip", gz.Bytes(), true, "immutable"},
+		{"/assets/app-X1.js", "identity", 200, "", plain, true, "immutable"},
+		{"/assets/app-X1.js", "", 200, "", plain, true, "immutable"},
+		{"/assets/app-X1.js", "gzip;q=0, br;q=0", 200, "", plain, true, "immutable"},
+		// Only a gzip form: a brotli-only client gets the middleware's.
+		{"/assets/chunk-Y2.js", "gzip, br", 200, "gzip", gz.Bytes(), true, "immutable"},
+		// Nothing to compress: as built, and no Vary.
+		{"/assets/font-Z3.woff2", "gzip, br", 200, "", []byte("wOF2 font"), false, "immutable"},
+		{"/assets/sub/favicon-W4.svg", "", 200, "", []byte("<svg/>"), false, "immutable"},
+		// The resize script host pages name: not immutable.
+		{"/assets/embed.js", "", 200, "", []byte("/* resize */"), false, "max-age=3600"},
+		// A compressed form under its own name (a static export copies it).
+		{"/assets/app-X1.js.gz", "", 200, "", gz.Bytes(), false, "immutable"},
+		{"/assets/missing.js", "gzip", 404, "", nil, false, ""},
+		{"/assets/../elsewhere/secret.txt", "", 404, "", nil, false, ""},
+		{"/assets/", "", 404, "", nil, false, ""},
+	} {
+		res, body := do(t, s, "GET", tc.path, "Accept-Encoding", tc.ae)
+		name := tc.path + " [" + tc.ae + "]"
+		if res.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", name, res.StatusCode, tc.status)
+			continue
+		}
+		if tc.status != 200 {
+			if ct := res.Header.Get("Content-Type"); !strings.Contains(ct, "problem+json") {
+				t.Errorf("%s: %s, want a problem", name, ct)
+			}
+			continue
+		}
+		if got := res.Header.Get("Content-Encoding"); got != tc.encoding {
+			t.Errorf("%s: Content-Encoding %q, want %q", name, got, tc.encoding)
+		}
+		if !bytes.Equal(body, tc.body) {
+			t.Errorf("%s: body %.40q, want %.40q", name, body, tc.body)
+		}
+		if got := strings.Contains(res.Header.Get("Vary"), "Accept-Encoding"); got != tc.vary {
+			t.Errorf("%s: Vary %q, want Accept-Encoding: %v", name, res.Header.Get("Vary"), tc.vary)
+		}
+		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, tc.cacheControl) {
+			t.Errorf("%s: Cache-Control %q, want %s", name, cc, tc.cacheControl)
+		}
+		if strings.HasSuffix(tc.path, ".js") && !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") {
+			t.Errorf("%s: Content-Type %q", name, res.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// The gzip files the front end's build made are the files they stand for
+// (the brotli ones are checked by the build test, as Go has no brotli).
+func TestBuiltAssetsCompressedForms(t *testing.T) {
+	fsys := frontend.Assets()
+	if _, err := fs.Stat(fsys, "assets"); err != nil {
+		t.Skip("the front end is not built (make frontend)")
+	}
+	all, err := loadAssets(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withForms := 0
+	for name, a := range all {
+		if strings.HasSuffix(name, ".js") && len(a.plain) > 10_000 && (a.br == nil || a.gzip == nil) {
+			t.Errorf("%s (%d bytes): the build made no brotli or gzip form", name, len(a.plain))
+		}
+		if a.gzip == nil {
+			continue
+		}
+		withForms++
+		zr, err := gzip.NewReader(bytes.NewReader(a.gzip))
+		if err != nil {
+			t.Fatalf("%s.gz: %v", name, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, a.plain) {
+			t.Errorf("%s.gz does not inflate to %s (%v)", name, name, err)
+		}
+		if len(a.br) >= len(a.gzip) {
+			t.Errorf("%s: brotli form %d bytes, gzip %d: the build's brotli level is off", name, len(a.br), len(a.gzip))
+		}
+	}
+	if withForms < 3 {
+		t.Errorf("%d built assets have compressed forms, want the app, the worker and the stylesheet at least", withForms)
+	}
+}
+
+func TestAcceptsCoding(t *testing.T) {
+	for _, tc := range []struct {
+		ae, coding string
+		want       bool
+	}{
+		{"gzip", "gzip", true},
+		{"gzip, deflate, br, zstd", "br", true},
+		{"deflate", "gzip", false},
+		{"", "gzip", false},
+		{"gzip;q=0", "gzip", false},
+		{"gzip; q=0.001", "gzip", true},
+		{"gzip;q=0.0", "gzip", false},
+		{"*", "br", true},
+		{"*;q=0", "br", false},
+		{"*;q=0, br", "br", true},
+		{"br;q=0, *", "br", false},
+		{"Gzip", "gzip", true},
+		{"x-gzip", "gzip", false},
+		{" gzip ; q=1 ", "gzip", true},
+		{"gzip;q=abc", "gzip", true}, // an unreadable weight is no refusal
+	} {
+		if got := acceptsCoding(tc.ae, tc.coding); got != tc.want {
+			t.Errorf("acceptsCoding(%q, %q) = %v, want %v", tc.ae, tc.coding, got, tc.want)
+		}
+	}
+}
