@@ -2,7 +2,7 @@
 // full map), the brief feature line for sources=count|none, the picture
 // shown without WebGL, the dark basemap, and the height messages to the
 // host page.
-import { legendSymbol } from './mapstyle.js';
+import { legendSymbol, perFeature } from './mapstyle.js';
 import { mapURL, pictureURL } from './urls.js';
 import { h } from './util.js';
 
@@ -64,10 +64,13 @@ export function applyMapTheme(map, theme) {
   if (theme !== 'dark') return;
   const set = (layer, prop, value) => { if (map.getLayer(layer)) map.setPaintProperty(layer, prop, value); };
   set('background', 'background-color', '#30353b');
-  set('basemap-sea', 'fill-color', '#1c2a35');
-  set('basemap-land', 'fill-color', '#3a3d41');
-  set('basemap-border', 'line-color', '#6b6f75');
-  set('basemap-rivers', 'line-color', '#4d7394');
+  // Per feature, as the style sets them (sharedPrograms).
+  set('basemap-sea', 'fill-color', perFeature('#1c2a35'));
+  set('basemap-sea', 'fill-outline-color', perFeature('#1c2a35'));
+  set('basemap-land', 'fill-color', perFeature('#3a3d41'));
+  set('basemap-land', 'fill-outline-color', perFeature('#3a3d41'));
+  set('basemap-border', 'line-color', perFeature('#6b6f75'));
+  set('basemap-rivers', 'line-color', perFeature('#4d7394'));
   set('water-rivers', 'text-color', '#8fb3cf');
   set('water-rivers', 'text-halo-color', '#3a3d41');
   set('basemap-labels', 'text-color', '#b7bcc2');

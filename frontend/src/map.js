@@ -2,7 +2,7 @@
 // drawing order, what lies under a click, and framing a feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers, sharedPrograms } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
 import { assetURL, isStatic, registerTileProtocol } from './urls.js';
@@ -61,7 +61,7 @@ export function createMap(app, page, initial, ui, basemap = null) {
     style.sources['basemap-extent'] = { type: 'geojson', data: basemapExtent(basemap) };
     style.sources.basemap = vectorSource('basemap');
     for (const { layer, stage } of basemapStyleLayers()) {
-      style.layers.push(basemapFromTiles(layer));
+      style.layers.push(sharedPrograms(basemapFromTiles(layer)));
       if (stage !== null) app.drawOrder.push({ id: layer.id, stage });
     }
   }
@@ -412,7 +412,7 @@ export function updateMapData(app) {
 function insertLayer(app, layer, stage, interactive, layers = null) {
   let at = app.drawOrder.findIndex((d) => d.stage > stage);
   if (at < 0) at = app.drawOrder.length;
-  app.map.addLayer(layer, app.drawOrder[at]?.id);
+  app.map.addLayer(sharedPrograms(layer), app.drawOrder[at]?.id);
   app.drawOrder.splice(at, 0, { id: layer.id, stage });
   if (!layers) return;
   const held = layer.source === HELD_SOURCE;
@@ -453,7 +453,7 @@ function addLayers(app, page, basemap, ui) {
     }
     const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
     for (const { layer, stage } of basemapStyleLayers()) {
-      if (stage === null) map.addLayer(fromBasemap(layer));
+      if (stage === null) map.addLayer(sharedPrograms(fromBasemap(layer)));
       else insertLayer(app, fromBasemap(layer), stage);
     }
   }

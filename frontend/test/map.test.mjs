@@ -74,6 +74,14 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   const b = await page.evaluate(() => window.citemap.map.getBounds().toArray().flat());
   assert.ok(b[0] >= bm[0] - 0.01 && b[1] >= bm[1] - 0.01 && b[2] <= bm[2] + 0.01 && b[3] <= bm[3] + 0.01,
     `default view (${b.map((x) => x.toFixed(2))}) inside the basemap (${bm})`);
+  // The fills and lines share the cited layers' shader programs: no colour
+  // is a constant (sharedPrograms), or MapLibre compiles one program more
+  // per kind before the first frame.
+  const constant = await page.evaluate(() => window.citemap.map.getStyle().layers
+    .filter((l) => (l.type === 'fill' && !l.paint?.['fill-pattern']) || l.type === 'line')
+    .filter((l) => ['fill-color', 'fill-outline-color', 'line-color'].some((k) => typeof l.paint?.[k] === 'string'))
+    .map((l) => l.id));
+  assert.deepEqual(constant, [], 'fill and line layers with a constant colour');
   assert.ok(bytes > 0);
   // The first load's budget on the wire (compressed, cache disabled): the
   // map, its fonts, the small layers' GeoJSON and the tiles in view (the
