@@ -56,7 +56,7 @@ func TestAssetEncodings(t *testing.T) {
 		{"/assets/app-X1.js", "identity", 200, "", plain, true, "immutable"},
 		{"/assets/app-X1.js", "", 200, "", plain, true, "immutable"},
 		{"/assets/app-X1.js", "gzip;q=0, br;q=0", 200, "", plain, true, "immutable"},
-		// Only a gzip form: a brotli-only client gets the middleware's.
+		// Only a gzip form: sent to a client that takes brotli too.
 		{"/assets/chunk-Y2.js", "gzip, br", 200, "gzip", gz.Bytes(), true, "immutable"},
 		// Nothing to compress: as built, and no Vary.
 		{"/assets/font-Z3.woff2", "gzip, br", 200, "", []byte("wOF2 font"), false, "immutable"},
