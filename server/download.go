@@ -319,11 +319,8 @@ func etagMatch(header, revision string) bool {
 }
 
 func acceptsGzip(c *fiber.Ctx) bool {
-	return acceptsGzipHeader(c.Get(fiber.HeaderAcceptEncoding))
+	return acceptsCoding(c.Get(fiber.HeaderAcceptEncoding), "gzip")
 }
-
-// acceptsGzipHeader reports whether an Accept-Encoding value takes gzip.
-func acceptsGzipHeader(ae string) bool { return acceptsCoding(ae, "gzip") }
 
 // acceptsCoding reports whether an Accept-Encoding value takes a content
 // coding (RFC 9110, 12.5.3): named, or else covered by "*", with a q-value

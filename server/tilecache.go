@@ -95,7 +95,7 @@ func (s *Server) serveHotTile(ctx *fasthttp.RequestCtx, hdr [][2][]byte) bool {
 		// Only gzip is kept ready; other encodings are the compression
 		// middleware's. The usual value, gzip first without a q-value,
 		// is decided without a copy.
-		gz = bytes.Equal(ae, []byte("gzip")) || bytes.HasPrefix(ae, []byte("gzip,")) || acceptsGzipHeader(string(ae))
+		gz = bytes.Equal(ae, []byte("gzip")) || bytes.HasPrefix(ae, []byte("gzip,")) || acceptsCoding(string(ae), "gzip")
 		if !gz {
 			return false
 		}
