@@ -91,15 +91,6 @@ async function boot() {
   // The basemap's extent; its tiles are fetched by the map. (The server
   // preloads this small document with the page, so it is here at once.)
   const basemap = await getJSON(tileJSONURL('basemap')).then((tj) => ({ bbox: tj.bounds, tiled: true })).catch(() => null);
-  // The map (style, worker, basemap tiles) starts while the data downloads.
-  let mapReady = null;
-  if (gl) {
-    try {
-      mapReady = createMap(app, page, initial, ui, basemap);
-    } catch (err) {
-      console.warn('map failed, showing the list instead:', err);
-    }
-  }
   const cols = await colsReady;
   app.collections = (cols.collections || []).filter((c) => c.kind !== 'basemap');
   // The server's current data version, when it says (for the embed dialog).
@@ -116,6 +107,17 @@ async function boot() {
   $('date-input').value = app.state.date;
   $('date-clear').hidden = !app.state.date;
 
+  // The map is made with its whole style, the layers included: the page
+  // preloads their data, so it is here by now.
+  let mapReady = null;
+  if (gl) {
+    try {
+      mapReady = createMap(app, page, initial, ui, basemap);
+    } catch (err) {
+      console.warn('map failed, showing the list instead:', err);
+    }
+  }
+
   wireChrome();
   ui.renderLayerPanel();
   if (EMBED) {
@@ -127,7 +129,7 @@ async function boot() {
     try {
       await mapReady;
       if (!initial.view && !initial.bbox) tightenToExtent(app.map, basemap);
-      await populateMap(app, page, basemap, ui);
+      await populateMap(app, ui);
     } catch (err) {
       console.warn('map failed, showing the list instead:', err);
       app.map?.remove();

@@ -1,5 +1,6 @@
-// The MapLibre map: creating it, adding the basemap and the data layers in
-// drawing order, what lies under a click, and framing a feature.
+// The MapLibre map: creating it with its whole style (the basemap and the
+// data layers in drawing order), what lies under a click, and framing a
+// feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
 import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers, sharedPrograms } from './mapstyle.js';
@@ -40,34 +41,42 @@ export function webgl2Available() {
 }
 
 /**
- * Creates the map (app.map); resolves when its style has loaded.
+ * Creates the map (app.map) with its whole style: the basemap, every
+ * layer's sources and style layers, the selection; resolves when the style
+ * has loaded. The layers' data must be in (app.collections, app.byLayer,
+ * app.state.layers): the page preloads it with the HTML, so it is there by
+ * the time the app runs.
  * ui: selectFeature (a click on a feature), writeHash (after a move).
  * basemap: {bbox, tiled} from its TileJSON, or null (no basemap).
  *
- * The basemap's tiles from this server are part of the first style: they
- * load (and the worker lays them out) while the layers' data downloads,
- * instead of after it. An export's tiles come out of PMTiles archives,
- * whose reader loads first: there the basemap is added with the layers.
+ * One style, given whole, instead of a basemap style the layers are added
+ * to once it has loaded: MapLibre then parses the style layers once in its
+ * worker instead of twice, asks for every source's tiles in the same
+ * frame, and takes validateStyle: false at its word (addLayer validates
+ * whatever the map was told). The style is this code's own; the browser
+ * test validates the live style against the style specification.
+ * An export's tiles come out of PMTiles archives: their reader is
+ * registered before the map is made.
  */
 export function createMap(app, page, initial, ui, basemap = null) {
-  const { embed, flags, mobile } = page;
   maplibregl.setWorkerUrl(assetURL(__WORKER_URL__));
-  // An export's tiles come out of PMTiles archives: the reader is ready before any source is added.
-  const protocolReady = registerTileProtocol(maplibregl);
-  const style = baseStyle(__FONTS__);
+  if (isStatic()) return registerTileProtocol(maplibregl).then(() => makeMap(app, page, initial, ui, basemap));
+  return makeMap(app, page, initial, ui, basemap);
+}
+
+function makeMap(app, page, initial, ui, basemap) {
+  const { embed, flags, mobile } = page;
+  const draft = new StyleDraft(baseStyle(__FONTS__));
   app.drawOrder = [];
-  app.basemapInStyle = !!basemap?.tiled && !isStatic();
-  if (app.basemapInStyle) {
-    style.sources['basemap-extent'] = { type: 'geojson', data: basemapExtent(basemap) };
-    style.sources.basemap = vectorSource('basemap');
-    for (const { layer, stage } of basemapStyleLayers()) {
-      style.layers.push(sharedPrograms(basemapFromTiles(layer)));
-      if (stage !== null) app.drawOrder.push({ id: layer.id, stage });
-    }
-  }
+  app.styleLayers = [];
+  addLayers(app, draft, basemap);
+  if (embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(draft, 'dark');
+  app.geometrySources = ['basemap', ...dataSourceIds(app)];
+  mark(app, 'layers-added');
   const opts = {
     container: 'map',
-    style,
+    style: draft.style,
+    validateStyle: false,
     attributionControl: false,
     minZoom: 2,
     maxZoom: 13,
@@ -99,11 +108,13 @@ export function createMap(app, page, initial, ui, basemap = null) {
   }
   const map = new maplibregl.Map(opts);
   app.map = map;
-  // Icons and patterns are drawn on a canvas, when the style first asks.
+  // Icons and patterns are drawn on a canvas, before a tile asks for them.
+  addImages(map);
   map.on('styleimagemissing', () => addImages(map));
   // Nothing is painted until the basemap and every layer are in (see holdPainting).
-  app.geometrySources = null;
-  holdPainting(map, () => !!app.geometrySources && app.geometrySources.every((id) => map.isSourceLoaded(id)));
+  app.painting = false;
+  holdPainting(map, () => app.geometrySources.every((id) => map.isSourceLoaded(id)), () => { app.painting = true; });
+  app.mapIdle = watchFirstFrames(app, map);
   const interactive = !(embed && flags.static);
   if (interactive) {
     map.touchZoomRotate.disableRotation();
@@ -128,8 +139,6 @@ export function createMap(app, page, initial, ui, basemap = null) {
   app.gesturesBlocked = 0;
   map.on('cooperativegestureprevented', () => { app.gesturesBlocked++; });
 
-  // The layers are added once the style is in (MapLibre's 'load' waits for
-  // the basemap's tiles as well, which load meanwhile).
   const styleLoaded = new Promise((resolve, reject) => {
     let loaded = false;
     map.on('error', (e) => {
@@ -139,9 +148,7 @@ export function createMap(app, page, initial, ui, basemap = null) {
     map.once('style.load', () => {
       loaded = true;
       mark(app, 'style-load');
-      // After one pass of the map's render loop, which asks for the
-      // basemap's tiles: adding the layers takes the main thread a while.
-      map.once('render', () => resolve());
+      resolve();
     });
   });
   map.once('load', () => {
@@ -153,7 +160,44 @@ export function createMap(app, page, initial, ui, basemap = null) {
     }
     mark(app, 'map-load');
   });
-  return Promise.all([styleLoaded, protocolReady]).then(() => undefined);
+  return styleLoaded;
+}
+
+/**
+ * A style being written before the map exists: the part of the map's API
+ * that addLayers, insertLayer and applyMapTheme use, on a style document.
+ */
+class StyleDraft {
+  constructor(style) {
+    this.style = style;
+  }
+
+  addSource(id, source) {
+    if (this.style.sources[id]) throw new Error(`source ${id} is already in the style`);
+    this.style.sources[id] = source;
+  }
+
+  getSource(id) {
+    return this.style.sources[id];
+  }
+
+  getLayer(id) {
+    return this.style.layers.find((l) => l.id === id);
+  }
+
+  /** Adds layer below beforeId, or on top, as map.addLayer does. */
+  addLayer(layer, beforeId) {
+    if (this.getLayer(layer.id)) throw new Error(`layer ${layer.id} is already in the style`);
+    const at = beforeId === undefined ? -1 : this.style.layers.findIndex((l) => l.id === beforeId);
+    if (beforeId !== undefined && at < 0) throw new Error(`no layer ${beforeId} to add ${layer.id} below`);
+    if (at < 0) this.style.layers.push(layer);
+    else this.style.layers.splice(at, 0, layer);
+  }
+
+  setPaintProperty(id, name, value) {
+    const layer = this.getLayer(id);
+    layer.paint = { ...layer.paint, [name]: value };
+  }
 }
 
 /**
@@ -170,21 +214,26 @@ export function tightenToExtent(map, basemap) {
 }
 
 /**
- * Adds the sources and layers; resolves when the map is idle (everything
- * drawn, labels included). firstRenderMs is the first frame drawn with every
- * geometry source loaded (labels may still be on their way).
- * ui: applyLayers and applyDate (visibility and date filter of the new layers).
+ * Applies the page's layer and date state (a shared link may hide layers or
+ * set a date; the style as written shows every layer at every date);
+ * resolves when the map is idle (everything drawn, labels included).
+ * ui: applyLayers and applyDate.
  */
-export function populateMap(app, page, basemap, ui) {
-  const map = app.map;
-  const geometrySources = ['basemap', ...dataSourceIds(app)];
-  app.geometrySources = geometrySources;
-  addImages(map);
-  addLayers(app, page, basemap, ui);
-  mark(app, 'layers-added');
+export function populateMap(app, ui) {
+  ui.applyLayers();
+  ui.applyDate();
+  return app.mapIdle;
+}
+
+/**
+ * Resolves when the map is first idle. firstRenderMs is the first frame
+ * painted with every geometry source loaded (see holdPainting). Watched
+ * from the map's creation, so no frame goes unseen.
+ */
+function watchFirstFrames(app, map) {
   return new Promise((resolve) => {
     const onRender = () => {
-      if (geometrySources.every((id) => map.isSourceLoaded(id))) {
+      if (app.painting && app.geometrySources.every((id) => map.isSourceLoaded(id))) {
         mark(app, 'first-frame');
         app.firstRenderMs = app.marks['first-frame'];
         map.off('render', onRender);
@@ -204,7 +253,8 @@ export function populateMap(app, page, basemap, ui) {
 const HOLD_MAX_MS = 5000;
 
 /**
- * Draws no frame until complete() holds (or HOLD_MAX_MS has passed): while
+ * Draws no frame until complete() holds and the labels are placed (or
+ * HOLD_MAX_MS has passed; painting() is called when frames are drawn): while
  * the sources load, MapLibre would draw a frame for every tile and layer
  * that arrives. With software WebGL (no GPU; CI, many virtual machines)
  * each such frame costs the whole map's drawing plus a read-back of the
@@ -213,21 +263,30 @@ const HOLD_MAX_MS = 5000;
  * the painting waits. MapLibre has no public switch for this, so its
  * painter's render is wrapped for the first frames only, then restored.
  */
-function holdPainting(map, complete) {
+function holdPainting(map, complete, painting) {
   const painter = map.painter;
   const render = painter?.render;
-  if (typeof render !== 'function') return; // a MapLibre without it: draw as it comes
+  if (typeof render !== 'function') { // a MapLibre without it: draw as it comes
+    painting();
+    return;
+  }
   let release = null;
   const restore = () => {
     if (painter.render !== held) return;
     painter.render = render;
     clearTimeout(release);
+    painting();
     map.triggerRepaint();
   };
   const held = function (...args) {
-    if (!complete()) return undefined;
+    // Labels placed in this frame from tiles that arrived in it are placed
+    // again in the next one (MapLibre marks that placement stale): painted
+    // now, this frame would be followed by a second full one, which on
+    // software GL waits for the first's drawing, and the map's idle with it.
+    if (!complete() || map._placementDirty) return undefined;
     painter.render = render;
     clearTimeout(release);
+    painting();
     return render.apply(this, args);
   };
   painter.render = held;
@@ -265,10 +324,10 @@ function heldData(app) {
   return { type: 'FeatureCollection', features };
 }
 
-/** A tiled layer's source (the held layers share theirs, added once). */
-function addDataSource(map, app, c) {
-  if (isTiled(c)) map.addSource(c.id, vectorSource(c.id));
-  else if (!map.getSource(HELD_SOURCE)) map.addSource(HELD_SOURCE, { type: 'geojson', data: heldData(app), tolerance: 0.4 });
+/** A tiled layer's source (the held layers share theirs, added once); style: the map or a StyleDraft. */
+function addDataSource(style, app, c) {
+  if (isTiled(c)) style.addSource(c.id, vectorSource(c.id));
+  else if (!style.getSource(HELD_SOURCE)) style.addSource(HELD_SOURCE, { type: 'geojson', data: heldData(app), tolerance: 0.4 });
 }
 
 /** A tiled layer's style layers, reading its tiles. */
@@ -403,16 +462,17 @@ export function updateMapData(app) {
 }
 
 /**
- * Adds a style layer at its stage of the drawing order (above the layers of
- * its stage). A data layer's (layers: the ids of the cited layers it draws)
+ * Adds a style layer to style (the map, or a StyleDraft before it exists)
+ * at its stage of the drawing order (above the layers of its stage). A data
+ * layer's (layers: the ids of the cited layers it draws)
  * goes into app.styleLayers: {id, layers, filter (its own, without the
  * shown layers' and the date's), interactive, held (merged, see
  * heldStyleLayers)}.
  */
-function insertLayer(app, layer, stage, interactive, layers = null) {
+function insertLayer(app, layer, stage, interactive, layers = null, style = app.map) {
   let at = app.drawOrder.findIndex((d) => d.stage > stage);
   if (at < 0) at = app.drawOrder.length;
-  app.map.addLayer(sharedPrograms(layer), app.drawOrder[at]?.id);
+  style.addLayer(sharedPrograms(layer), app.drawOrder[at]?.id);
   app.drawOrder.splice(at, 0, { id: layer.id, stage });
   if (!layers) return;
   const held = layer.source === HELD_SOURCE;
@@ -436,31 +496,33 @@ function basemapStyleLayers() {
   ];
 }
 
-function addLayers(app, page, basemap, ui) {
-  const map = app.map;
-  if (!app.basemapInStyle) {
-    // The basemap comes as vector tiles (areas, lines, towns, and a layer of
-    // country label points); without one (a database with no basemap) its
-    // style layers read an empty source.
-    const tiled = !!basemap?.tiled;
-    map.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap || {}) });
-    const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-    if (tiled) {
-      map.addSource('basemap', vectorSource('basemap'));
-    } else {
-      map.addSource('basemap', empty);
-      map.addSource('basemap-labels', empty);
-    }
-    const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
-    for (const { layer, stage } of basemapStyleLayers()) {
-      if (stage === null) map.addLayer(sharedPrograms(fromBasemap(layer)));
-      else insertLayer(app, fromBasemap(layer), stage);
-    }
+/**
+ * Writes the basemap, every layer's source and style layers and the
+ * selection into style (a StyleDraft, before the map exists), in drawing
+ * order, filling app.drawOrder and app.styleLayers.
+ */
+function addLayers(app, style, basemap) {
+  // The basemap comes as vector tiles (areas, lines, towns, and a layer of
+  // country label points); without one (a database with no basemap) its
+  // style layers read an empty source.
+  const tiled = !!basemap?.tiled;
+  style.addSource('basemap-extent', { type: 'geojson', data: basemapExtent(basemap || {}) });
+  const empty = () => ({ type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  if (tiled) {
+    style.addSource('basemap', vectorSource('basemap'));
+  } else {
+    style.addSource('basemap', empty());
+    style.addSource('basemap-labels', empty());
+  }
+  const fromBasemap = (l) => (tiled ? basemapFromTiles(l) : l);
+  for (const { layer, stage } of basemapStyleLayers()) {
+    if (stage === null) style.addLayer(sharedPrograms(fromBasemap(layer)));
+    else insertLayer(app, fromBasemap(layer), stage, false, null, style);
   }
 
   const all = [];
   for (const c of app.collections) {
-    addDataSource(map, app, c);
+    addDataSource(style, app, c);
     if (!isTiled(c)) continue;
     for (const { layer, interactive } of tiledLayersOf(c)) all.push({ layer, interactive, stage: stageOf(layer), layers: [c.id] });
   }
@@ -470,14 +532,11 @@ function addLayers(app, page, basemap, ui) {
     const shown = layers.filter((l) => app.state.layers.has(l));
     all.push({ layer: { ...layer, filter: ['all', shownFilter(shown.length ? shown : layers), layer.filter] }, interactive, stage: stageOf(layer), layers });
   }
-  map.addSource('selection', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  style.addSource('selection', empty());
   const [selFill, selLine, selPoint] = selectionLayers();
   all.push({ layer: selFill, stage: 0.5 }, { layer: selLine, stage: 4 }, { layer: selPoint, stage: 7 });
   all.sort((a, b) => a.stage - b.stage); // stable: keeps layer order within a stage
-  for (const { layer, interactive, stage, layers } of all) insertLayer(app, layer, stage, interactive, layers);
-  ui.applyLayers();
-  ui.applyDate();
-  if (page.embed && document.documentElement.dataset.theme === 'dark') applyMapTheme(map, 'dark');
+  for (const { layer, interactive, stage, layers } of all) insertLayer(app, layer, stage, interactive, layers, style);
 }
 
 const GEOM_RANK = { Point: 0, MultiPoint: 0, LineString: 1, MultiLineString: 1, Polygon: 2, MultiPolygon: 2 };

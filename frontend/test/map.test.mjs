@@ -1,6 +1,7 @@
 // The map in a real browser against a real server with the bundled data.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,11 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
     .filter((l) => ['fill-color', 'fill-outline-color', 'line-color'].some((k) => typeof l.paint?.[k] === 'string'))
     .map((l) => l.id));
   assert.deepEqual(constant, [], 'fill and line layers with a constant colour');
+  // The map is made with validateStyle: false (createMap): the style it
+  // runs is checked here instead, against the style specification.
+  const style = await page.evaluate(() => window.citemap.map.getStyle());
+  assert.ok(style.layers.length > 30, `the live style has its layers (${style.layers.length})`);
+  assert.deepEqual(validateStyleMin(style).map((e) => e.message), [], 'the live style breaks the style specification');
   assert.ok(bytes > 0);
   // The first load's budget on the wire (compressed, cache disabled): the
   // map, its fonts, the small layers' GeoJSON and the tiles in view (the
