@@ -3,7 +3,7 @@
 // feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers, sharedPrograms } from './mapstyle.js';
+import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, dimensionNeeds, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers, sharedPrograms } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
 import { assetURL, isStatic, registerTileProtocol } from './urls.js';
@@ -330,10 +330,10 @@ function addDataSource(style, app, c) {
   else if (!style.getSource(HELD_SOURCE)) style.addSource(HELD_SOURCE, { type: 'geojson', data: heldData(app), tolerance: 0.4 });
 }
 
-/** A tiled layer's style layers, reading its tiles. */
+/** A tiled layer's style layers, reading its tiles: those its geometry needs. */
 function tiledLayersOf(c) {
   const today = todayNumber();
-  return dataLayers(c.id, c.kind).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
+  return dataLayers(c.id, c.kind, dimensionNeeds(c.geometryDimension)).map(({ layer, interactive }) => ({ layer: layerFromTiles(layer, c.kind, today), interactive }));
 }
 
 // Paint properties MapLibre evaluates per feature: where the held layers'
@@ -439,11 +439,19 @@ export function updateMapData(app) {
   for (const c of app.collections) {
     const source = map.getSource(c.id);
     if (isTiled(c)) {
-      if (source) source.setTiles(vectorSource(c.id).tiles);
-      else {
+      const mine = (s) => !s.held && s.layers[0] === c.id;
+      const want = tiledLayersOf(c);
+      if (source) {
+        source.setTiles(vectorSource(c.id).tiles);
+        // Its geometry may have changed (a line published into a layer of
+        // areas): then its style layers are made anew.
+        const have = app.styleLayers.filter(mine).map((s) => s.id).sort();
+        if (JSON.stringify(have) === JSON.stringify(want.map((w) => w.layer.id).sort())) continue;
+        drop(mine);
+      } else {
         addDataSource(map, app, c);
-        for (const { layer, interactive } of tiledLayersOf(c)) insertLayer(app, layer, stageOf(layer), interactive, [c.id]);
       }
+      for (const { layer, interactive } of want) insertLayer(app, layer, stageOf(layer), interactive, [c.id]);
       continue;
     }
     if (source) {

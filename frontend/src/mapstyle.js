@@ -311,6 +311,19 @@ export function geometryNeeds(features) {
 }
 
 /**
+ * What a layer drawn from tiles needs drawn, from its collection's
+ * geometryDimension (JSON-FG: 0 points, 1 lines, 2 areas; absent when its
+ * features mix them). Its features are not held, so geometryNeeds cannot
+ * look at them, and whether any is historical is not known: the
+ * historical style layers of its geometry stay. null (no dimension): all.
+ */
+export function dimensionNeeds(dimension) {
+  const g = Number.isInteger(dimension) ? ['point', 'line', 'area'][dimension] : undefined;
+  if (!g) return null;
+  return { area: false, line: false, point: false, areaHist: false, lineHist: false, pointHist: false, [g]: true, [`${g}Hist`]: true };
+}
+
+/**
  * The style layers of one cited layer (source id = layer id), by kind.
  * Each returns {layer, interactive}; `filter` is the base filter, which the
  * date filter is and-ed with. Label layers are not interactive.
