@@ -112,9 +112,9 @@ function makeMap(app, page, initial, ui, basemap) {
   addImages(map);
   map.on('styleimagemissing', () => addImages(map));
   // Nothing is painted until the basemap and every layer are in (see holdPainting).
-  app.painting = false;
-  holdPainting(map, () => app.geometrySources.every((id) => map.isSourceLoaded(id)), () => { app.painting = true; });
-  app.mapIdle = watchFirstFrames(app, map);
+  let painting = false;
+  holdPainting(map, () => app.geometrySources.every((id) => map.isSourceLoaded(id)), () => { painting = true; });
+  app.mapIdle = watchFirstFrames(app, map, () => painting);
   const interactive = !(embed && flags.static);
   if (interactive) {
     map.touchZoomRotate.disableRotation();
@@ -227,13 +227,13 @@ export function populateMap(app, ui) {
 
 /**
  * Resolves when the map is first idle. firstRenderMs is the first frame
- * painted with every geometry source loaded (see holdPainting). Watched
- * from the map's creation, so no frame goes unseen.
+ * painted (painting(), see holdPainting) with every geometry source
+ * loaded. Watched from the map's creation, so no frame goes unseen.
  */
-function watchFirstFrames(app, map) {
+function watchFirstFrames(app, map, painting) {
   return new Promise((resolve) => {
     const onRender = () => {
-      if (app.painting && app.geometrySources.every((id) => map.isSourceLoaded(id))) {
+      if (painting() && app.geometrySources.every((id) => map.isSourceLoaded(id))) {
         mark(app, 'first-frame');
         app.firstRenderMs = app.marks['first-frame'];
         map.off('render', onRender);
