@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 7). Every entity is stored under its key followed by the
+// Layout (schema 8). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -46,7 +46,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 7
+const schemaVersion = 8
 
 var (
 	bucketMeta     = []byte("meta")

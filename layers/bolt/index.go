@@ -26,25 +26,34 @@ import (
 //	ids     one bucket per layer: feature \0 v -> level, cell
 //
 // The bodies are the spatial index: a loose quadtree over lon/lat flattened
-// into keys. A feature is filed once, in the cell of the deepest level (at
-// most maxLevel) whose cells are at least twice its size, that holds its
-// bound's centre. Its bound then lies within that cell widened by a quarter
-// cell on each side, so a query at a level scans the cells of its box
-// widened as much. Cells are numbered in Z-order, so a block of cells is one
-// key range, and features near each other sit on the same pages: a bbox
-// query reads a few runs of contiguous pages, whatever the layer's size.
-// The ids bucket finds a feature's cell from its id. A change rewrites only
-// the entries of the features it touches, versioned like every record, so
-// `?v=N` reads the index as version N held it.
+// into keys. A feature is filed at the deepest level (at most maxLevel)
+// whose cells are at least twice its size, so its bound lies within a
+// quarter cell of its centre. Within a level, entries sort by the Z-order
+// of their centre on a fine grid (2^keyRes cells a side, whatever the
+// level): a query at a level scans the centres in its box widened by a
+// quarter cell, as a few key ranges, and reads little more than that.
+// Keying by the level's own cells instead made a query over a small box
+// read whole cells, each up to twice the widened box a side, at every
+// level: at 1M features most of its pages held nothing it wanted. Features
+// near each other sit on the same pages, so a bbox query reads a few runs
+// of contiguous pages, whatever the layer's size. The ids bucket finds a
+// feature's key from its id. A change rewrites only the entries of the
+// features it touches, versioned like every record, so `?v=N` reads the
+// index as version N held it.
 
 const maxLevel = 16
+
+// keyRes is the level of the grid whose Z-order sorts a level's entries:
+// cells of about 2 m, and 48 bits of Z-order.
+const keyRes = 24
 
 var (
 	bucketBodies = []byte("bodies")
 	bucketIDs    = []byte("ids")
 )
 
-// cellKeyLen is the level byte and the Z-order cell number.
+// cellKeyLen is the level byte and the Z-order number of the centre's cell
+// on the keyRes grid.
 const cellKeyLen = 1 + 8
 
 // levelOf is the deepest level whose cells are at least twice b's size.
@@ -89,12 +98,12 @@ func zorder(x, y uint32) uint64 {
 	return spread(x) | spread(y)<<1
 }
 
-// cellOf is the level and Z-order cell a feature with bound b is filed in.
+// cellOf is the level and Z-order key a feature with bound b is filed
+// under.
 func cellOf(b orb.Bound) []byte {
-	l := levelOf(b)
-	x, y := tileOf(l, (b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
+	x, y := tileOf(keyRes, (b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
 	k := make([]byte, 0, cellKeyLen)
-	k = append(k, byte(l))
+	k = append(k, byte(levelOf(b)))
 	return binary.BigEndian.AppendUint64(k, zorder(x, y))
 }
 
@@ -120,14 +129,15 @@ func cellIn(val []byte) ([]byte, bool) {
 	return val[1:], true
 }
 
-// cellRanges lists the Z-order ranges [lo, hi) of level l that hold every
-// cell a feature intersecting q can be filed in. Blocks are split until
-// they are an eighth of the query's span: a few dozen ranges, and a little
-// more scanned than needed, filtered by the bound each entry carries.
+// cellRanges lists the Z-order ranges [lo, hi) of the keyRes grid that
+// hold the centre of every feature of level l whose bound can intersect q.
+// Blocks are split until they are an eighth of the widened box's span: a
+// few dozen ranges, and a little more scanned than needed, filtered by the
+// bound each entry carries.
 func cellRanges(l int, q orb.Bound) [][2]uint64 {
 	mx, my := cellW(l)/4*1.0001, cellH(l)/4*1.0001
-	x0, y0 := tileOf(l, q.Min[0]-mx, q.Min[1]-my)
-	x1, y1 := tileOf(l, q.Max[0]+mx, q.Max[1]+my)
+	x0, y0 := tileOf(keyRes, q.Min[0]-mx, q.Min[1]-my)
+	x1, y1 := tileOf(keyRes, q.Max[0]+mx, q.Max[1]+my)
 	span := max(x1-x0, y1-y0) + 1
 	stop := uint32(1)
 	for stop*16 <= span {
@@ -136,14 +146,14 @@ func cellRanges(l int, q orb.Bound) [][2]uint64 {
 	var out [][2]uint64
 	var rec func(d int, qx, qy uint32)
 	rec = func(d int, qx, qy uint32) {
-		s := uint32(1) << (l - d) // the block's side in cells
+		s := uint32(1) << (keyRes - d) // the block's side in cells
 		bx0, by0 := qx*s, qy*s
 		bx1, by1 := bx0+s-1, by0+s-1
 		if bx1 < x0 || bx0 > x1 || by1 < y0 || by0 > y1 {
 			return
 		}
 		if s <= stop || (bx0 >= x0 && bx1 <= x1 && by0 >= y0 && by1 <= y1) {
-			shift := 2 * uint(l-d)
+			shift := 2 * uint(keyRes-d)
 			lo := zorder(qx, qy) << shift
 			hi := (zorder(qx, qy) + 1) << shift
 			if n := len(out); n > 0 && out[n-1][1] == lo {
@@ -159,6 +169,58 @@ func cellRanges(l int, q orb.Bound) [][2]uint64 {
 	}
 	rec(0, 0, 0)
 	return out
+}
+
+// scanRanges calls fn with every live entity (and its value as version at
+// holds it) of level l whose key, after pre, lies in one of q's ranges
+// (cellRanges), in key order, until fn returns false; it reports whether
+// fn never did. Ranges a few keys apart are reached by stepping, not by
+// another descent from the root.
+func scanRanges(c *bbolt.Cursor, pre []byte, l int, q orb.Bound, at uint64, fn func(ent, val []byte) bool) bool {
+	n := len(pre)
+	lo := make([]byte, n+cellKeyLen)
+	hi := make([]byte, n+cellKeyLen)
+	copy(lo, pre)
+	copy(hi, pre)
+	lo[n], hi[n] = byte(l), byte(l)
+	var k, val []byte
+	for _, r := range cellRanges(l, q) {
+		binary.BigEndian.PutUint64(lo[n+1:], r[0])
+		binary.BigEndian.PutUint64(hi[n+1:], r[1])
+		for i := 0; k != nil && bytes.Compare(k, lo) < 0; i++ {
+			if i == 8 {
+				k = nil // far: seek
+				break
+			}
+			k, val = c.Next()
+		}
+		if k == nil || bytes.Compare(k, lo) < 0 {
+			k, val = c.Seek(lo)
+		}
+		var cur, curVal []byte
+		for ; k != nil && bytes.Compare(k, hi) < 0; k, val = c.Next() {
+			ent, v, ok := split(k)
+			if !ok || len(ent) <= n+cellKeyLen {
+				continue
+			}
+			if !bytes.Equal(ent, cur) {
+				if cur != nil && live(curVal) && !fn(cur, curVal) {
+					return false
+				}
+				cur, curVal = ent, nil
+			}
+			if v <= at {
+				curVal = val
+			}
+		}
+		if cur != nil && live(curVal) && !fn(cur, curVal) {
+			return false
+		}
+		if k == nil {
+			return true // past the bucket's last key
+		}
+	}
+	return true
 }
 
 func putBound(b []byte, bd orb.Bound) []byte {
@@ -397,61 +459,30 @@ func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error
 		clear(li.found) // many searches in one transaction: keep the latest
 	}
 	c := li.bodies.Cursor()
-	var lo, hi [cellKeyLen]byte
 	for l := 0; l <= maxLevel; l++ {
-		lo[0] = byte(l)
 		// An empty level costs one seek.
-		if k, _ := c.Seek(lo[:1]); k == nil || k[0] != byte(l) {
+		if k, _ := c.Seek([]byte{byte(l)}); k == nil || k[0] != byte(l) {
 			continue
 		}
-		for _, r := range cellRanges(l, q) {
-			binary.BigEndian.PutUint64(lo[1:], r[0])
-			hi[0] = byte(l)
-			if r[1] >= uint64(1)<<(2*l) {
-				hi[0] = byte(l + 1) // the level's last range
-				binary.BigEndian.PutUint64(hi[1:], 0)
-			} else {
-				binary.BigEndian.PutUint64(hi[1:], r[1])
+		ok := scanRanges(c, nil, l, q, li.at, func(ent, val []byte) bool {
+			if len(val) < 33 {
+				return true
 			}
-			var (
-				cur    []byte
-				curVal []byte
-			)
-			emit := func() bool {
-				if cur == nil || !live(curVal) || len(curVal) < 33 {
-					return true
-				}
-				b := getBound(curVal[1:33])
-				if !b.Intersects(q) {
-					return true
-				}
-				id := string(cur[cellKeyLen : len(cur)-1])
-				if li.found == nil {
-					li.found = map[string][]byte{}
-				}
-				if len(li.found) < maxFound {
-					li.found[id] = curVal
-				}
-				return fn(id, b)
+			b := getBound(val[1:33])
+			if !b.Intersects(q) {
+				return true
 			}
-			for k, val := c.Seek(lo[:]); k != nil && bytes.Compare(k, hi[:]) < 0; k, val = c.Next() {
-				ent, v, ok := split(k)
-				if !ok || len(ent) <= cellKeyLen {
-					continue
-				}
-				if !bytes.Equal(ent, cur) {
-					if !emit() {
-						return nil
-					}
-					cur, curVal = ent, nil
-				}
-				if v <= li.at {
-					curVal = val
-				}
+			id := string(ent[cellKeyLen : len(ent)-1])
+			if li.found == nil {
+				li.found = map[string][]byte{}
 			}
-			if !emit() {
-				return nil
+			if len(li.found) < maxFound {
+				li.found[id] = val
 			}
+			return fn(id, b)
+		})
+		if !ok {
+			return nil
 		}
 	}
 	return nil

@@ -110,6 +110,64 @@ func TestIndexSearchMatchesAScan(t *testing.T) {
 	}
 }
 
+// A small box reads little more than the entries whose centres lie in it,
+// widened by each level's quarter cell: the keys sort by the centre on a
+// fine grid, not by the level's own cells (which made a box a tenth of a
+// cell read whole cells).
+func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	imp.Layers = append(imp.Layers, polygons(20000))
+	if _, err := s.Import(ctx, imp, nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		at := currentVersion(tx)
+		type entry struct {
+			level int
+			c     orb.Point
+		}
+		var all []entry
+		b := bodiesOf(tx, "synthetic")
+		if err := b.ForEach(func(k, v []byte) error {
+			bd, ok := bodyBound(v)
+			if ok {
+				all = append(all, entry{int(k[0]), bd.Center()})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		read, wanted := 0, 0
+		for range 200 {
+			lon, lat := 38+rng.Float64()*11, 38+rng.Float64()*5
+			q := orb.Bound{Min: orb.Point{lon, lat}, Max: orb.Point{lon + 0.05, lat + 0.05}}
+			for l := 0; l <= maxLevel; l++ {
+				w := orb.Bound{Min: orb.Point{q.Min[0] - cellW(l)/4, q.Min[1] - cellH(l)/4}, Max: orb.Point{q.Max[0] + cellW(l)/4, q.Max[1] + cellH(l)/4}}
+				for _, e := range all {
+					if e.level == l && w.Contains(e.c) {
+						wanted++
+					}
+				}
+				scanRanges(b.Cursor(), nil, l, q, at, func(_, _ []byte) bool { read++; return true })
+			}
+		}
+		if wanted == 0 {
+			t.Fatal("no entry in any widened box: the test measures nothing")
+		}
+		if float64(read) > 1.6*float64(wanted) {
+			t.Errorf("200 small boxes read %d entries for the %d whose centres lie in their widened boxes", read, wanted)
+		}
+		t.Logf("read %d entries for %d in the widened boxes", read, wanted)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A publish moves, adds and deletes index entries; a pinned version keeps
 // reading the index as it was.
 func TestIndexIsVersioned(t *testing.T) {

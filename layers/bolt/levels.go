@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
@@ -174,51 +173,22 @@ func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, fn func(ent []byte, i
 		return
 	}
 	c := b.Cursor()
-	var lo, hi [1 + cellKeyLen]byte
-	lo[0], hi[0] = byte(z), byte(z)
 	for l := 0; l <= maxLevel; l++ {
-		lo[1] = byte(l)
-		if k, _ := c.Seek(lo[:2]); k == nil || k[0] != byte(z) || k[1] != byte(l) {
+		if k, _ := c.Seek([]byte{byte(z), byte(l)}); k == nil || k[0] != byte(z) || k[1] != byte(l) {
 			continue
 		}
-		for _, r := range cellRanges(l, q) {
-			binary.BigEndian.PutUint64(lo[2:], r[0])
-			hi[0], hi[1] = byte(z), byte(l)
-			if r[1] >= uint64(1)<<(2*l) {
-				hi[1] = byte(l + 1)
-				binary.BigEndian.PutUint64(hi[2:], 0)
-			} else {
-				binary.BigEndian.PutUint64(hi[2:], r[1])
+		ok := scanRanges(c, []byte{byte(z)}, l, q, at, func(ent, val []byte) bool {
+			if len(val) < 33 {
+				return true
 			}
-			var cur, curVal []byte
-			emit := func() bool {
-				if cur == nil || !live(curVal) || len(curVal) < 33 {
-					return true
-				}
-				bd := getBound(curVal[1:33])
-				if !bd.Intersects(q) {
-					return true
-				}
-				return fn(cur, string(cur[1+cellKeyLen:len(cur)-1]), bd, curVal)
+			bd := getBound(val[1:33])
+			if !bd.Intersects(q) {
+				return true
 			}
-			for k, val := c.Seek(lo[:]); k != nil && bytes.Compare(k, hi[:]) < 0; k, val = c.Next() {
-				ent, v, ok := split(k)
-				if !ok || len(ent) <= 1+cellKeyLen {
-					continue
-				}
-				if !bytes.Equal(ent, cur) {
-					if !emit() {
-						return
-					}
-					cur, curVal = ent, nil
-				}
-				if v <= at {
-					curVal = val
-				}
-			}
-			if !emit() {
-				return
-			}
+			return fn(ent, string(ent[1+cellKeyLen:len(ent)-1]), bd, val)
+		})
+		if !ok {
+			return
 		}
 	}
 }

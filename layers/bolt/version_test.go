@@ -543,7 +543,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return b.Put(keySchema, u64(6)) // the format before tile properties were stored typed
+		return b.Put(keySchema, u64(7)) // the format that keyed index entries by their level's cells
 	})
 	db.Close()
 	if err != nil {
@@ -551,7 +551,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 	}
 	for name, open := range map[string]func(string, time.Duration) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
 		_, err := open(path, time.Second)
-		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 6; this mapserver reads schema 7 (re-import") {
+		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 7; this mapserver reads schema 8 (re-import") {
 			t.Errorf("%s = %v", name, err)
 		}
 	}
