@@ -69,8 +69,8 @@ const CacheBudget = 256 << 20
 // Config.Expensive of them at once and each of at most MaxWholeLayer
 // features; and per items request, the candidates of its bbox (about 50
 // bytes a match) and one page (at most 10 000 features). The file's pages
-// are mapped, not allocated: the kernel keeps those that queries touch and
-// drops them under pressure.
+// are mapped, not allocated: the server drops its mapping of them past a
+// budget of its own (cmd/mapserver), and the page cache keeps the data.
 const MaxWholeLayer = 250_000
 
 // wholeLayer refuses a layer too large to hold in memory.
