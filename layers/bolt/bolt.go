@@ -123,11 +123,19 @@ type layerRecord struct {
 	Types []string `json:"types,omitempty"`
 }
 
+// pageSize is the page size of a new file (an existing file keeps its
+// own). Pages of 16 KiB, not the system's 4 KiB: mapping a page in costs
+// dearly on a virtual machine, and at 1M features the bodies' B+tree has
+// 142 branch pages instead of 2494 and a level less, so a bbox query
+// faulted 17 times instead of 20 and answered about 4 % sooner
+// (bench/README.md). The file was 7 % smaller.
+const pageSize = 16 << 10
+
 // Open opens or creates the database at path for reading and writing. If
 // another process holds it, Open gives up after timeout with an ELOCKED
 // error instead of waiting forever.
 func Open(path string, timeout time.Duration) (*Store, error) {
-	return open(path, &bbolt.Options{Timeout: timeout})
+	return open(path, &bbolt.Options{Timeout: timeout, PageSize: pageSize})
 }
 
 // OpenReadOnly opens an existing database for reading only (export, check):
