@@ -121,6 +121,11 @@ type layerRecord struct {
 	Queryables map[string]string `json:"queryables,omitempty"`
 	// Types are the GeoJSON geometry types of its features.
 	Types []string `json:"types,omitempty"`
+	// Reach is, for each level of the spatial index, the largest half
+	// width and height of the bound of a feature filed there: how far a
+	// query at that level widens its box (index.go). A publish only grows
+	// it; a count over the whole layer sets it anew.
+	Reach [][2]float64 `json:"reach,omitempty"`
 }
 
 // pageSize is the page size of a new file (an existing file keeps its

@@ -30,8 +30,12 @@ import (
 // whose cells are at least twice its size, so its bound lies within a
 // quarter cell of its centre. Within a level, entries sort by the Z-order
 // of their centre on a fine grid (2^keyRes cells a side, whatever the
-// level): a query at a level scans the centres in its box widened by a
-// quarter cell, as a few key ranges, and reads little more than that.
+// level): a query at a level scans the centres in its box widened by the
+// level's reach, as a few key ranges, and reads little more than that.
+// The reach is the largest half size of a feature filed at the level, kept
+// in the layer's description: at most a quarter cell, often much less
+// (polygons 5 km across were filed in cells 39 km wide and 19 km high, and
+// a quarter cell widened small boxes four times more than they needed).
 // Keying by the level's own cells instead made a query over a small box
 // read whole cells, each up to twice the widened box a side, at every
 // level: at 1M features most of its pages held nothing it wanted. Features
@@ -130,12 +134,12 @@ func cellIn(val []byte) ([]byte, bool) {
 }
 
 // cellRanges lists the Z-order ranges [lo, hi) of the keyRes grid that
-// hold the centre of every feature of level l whose bound can intersect q.
-// Blocks are split until they are an eighth of the widened box's span: a
-// few dozen ranges, and a little more scanned than needed, filtered by the
-// bound each entry carries.
-func cellRanges(l int, q orb.Bound) [][2]uint64 {
-	mx, my := cellW(l)/4*1.0001, cellH(l)/4*1.0001
+// hold the centre of every feature of level l whose bound can intersect q,
+// given the layer's reach. Blocks are split until they are an eighth of
+// the widened box's span: a few dozen ranges, and a little more scanned
+// than needed, filtered by the bound each entry carries.
+func cellRanges(l int, q orb.Bound, reach [][2]float64) [][2]uint64 {
+	mx, my := widen(l, reach)
 	x0, y0 := tileOf(keyRes, q.Min[0]-mx, q.Min[1]-my)
 	x1, y1 := tileOf(keyRes, q.Max[0]+mx, q.Max[1]+my)
 	span := max(x1-x0, y1-y0) + 1
@@ -171,12 +175,23 @@ func cellRanges(l int, q orb.Bound) [][2]uint64 {
 	return out
 }
 
+// widen is how far a query at level l widens its box: the level's reach,
+// or a quarter cell (the most a feature filed there reaches) when the
+// reach is not known; a little more, for the rounding of the centres.
+func widen(l int, reach [][2]float64) (mx, my float64) {
+	mx, my = cellW(l)/4, cellH(l)/4
+	if l < len(reach) {
+		mx, my = min(mx, reach[l][0]), min(my, reach[l][1])
+	}
+	return mx*1.0001 + 1e-9, my*1.0001 + 1e-9
+}
+
 // scanRanges calls fn with every live entity (and its value as version at
 // holds it) of level l whose key, after pre, lies in one of q's ranges
-// (cellRanges), in key order, until fn returns false; it reports whether
+// (cellRanges, with the layer's reach), in key order, until fn returns false; it reports whether
 // fn never did. Ranges a few keys apart are reached by stepping, not by
 // another descent from the root.
-func scanRanges(c *bbolt.Cursor, pre []byte, l int, q orb.Bound, at uint64, fn func(ent, val []byte) bool) bool {
+func scanRanges(c *bbolt.Cursor, pre []byte, l int, q orb.Bound, reach [][2]float64, at uint64, fn func(ent, val []byte) bool) bool {
 	n := len(pre)
 	lo := make([]byte, n+cellKeyLen)
 	hi := make([]byte, n+cellKeyLen)
@@ -184,7 +199,7 @@ func scanRanges(c *bbolt.Cursor, pre []byte, l int, q orb.Bound, at uint64, fn f
 	copy(hi, pre)
 	lo[n], hi[n] = byte(l), byte(l)
 	var k, val []byte
-	for _, r := range cellRanges(l, q) {
+	for _, r := range cellRanges(l, q, reach) {
 		binary.BigEndian.PutUint64(lo[n+1:], r[0])
 		binary.BigEndian.PutUint64(hi[n+1:], r[1])
 		for i := 0; k != nil && bytes.Compare(k, lo) < 0; i++ {
@@ -464,7 +479,7 @@ func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error
 		if k, _ := c.Seek([]byte{byte(l)}); k == nil || k[0] != byte(l) {
 			continue
 		}
-		ok := scanRanges(c, nil, l, q, li.at, func(ent, val []byte) bool {
+		ok := scanRanges(c, nil, l, q, li.rec.Reach, li.at, func(ent, val []byte) bool {
 			if len(val) < 33 {
 				return true
 			}

@@ -111,9 +111,9 @@ func TestIndexSearchMatchesAScan(t *testing.T) {
 }
 
 // A small box reads little more than the entries whose centres lie in it,
-// widened by each level's quarter cell: the keys sort by the centre on a
-// fine grid, not by the level's own cells (which made a box a tenth of a
-// cell read whole cells).
+// widened by each level's reach: the keys sort by the centre on a fine
+// grid, not by the level's own cells (which made a box a tenth of a cell
+// read whole cells), and the reach is the layer's, not a quarter cell.
 func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
@@ -125,6 +125,20 @@ func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		at := currentVersion(tx)
+		rec, err := layerAt(tx, "synthetic", at)
+		if err != nil {
+			return err
+		}
+		tighter := false
+		for l, r := range rec.Reach {
+			if r[0] > cellW(l)/4 || r[1] > cellH(l)/4 {
+				t.Errorf("level %d: reach %v passes a quarter cell", l, r)
+			}
+			tighter = tighter || (r != [2]float64{} && r[0] < cellW(l)/8)
+		}
+		if !tighter {
+			t.Errorf("reach %v: no level tighter than an eighth of a cell, for polygons 2 km across", rec.Reach)
+		}
 		type entry struct {
 			level int
 			c     orb.Point
@@ -145,13 +159,14 @@ func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
 			lon, lat := 38+rng.Float64()*11, 38+rng.Float64()*5
 			q := orb.Bound{Min: orb.Point{lon, lat}, Max: orb.Point{lon + 0.05, lat + 0.05}}
 			for l := 0; l <= maxLevel; l++ {
-				w := orb.Bound{Min: orb.Point{q.Min[0] - cellW(l)/4, q.Min[1] - cellH(l)/4}, Max: orb.Point{q.Max[0] + cellW(l)/4, q.Max[1] + cellH(l)/4}}
+				mx, my := widen(l, rec.Reach)
+				w := orb.Bound{Min: orb.Point{q.Min[0] - mx, q.Min[1] - my}, Max: orb.Point{q.Max[0] + mx, q.Max[1] + my}}
 				for _, e := range all {
 					if e.level == l && w.Contains(e.c) {
 						wanted++
 					}
 				}
-				scanRanges(b.Cursor(), nil, l, q, at, func(_, _ []byte) bool { read++; return true })
+				scanRanges(b.Cursor(), nil, l, q, rec.Reach, at, func(_, _ []byte) bool { read++; return true })
 			}
 		}
 		if wanted == 0 {
@@ -164,6 +179,67 @@ func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
 		return nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A publish that files a wider feature at a level widens the level's
+// reach: a box meeting only its far edge finds it. The version before
+// keeps its own reach, and a count over the whole layer (a delete at the
+// layer's edge) keeps every feature findable.
+func TestSearchFollowsTheReach(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	imp.Layers = append(imp.Layers, polygons(2000))
+	v1, err := s.Import(ctx, imp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Feature(ctx, "synthetic", "f7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Twice as wide as the others (0.02 deg), filed at their level.
+	wide := f
+	wide.ID = "wide"
+	wide.Geometry = orb.Polygon{orb.Ring{{44, 41}, {44.04, 41}, {44.04, 41.02}, {44, 41.02}, {44, 41}}}
+	if levelOf(wide.Geometry.Bound()) != levelOf(f.Geometry.Bound()) {
+		t.Fatalf("the wide feature is filed at level %d, the others at %d", levelOf(wide.Geometry.Bound()), levelOf(f.Geometry.Bound()))
+	}
+	if _, err := s.Publish(ctx, &layers.Change{Upserts: []layers.Feature{wide}}); err != nil {
+		t.Fatal(err)
+	}
+	edge := orb.Bound{Min: orb.Point{44.0395, 41.005}, Max: orb.Point{44.05, 41.006}}
+	if got := searchIDs(t, s, "synthetic", edge); !slices.Contains(got, "wide") {
+		t.Errorf("a box on its east edge found %v, not the wide feature", got)
+	}
+	if got, want := searchIDs(t, s, "synthetic", edge), bruteIDs(t, s, "synthetic", edge); !slices.Equal(got, want) {
+		t.Errorf("index %v, scan %v", got, want)
+	}
+	old, _ := s.At(ctx, v1)
+	if got, want := searchIDs(t, old, "synthetic", edge), bruteIDs(t, old, "synthetic", edge); !slices.Equal(got, want) {
+		t.Errorf("v%d: index %v, scan %v", v1, got, want)
+	}
+	// Deleting the feature with the layer's westmost bound counts the
+	// layer again: the wide feature stays findable.
+	fs, err := s.Features(ctx, "synthetic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	west := fs[0]
+	for _, g := range fs {
+		if g.Geometry.Bound().Min[0] < west.Geometry.Bound().Min[0] {
+			west = g
+		}
+	}
+	if _, err := s.Publish(ctx, &layers.Change{Deletes: []layers.FeatureKey{{Layer: "synthetic", ID: west.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, s, "synthetic", edge); !slices.Contains(got, "wide") {
+		t.Errorf("after a recount: a box on its east edge found %v", got)
+	}
+	if err := s.Check(); err != nil {
 		t.Fatal(err)
 	}
 }

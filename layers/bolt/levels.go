@@ -94,6 +94,12 @@ func (ch *change) writeLevels(tx *bbolt.Tx) error {
 			continue // no such layer at the new version: nothing to draw
 		}
 		cur := &layerIndex{rec: rec, at: ch.ver, bodies: bodiesOf(tx, layer), ids: idsOf(tx, layer)}
+		// The records the base version holds were filed under its reach,
+		// which a count over the whole layer may since have shrunk.
+		var baseReach [][2]float64
+		if old, err := layerAt(tx, layer, ch.base); err == nil {
+			baseReach = old.Reach
+		}
 		lb := top.Bucket([]byte(layer))
 		ops := map[string][]byte{}
 		cells := slices.SortedFunc(maps.Keys(ch.levelCells[layer]), func(a, b levelCell) int {
@@ -118,7 +124,7 @@ func (ch *change) writeLevels(tx *bbolt.Tx) error {
 			}
 			type stored struct{ ent, val []byte }
 			had := map[string]stored{}
-			drawn(lb, lc.zoom, q, ch.base, func(ent []byte, id string, b orb.Bound, val []byte) bool {
+			drawn(lb, lc.zoom, q, ch.base, baseReach, func(ent []byte, id string, b orb.Bound, val []byte) bool {
 				if tiles.Cell(lc.zoom, b) == lc.cell {
 					had[id] = stored{bytes.Clone(ent), bytes.Clone(val)}
 				}
@@ -167,8 +173,9 @@ func levelEntity(z int, id string, b orb.Bound) []byte {
 }
 
 // drawn calls fn for every record of zoom z in b (a layer's levels bucket,
-// nil when it has none) whose bound intersects q, as version at holds it.
-func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, fn func(ent []byte, id string, bound orb.Bound, val []byte) bool) {
+// nil when it has none) whose bound intersects q, as version at holds it;
+// reach is the layer's at that version.
+func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, reach [][2]float64, fn func(ent []byte, id string, bound orb.Bound, val []byte) bool) {
 	if b == nil {
 		return
 	}
@@ -177,7 +184,7 @@ func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, fn func(ent []byte, i
 		if k, _ := c.Seek([]byte{byte(z), byte(l)}); k == nil || k[0] != byte(z) || k[1] != byte(l) {
 			continue
 		}
-		ok := scanRanges(c, []byte{byte(z)}, l, q, at, func(ent, val []byte) bool {
+		ok := scanRanges(c, []byte{byte(z)}, l, q, reach, at, func(ent, val []byte) bool {
 			if len(val) < 33 {
 				return true
 			}
@@ -217,7 +224,7 @@ type storedTiles struct {
 }
 
 func (st *storedTiles) Drawn(z int, q orb.Bound, fn func(id string, bound orb.Bound, rec []byte) bool) error {
-	drawn(st.levels, z, q, st.at, func(_ []byte, id string, b orb.Bound, val []byte) bool {
+	drawn(st.levels, z, q, st.at, st.rec.Reach, func(_ []byte, id string, b orb.Bound, val []byte) bool {
 		return fn(id, b, val[33:])
 	})
 	return nil
@@ -263,7 +270,7 @@ func checkLevels(tx *bbolt.Tx, at uint64) error {
 				}
 			}
 			got := map[string]bool{}
-			drawn(lb, z, world, at, func(ent []byte, id string, _ orb.Bound, val []byte) bool {
+			drawn(lb, z, world, at, rec.Reach, func(ent []byte, id string, _ orb.Bound, val []byte) bool {
 				got[string(ent)] = true
 				w, ok := want[string(ent)]
 				switch {

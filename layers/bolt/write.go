@@ -451,6 +451,7 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 	for _, t := range old.Types {
 		st.types.AddName(t)
 	}
+	copy(st.reach[:], old.Reach)
 	rescan := false
 	for _, ff := range lc.removed {
 		rescan = rescan || st.edge(ff)
@@ -487,6 +488,9 @@ func (ch *change) writeLayer(tx *bbolt.Tx, id string, lc *layerChange) error {
 		rec.Layer.Temporal[1] = ""
 	}
 	rec.Open, rec.MaxTo, rec.Queryables, rec.Types = st.open, st.maxTo, st.queryables, st.types.Names()
+	if st.count > 0 {
+		rec.Reach = st.reach[:]
+	}
 	rec.Layer.Revision, rec.Layer.Version = old.Layer.Revision, old.Layer.Version
 	if oval != nil && !lc.touched {
 		if b, _ := json.Marshal(rec); bytes.Equal(b, oval[1:]) {
@@ -520,6 +524,8 @@ type stats struct {
 	// count over the whole layer.
 	queryables map[string]string
 	types      geo.TypeSet
+	// reach is layerRecord.Reach.
+	reach [maxLevel + 1][2]float64
 }
 
 func (s *stats) add(ff featureFacts) {
@@ -530,6 +536,9 @@ func (s *stats) add(ff featureFacts) {
 	if ff.geometry != nil {
 		s.types.Add(ff.geometry)
 	}
+	r := &s.reach[levelOf(ff.bound)]
+	r[0] = max(r[0], (ff.bound.Max[0]-ff.bound.Min[0])/2)
+	r[1] = max(r[1], (ff.bound.Max[1]-ff.bound.Min[1])/2)
 	if s.count == 0 {
 		s.bound = ff.bound
 	} else {
