@@ -188,9 +188,9 @@ func widen(l int, reach [][2]float64) (mx, my float64) {
 
 // scanRanges calls fn with every live entity (and its value as version at
 // holds it) of level l whose key, after pre, lies in one of q's ranges
-// (cellRanges, with the layer's reach), in key order, until fn returns false; it reports whether
-// fn never did. Ranges a few keys apart are reached by stepping, not by
-// another descent from the root.
+// (cellRanges, with the layer's reach), in key order, until fn returns
+// false; it reports whether fn never did. Ranges a few keys apart are
+// reached by stepping, not by another descent from the root.
 func scanRanges(c *bbolt.Cursor, pre []byte, l int, q orb.Bound, reach [][2]float64, at uint64, fn func(ent, val []byte) bool) bool {
 	n := len(pre)
 	lo := make([]byte, n+cellKeyLen)
