@@ -37,6 +37,20 @@ func openTemp(t *testing.T) (*Store, string) {
 	return s, path
 }
 
+// withPolygons opens a new store holding the mini dataset and n synthetic
+// polygons (layer "synthetic"), and returns it with the import's version.
+func withPolygons(t *testing.T, n int) (*Store, int) {
+	t.Helper()
+	s, _ := openTemp(t)
+	imp := mini(t).Import()
+	imp.Layers = append(imp.Layers, polygons(n))
+	v, err := s.Import(context.Background(), imp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v
+}
+
 func TestImportAndRead(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)

@@ -52,12 +52,7 @@ func bruteIDs(t *testing.T, r layers.Reader, layer string, q orb.Bound) []string
 // boxes of every size, and the bodies are what a snapshot serves.
 func TestIndexSearchMatchesAScan(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(3000))
-	if _, err := s.Import(ctx, imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := withPolygons(t, 3000)
 	rng := rand.New(rand.NewPCG(1, 2))
 	boxes := []orb.Bound{
 		{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}},           // the world
@@ -115,13 +110,7 @@ func TestIndexSearchMatchesAScan(t *testing.T) {
 // grid, not by the level's own cells (which made a box a tenth of a cell
 // read whole cells), and the reach is the layer's, not a quarter cell.
 func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(20000))
-	if _, err := s.Import(ctx, imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := withPolygons(t, 20000)
 	rng := rand.New(rand.NewPCG(3, 4))
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		at := currentVersion(tx)
@@ -189,13 +178,7 @@ func TestSearchReadsLittleMoreThanItsBox(t *testing.T) {
 // layer's edge) keeps every feature findable.
 func TestSearchFollowsTheReach(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(2000))
-	v1, err := s.Import(ctx, imp, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, v1 := withPolygons(t, 2000)
 	f, err := s.Feature(ctx, "synthetic", "f7")
 	if err != nil {
 		t.Fatal(err)
@@ -248,13 +231,7 @@ func TestSearchFollowsTheReach(t *testing.T) {
 // reading the index as it was.
 func TestIndexIsVersioned(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(500))
-	v1, err := s.Import(ctx, imp, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, v1 := withPolygons(t, 500)
 	f, err := s.Feature(ctx, "synthetic", "f7")
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +292,6 @@ func TestIndexIsVersioned(t *testing.T) {
 
 // check finds an index entry or body that is missing, stale or left over.
 func TestCheckFindsABrokenIndex(t *testing.T) {
-	ctx := context.Background()
 	for name, tc := range map[string]struct {
 		damage func(tx *bbolt.Tx) error
 		want   string
@@ -337,12 +313,7 @@ func TestCheckFindsABrokenIndex(t *testing.T) {
 		}, "stored body is missing or stale"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, _ := openTemp(t)
-			imp := mini(t).Import()
-			imp.Layers = append(imp.Layers, polygons(50))
-			if _, err := s.Import(ctx, imp, nil); err != nil {
-				t.Fatal(err)
-			}
+			s, _ := withPolygons(t, 50)
 			if err := s.Check(); err != nil {
 				t.Fatal(err)
 			}

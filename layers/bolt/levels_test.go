@@ -70,12 +70,7 @@ func tileFeatures(t *testing.T, b []byte, layer string) map[string]string {
 // stored zooms and below the deepest one, and at deeper zooms.
 func TestStoredTilesMatchTheLayer(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(10000))
-	if _, err := s.Import(ctx, imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := withPolygons(t, 10000)
 	for _, layer := range []string{"synthetic", "bases"} {
 		sn, err := layers.LoadSnapshot(ctx, s, layer)
 		if err != nil {
@@ -120,13 +115,7 @@ func TestStoredTilesMatchTheLayer(t *testing.T) {
 // levels stay what a count over the whole layer gives, at every version.
 func TestLevelsFollowAPublish(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(5000))
-	v1, err := s.Import(ctx, imp, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, v1 := withPolygons(t, 5000)
 	fs, err := s.Features(ctx, "synthetic")
 	if err != nil {
 		t.Fatal(err)

@@ -19,12 +19,7 @@ func TestReleaseKeepsTheData(t *testing.T) {
 		t.Skip("the resident set is bounded on Linux only")
 	}
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	imp := mini(t).Import()
-	imp.Layers = append(imp.Layers, polygons(20000))
-	if _, err := s.Import(ctx, imp, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := withPolygons(t, 20000)
 	all := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	read := func() int {
 		n := 0
