@@ -326,7 +326,8 @@ func decodeBody(id string, val []byte) (layers.Body, error) {
 	return body, nil
 }
 
-// bodyBound reads only the bound of a live body record.
+// bodyBound reads only the bound of a live body record (or level record:
+// both start with the tag and the bound).
 func bodyBound(val []byte) (orb.Bound, bool) {
 	if !live(val) || len(val) < 33 {
 		return orb.Bound{}, false
@@ -480,11 +481,8 @@ func (li *layerIndex) Search(q orb.Bound, fn func(string, orb.Bound) bool) error
 			continue
 		}
 		ok := scanRanges(c, nil, l, q, li.rec.Reach, li.at, func(ent, val []byte) bool {
-			if len(val) < 33 {
-				return true
-			}
-			b := getBound(val[1:33])
-			if !b.Intersects(q) {
+			b, ok := bodyBound(val)
+			if !ok || !b.Intersects(q) {
 				return true
 			}
 			id := string(ent[cellKeyLen : len(ent)-1])

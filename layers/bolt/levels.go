@@ -185,11 +185,8 @@ func drawn(b *bbolt.Bucket, z int, q orb.Bound, at uint64, reach [][2]float64, f
 			continue
 		}
 		ok := scanRanges(c, []byte{byte(z)}, l, q, reach, at, func(ent, val []byte) bool {
-			if len(val) < 33 {
-				return true
-			}
-			bd := getBound(val[1:33])
-			if !bd.Intersects(q) {
+			bd, ok := bodyBound(val)
+			if !ok || !bd.Intersects(q) {
 				return true
 			}
 			return fn(ent, string(ent[1+cellKeyLen:len(ent)-1]), bd, val)
