@@ -114,6 +114,56 @@ export async function launch(extraArgs = []) {
 }
 
 /**
+ * Resolves when the browser's own pages have loaded and gone idle. When
+ * its first window opens, chromium (156, headless too) loads the WebUI of
+ * its address bar's popup: two pages, chrome://omnibox-popup.top-chrome/,
+ * about a second of CPU in a renderer of their own. A reader's browser did
+ * that when it started; a first render measured in a browser started a
+ * moment before shares two cores with it. Call it after the first newPage,
+ * before the visit that is measured. The signal is each such page's load
+ * event followed by an idle callback in it (an explicit signal, no sleep);
+ * a browser without such pages resolves at once.
+ */
+export async function browserSettled(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const ui = targetInfos.filter((t) => t.type === 'browser_ui');
+    let next = 0;
+    await Promise.all(ui.map(async (t) => {
+      // A session of the browser's own, not flattened: Playwright's
+      // CDPSession cannot address a flattened child session.
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+      const id = ++next;
+      const reply = new Promise((resolve) => {
+        const on = (ev) => {
+          if (ev.sessionId !== sessionId) return;
+          const msg = JSON.parse(ev.message);
+          if (msg.id !== id) return;
+          cdp.off('Target.receivedMessageFromTarget', on);
+          resolve(msg);
+        };
+        cdp.on('Target.receivedMessageFromTarget', on);
+      });
+      const expression = `new Promise((resolve) => {
+        const idle = () => requestIdleCallback(() => resolve(document.readyState), { timeout: ${WAIT_MS} });
+        if (document.readyState === 'complete') idle(); else addEventListener('load', idle, { once: true });
+      })`;
+      await cdp.send('Target.sendMessageToTarget', {
+        sessionId,
+        message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }),
+      });
+      const msg = await reply;
+      if (msg.error || msg.result?.exceptionDetails) throw new Error(`browser page ${t.url}: ${JSON.stringify(msg.error || msg.result.exceptionDetails)}`);
+      await cdp.send('Target.detachFromTarget', { sessionId });
+    }));
+    return ui.map((t) => t.url);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/**
  * A page that records every request, console error and page error, and fails
  * on any dialog (alert/confirm/prompt).
  */

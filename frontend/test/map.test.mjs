@@ -5,7 +5,7 @@ import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifacts, assertClean, launch, mapIdle, newPage, openMap, serverCollections, serverJSON, shot, startServer } from './helpers.mjs';
+import { artifacts, assertClean, browserSettled, launch, mapIdle, newPage, openMap, serverCollections, serverJSON, shot, startServer } from './helpers.mjs';
 
 let srv;
 let browser;
@@ -40,9 +40,11 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   // session does not see: those are counted from Playwright's events.
   const finished = [];
   page.on('requestfinished', (r) => finished.push(r));
-  // The first render is the reader's, against a server that is up: not
-  // one still warming its layers on the same two cores.
+  // The first render is the reader's, against a server that is up and in a
+  // browser that has started: not one still warming its layers, nor one
+  // still loading its own pages (browserSettled), on the same two cores.
   await srv.ready();
+  await browserSettled(browser);
   await openMap(page, srv.base + '/');
   await mapIdle(page);
   const seen = new Set(urls.values());
