@@ -189,10 +189,17 @@ function record(page, rec) {
   return page;
 }
 
-/** Navigates and waits for the app's ready signal (no sleeping). */
+/**
+ * Navigates and waits for the app's ready signal (no sleeping). The wait is
+ * the app's citemap:ready event, not a predicate polled every animation
+ * frame: that polling asks the page for a frame 60 times a second while the
+ * map loads, and each one costs its renderer, compositor and GPU process
+ * work on the cores the map loads with.
+ */
 export async function openMap(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+  await page.evaluate(() => document.documentElement.dataset.ready === '1'
+    || new Promise((resolve) => addEventListener('citemap:ready', resolve, { once: true })));
 }
 
 /** Waits until the map has finished rendering everything it was asked to. */
