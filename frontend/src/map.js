@@ -31,13 +31,15 @@ export function startWorkers() {
   maplibregl.prewarm();
 }
 
+/**
+ * Whether the browser has WebGL 2 at all. A browser that has it but cannot
+ * make a context (blocked GPU, --disable-webgl) is found by createMap, whose
+ * map then throws: a context made here only to ask would cost a second one,
+ * tens of milliseconds of the main thread and the GPU process each on
+ * software GL, before the map's own.
+ */
 export function webgl2Available() {
-  try {
-    const c = document.createElement('canvas');
-    return !!(window.WebGL2RenderingContext && c.getContext('webgl2'));
-  } catch {
-    return false;
-  }
+  return typeof window.WebGL2RenderingContext === 'function';
 }
 
 /**
