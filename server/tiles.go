@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/tiles"
@@ -63,9 +66,19 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	key, b, err := s.tile(ctx, r, l, z, x, y)
+	if err != nil {
+		return err
+	}
+	return s.sendTile(c, v, key, b)
+}
+
+// tile is tile z/x/y of layer l as r holds it, encoded and compressed once
+// per layer revision, and its cache key.
+func (s *Server) tile(ctx context.Context, r layers.Reader, l layers.Layer, z, x, y int) (string, *body, error) {
 	key := l.ID + "/" + strconv.Itoa(z) + "/" + strconv.Itoa(x) + "/" + strconv.Itoa(y) + "@" + l.Revision
 	if b, ok := s.tiles.get(key); ok {
-		return s.sendTile(c, v, key, b)
+		return key, b, nil
 	}
 	// Concurrent misses on one tile encode it once.
 	b, err := s.tiles.getOr(ctx, key, func(ctx context.Context) (*body, error) {
@@ -75,10 +88,38 @@ func (s *Server) handleTile(c *fiber.Ctx) error {
 		}
 		return compressedLevel(plain, fmt.Sprintf("%s-%d-%d-%d", l.Revision, z, x, y), tileGzipLevel)
 	})
-	if err != nil {
-		return err
+	return key, b, err
+}
+
+// warmTileZoom is the deepest zoom whose tiles Warm makes. The map's
+// tiles are 512 pixels: its default view of the bundled data asks for zoom
+// 4, a larger screen for zoom 5.
+const warmTileZoom = 5
+
+// warmTiles makes layer l's tiles up to warmTileZoom where its bound meets
+// area (all of its bound when area is empty).
+func (s *Server) warmTiles(ctx context.Context, l layers.Layer, area orb.Bound) error {
+	b := l.Bound
+	if !area.IsZero() {
+		if !b.Intersects(area) {
+			return nil
+		}
+		b = orb.Bound{
+			Min: orb.Point{max(b.Min[0], area.Min[0]), max(b.Min[1], area.Min[1])},
+			Max: orb.Point{min(b.Max[0], area.Max[0]), min(b.Max[1], area.Max[1])},
+		}
 	}
-	return s.sendTile(c, v, key, b)
+	for z := 0; z <= warmTileZoom; z++ {
+		for t := range tilecover.Bound(b, maptile.Zoom(z)) {
+			if t.X >= 1<<z || t.Y >= 1<<z {
+				continue // a bound on the antimeridian or the pole: the grid ends there
+			}
+			if _, _, err := s.tile(ctx, s.store, l, z, int(t.X), int(t.Y)); err != nil {
+				return fmt.Errorf("tile %s/%d/%d/%d: %w", l.ID, z, t.X, t.Y, err)
+			}
+		}
+	}
+	return nil
 }
 
 // tileGzipLevel is the gzip level of a tile made on request, inside the

@@ -184,21 +184,53 @@ func TestBasemapTiles(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // Warm builds the basemap's tile set, whose country names take about half a
-// second to place, so the map's first tiles do not wait for it.
-func TestWarmPreparesTheBasemapTiles(t *testing.T) {
+// second to place, and the tiles up to warmTileZoom of every layer the map
+// draws from tiles, so the map's first tiles wait for neither. A layer the
+// map downloads whole gets no tiles made, nor does a zoom past warmTileZoom.
+func TestWarmPreparesTheMapsFirstTiles(t *testing.T) {
 	s := newBundledServer(t)
-	l, err := s.store.Layer(context.Background(), "basemap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "basemap@" + l.Revision
+	ctx := context.Background()
+	basemap := mustLayer(t, s.store, "basemap")
+	key := "basemap@" + basemap.Revision
 	if _, ok := s.tileSets.get(key); ok {
 		t.Fatal("the basemap's tile set exists before Warm")
 	}
-	if err := s.Warm(context.Background()); err != nil {
+	// The bundled map's default view (zoom 4.25 at 48.09, 41.93: tiles
+	// 9-11/5-6 at zoom 4), and a tile of a layer drawn whole.
+	warm := []string{"basemap/4/10/5", "basemap/4/9/6", "countries/4/11/5", "countries/0/0/0", "basemap/5/20/11"}
+	cold := []string{"bases/4/10/5", "basemap/6/40/23"}
+	cached := func(tile string) bool {
+		id, _, _ := strings.Cut(tile, "/")
+		_, ok := s.tiles.get(tile + "@" + mustLayer(t, s.store, id).Revision)
+		return ok
+	}
+	for _, tile := range append(warm, cold...) {
+		if cached(tile) {
+			t.Fatalf("tile %s is made before Warm", tile)
+		}
+	}
+	if tiled, err := s.drawnFromTiles(ctx, s.store, mustLayer(t, s.store, "countries")); err != nil || !tiled {
+		t.Fatalf("countries: drawn from tiles %v (%v); the test needs a tiled layer", tiled, err)
+	}
+	if err := s.Warm(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.tileSets.get(key); !ok {
 		t.Error("Warm left out the basemap's tile set")
+	}
+	for _, tile := range warm {
+		if !cached(tile) {
+			t.Errorf("Warm left out tile %s", tile)
+		}
+	}
+	for _, tile := range cold {
+		if cached(tile) {
+			t.Errorf("Warm made tile %s", tile)
+		}
+	}
+	// A warmed tile is the one a request gets.
+	res, b := do(t, s, "GET", "/tiles/basemap/4/10/5.mvt")
+	if res.StatusCode != 200 || len(b) == 0 {
+		t.Fatalf("warmed tile: %d, %d bytes", res.StatusCode, len(b))
 	}
 }
