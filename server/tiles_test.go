@@ -196,7 +196,8 @@ func TestWarmPreparesTheMapsFirstTiles(t *testing.T) {
 		t.Fatal("the basemap's tile set exists before Warm")
 	}
 	// The bundled map's default view (zoom 4.25 at 48.09, 41.93: tiles
-	// 9-11/5-6 at zoom 4), and a tile of a layer drawn whole.
+	// 9-11/5-6 at zoom 4) and a larger screen's zoom 5 are made; a layer
+	// the map draws whole and zoom 6 are not.
 	warm := []string{"basemap/4/10/5", "basemap/4/9/6", "countries/4/11/5", "countries/0/0/0", "basemap/5/20/11"}
 	cold := []string{"bases/4/10/5", "basemap/6/40/23"}
 	cached := func(tile string) bool {
@@ -228,9 +229,13 @@ func TestWarmPreparesTheMapsFirstTiles(t *testing.T) {
 			t.Errorf("Warm made tile %s", tile)
 		}
 	}
-	// A warmed tile is the one a request gets.
+	// A request for a warmed tile is answered from the cache.
+	n := s.tiles.len()
 	res, b := do(t, s, "GET", "/tiles/basemap/4/10/5.mvt")
 	if res.StatusCode != 200 || len(b) == 0 {
 		t.Fatalf("warmed tile: %d, %d bytes", res.StatusCode, len(b))
+	}
+	if s.tiles.len() != n {
+		t.Errorf("the request for a warmed tile made a tile: %d cached, %d before", s.tiles.len(), n)
 	}
 }
