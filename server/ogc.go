@@ -227,8 +227,8 @@ func (s *Server) Warm(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Where the data is, which the map's default view frames: the basemap
-	// covers the world, and its 1,365 tiles up to zoom 5 took a second.
+	// Where the data is, around the map's first view: the basemap covers
+	// the world (its 1,365 tiles up to zoom 5 took a second).
 	var area orb.Bound
 	for _, l := range all {
 		switch {

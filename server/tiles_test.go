@@ -184,9 +184,9 @@ func TestBasemapTiles(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // Warm builds the basemap's tile set, whose country names take about half a
-// second to place, and the tiles up to warmTileZoom of every layer the map
+// second to place, and the tiles at warmTileZoom of every layer the map
 // draws from tiles, so the map's first tiles wait for neither. A layer the
-// map downloads whole gets no tiles made, nor does a zoom past warmTileZoom.
+// map downloads whole gets no tiles made, nor does another zoom.
 func TestWarmPreparesTheMapsFirstTiles(t *testing.T) {
 	s := newBundledServer(t)
 	ctx := context.Background()
@@ -196,10 +196,10 @@ func TestWarmPreparesTheMapsFirstTiles(t *testing.T) {
 		t.Fatal("the basemap's tile set exists before Warm")
 	}
 	// The bundled map's default view (zoom 4.25 at 48.09, 41.93: tiles
-	// 9-11/5-6 at zoom 4) and a larger screen's zoom 5 are made; a layer
-	// the map draws whole and zoom 6 are not.
-	warm := []string{"basemap/4/10/5", "basemap/4/9/6", "countries/4/11/5", "countries/0/0/0", "basemap/5/20/11"}
-	cold := []string{"bases/4/10/5", "basemap/6/40/23"}
+	// 9-11/5-6 at zoom 4) is made; a layer the map draws whole and the
+	// zooms around it are not.
+	warm := []string{"basemap/4/10/5", "basemap/4/9/6", "basemap/4/11/6", "countries/4/11/5", "countries/4/9/5"}
+	cold := []string{"bases/4/10/5", "basemap/5/20/11", "basemap/3/5/2", "countries/0/0/0"}
 	cached := func(tile string) bool {
 		id, _, _ := strings.Cut(tile, "/")
 		_, ok := s.tiles.get(tile + "@" + mustLayer(t, s.store, id).Revision)
