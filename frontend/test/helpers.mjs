@@ -121,8 +121,8 @@ export async function launch(extraArgs = []) {
  * that when it started; a first render measured in a browser started a
  * moment before shares two cores with it. Call it after the first newPage,
  * before the visit that is measured. The signal is each such page's load
- * event followed by an idle callback in it (an explicit signal, no sleep);
- * a browser without such pages resolves at once.
+ * event followed by an idle callback in it (an explicit signal, no sleep),
+ * bounded by WAIT_MS; a browser without such pages resolves at once.
  */
 export async function browserSettled(browser) {
   const cdp = await browser.newBrowserCDPSession();
@@ -153,7 +153,10 @@ export async function browserSettled(browser) {
         sessionId,
         message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }),
       });
-      const msg = await reply;
+      let timer;
+      const msg = await Promise.race([reply, new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`browser page ${t.url}: not loaded and idle after ${WAIT_MS} ms`)), WAIT_MS);
+      })]).finally(() => clearTimeout(timer));
       if (msg.error || msg.result?.exceptionDetails) throw new Error(`browser page ${t.url}: ${JSON.stringify(msg.error || msg.result.exceptionDetails)}`);
       await cdp.send('Target.detachFromTarget', { sessionId });
     }));
