@@ -24,7 +24,6 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/pmtiles"
@@ -481,12 +480,7 @@ func (s *Server) exportTiles(ctx context.Context, l layers.Layer, maxZoom int, s
 	defer w.Close()
 	w.MinZoom, w.MaxZoom, w.Bound, w.Metadata = 0, maxZoom, l.Bound, meta
 	for z := 0; z <= maxZoom; z++ {
-		var cover []maptile.Tile
-		for t := range tilecover.Bound(l.Bound, maptile.Zoom(z)) {
-			if t.X < 1<<z && t.Y < 1<<z { // a bound on the antimeridian or the pole: the grid ends there
-				cover = append(cover, t)
-			}
-		}
+		cover := tilesOver(l.Bound, z)
 		slices.SortFunc(cover, func(a, b maptile.Tile) int {
 			return cmp.Compare(pmtiles.TileID(z, int(a.X), int(a.Y)), pmtiles.TileID(z, int(b.X), int(b.Y)))
 		})
