@@ -58,6 +58,7 @@ func encodeItemsWithOrb(t maptile.Tile, l layers.Layer, items []item, generalize
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
+	toSpec2(ls)
 	return mvt.Marshal(ls)
 }
 

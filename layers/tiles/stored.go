@@ -526,6 +526,7 @@ func encodeItems(t maptile.Tile, l layers.Layer, items []item, generalized bool)
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
+	toSpec2(ls)
 	var w tileWriter
 	body, err := w.itemLayer(ls[0], items)
 	if err != nil {

@@ -227,6 +227,7 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 		ls.Simplify(simplify.DouglasPeucker(4))
 	}
 	ls.RemoveEmpty(1, 1)
+	toSpec2(ls)
 	return marshal(ls)
 }
 
