@@ -8,7 +8,9 @@ type of every feature, renders the layer to PNGDIR/{id}-{source}.png and
 probes the pixels where the features are. It opens the GeoPackage as QGIS
 does (the default style from layer_styles) and the QGIS project beside it
 (the evidence relation), and reads the GeoPackage's Related Tables with
-GDAL. Each result is one JSON line; the Go test asserts on them.
+GDAL. It also loads each collection's vector tiles (the server's XYZ
+address) as a Vector Tile layer and probes the pixels where the GeoJSON's
+features are. Each result is one JSON line; the Go test asserts on them.
 """
 import json
 import os
@@ -21,7 +23,8 @@ import xml.etree.ElementTree as ET
 from qgis.core import (
     Qgis, QgsApplication, QgsCoordinateReferenceSystem, QgsFeatureRequest,
     QgsGeometry, QgsMapRendererSequentialJob, QgsMapSettings, QgsPointXY,
-    QgsProject, QgsRectangle, QgsVectorLayer, QgsWkbTypes,
+    QgsProject, QgsRectangle, QgsVectorLayer, QgsVectorTileBasicRenderer,
+    QgsVectorTileLayer, QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
@@ -62,10 +65,10 @@ def differs(c):
     return max(abs(c.red() - BACKGROUND.red()), abs(c.green() - BACKGROUND.green()), abs(c.blue() - BACKGROUND.blue())) >= 4
 
 
-def render(layer, name, extent=None):
+def render(layer, name, extent=None, probes=None):
     """Renders layer alone (over extent, else the whole layer); returns the
-    PNG path, and how many features in view have non-background pixels
-    within 3 px of their probe point."""
+    PNG path, and how many features in view (of probes, else of layer) have
+    non-background pixels within 3 px of their probe point."""
     ms = QgsMapSettings()
     ms.setLayers([layer])
     ms.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
@@ -90,7 +93,7 @@ def render(layer, name, extent=None):
             if differs(img.pixelColor(x, y)):
                 painted += 1
     view = ms.visibleExtent()
-    for f in layer.getFeatures():
+    for f in (probes or layer).getFeatures():
         pp = probe_point(f.geometry())
         if not view.contains(QgsPointXY(pp)):
             continue
@@ -129,6 +132,25 @@ def check_layer(cid, source, layer, expected_type):
     return layer
 
 
+def check_tiles(cid, features):
+    """The collection's vector tiles in QGIS: a Vector Tile layer on the
+    server's XYZ address, drawn over the features' extent, probed where each
+    feature of the GeoJSON download (features) is. QGIS reads the tiles'
+    rings by their winding (version 2 of the spec): a polygon whose first
+    ring winds as a hole is dropped."""
+    url = "%s/tiles/%s/%%7Bz%%7D/%%7Bx%%7D/%%7By%%7D.mvt" % (base, cid)
+    vt = QgsVectorTileLayer("type=xyz&url=%s&zmin=0&zmax=16" % url, cid)
+    rec = {"kind": "tiles", "id": cid, "valid": vt.isValid()}
+    if vt.isValid():
+        red = QColor(200, 0, 0)
+        r = QgsVectorTileBasicRenderer()
+        r.setStyles(QgsVectorTileBasicRenderer.simpleStyle(red, red, 0.3, red, 0.6, red, red, 2.0))
+        vt.setRenderer(r)
+        path, hit, missed, painted = render(vt, "%s-tiles" % cid, features.extent(), probes=features)
+        rec.update({"count": features.featureCount(), "png": path, "hit": hit, "missed": missed[:10], "paintedSamples": painted})
+    emit(**rec)
+
+
 def rule_colors(renderer):
     """The colours of every symbol layer of a rule-based renderer."""
     out = []
@@ -165,6 +187,7 @@ for c in collections:
         check_layer(cid, "oapif", QgsVectorLayer(uri, cid, "OAPIF"), c.get("geometry_type"))
         gj = fetch("/layers/%s.geojson" % cid, os.path.join(work, cid + ".geojson"))
         check_layer(cid, "geojson", QgsVectorLayer(gj, cid, "ogr"), c.get("geometry_type"))
+        check_tiles(cid, QgsVectorLayer(gj, cid, "ogr"))
         csv = fetch("/layers/%s.csv" % cid, os.path.join(work, cid + ".csv"))
         csv_uri = "file://%s?type=csv&delimiter=,&wktField=wkt&crs=EPSG:4326&detectTypes=yes&geomType=%s" % (
             csv, {"points": "point", "lines": "line", "areas": "polygon"}.get(c.get("geometry_class", ""), ""))
