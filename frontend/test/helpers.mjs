@@ -167,8 +167,8 @@ export async function browserSettled(browser) {
 }
 
 /**
- * A page that records every request, console error and page error, and fails
- * on any dialog (alert/confirm/prompt).
+ * A page that records every request, console error, console warning and
+ * page error, and fails on any dialog (alert/confirm/prompt).
  */
 export async function newPage(browser, base, { viewport = { width: 1280, height: 800 }, isMobile = false, hasTouch = false } = {}) {
   const context = await browser.newContext({ viewport, isMobile, hasTouch, deviceScaleFactor: 1 });
@@ -177,7 +177,7 @@ export async function newPage(browser, base, { viewport = { width: 1280, height:
   // with software WebGL, where 30 s (Playwright's default) was not.
   context.setDefaultTimeout(WAIT_MS);
   context.setDefaultNavigationTimeout(WAIT_MS);
-  const rec = { requests: [], errors: [], dialogs: [] };
+  const rec = { requests: [], errors: [], warnings: [], dialogs: [] };
   const page = await context.newPage();
   record(page, rec);
   return { page, context, rec, morePage: async () => record(await context.newPage(), rec) };
@@ -185,7 +185,10 @@ export async function newPage(browser, base, { viewport = { width: 1280, height:
 
 function record(page, rec) {
   page.on('request', (r) => rec.requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') rec.errors.push(`console: ${m.text()} (${m.location()?.url || page.url()})`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') rec.errors.push(`console: ${m.text()} (${m.location()?.url || page.url()})`);
+    if (m.type() === 'warning') rec.warnings.push(m.text());
+  });
   page.on('response', (r) => { if (r.status() >= 400) rec.errors.push(`HTTP ${r.status()} ${r.url()}`); });
   page.on('pageerror', (e) => rec.errors.push(`pageerror: ${e.message}`));
   page.on('dialog', async (d) => { rec.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss(); });
