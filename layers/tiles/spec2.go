@@ -13,9 +13,9 @@ const specVersion = 2
 // toSpec2 makes the projected, clipped layers ls what version 2 of the
 // vector tile specification asks of geometry (4.3.3, 4.3.4), and says so in
 // each layer's version field. orb writes version 1 and leaves rings as the
-// data wound them; MapLibre then warns that the tiles are not v2, and a
-// client that reads v2 (GDAL, QGIS) tells an area's holes from its outer
-// rings by their winding.
+// data wound them; MapLibre then warns that the tiles are not v2, and QGIS,
+// which tells an area's holes from its outer rings by their winding, drops
+// a polygon whose first ring winds as a hole.
 //
 // In the tile's integer coordinates, as the writer will encode them:
 //   - no LineTo repeats the point before it;
