@@ -55,25 +55,13 @@ func spec2Geometry(g orb.Geometry) orb.Geometry {
 	case orb.LineString:
 		return same(g, len(v), spec2Line(v))
 	case orb.MultiLineString:
-		kept := v[:0]
-		for _, ls := range v {
-			if ls = spec2Line(ls); ls != nil {
-				kept = append(kept, ls)
-			}
-		}
-		return same(g, len(v), kept)
+		return same(g, len(v), keptParts(v, spec2Line))
 	case orb.Ring:
 		return same(g, len(v), spec2Ring(v, true))
 	case orb.Polygon:
 		return same(g, len(v), spec2Polygon(v))
 	case orb.MultiPolygon:
-		kept := v[:0]
-		for _, p := range v {
-			if p = spec2Polygon(p); p != nil {
-				kept = append(kept, p)
-			}
-		}
-		return same(g, len(v), kept)
+		return same(g, len(v), keptParts(v, spec2Polygon))
 	case orb.Collection:
 		// The writer encodes a collection's first member only.
 		if len(v) > 0 {
@@ -100,6 +88,18 @@ func same[S interface {
 		return g
 	}
 	return s
+}
+
+// keptParts applies f to each part of parts, in parts' array, and keeps
+// those it leaves non-empty.
+func keptParts[S ~[]P, P ~[]Q, Q any](parts S, f func(P) P) S {
+	kept := parts[:0]
+	for _, p := range parts {
+		if p = f(p); len(p) > 0 {
+			kept = append(kept, p)
+		}
+	}
+	return kept
 }
 
 // quantize is the integer point the tile writer encodes p as.
