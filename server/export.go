@@ -27,6 +27,7 @@ import (
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/pmtiles"
+	"github.com/citemap/citemap/layers/tiles"
 )
 
 // SiteOptions says what ExportSite writes.
@@ -480,7 +481,7 @@ func (s *Server) exportTiles(ctx context.Context, l layers.Layer, maxZoom int, s
 	defer w.Close()
 	w.MinZoom, w.MaxZoom, w.Bound, w.Metadata = 0, maxZoom, l.Bound, meta
 	for z := 0; z <= maxZoom; z++ {
-		cover := tilesOver(l.Bound, z)
+		cover := tiles.Cover(l.Bound, z)
 		slices.SortFunc(cover, func(a, b maptile.Tile) int {
 			return cmp.Compare(pmtiles.TileID(z, int(a.X), int(a.Y)), pmtiles.TileID(z, int(b.X), int(b.Y)))
 		})

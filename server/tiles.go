@@ -8,8 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/maptile/tilecover"
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/tiles"
@@ -113,25 +111,12 @@ func (s *Server) warmTiles(ctx context.Context, l layers.Layer, area orb.Bound) 
 		}
 	}
 	z := warmTileZoom
-	for _, t := range tilesOver(b, z) {
+	for _, t := range tiles.Cover(b, z) {
 		if _, _, err := s.tile(ctx, s.store, l, z, int(t.X), int(t.Y)); err != nil {
 			return fmt.Errorf("tile %s/%d/%d/%d: %w", l.ID, z, t.X, t.Y, err)
 		}
 	}
 	return nil
-}
-
-// tilesOver lists the tiles of zoom z that bound b covers, within the
-// grid: a bound on the antimeridian or the pole reaches past its last
-// column or row.
-func tilesOver(b orb.Bound, z int) []maptile.Tile {
-	var out []maptile.Tile
-	for t := range tilecover.Bound(b, maptile.Zoom(z)) {
-		if t.X < 1<<z && t.Y < 1<<z {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // tileGzipLevel is the gzip level of a tile made on request, inside the

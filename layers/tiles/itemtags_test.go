@@ -147,7 +147,7 @@ func TestEncodeItemsSameAsOrb(t *testing.T) {
 				}
 			}
 			var labels int
-			for _, tile := range tilesOver(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{46, 43}}, c.z) {
+			for _, tile := range Cover(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{46, 43}}, c.z) {
 				want, err := encodeItemsWithOrb(tile, l, items, !c.whole)
 				if err != nil {
 					t.Fatal(err)

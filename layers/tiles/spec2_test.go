@@ -97,7 +97,7 @@ func TestTilesFollowSpec2(t *testing.T) {
 	sn := snapshot(t, feats...)
 	checked := 0
 	for _, z := range []int{3, 6, 9, 12, 14} {
-		for _, tile := range tilesOver(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{45.5, 42.5}}, z) {
+		for _, tile := range Cover(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{45.5, 42.5}}, z) {
 			b, err := Encode(sn, z, int(tile.X), int(tile.Y))
 			if err != nil {
 				t.Fatal(err)
@@ -107,7 +107,7 @@ func TestTilesFollowSpec2(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= 3; seed++ {
 		items := recordItems(t, 300, 6, seed)
-		for _, tile := range tilesOver(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{46, 43}}, 6) {
+		for _, tile := range Cover(orb.Bound{Min: orb.Point{40, 39}, Max: orb.Point{46, 43}}, 6) {
 			b, err := encodeItems(tile, layers.Layer{ID: "syn"}, items, true)
 			if err != nil {
 				t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/maptile/tilecover"
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/citemap/citemap/geo"
@@ -229,6 +230,19 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 	ls.RemoveEmpty(1, 1)
 	toSpec2(ls)
 	return marshal(ls)
+}
+
+// Cover lists the tiles of zoom z that bound b covers, within the grid: a
+// bound on the antimeridian or the pole reaches past its last column or
+// row.
+func Cover(b orb.Bound, z int) []maptile.Tile {
+	var out []maptile.Tile
+	for t := range tilecover.Bound(b, maptile.Zoom(z)) {
+		if t.X < 1<<z && t.Y < 1<<z {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // datePattern is a valid_from or valid_to: a year, a month or a day.

@@ -95,7 +95,7 @@ func TestAreaLabels(t *testing.T) {
 	set := NewSet(sn)
 	labels := func(z int) map[string]int {
 		n := map[string]int{}
-		for _, tile := range tilesOver(orb.Bound{Min: orb.Point{42.9, 38.9}, Max: orb.Point{46.1, 42.1}}, z) {
+		for _, tile := range Cover(orb.Bound{Min: orb.Point{42.9, 38.9}, Max: orb.Point{46.1, 42.1}}, z) {
 			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
 			if err != nil {
 				t.Fatal(err)
@@ -306,7 +306,7 @@ func TestBasemapLabels(t *testing.T) {
 	set := NewSet(sn)
 	count := func(z int) (named, grid int, town bool) {
 		b := sq(40, 38, 46.5, 42).Bound()
-		for _, tile := range tilesOver(b, z) {
+		for _, tile := range Cover(b, z) {
 			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
 			if err != nil {
 				t.Fatal(err)
@@ -337,18 +337,6 @@ func TestBasemapLabels(t *testing.T) {
 	if named, grid, _ := count(9); named != 1 || grid < 20 {
 		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
 	}
-}
-
-func tilesOver(b orb.Bound, z int) []maptile.Tile {
-	lo := maptile.At(orb.Point{b.Min[0], b.Max[1]}, maptile.Zoom(z))
-	hi := maptile.At(orb.Point{b.Max[0], b.Min[1]}, maptile.Zoom(z))
-	var out []maptile.Tile
-	for x := lo.X; x <= hi.X; x++ {
-		for y := lo.Y; y <= hi.Y; y++ {
-			out = append(out, maptile.New(x, y, maptile.Zoom(z)))
-		}
-	}
-	return out
 }
 
 // synthetic is n polygons of 5-16 vertices, 0.5-5 km across, over the
