@@ -156,24 +156,14 @@ func spec2Ring(r orb.Ring, outer bool) orb.Ring {
 	if len(r) < 3 {
 		return nil
 	}
-	a := surveyorArea(r)
-	if a == 0 {
+	// orb's orientation is the plane's, y up: its CCW is clockwise on
+	// screen, a positive area by the spec's surveyor's formula (4.3.4.4).
+	o := r.Orientation()
+	if o == 0 {
 		return nil
 	}
-	if (a > 0) != outer {
+	if (o == orb.CCW) != outer {
 		slices.Reverse(r[1:]) // the ring still starts where it did
 	}
 	return append(r, r[0])
-}
-
-// surveyorArea is twice the signed area of the open ring r, as the
-// specification computes it (4.3.4.4): positive for a ring that winds
-// clockwise on screen, where y grows downwards.
-func surveyorArea(r orb.Ring) float64 {
-	var a float64
-	for i, p := range r {
-		q := r[(i+1)%len(r)]
-		a += p[0]*q[1] - q[0]*p[1]
-	}
-	return a
 }
