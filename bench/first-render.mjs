@@ -7,13 +7,19 @@
 // 1.33 to 1.74 s within half an hour, so only figures taken side by side
 // compare.
 //
+// Two figures: 'first-frame', when MapLibre has issued the first frame with
+// every source loaded (the browser test's FIRST_RENDER), and
+// 'first-frame-shown', the animation frame after it, which the browser
+// begins only once that frame is committed to its compositor: with software
+// GL, once the GPU process has drawn it and the canvas has been read back.
+//
 //   make build && node bench/first-render.mjs
 //   MAPSERVER=bin/mapserver MAPSERVER_REF=/tmp/old/mapserver ROUNDS=12 node bench/first-render.mjs
 //
 // Bounded: FIRST_RENDER_TIMEOUT seconds (900) for the whole run; every wait
 // inside is the browser tests' explicit signal (the server's "layers
-// ready", the browser's own pages loaded, the app's ready and MapLibre's
-// idle). Nothing leaves 127.0.0.1:
+// ready", the browser's own pages loaded, the app's ready, MapLibre's idle
+// and the app's firstFrameShown). Nothing leaves 127.0.0.1:
 // a request to any other origin fails the run.
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -54,7 +60,9 @@ async function visit(bin) {
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await openMap(page, srv.base + '/');
     await mapIdle(page);
-    const marks = await page.evaluate(() => ({ ...window.citemap.marks, 'first-frame': window.citemap.firstRenderMs }));
+    // A build from before 'first-frame-shown' has no firstFrameShown: its
+    // column stays empty.
+    const marks = await page.evaluate(() => Promise.resolve(window.citemap.firstFrameShown).then(() => ({ ...window.citemap.marks, 'first-frame': window.citemap.firstRenderMs })));
     const away = rec.requests.filter((u) => !u.startsWith(srv.base) && !u.startsWith('data:') && !u.startsWith('blob:'));
     if (away.length) throw new Error(`requests left the origin: ${away.join(' ')}`);
     if (rec.errors.length) throw new Error(`errors on the page: ${rec.errors.join('; ')}`);
@@ -66,7 +74,7 @@ async function visit(bin) {
   }
 }
 
-const MARKS = ['style-load', 'data', 'layers-added', 'first-frame', 'idle'];
+const MARKS = ['style-load', 'data', 'layers-added', 'first-frame', 'first-frame-shown', 'idle'];
 const runs = new Map(builds.map(([name]) => [name, []]));
 const load0 = loadavg()[0];
 for (let round = 0; round < ROUNDS; round++) {
@@ -78,8 +86,8 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+const median = (all) => {
+  const s = all.filter(Number.isFinite).sort((a, b) => a - b);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
@@ -88,11 +96,13 @@ console.log(`| build | ${MARKS.join(' | ')} |`);
 console.log(`|---|${MARKS.map(() => '---').join('|')}|`);
 for (const [name, list] of runs) {
   const cells = MARKS.map((k) => {
-    const xs = list.map((m) => m[k]);
-    return `${median(xs)} (${Math.min(...xs)}-${Math.max(...xs)})`;
+    const xs = list.map((m) => m[k]).filter(Number.isFinite);
+    return xs.length ? `${median(xs)} (${Math.min(...xs)}-${Math.max(...xs)})` : '-';
   });
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 const ff = (name) => median(runs.get(name).map((m) => m['first-frame']));
 const ref = runs.has('reference') ? ` reference_ms=${ff('reference')} ratio=${(ff('citemap') / ff('reference')).toFixed(3)}` : '';
-console.log(`RESULT first_frame_median_ms=${ff('citemap')}${ref} rounds=${ROUNDS}${COLD ? ' cold=1' : ''}`);
+const shown = (name) => median(runs.get(name).map((m) => m['first-frame-shown']));
+const refShown = runs.has('reference') ? ` reference_shown_ms=${shown('reference')} shown_ratio=${(shown('citemap') / shown('reference')).toFixed(3)}` : '';
+console.log(`RESULT first_frame_median_ms=${ff('citemap')}${ref} first_frame_shown_median_ms=${shown('citemap')}${refShown} rounds=${ROUNDS}${COLD ? ' cold=1' : ''}`);

@@ -231,14 +231,33 @@ export function populateMap(app, ui) {
  * Resolves when the map is first idle. firstRenderMs is the first frame
  * painted (painting(), see holdPainting) with every geometry source
  * loaded. Watched from the map's creation, so no frame goes unseen.
+ *
+ * app.firstFrameShown resolves at the animation frame after that one, and
+ * marks it 'first-frame-shown': the browser begins the next frame only once
+ * the first is committed to its compositor, and with software GL the commit
+ * reads the canvas back, waiting for the GPU process to finish drawing it.
+ * The first frame (issued) is when MapLibre has drawn; this is when a reader
+ * can see it.
  */
 function watchFirstFrames(app, map, painting) {
+  let shown;
+  app.firstFrameShown = new Promise((resolve) => { shown = resolve; });
+  let watching = true;
+  const showNext = () => {
+    if (!watching) return;
+    watching = false;
+    requestAnimationFrame(() => {
+      mark(app, 'first-frame-shown');
+      shown();
+    });
+  };
   return new Promise((resolve) => {
     const onRender = () => {
       if (painting() && app.geometrySources.every((id) => map.isSourceLoaded(id))) {
         mark(app, 'first-frame');
         app.firstRenderMs = app.marks['first-frame'];
         map.off('render', onRender);
+        showNext();
       }
     };
     map.on('render', onRender);
@@ -246,6 +265,7 @@ function watchFirstFrames(app, map, painting) {
       mark(app, 'idle');
       if (app.firstRenderMs === undefined) app.firstRenderMs = app.marks.idle;
       map.off('render', onRender);
+      showNext();
       resolve();
     });
   });
