@@ -148,6 +148,7 @@ function makeMap(app, page, initial, ui, basemap) {
       else console.warn('map:', e.error?.message || e);
     });
     map.once('style.load', () => {
+      skipSky(map);
       loaded = true;
       mark(app, 'style-load');
       resolve();
@@ -163,6 +164,20 @@ function makeMap(app, page, initial, ui, basemap) {
     mark(app, 'map-load');
   });
   return styleLoaded;
+}
+
+/**
+ * Stops MapLibre drawing the sky, which this map never shows (it cannot be
+ * pitched, so no horizon is in view) and whose style sets none. MapLibre
+ * 6.17 still draws its default, transparent sky over the whole canvas in
+ * every frame, with a shader program of its own: on software GL each frame
+ * took 15-19 % longer with it (133 against 116 ms, and 156 against 131 in a
+ * second run; medians of 30 repaints and pans) and the first frame had one
+ * more program to link. There is no
+ * public switch: the style's sky reports no values, so the painter skips it.
+ */
+function skipSky(map) {
+  if (typeof map.style?.sky?.getEvaluated === 'function') map.style.sky.getEvaluated = () => undefined;
 }
 
 /**

@@ -87,6 +87,11 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
     .filter((l) => ['fill-color', 'fill-outline-color', 'line-color'].some((k) => typeof l.paint?.[k] === 'string'))
     .map((l) => l.id));
   assert.deepEqual(constant, [], 'fill and line layers with a constant colour');
+  // No frame draws MapLibre's default sky (skipSky): a pass over the whole
+  // canvas and a program of its own, for a sky the map never shows.
+  const programs = await page.evaluate(() => Object.keys(window.citemap.map.painter.programCache.programs).map((k) => k.split('/')[0]));
+  assert.ok(programs.includes('fill') && programs.includes('symbolSDF'), `programs compiled: ${programs}`);
+  assert.ok(!programs.includes('sky'), `the sky is drawn: programs ${programs}`);
   // The map is made with validateStyle: false (createMap): the style it
   // runs is checked here instead, against the style specification.
   const style = await page.evaluate(() => window.citemap.map.getStyle());
