@@ -173,8 +173,8 @@ function makeMap(app, page, initial, ui, basemap) {
  * every frame, with a shader program of its own: on software GL each frame
  * took 15-19 % longer with it (133 against 116 ms, and 156 against 131 in a
  * second run; medians of 30 repaints and pans) and the first frame had one
- * more program to link. There is no
- * public switch: the style's sky reports no values, so the painter skips it.
+ * more program to link. There is no public switch: the style's sky reports
+ * no values, so the painter skips it.
  */
 function skipSky(map) {
   if (typeof map.style?.sky?.getEvaluated === 'function') map.style.sky.getEvaluated = () => undefined;
