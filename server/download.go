@@ -178,16 +178,23 @@ func (s *Server) writeDownload(ctx context.Context, r layers.Reader, l layers.La
 }
 
 // writeGPKG writes table t of r (pinned) as a GeoPackage into a temporary
-// file and returns it open at its start, already unlinked: it goes away
-// when closed.
+// file and returns it open at its start (see buildTemp).
 func writeGPKG(ctx context.Context, r layers.Reader, t layers.Table, base string) (*os.File, error) {
+	return buildTemp(ctx, t.Layer.ID+".gpkg", func(ctx context.Context, path string) error {
+		return gpkg.Write(ctx, path, t, evidence(r, t.Layer.ID), gpkg.Options{BaseURL: base})
+	})
+}
+
+// buildTemp has build write a file named name in a temporary folder and
+// returns it open at its start, already unlinked: it goes away when closed.
+func buildTemp(ctx context.Context, name string, build func(ctx context.Context, path string) error) (*os.File, error) {
 	dir, err := os.MkdirTemp("", "citemap-gpkg")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, t.Layer.ID+".gpkg")
-	if err := gpkg.Write(ctx, path, t, evidence(r, t.Layer.ID), gpkg.Options{BaseURL: base}); err != nil {
+	path := filepath.Join(dir, name)
+	if err := build(ctx, path); err != nil {
 		return nil, err
 	}
 	return os.Open(path)
@@ -208,19 +215,28 @@ func (s *Server) streamDownload(c *fiber.Ctx, r layers.Reader, l layers.Layer, e
 	if notModified(c, l.Revision) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
+	build := func(ctx context.Context, path string) error {
+		return s.expensive.run(ctx, func() error {
+			p, err := s.pinned(ctx, r)
+			if err != nil {
+				return err
+			}
+			t, err := s.table(ctx, p, l.ID)
+			if err != nil {
+				return err
+			}
+			return gpkg.Write(ctx, path, t, evidence(p, l.ID), gpkg.Options{BaseURL: base})
+		})
+	}
 	var f *os.File
-	err := s.expensive.run(ctx, func() error {
-		p, err := s.pinned(ctx, r)
-		if err != nil {
-			return err
-		}
-		t, err := s.table(ctx, p, l.ID)
-		if err != nil {
-			return err
-		}
-		f, err = writeGPKG(ctx, p, t, base)
-		return err
-	})
+	var err error
+	if s.gpkgs != nil {
+		// The revision covers the features and the evidence they cite; the
+		// evidence rows link to the address.
+		f, err = s.gpkgs.open(ctx, l.ID, l.Revision+"|"+base, build)
+	} else {
+		f, err = buildTemp(ctx, l.ID+".gpkg", build)
+	}
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,12 @@ type Config struct {
 	// MaxWholeLayer bounds the layers held whole in memory; default
 	// MaxWholeLayer.
 	MaxWholeLayer int
+	// DownloadDir, when set, is a folder the server keeps to itself: the
+	// GeoPackage last built for each layer too large to keep its downloads
+	// in memory stays there (one file per layer) for the next request of
+	// the same revision. It is emptied of them at start. Unset, each such
+	// request builds its GeoPackage again.
+	DownloadDir string
 }
 
 // CacheBudget is the most memory the server's caches hold together (their
@@ -112,6 +118,7 @@ type Server struct {
 	layerMeta *lru[map[string]layers.Layer] // every layer of a data version
 	geomSizes *lru[int]                     // a layer's geometry bytes, by layer@revision (drawnFromTiles)
 	expensive *limiter                      // bounds work that builds large bodies
+	gpkgs     *gpkgFiles                    // large layers' GeoPackages kept on disk; nil: built per request
 	renderer  *staticmap.Renderer
 	assets    map[string]*asset // the front end's files, by path (assets/...)
 }
@@ -168,6 +175,11 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		IdleTimeout:     120 * time.Second,
 	})
 	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
+	if cfg.DownloadDir != "" {
+		if s.gpkgs, err = newGPKGFiles(cfg.DownloadDir); err != nil {
+			return nil, err
+		}
+	}
 	if s.assets, err = loadAssets(cfg.Assets); err != nil {
 		return nil, err
 	}

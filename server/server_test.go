@@ -53,6 +53,12 @@ func do(t *testing.T, s *Server, method, target string, headers ...string) (*htt
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return roundTrip(t, s, req)
+}
+
+// roundTrip answers req through the server's app and reads the whole body.
+func roundTrip(t *testing.T, s *Server, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	res, err := s.App().Test(req, -1)
 	if err != nil {
 		t.Fatal(err)

@@ -80,12 +80,7 @@ func send(t *testing.T, s *Server, method, target, body string, headers ...strin
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := s.App().Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	return res, b
+	return roundTrip(t, s, req)
 }
 
 func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }

@@ -66,7 +66,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log, AccessLog: logs, Editor: svc})
+	srv, err := server.New(store, server.Config{BaseURL: *baseURL, Assets: m.Assets, Logger: log, AccessLog: logs, Editor: svc, DownloadDir: *dbPath + ".downloads"})
 	if err != nil {
 		return err
 	}
