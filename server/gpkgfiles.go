@@ -39,11 +39,8 @@ type keptGPKG struct {
 // built) and removes what an earlier run left there: it keeps no record
 // of which revision a file holds.
 func newGPKGFiles(dir string) (*gpkgFiles, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &gpkgFiles{dir: dir, layers: map[string]*keptGPKG{}}, nil
-	}
-	if err != nil {
+	entries, err := os.ReadDir(dir) // none yet when it does not exist
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("download folder: %w", err)
 	}
 	for _, e := range entries {
