@@ -316,7 +316,7 @@ func mercY(lat float64) float64 {
 
 // generalize makes zoom z's level: lines and areas under a pixel become
 // points, the rest is simplified to half a pixel, and each crowded cell
-// keeps its largest feature (the first in id order among equals).
+// keeps one feature (see before).
 func generalize(sn *layers.Snapshot, z int) *level {
 	n := len(sn.Features)
 	lv := &level{keep: make([]bool, n), geom: make([]orb.Geometry, n)}
@@ -356,7 +356,7 @@ func generalize(sn *layers.Snapshot, z int) *level {
 		}
 		best := idx[0]
 		for _, i := range idx[1:] {
-			if size(sn, i) > size(sn, best) {
+			if before(sn, i, best) {
 				best = i
 			}
 			lv.keep[i] = false
@@ -367,21 +367,68 @@ func generalize(sn *layers.Snapshot, z int) *level {
 	return lv
 }
 
+// before reports whether a crowded cell keeps feature a rather than b: the
+// larger; among equals (points), a national capital, then a regional one,
+// then the more populous (the basemap's places, so that Baku, not one of
+// the suburbs around it, stands for its cell); then the first in the
+// layer's order.
+func before(sn *layers.Snapshot, a, b int) bool {
+	if c := cmp.Compare(size(sn, a), size(sn, b)); c != 0 {
+		return c > 0
+	}
+	if c := cmp.Compare(capitalRank(sn.Flat[a]), capitalRank(sn.Flat[b])); c != 0 {
+		return c > 0
+	}
+	if c := cmp.Compare(number(sn.Flat[a]["population"]), number(sn.Flat[b]["population"])); c != 0 {
+		return c > 0
+	}
+	return a < b
+}
+
+// capitalRank ranks a place by the basemap's capital property (1 national,
+// 2 first-level): 2 for a country's capital, 1 for a province's, 0 for any
+// other place.
+func capitalRank(props map[string]any) int {
+	switch number(props["capital"]) {
+	case 1:
+		return 2
+	case 2:
+		return 1
+	}
+	return 0
+}
+
+// number is a numeric property's value, 0 when it is missing or not a number.
+func number(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	}
+	return 0
+}
+
 // size is the larger side of feature i's bound, in degrees.
 func size(sn *layers.Snapshot, i int) float64 {
 	b := sn.Bounds[i]
 	return max(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1])
 }
 
-// thin keeps the largest feature (then the first in id order) whose
-// bound's centre falls in each of cells×cells cells of tile t.
+// thin keeps, of the features whose bound's centre falls in each of
+// cells×cells cells of tile t, the one a crowded cell keeps (see before).
 func thin(sn *layers.Snapshot, t maptile.Tile, idx []int, cells int) []int {
 	order := slices.Clone(idx)
-	slices.SortStableFunc(order, func(a, b int) int {
-		if c := cmp.Compare(size(sn, b), size(sn, a)); c != 0 {
-			return c
+	slices.SortFunc(order, func(a, b int) int {
+		switch {
+		case a == b:
+			return 0
+		case before(sn, a, b):
+			return -1
 		}
-		return cmp.Compare(a, b)
+		return 1
 	})
 	b := t.Bound()
 	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]

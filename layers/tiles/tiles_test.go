@@ -157,6 +157,67 @@ func TestThin(t *testing.T) {
 	}
 }
 
+// A crowded cell of basemap places keeps the place a reader looks for:
+// a capital before the towns around it, whatever their ids.
+func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
+	place := func(id string, lon float64, props map[string]any) layers.Feature {
+		props["role"], props["name"] = "place", id
+		return layers.Feature{ID: id, Geometry: orb.Point{lon, 40.4}, Properties: props}
+	}
+	// Five towns in one cell, first in id order, the last the most populous.
+	towns := func(populated bool) []layers.Feature {
+		var fs []layers.Feature
+		for i := range 5 {
+			props := map[string]any{}
+			if populated {
+				props["population"] = 50000.0 + float64(i)
+			}
+			fs = append(fs, place(fmt.Sprintf("a-town-%d", i), 49.8+0.01*float64(i), props))
+		}
+		return fs
+	}
+	tests := []struct {
+		name  string
+		feats []layers.Feature
+		want  string
+	}{
+		{"national capital, last in id order", append(towns(true),
+			place("z-capital", 49.89, map[string]any{"population": 1000.0, "capital": 1.0})), "z-capital"},
+		{"national over first-level capital", append(towns(true),
+			place("y-province", 49.88, map[string]any{"population": 2e6, "capital": 2.0}),
+			place("z-capital", 49.89, map[string]any{"population": 1000.0, "capital": 1.0})), "z-capital"},
+		{"first-level capital over larger towns", append(towns(true),
+			place("z-province", 49.89, map[string]any{"population": 1000.0, "capital": 2})), "z-province"},
+		{"no capital: the most populous", append(towns(true),
+			place("z-city", 49.89, map[string]any{"population": 900000.0})), "z-city"},
+		{"towns alone: the most populous", towns(true), "a-town-4"},
+		{"equals: the first in id order", towns(false), "a-town-0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, tt.feats, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := NewSet(sn)
+			for _, z := range []int{4, 5} {
+				tile := maptile.At(orb.Point{49.85, 40.4}, maptile.Zoom(z))
+				buf, err := set.Encode(z, int(tile.X), int(tile.Y))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kept []string
+				for _, f := range decode(t, buf, tile, "basemap") {
+					kept = append(kept, f.Properties["name"].(string))
+				}
+				if len(kept) != 1 || kept[0] != tt.want {
+					t.Errorf("z%d kept %v, want [%s]", z, kept, tt.want)
+				}
+			}
+		})
+	}
+}
+
 func mustEncode(t *testing.T, sn *layers.Snapshot, tile maptile.Tile) []byte {
 	t.Helper()
 	b, err := Encode(sn, int(tile.Z), int(tile.X), int(tile.Y))
