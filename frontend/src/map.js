@@ -3,7 +3,7 @@
 // feature.
 import * as maplibregl from 'maplibre-gl';
 import { basemapExtent, toMapData } from './data.js';
-import { addImages, basemapLabelLayer, basemapLayers, baseStyle, countryAreaLabelLayers, dataLayers, dimensionNeeds, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, placeLabelLayers, selectionLayers, sharedPrograms } from './mapstyle.js';
+import { addImages, basemapLabelLayers, basemapLayers, baseStyle, dataLayers, dimensionNeeds, featureFrame, geometryNeeds, namedPlaceFilter, namedPlaceLayer, selectionLayers, sharedPrograms } from './mapstyle.js';
 import { applyMapTheme } from './embed.js';
 import { basemapFromTiles, isTiled, layerFromTiles, tiledKey, vectorSource } from './tiles.js';
 import { assetURL, isStatic, registerTileProtocol } from './urls.js';
@@ -534,9 +534,7 @@ function insertLayer(app, layer, stage, interactive, layers = null, style = app.
 function basemapStyleLayers() {
   return [
     ...basemapLayers().map((layer) => ({ layer, stage: null })),
-    ...placeLabelLayers().map((layer) => ({ layer, stage: 7.4 })),
-    { layer: basemapLabelLayer(), stage: 7.5 },
-    ...countryAreaLabelLayers().map((layer) => ({ layer, stage: 7.5 })),
+    ...basemapLabelLayers().map((layer) => ({ layer, stage: 7.5 })),
     { layer: namedPlaceLayer(), stage: 8.5 },
   ];
 }

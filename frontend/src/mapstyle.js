@@ -157,12 +157,16 @@ export function namedPlaceFilter(props = {}) {
 }
 
 /**
- * Place labels from the basemap: towns (GeoNames) ranked by population, so
- * the large ones show first and the small ones as the map zooms in, and the
- * regions the sources name. MapLibre's collision detection keeps labels
- * apart; the earlier tier wins a contested spot.
+ * The basemap's labels in drawing order, bottom to top. MapLibre places
+ * labels from the top layer down, so each layer wins a contested spot over
+ * every layer under it: the capitals first, then the country names (which
+ * move above or below their point to make room for a capital) and their
+ * grids for close views, the cities, the regions the sources name, the
+ * towns by size, and the water names last.
+ * The layers of a focused feature's towns and of the features' own names sit
+ * above all of these.
  */
-export function placeLabelLayers() {
+export function basemapLabelLayers() {
   const tiers = [
     { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
     { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },
@@ -170,8 +174,8 @@ export function placeLabelLayers() {
     { id: 'towns-m', minzoom: 5.8, filter: ['all', ['<', pop, 150000], ['>=', pop, 30000]] },
     { id: 'towns-s', minzoom: 7, filter: ['<', pop, 30000] },
   ];
-  const layers = tiers.map((t) => townLayer(t));
-  layers.push({
+  const [capitals, cities, ...towns] = tiers.map((t) => townLayer(t));
+  const regions = {
     id: 'place-regions', type: 'symbol', source: 'basemap', minzoom: 6.5, filter: roleIs('region'),
     layout: {
       // The country under the region's name: a view of Syunik alone holds
@@ -187,10 +191,16 @@ export function placeLabelLayers() {
       'text-padding': 6,
     },
     paint: { 'text-color': '#8a8170', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
-  });
-  // Water names go first in the list: lowest in the style, so every town
-  // and region wins a contested spot over them.
-  return [...waterLabelLayers(), ...layers];
+  };
+  return [
+    ...waterLabelLayers(),
+    ...towns.reverse(),
+    regions,
+    cities,
+    ...countryAreaLabelLayers().reverse(),
+    basemapLabelLayer(),
+    capitals,
+  ];
 }
 
 /**
@@ -255,6 +265,10 @@ export function basemapLabelLayer() {
       'text-letter-spacing': 0.08,
       'text-max-width': 8,
       'text-padding': 4,
+      // Placed after the capitals: a small country's name (Armenia,
+      // Azerbaijan) moves off its point rather than hide its capital.
+      'text-variable-anchor': ['center', 'bottom', 'top'],
+      'text-radial-offset': 0.7,
     },
     paint: { 'text-color': '#7d745f', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
   };

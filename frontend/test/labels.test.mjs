@@ -103,3 +103,32 @@ for (const [device, opts] of Object.entries(DEVICES)) {
     }
   }
 }
+
+// The capitals of the region are labelled at the first view and close in,
+// with their countries named at the first view. Towns around a capital do
+// not stand for it in the tiles, and a town, a country's name or a town
+// tier placed before it does not hide it.
+const CAPITALS = [
+  { view: '', capitals: ['Baku', 'Tbilisi', 'Yerevan'], countries: ['Armenia', 'Azerbaijan', 'Georgia'] },
+  { view: '#map=6/40.20/45.00', capitals: ['Baku', 'Tbilisi', 'Yerevan'], countries: [] },
+  { view: '#map=7/40.20/44.60', capitals: ['Yerevan'], countries: [] },
+  { view: '#map=8/40.20/44.60', capitals: ['Yerevan'], countries: [] },
+  { view: '#map=7/40.40/49.60', capitals: ['Baku'], countries: [] },
+];
+
+for (const c of CAPITALS) {
+  test(`capitals labelled at ${c.view || 'the first view'}`, async () => {
+    const { page, context } = await newPage(browser, srv.base, DEVICES.desktop);
+    await openMap(page, `${srv.base}/${c.view}`);
+    await mapIdle(page);
+    const s = await page.evaluate(() => {
+      const map = window.citemap.map;
+      const names = (ids) => map.queryRenderedFeatures({ layers: ids }).map((f) => f.properties.name);
+      return { capitals: names(['place-capitals']), countries: names(['basemap-labels']) };
+    });
+    await shot(page, `labels-capitals-${c.view.replace(/[^0-9.]+/g, '_') || 'first'}.png`);
+    for (const name of c.capitals) assert.ok(s.capitals.includes(name), `${name} labelled; capitals placed: ${s.capitals}`);
+    for (const name of c.countries) assert.ok(s.countries.includes(name), `${name} named; countries placed: ${s.countries}`);
+    await context.close();
+  });
+}
