@@ -18,6 +18,7 @@ import (
 type placer struct {
 	strict    bool   // the focused feature's name: only off the data's lines
 	reserved  []Rect // dots of the towns near the focus, kept free of its name
+	themed    []Rect // the thematic point symbols
 	m         canvas
 	l         *Layout
 	bounds    Rect
@@ -108,6 +109,7 @@ func placeLabels(m canvas, o Options, l *Layout) {
 				t.symbol = Rect{q[0] - r, q[1] - r, q[0] + r, q[1] + r}
 				if l.Map.Contains(t.symbol) {
 					p.obstacles = append(p.obstacles, t.symbol)
+					p.themed = append(p.themed, t.symbol)
 					l.Symbols = append(l.Symbols, t.symbol)
 				}
 			}
@@ -183,15 +185,14 @@ func placeLabels(m canvas, o Options, l *Layout) {
 	if near {
 		placeTowns(p, o, size*0.88, townsNear)
 	}
-	// 2. Countries, where they fit inside their own area.
-	if o.Basemap != nil {
-		placeCountries(p, o, size*0.95)
-	}
-	// 3. Capitals.
+	// 2. Capitals, then countries where they fit inside their own area (a
+	// small country's name moves off its point rather than hide its capital,
+	// as on the web map).
 	if o.Basemap != nil {
 		placeTowns(p, o, size*0.88, townsCapital)
+		placeCountries(p, o, size*0.95)
 	}
-	// 4. The other thematic features.
+	// 3. The other thematic features.
 	for _, t := range things {
 		if t.focus {
 			continue
@@ -207,6 +208,12 @@ func placeLabels(m canvas, o Options, l *Layout) {
 			continue
 		}
 		placeThing(p, t, Label{Kind: "feature", lines: lines, size: size * 0.9, color: darker(color, pal)}, false)
+	}
+	// 4. Capitals with a thematic symbol on them (Baku's, Yerevan's,
+	// Tehran's): the symbol marks the spot, and the name goes beside it,
+	// without a dot, where the features' own names left room.
+	if o.Basemap != nil {
+		placeTowns(p, o, size*0.88, townsMarked)
 	}
 	// 5. Towns, then regions, from the basemap.
 	if o.Basemap != nil {
@@ -739,6 +746,7 @@ const (
 	townsReserve = iota
 	townsNear
 	townsCapital
+	townsMarked // capitals under a thematic symbol
 	townsOther
 	townsRegions
 )
@@ -812,7 +820,7 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 		switch {
 		case pass == townsRegions, !p.m.covers(t.name),
 			(pass == townsNear || pass == townsReserve) && !near(t),
-			pass == townsCapital && t.capital != 1:
+			(pass == townsCapital || pass == townsMarked) && t.capital != 1:
 			continue
 		}
 		q := v.project(t.at)
@@ -822,8 +830,16 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 		if pass == townsNear {
 			own = dot // reserved in the first pass
 		}
-		if !p.free(dot, own) {
+		bare := pass == townsMarked
+		if free := p.free(dot, own); bare == free {
 			continue
+		}
+		if bare {
+			m, ok := p.marker(dot)
+			if !ok {
+				continue
+			}
+			dot = m
 		}
 		if pass == townsReserve {
 			p.obstacles = append(p.obstacles, dot)
@@ -831,7 +847,7 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 			n++
 			continue
 		}
-		lb := Label{Kind: "place", lines: []string{t.name}, size: size, bold: t.capital == 1, color: pal.text, dot: q}
+		lb := Label{Kind: "place", lines: []string{t.name}, size: size, bold: t.capital == 1, color: pal.text, dot: q, bare: bare}
 		w, h := p.size(lb.lines, size, lb.bold)
 		// A town's name stays off the data's lines. A town beside the
 		// focused feature has all eight places round its dot, and may cross
@@ -846,11 +862,46 @@ func placeTowns(p *placer, o Options, size float64, pass int) {
 			}
 		}
 		if p.try(lb, w, h, own, at...) {
-			p.obstacles = append(p.obstacles, dot)
-			p.l.Symbols = append(p.l.Symbols, dot)
+			if !bare {
+				p.obstacles = append(p.obstacles, dot)
+				p.l.Symbols = append(p.l.Symbols, dot)
+			}
 			n++
 		}
 	}
+}
+
+// marker is the box of the thematic point symbols on a town's dot, when
+// they are all that covers it.
+func (p *placer) marker(dot Rect) (Rect, bool) {
+	if !p.bounds.Contains(dot) {
+		return Rect{}, false
+	}
+	var box Rect
+	for _, s := range p.themed {
+		if !s.Intersects(dot) {
+			continue
+		}
+		if box.Empty() {
+			box = s
+		} else {
+			box = Rect{min(box.X0, s.X0), min(box.Y0, s.Y0), max(box.X1, s.X1), max(box.Y1, s.Y1)}
+		}
+	}
+	if box.Empty() {
+		return Rect{}, false
+	}
+	for _, o := range p.obstacles {
+		if o.Intersects(dot) && !slices.Contains(p.themed, o) {
+			return Rect{}, false
+		}
+	}
+	for _, lb := range p.l.Labels {
+		if dot.Intersects(lb.Box) {
+			return Rect{}, false
+		}
+	}
+	return box, true
 }
 
 // namedIn reports whether a feature's name or aliases name the town, as a
@@ -874,7 +925,7 @@ func namedIn(props map[string]any, town string) bool {
 func drawLabels(c canvas, o Options, l *Layout) {
 	pal := o.palette()
 	for _, lb := range l.Labels {
-		if lb.Kind == "place" {
+		if lb.Kind == "place" && !lb.bare {
 			c.circle(lb.dot[0], lb.dot[1], 2.4*l.scale, pal.townDot, pal.textHalo, 0.9*l.scale)
 		}
 	}

@@ -65,6 +65,7 @@ type Label struct {
 	bold, caps bool
 	color      string
 	dot        [2]float64     // a town's dot, when Kind is place
+	bare       bool           // a place named beside a thematic symbol on it: no dot
 	own        [][][2]float64 // an area's outline (pixels): its name may cross it
 	along      []glyph        // the letters of a name set along a line
 }

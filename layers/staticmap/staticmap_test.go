@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -676,5 +677,44 @@ func TestNoLegendForTheBasemapAlone(t *testing.T) {
 	}
 	if l.LegendMode == LegendNone {
 		t.Error("1200x630 with layers: no legend")
+	}
+}
+
+// The capitals of the region are named in every picture of the region,
+// though a thematic symbol sits on Baku (an event) and beside Yerevan (an
+// air base and an event): the name goes beside the symbol, without a dot,
+// and the event keeps its own label.
+func TestCapitalsNamedBesideSymbols(t *testing.T) {
+	r := renderer(t)
+	for _, size := range sizes {
+		name := fmt.Sprintf("layers-%dx%d", size[0], size[1])
+		_, l, err := r.Image(options(t, size[0], size[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		places := labelsOf(l, "place")
+		for _, c := range []string{"Tbilisi", "Yerevan", "Baku"} {
+			if !slices.Contains(places, c) {
+				t.Errorf("%s: %s is not named; towns: %v", name, c, places)
+			}
+		}
+		var baku Label
+		for _, lb := range l.Labels {
+			if lb.Kind == "place" && lb.Text == "Baku" {
+				baku = lb
+			}
+		}
+		if !baku.bare {
+			t.Errorf("%s: Baku has a dot of its own under the event's symbol", name)
+		}
+		for _, s := range l.Symbols {
+			if s.Intersects(baku.Box) {
+				t.Errorf("%s: Baku's name %v covers a symbol %v", name, baku.Box, s)
+			}
+		}
+		event := "Raid on the Sputnik Azerbaijan office, Baku"
+		if !slices.ContainsFunc(labelsOf(l, "feature"), func(s string) bool { return strings.ReplaceAll(s, "\n", " ") == event }) {
+			t.Errorf("%s: the event at Baku lost its label to the city: %q", name, labelsOf(l, "feature"))
+		}
 	}
 }
