@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -291,6 +292,45 @@ func TestRoutesAlongTheAraksStayOutOfIran(t *testing.T) {
 					if m := metresOutside(p, iran); m < 100 {
 						t.Errorf("%s: %v (by vertex %d) lies %.0f m from Iran", tt.feature, p, i, m)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestCountryAreasHaveNoUncoveredHoles: a hole in a country area is an
+// enclave of another country area. Kazakhstan once kept Natural Earth's
+// hole for the Baikonur lease, which the map drew as a pale disc of bare
+// basemap inside it; the gazetteer (B08) gives Kazakhstan with Baikonur.
+func TestCountryAreasHaveNoUncoveredHoles(t *testing.T) {
+	d := dataset(t)
+	areas := d.Features["countries"]
+	if len(areas) == 0 {
+		t.Fatal("no countries layer")
+	}
+	polygons := func(g orb.Geometry) orb.MultiPolygon {
+		switch g := g.(type) {
+		case orb.Polygon:
+			return orb.MultiPolygon{g}
+		case orb.MultiPolygon:
+			return g
+		}
+		return nil
+	}
+	for _, f := range areas {
+		for _, p := range polygons(f.Geometry) {
+			for _, hole := range p[1:] {
+				at, ok := geo.LabelPoint(orb.Polygon{hole})
+				if !ok {
+					t.Errorf("%s: no point inside a hole of %d vertices", f.ID, len(hole))
+					continue
+				}
+				covered := false
+				for _, g := range areas {
+					covered = covered || (g.ID != f.ID && planar.MultiPolygonContains(polygons(g.Geometry), at))
+				}
+				if !covered {
+					t.Errorf("%s: the hole around %v is no other country's area", f.ID, at)
 				}
 			}
 		}
