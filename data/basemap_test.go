@@ -87,7 +87,7 @@ func TestBasemapRivers(t *testing.T) {
 		from                 orb.Point // near the line's first vertex
 		away                 []string  // towns on another river, 20 km or more from the line
 	}{
-		{"river-kura", "Kura", "Kura", []string{"Tbilisi", "Rustavi", "Sabirabad"}, "Turkey", orb.Point{42.82, 40.92}, nil},
+		{"river-kura", "Kura", "Kura", []string{"Tbilisi", "Rustavi", "Sabirabad"}, "Türkiye", orb.Point{42.82, 40.92}, nil},
 		// The Araks starts at the Akhurian's mouth: the source's line above
 		// it is the Akhurian, the river of Gyumri.
 		{"river-araks", "Araks", "Aras", []string{"Meghri", "Culfa"}, "Iran", orb.Point{43.6483, 40.1314}, []string{"Gyumri"}},

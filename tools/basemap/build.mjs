@@ -118,17 +118,25 @@ const features = [];
 const t10 = JSON.parse(readFileSync(require.resolve('world-atlas/countries-10m.json'), 'utf8'));
 const c10 = topojson.feature(t10, t10.objects.countries);
 const clip10 = `${NE10} (clipped to ${dx0}–${dx1}°E, ${dy0}–${dy1}°N)`;
+// A country the articles and the cited layers name otherwise than Natural
+// Earth does is shown (and checked against) under their name: "Türkiye" in
+// ten of the articles' twelve mentions and in the countries layer. Its id
+// and source_name keep Natural Earth's.
+const SHOWN_AS = new Map([['Turkey', 'Türkiye']]);
+const shown = (neName) => SHOWN_AS.get(neName) ?? neName;
 const seen = new Set();
 for (const f of c10.features) {
   const polys = clipPolygons(f.geometry, DETAIL, 3);
   if (!polys.length) continue;
-  const name = f.properties.name;
-  let id = slug(name);
+  const neName = f.properties.name;
+  const name = shown(neName);
+  let id = slug(neName);
   while (seen.has(id)) id += '-2';
   seen.add(id);
+  const renamed = name !== neName && { source_name: neName, note: `Natural Earth names it ${neName}; shown as ${name}, the name the articles use.` };
   features.push({
     type: 'Feature', id,
-    properties: { name, role: 'country', iso_n3: f.id || '', source: clip10, licence: 'public domain' },
+    properties: { name, role: 'country', iso_n3: f.id || '', ...renamed, source: clip10, licence: 'public domain' },
     geometry: { type: 'MultiPolygon', coordinates: polys },
   });
 }
@@ -185,7 +193,8 @@ const countryAt = (p) => c10.features.find((f) => {
   return polys.some(([outer, ...holes]) => inRing(p, outer) && !holes.some((h) => inRing(p, h)));
 })?.properties.name;
 for (const r of REGIONS) {
-  const country = countryAt(r.coordinates);
+  const ne = countryAt(r.coordinates);
+  const country = ne && shown(ne);
   if (!country) throw new Error(`${r.id}: in no country`);
   features.push({ type: 'Feature', id: r.id, properties: { name: r.name, role: 'region', country, source: `${r.source}; country: the Natural Earth 1:10m country it lies in`, licence: r.licence }, geometry: { type: 'Point', coordinates: r.coordinates } });
 }
