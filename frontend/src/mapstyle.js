@@ -167,6 +167,9 @@ export function namedPlaceFilter(props = {}) {
  * above all of these.
  */
 export function basemapLabelLayers() {
+  // The basemap's tiles carry a place from the zoom its tier is laid out
+  // at (floor of its minzoom: capitals 3, cities 4, the rest 5; placeZoom in
+  // layers/tiles): a tier moved to a lower zoom needs the server moved too.
   const tiers = [
     { id: 'capitals', minzoom: 3, filter: ['==', ['get', 'capital'], 1] },
     { id: 'cities', minzoom: 4.5, filter: ['all', ['!=', ['get', 'capital'], 1], ['>=', pop, 500000]] },

@@ -323,7 +323,11 @@ func generalize(sn *layers.Snapshot, z int) *level {
 	px := pixelDeg(z)
 	world := tilePixels * math.Exp2(float64(z))
 	perCell := map[[2]int][]int{}
+	basemap := sn.Layer.Kind == layers.KindBasemap
 	for i, f := range sn.Features {
+		if basemap && sn.Flat[i]["role"] == "place" && z < placeZoom(sn.Flat[i]) {
+			continue
+		}
 		b := sn.Bounds[i]
 		switch f.Geometry.(type) {
 		case orb.Point, orb.MultiPoint:
@@ -383,6 +387,20 @@ func before(sn *layers.Snapshot, a, b int) bool {
 		return c > 0
 	}
 	return a < b
+}
+
+// placeZoom is the first zoom whose tiles carry a basemap place: the zoom
+// the web map labels it from (mapstyle.js's town tiers: capitals from 3,
+// towns of 500,000 and more from 4.5, the rest from 5), so that the first
+// view's zoom-4 tiles do not carry some 750 towns it never draws.
+func placeZoom(props map[string]any) int {
+	switch {
+	case number(props["capital"]) == 1:
+		return 3
+	case number(props["population"]) >= 500_000:
+		return 4
+	}
+	return 5
 }
 
 // capitalRank ranks a place by the basemap's capital property (1 national,

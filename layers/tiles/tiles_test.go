@@ -3,6 +3,8 @@ package tiles
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -200,7 +202,7 @@ func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			set := NewSet(sn)
-			for _, z := range []int{4, 5} {
+			for _, z := range []int{5} { // every place is in the tiles from zoom 5
 				tile := maptile.At(orb.Point{49.85, 40.4}, maptile.Zoom(z))
 				buf, err := set.Encode(z, int(tile.X), int(tile.Y))
 				if err != nil {
@@ -215,6 +217,38 @@ func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A basemap place is in the tiles from the zoom the map labels it from:
+// capitals from 3, towns of 500,000 and more from 4, the rest from 5.
+func TestBasemapPlacesFromTheirZoom(t *testing.T) {
+	at := orb.Point{44.5, 40.2} // the four lie in one tile up to zoom 9
+	sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, []layers.Feature{
+		{ID: "capital", Geometry: at, Properties: map[string]any{"name": "capital", "role": "place", "population": 1000.0, "capital": 1.0}},
+		{ID: "city", Geometry: orb.Point{44.55, 40.22}, Properties: map[string]any{"name": "city", "role": "place", "population": 500000.0}},
+		{ID: "town", Geometry: orb.Point{44.6, 40.18}, Properties: map[string]any{"name": "town", "role": "place", "population": 499999.0, "capital": 2.0}},
+		{ID: "region", Geometry: orb.Point{44.65, 40.25}, Properties: map[string]any{"name": "region", "role": "region"}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := NewSet(sn)
+	want := map[int]string{2: "region", 3: "capital region", 4: "capital city region", 5: "capital city region town", 9: "capital city region town"}
+	for z, w := range want {
+		tile := maptile.At(at, maptile.Zoom(z))
+		buf, err := set.Encode(z, int(tile.X), int(tile.Y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range decode(t, buf, tile, "basemap") {
+			got = append(got, f.Properties["name"].(string))
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != w {
+			t.Errorf("z%d: %v, want %s", z, got, w)
+		}
 	}
 }
 
@@ -392,8 +426,11 @@ func TestBasemapLabels(t *testing.T) {
 		}
 		return named, grid, town
 	}
-	if named, grid, town := count(3); named != 1 || grid != 0 || !town {
-		t.Errorf("z3: %d country labels, %d grid points, town %v; want 1, 0, true", named, grid, town)
+	if named, grid, town := count(3); named != 1 || grid != 0 || town {
+		t.Errorf("z3: %d country labels, %d grid points, town %v; want 1, 0, false (a town of 1,000 from zoom 5)", named, grid, town)
+	}
+	if _, _, town := count(5); !town {
+		t.Errorf("z5: no town")
 	}
 	if named, grid, _ := count(9); named != 1 || grid < 20 {
 		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
