@@ -201,20 +201,9 @@ func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			set := NewSet(sn)
-			for _, z := range []int{5} { // every place is in the tiles from zoom 5
-				tile := maptile.At(orb.Point{49.85, 40.4}, maptile.Zoom(z))
-				buf, err := set.Encode(z, int(tile.X), int(tile.Y))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var kept []string
-				for _, f := range decode(t, buf, tile, "basemap") {
-					kept = append(kept, f.Properties["name"].(string))
-				}
-				if len(kept) != 1 || kept[0] != tt.want {
-					t.Errorf("z%d kept %v, want [%s]", z, kept, tt.want)
-				}
+			// At zoom 5, from which every place is in the tiles.
+			if kept := namesAt(t, NewSet(sn), orb.Point{49.85, 40.4}, 5); len(kept) != 1 || kept[0] != tt.want {
+				t.Errorf("kept %v, want [%s]", kept, tt.want)
 			}
 		})
 	}
@@ -236,20 +225,27 @@ func TestBasemapPlacesFromTheirZoom(t *testing.T) {
 	set := NewSet(sn)
 	want := map[int]string{2: "region", 3: "capital region", 4: "capital city region", 5: "capital city region town", 9: "capital city region town"}
 	for z, w := range want {
-		tile := maptile.At(at, maptile.Zoom(z))
-		buf, err := set.Encode(z, int(tile.X), int(tile.Y))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, f := range decode(t, buf, tile, "basemap") {
-			got = append(got, f.Properties["name"].(string))
-		}
+		got := namesAt(t, set, at, z)
 		slices.Sort(got)
 		if strings.Join(got, " ") != w {
 			t.Errorf("z%d: %v, want %s", z, got, w)
 		}
 	}
+}
+
+// namesAt lists the names of the basemap features in set's zoom-z tile at p.
+func namesAt(t *testing.T, set *Set, p orb.Point, z int) []string {
+	t.Helper()
+	tile := maptile.At(p, maptile.Zoom(z))
+	buf, err := set.Encode(z, int(tile.X), int(tile.Y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range decode(t, buf, tile, "basemap") {
+		names = append(names, f.Properties["name"].(string))
+	}
+	return names
 }
 
 func mustEncode(t *testing.T, sn *layers.Snapshot, tile maptile.Tile) []byte {
