@@ -249,7 +249,7 @@ export function waterLabelLayers() {
  * each country (the basemap tiles' label layer), a finer grid at each zoom step, so a close
  * view still says "Armenia" and "Iran" but not every few centimetres.
  */
-export function countryAreaLabelLayers() {
+function countryAreaLabelLayers() {
   const l = basemapLabelLayer();
   return [[3, 7.5], [4, 8.5], [5, 9.5]].map(([level, minzoom]) => ({
     ...l, id: `basemap-area-labels-${level}`, minzoom, maxzoom: 24, filter: ['==', ['get', '_grid'], level],
@@ -257,7 +257,7 @@ export function countryAreaLabelLayers() {
   }));
 }
 
-export function basemapLabelLayer() {
+function basemapLabelLayer() {
   return {
     id: 'basemap-labels', type: 'symbol', source: 'basemap-labels', filter: ['!', ['to-boolean', ['get', '_grid']]],
     layout: {

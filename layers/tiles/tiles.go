@@ -316,7 +316,7 @@ func mercY(lat float64) float64 {
 
 // generalize makes zoom z's level: lines and areas under a pixel become
 // points, the rest is simplified to half a pixel, and each crowded cell
-// keeps one feature (see before).
+// keeps one feature (see rank).
 func generalize(sn *layers.Snapshot, z int) *level {
 	n := len(sn.Features)
 	lv := &level{keep: make([]bool, n), geom: make([]orb.Geometry, n)}
@@ -360,7 +360,7 @@ func generalize(sn *layers.Snapshot, z int) *level {
 		}
 		best := idx[0]
 		for _, i := range idx[1:] {
-			if before(sn, i, best) {
+			if rank(sn, i, best) < 0 {
 				best = i
 			}
 			lv.keep[i] = false
@@ -371,22 +371,22 @@ func generalize(sn *layers.Snapshot, z int) *level {
 	return lv
 }
 
-// before reports whether a crowded cell keeps feature a rather than b: the
+// rank orders two features of a crowded cell, the one it keeps first: the
 // larger; among equals (points), a national capital, then a regional one,
 // then the more populous (the basemap's places, so that Baku, not one of
 // the suburbs around it, stands for its cell); then the first in the
 // layer's order.
-func before(sn *layers.Snapshot, a, b int) bool {
-	if c := cmp.Compare(size(sn, a), size(sn, b)); c != 0 {
-		return c > 0
+func rank(sn *layers.Snapshot, a, b int) int {
+	if c := cmp.Compare(size(sn, b), size(sn, a)); c != 0 {
+		return c
 	}
-	if c := cmp.Compare(capitalRank(sn.Flat[a]), capitalRank(sn.Flat[b])); c != 0 {
-		return c > 0
+	if c := cmp.Compare(capitalRank(sn.Flat[b]), capitalRank(sn.Flat[a])); c != 0 {
+		return c
 	}
-	if c := cmp.Compare(number(sn.Flat[a]["population"]), number(sn.Flat[b]["population"])); c != 0 {
-		return c > 0
+	if c := cmp.Compare(number(sn.Flat[b], "population"), number(sn.Flat[a], "population")); c != 0 {
+		return c
 	}
-	return a < b
+	return cmp.Compare(a, b)
 }
 
 // placeZoom is the first zoom whose tiles carry a basemap place: the zoom
@@ -395,9 +395,9 @@ func before(sn *layers.Snapshot, a, b int) bool {
 // view's zoom-4 tiles do not carry some 750 towns it never draws.
 func placeZoom(props map[string]any) int {
 	switch {
-	case number(props["capital"]) == 1:
+	case number(props, "capital") == 1:
 		return 3
-	case number(props["population"]) >= 500_000:
+	case number(props, "population") >= 500_000:
 		return 4
 	}
 	return 5
@@ -407,7 +407,7 @@ func placeZoom(props map[string]any) int {
 // 2 first-level): 2 for a country's capital, 1 for a province's, 0 for any
 // other place.
 func capitalRank(props map[string]any) int {
-	switch number(props["capital"]) {
+	switch number(props, "capital") {
 	case 1:
 		return 2
 	case 2:
@@ -416,17 +416,11 @@ func capitalRank(props map[string]any) int {
 	return 0
 }
 
-// number is a numeric property's value, 0 when it is missing or not a number.
-func number(v any) float64 {
-	switch n := v.(type) {
-	case float64:
-		return n
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	}
-	return 0
+// number is a numeric property's value (JSON's float64), 0 when it is
+// missing or not a number.
+func number(props map[string]any, key string) float64 {
+	n, _ := props[key].(float64)
+	return n
 }
 
 // size is the larger side of feature i's bound, in degrees.
@@ -436,18 +430,10 @@ func size(sn *layers.Snapshot, i int) float64 {
 }
 
 // thin keeps, of the features whose bound's centre falls in each of
-// cells×cells cells of tile t, the one a crowded cell keeps (see before).
+// cells×cells cells of tile t, the one a crowded cell keeps (see rank).
 func thin(sn *layers.Snapshot, t maptile.Tile, idx []int, cells int) []int {
 	order := slices.Clone(idx)
-	slices.SortFunc(order, func(a, b int) int {
-		switch {
-		case a == b:
-			return 0
-		case before(sn, a, b):
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(order, func(a, b int) int { return rank(sn, a, b) })
 	b := t.Bound()
 	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
 	seen := make(map[int]struct{}, min(len(idx), cells*cells))

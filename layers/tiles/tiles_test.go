@@ -189,7 +189,7 @@ func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
 			place("y-province", 49.88, map[string]any{"population": 2e6, "capital": 2.0}),
 			place("z-capital", 49.89, map[string]any{"population": 1000.0, "capital": 1.0})), "z-capital"},
 		{"first-level capital over larger towns", append(towns(true),
-			place("z-province", 49.89, map[string]any{"population": 1000.0, "capital": 2})), "z-province"},
+			place("z-province", 49.89, map[string]any{"population": 1000.0, "capital": 2.0})), "z-province"},
 		{"no capital: the most populous", append(towns(true),
 			place("z-city", 49.89, map[string]any{"population": 900000.0})), "z-city"},
 		{"towns alone: the most populous", towns(true), "a-town-4"},
