@@ -39,9 +39,8 @@ function copyHashed(src, base, ext) {
 const mlDist = join(here, 'node_modules/maplibre-gl/dist');
 const workerURL = copyHashed(join(mlDist, 'maplibre-gl-worker.mjs'), 'maplibre-gl-worker', '.js');
 
-// Noto Sans (OFL, @fontsource/noto-sans): the page's font and the map labels'
-// (MapLibre draws labels from these files through the style's `font-faces`,
-// so no glyph server is needed).
+// Noto Sans (OFL, @fontsource/noto-sans): the page's font. The map labels'
+// glyphs are drawn from the same files, ahead of time (glyphs/ below).
 const fontDir = join(here, 'node_modules/@fontsource/noto-sans/files');
 const fonts = {};
 for (const [key, file] of Object.entries({
@@ -53,6 +52,20 @@ for (const [key, file] of Object.entries({
   fonts[key] = copyHashed(join(fontDir, file), file.replace(/\.woff2$/, ''), '.woff2');
 }
 const favicon = copyHashed(join(here, 'src/favicon.svg'), 'favicon', '.svg');
+
+// The labels' glyphs (glyphs/, made by tools/glyphs from the same fonts):
+// one folder named by a hash of them all, so the style's glyphs URL, a
+// template, stays immutable like the other assets' names.
+const glyphSrc = join(here, 'glyphs');
+const glyphFiles = readdirSync(glyphSrc, { recursive: true }).filter((f) => f.endsWith('.pbf')).sort();
+const glyphHash = createHash('sha256');
+for (const f of glyphFiles) glyphHash.update(f).update(readFileSync(join(glyphSrc, f)));
+const glyphDir = `glyphs-${glyphHash.digest('hex').slice(0, 10)}`;
+for (const f of glyphFiles) {
+  mkdirSync(dirname(join(assets, glyphDir, f)), { recursive: true });
+  copyFileSync(join(glyphSrc, f), join(assets, glyphDir, f));
+}
+const glyphsURL = `/assets/${glyphDir}/`;
 
 // Code splitting: the editor (src/editor/, loaded by import() after a
 // sign-in) is an entry point of its own, editor-[hash].js, so readers never
@@ -84,7 +97,7 @@ const result = await esbuild.build({
   external: ['/assets/*', '*.woff2'], // the fonts: copied into assets/ above, named by the stylesheet
   define: {
     __WORKER_URL__: JSON.stringify(workerURL),
-    __FONTS__: JSON.stringify(fonts),
+    __GLYPHS__: JSON.stringify(glyphsURL),
   },
   // The page's CSS names the font files by their final names.
   plugins: [{
@@ -153,18 +166,20 @@ writeFileSync(join(dist, 'index.html'), html);
 // serves. The server sends name.br or name.gz beside name when the client
 // takes it; a static host can too (nginx's gzip_static, brotli_static).
 let total = 0;
-for (const f of readdirSync(assets)) {
+for (const f of readdirSync(assets, { recursive: true })) {
+  if (!/\.[a-z0-9]+$/.test(f)) continue; // a folder
   const buf = readFileSync(join(assets, f));
   total += buf.length;
-  if (!/\.(js|css|svg)$/.test(f)) continue;
+  if (!/\.(js|css|svg|pbf)$/.test(f)) continue;
   const br = brotliCompressSync(buf, { params: {
     [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
     [zlibConstants.BROTLI_PARAM_SIZE_HINT]: buf.length,
-    [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+    [zlibConstants.BROTLI_PARAM_MODE]: f.endsWith('.pbf') ? zlibConstants.BROTLI_MODE_GENERIC : zlibConstants.BROTLI_MODE_TEXT,
   } });
   const gz = gzipSync(buf, { level: 9 });
-  // Only where it saves something worth a second file.
-  if (br.length < buf.length * 0.9) writeFileSync(join(assets, f + '.br'), br);
+  // Only where it saves something worth a second file (brotli: and beats
+  // gzip, which it does not on the smallest glyph files).
+  if (br.length < buf.length * 0.9 && br.length < gz.length) writeFileSync(join(assets, f + '.br'), br);
   if (gz.length < buf.length * 0.9) writeFileSync(join(assets, f + '.gz'), gz);
 }
 console.log(`built dist/index.html and ${readdirSync(assets).filter((f) => !/\.(br|gz)$/.test(f)).length} assets (${(total / 1024).toFixed(0)} KiB uncompressed)`);

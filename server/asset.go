@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 
 	"github.com/gofiber/fiber/v2"
@@ -67,7 +68,13 @@ func loadAssets(fsys fs.FS) (map[string]*asset, error) {
 // their content (all but embed.js, which host pages name), so a browser
 // may keep them for good.
 func (s *Server) handleAsset(c *fiber.Ctx) error {
-	name := path.Clean("assets/" + c.Params("*"))
+	// Escaped in the URL, plain in the file names: the glyph files sit in
+	// folders named by their font stack ("Noto Sans Regular").
+	p, err := url.PathUnescape(c.Params("*"))
+	if err != nil {
+		return layers.Errorf(layers.ENOTFOUND, "no asset %q", c.Params("*"))
+	}
+	name := path.Clean("assets/" + p)
 	a := s.assets[name] // every key starts with assets/: a path leaving it finds nothing
 	if a == nil {
 		return layers.Errorf(layers.ENOTFOUND, "no asset %q", c.Params("*"))

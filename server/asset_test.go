@@ -32,7 +32,10 @@ func TestAssetEncodings(t *testing.T) {
 		"assets/font-Z3.woff2":      {Data: []byte("wOF2 font")},
 		"assets/embed.js":           {Data: []byte("/* resize */")},
 		"assets/sub/favicon-W4.svg": {Data: []byte("<svg/>")},
-		"elsewhere/secret.txt":      {Data: []byte("not an asset")},
+		// The labels' glyphs: folders named by font stack, spaces and all.
+		"assets/glyphs-G5/Noto Sans Bold/0-255.pbf":    {Data: []byte("glyphs")},
+		"assets/glyphs-G5/Noto Sans Bold/0-255.pbf.gz": {Data: gz.Bytes()},
+		"elsewhere/secret.txt":                         {Data: []byte("not an asset")},
 	}
 	s, err := New(miniStore(t), Config{Assets: assets})
 	if err != nil {
@@ -61,6 +64,11 @@ func TestAssetEncodings(t *testing.T) {
 		// Nothing to compress: as built, and no Vary.
 		{"/assets/font-Z3.woff2", "gzip, br", 200, "", []byte("wOF2 font"), false, "immutable"},
 		{"/assets/sub/favicon-W4.svg", "", 200, "", []byte("<svg/>"), false, "immutable"},
+		// MapLibre asks for the glyph files with the stack's spaces escaped.
+		{"/assets/glyphs-G5/Noto%20Sans%20Bold/0-255.pbf", "", 200, "", []byte("glyphs"), true, "immutable"},
+		{"/assets/glyphs-G5/Noto%20Sans%20Bold/0-255.pbf", "gzip", 200, "gzip", gz.Bytes(), true, "immutable"},
+		{"/assets/glyphs-G5/Noto%20Sans%20Bold/256-511.pbf", "", 404, "", nil, false, ""},
+		{"/assets/%2e%2e/elsewhere/secret.txt", "", 404, "", nil, false, ""},
 		// The resize script host pages name: not immutable.
 		{"/assets/embed.js", "", 200, "", []byte("/* resize */"), false, "max-age=3600"},
 		// A compressed form under its own name (a static export copies it).

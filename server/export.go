@@ -181,7 +181,8 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 	if s.cfg.Assets != nil {
 		fs.WalkDir(s.cfg.Assets, "assets", func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
-				add("/"+p, p)
+				// Escaped: the glyph files' folders are font stacks, with spaces.
+				add((&url.URL{Path: "/" + p}).EscapedPath(), p)
 			}
 			return nil
 		})

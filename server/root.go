@@ -45,6 +45,8 @@ func contentType(name string) string {
 		return "font/woff"
 	case ".mjs":
 		return "text/javascript; charset=utf-8"
+	case ".pbf":
+		return "application/x-protobuf"
 	}
 	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
 		return ct

@@ -363,7 +363,8 @@ func TestAnnotations(t *testing.T) {
 func TestContentTypes(t *testing.T) {
 	for name, want := range map[string]string{
 		"a.woff2": "font/woff2", "x.mjs": "text/javascript; charset=utf-8", "s.css": "text/css; charset=utf-8",
-		"app.js": "text/javascript; charset=utf-8", "blob.unknownext": "application/octet-stream",
+		"Noto Sans Bold/0-255.pbf": "application/x-protobuf",
+		"app.js":                   "text/javascript; charset=utf-8", "blob.unknownext": "application/octet-stream",
 	} {
 		if got := contentType(name); got != want {
 			t.Errorf("contentType(%s) = %q, want %q", name, got, want)

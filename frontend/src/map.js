@@ -68,7 +68,7 @@ export function createMap(app, page, initial, ui, basemap = null) {
 
 function makeMap(app, page, initial, ui, basemap) {
   const { embed, flags, mobile } = page;
-  const draft = new StyleDraft(baseStyle(__FONTS__));
+  const draft = new StyleDraft(baseStyle(__GLYPHS__));
   app.drawOrder = [];
   app.styleLayers = [];
   addLayers(app, draft, basemap);

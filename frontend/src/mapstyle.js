@@ -1,8 +1,8 @@
 // The MapLibre style: a basemap drawn from this server's Natural Earth
-// GeoJSON, the cited layers on top, labels drawn from Noto Sans files served
-// by this server (the style's `font-faces`; no `glyphs` URL, so no glyph
-// server). Icons and the hatch pattern are drawn on a canvas at start-up
-// (map.addImage), so there is no sprite to fetch either.
+// GeoJSON, the cited layers on top, labels in Noto Sans from glyph files
+// served with the page (no glyph server elsewhere). Icons and the hatch
+// pattern are drawn on a canvas at start-up (map.addImage), so there is no
+// sprite to fetch either.
 import { assetURL } from './urls.js';
 
 export const FONT = 'Noto Sans Regular';
@@ -28,27 +28,20 @@ export function kindOf(kind) {
   return KINDS[kind] || GENERIC;
 }
 
-// Latin-ext ranges, as @fontsource/noto-sans declares them.
-const LATIN_RANGE = ['U+0000-00FF', 'U+0131', 'U+0152-0153', 'U+02BB-02BC', 'U+02C6', 'U+02DA', 'U+02DC', 'U+0304', 'U+0308', 'U+0329', 'U+2000-206F', 'U+20AC', 'U+2122', 'U+2191', 'U+2193', 'U+2212', 'U+2215', 'U+FEFF', 'U+FFFD'];
-const LATIN_EXT_RANGE = ['U+0100-02BA', 'U+02BD-02C5', 'U+02C7-02CC', 'U+02CE-02D7', 'U+02DD-02FF', 'U+1D00-1DBF', 'U+1E00-1E9F', 'U+1EF2-1EFF', 'U+2020', 'U+20A0-20AB', 'U+20AD-20C0', 'U+2113', 'U+2C60-2C7F', 'U+A720-A7FF'];
-
-/** The base style: background, basemap land and borders, country labels, selection. */
-export function baseStyle(fonts) {
-  const abs = assetURL; // under the site's base path, on an export too
+/**
+ * The base style: background, basemap land and borders, country labels, selection.
+ * glyphs is the folder of the labels' glyph files (frontend/glyphs, made by
+ * tools/glyphs): ready signed-distance glyphs, fetched 256 codepoints at a
+ * time, rather than drawn from a font file on the page's main thread as
+ * each is first needed.
+ */
+export function baseStyle(glyphs) {
   return {
     version: 8,
     name: 'citemap',
-    // No `glyphs`: labels are drawn locally from the font files below.
-    'font-faces': {
-      [FONT]: [
-        { url: abs(fonts.latin400), 'unicode-range': LATIN_RANGE },
-        { url: abs(fonts.ext400), 'unicode-range': LATIN_EXT_RANGE },
-      ],
-      [FONT_BOLD]: [
-        { url: abs(fonts.latin700), 'unicode-range': LATIN_RANGE },
-        { url: abs(fonts.ext700), 'unicode-range': LATIN_EXT_RANGE },
-      ],
-    },
+    // Under the site's base path, on an export too. Not through new URL
+    // whole: it would escape the template's braces.
+    glyphs: `${assetURL(glyphs)}{fontstack}/{range}.pbf`,
     sources: {},
     layers: [
       // Outside the basemap's extent: neutral grey, so no one reads it as sea.

@@ -11,11 +11,15 @@ import { repoRoot } from './helpers.mjs';
 const assets = join(repoRoot, 'frontend', 'dist', 'assets');
 
 test('every compressed asset is its file, and the large ones have both forms', { skip: !existsSync(assets) && 'not built' }, () => {
-  const names = readdirSync(assets);
+  // The glyph files sit in folders (glyphs-<hash>/<font stack>/).
+  const names = readdirSync(assets, { recursive: true }).filter((n) => /\.[a-z0-9]+$/.test(n));
   let forms = 0;
   for (const name of names) {
     const m = /^(.*)\.(br|gz)$/.exec(name);
     if (!m) {
+      if (name.endsWith('.pbf') && readFileSync(join(assets, name)).length > 10_000) {
+        assert.ok(names.includes(name + '.gz'), `${name} has no gzip form`);
+      }
       const size = readFileSync(join(assets, name)).length;
       if (/\.(js|css)$/.test(name) && size > 10_000) {
         assert.ok(names.includes(name + '.br') && names.includes(name + '.gz'), `${name} (${size} bytes) has no brotli or gzip form`);

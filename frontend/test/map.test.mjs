@@ -104,6 +104,14 @@ test('first load: the map renders, nothing leaves the origin, no console errors;
   const PAGE_BUDGET = 700 * 1000;
   assert.ok(bytes <= PAGE_BUDGET, `first load of / moved ${bytes} bytes, over the ${PAGE_BUDGET}-byte budget; largest: ${[...byURL.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([u, n]) => `${u.split('?')[0]}=${n}`).join(' ')}`);
 
+  // The labels' glyphs come ready-made from the glyph files served with
+  // the page (tools/glyphs), both font stacks, not drawn from font files on
+  // the main thread.
+  for (const stack of ['Regular', 'Bold']) {
+    assert.ok(rec.requests.some((u) => new RegExp(`/assets/glyphs-[0-9a-f]+/Noto%20Sans%20${stack}/0-255\\.pbf$`).test(u)),
+      `no glyph file of Noto Sans ${stack} fetched: ${rec.requests.filter((u) => /glyph|woff/.test(u))}`);
+  }
+
   // A reader pays nothing for the editor: its chunk is never fetched, and
   // nobody asks who is signed in.
   const editorChunks = rec.requests.filter((u) => /\/assets\/editor-[A-Za-z0-9]+\.js$/.test(u));
