@@ -489,14 +489,13 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		return err
 	}
 	// An editor or reviewer with drafts in the layer sees them: a page
-	// built for them alone, never cached, from a snapshot of the layer
-	// with the drafts applied.
-	withDrafts, err := s.draftSnapshot(c, l)
+	// built for them alone, never cached, with the drafts laid over the
+	// stored layer.
+	drafts, err := s.draftOverlay(c, l)
 	if err != nil {
 		return err
 	}
-	if withDrafts != nil {
-		l = withDrafts.Layer
+	if drafts != nil {
 		c.Set(fiber.HeaderVary, "Authorization, Cookie")
 	}
 	base := s.baseURL(c)
@@ -504,23 +503,25 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	// memory; only valid queries are kept.
 	rawQuery := string(c.Context().QueryArgs().QueryString())
 	key := l.ID + "@" + l.Revision + "|" + base + "|" + rawQuery
-	if f == formatJSON && withDrafts == nil {
+	if f == formatJSON && drafts == nil {
 		if b, ok := s.pages.get(key); ok {
 			return sendBody(c, b, mimeGeoJSON)
 		}
 	}
 	var buf bytes.Buffer
 	var res itemsResult
-	ix, indexed := r.(layers.Indexed)
-	switch {
-	case withDrafts == nil && indexed:
+	if ix, ok := r.(layers.Indexed); ok {
 		// Read from the store's index and stored bodies, in one read
-		// transaction: nothing of the layer is decoded but the page.
-		err = s.itemsFromIndex(c, ix, l.ID, f, base, &buf, &res)
-	default:
-		sn := withDrafts
-		if sn == nil {
-			if sn, err = s.snapshotOf(c.UserContext(), r, l.ID); err != nil {
+		// transaction: nothing of the layer is decoded but the page (and
+		// the drafts' own features).
+		err = s.itemsFromIndex(c, ix, l.ID, drafts, f, base, &buf, &res)
+	} else {
+		var sn *layers.Snapshot
+		if sn, err = s.snapshotOf(c.UserContext(), r, l.ID); err != nil {
+			return err
+		}
+		if drafts != nil {
+			if sn, err = overlaid(sn, drafts); err != nil {
 				return err
 			}
 		}
@@ -587,7 +588,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if withDrafts != nil {
+	if drafts != nil {
 		err := sendBody(c, b, mimeGeoJSON)
 		c.Set(fiber.HeaderCacheControl, "private, no-store")
 		return err
@@ -597,9 +598,10 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 }
 
 // itemsFromIndex answers an items query from the store's spatial index and
-// stored bodies: the features of the page are written to buf (JSON) or
-// listed in res.html, in the read transaction.
-func (s *Server) itemsFromIndex(c *fiber.Ctx, ix layers.Indexed, id, f, base string, buf *bytes.Buffer, res *itemsResult) error {
+// stored bodies, with drafts (nil: none) laid over them: the features of
+// the page are written to buf (JSON) or listed in res.html, in the read
+// transaction.
+func (s *Server) itemsFromIndex(c *fiber.Ctx, ix layers.Indexed, id string, drafts *query.Overlay, f, base string, buf *bytes.Buffer, res *itemsResult) error {
 	var q itemsQuery
 	n := 0
 	plan := func(r query.Result) (layers.Query, query.Page, error) {
@@ -607,7 +609,7 @@ func (s *Server) itemsFromIndex(c *fiber.Ctx, ix layers.Indexed, id, f, base str
 		q, err = parseItemsQuery(c, id, r.Queryables)
 		return q.Query, query.Page{Offset: q.offset, Limit: q.limit}, err
 	}
-	qr, err := query.Items(c.UserContext(), ix, id, plan, func(b layers.Body) error {
+	qr, err := query.ItemsOver(c.UserContext(), ix, id, drafts, plan, func(b layers.Body) error {
 		if f == formatHTML {
 			var flat map[string]any
 			if err := json.Unmarshal(b.Properties, &flat); err != nil {
@@ -630,7 +632,7 @@ func (s *Server) itemsFromIndex(c *fiber.Ctx, ix layers.Indexed, id, f, base str
 }
 
 // itemsFromSnapshot answers an items query from a layer decoded in memory
-// (a layer with drafts applied).
+// (a reader without an index).
 func itemsFromSnapshot(c *fiber.Ctx, sn *layers.Snapshot, f, base string, buf *bytes.Buffer, res *itemsResult) error {
 	q, err := parseItemsQuery(c, sn.Layer.ID, sn.Queryables)
 	if err != nil {

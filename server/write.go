@@ -14,6 +14,7 @@ import (
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/edit"
+	"github.com/citemap/citemap/layers/query"
 )
 
 // Body limits: a feature or a passage is small; an article's HTML is not.
@@ -364,9 +365,10 @@ func (s *Server) mayHaveDrafts(c *fiber.Ctx) bool {
 	return s.cfg.Editor != nil && (c.Get(fiber.HeaderAuthorization) != "" || c.Cookies(sessionCookie) != "") && c.Query("v") == ""
 }
 
-// draftSnapshot is layer l with the drafts the caller may see applied, or
-// nil when there are none (or no caller, or a pinned version).
-func (s *Server) draftSnapshot(c *fiber.Ctx, l layers.Layer) (*layers.Snapshot, error) {
+// draftOverlay is what the drafts the caller may see change in layer l, or
+// nil when there are none (or no caller, or a pinned version). It holds the
+// drafts' features alone, not the layer's.
+func (s *Server) draftOverlay(c *fiber.Ctx, l layers.Layer) (*query.Overlay, error) {
 	if !s.mayHaveDrafts(c) {
 		return nil, nil
 	}
@@ -379,26 +381,6 @@ func (s *Server) draftSnapshot(c *fiber.Ctx, l layers.Layer) (*layers.Snapshot, 
 	if err != nil || len(edits) == 0 {
 		return nil, err
 	}
-	feats, err := s.store.Features(ctx, l.ID)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]layers.Feature, len(feats)+len(edits))
-	for _, f := range feats {
-		byID[f.ID] = f
-	}
-	for _, e := range edits {
-		if e.After == nil {
-			delete(byID, e.ID)
-		} else {
-			byID[e.ID] = *e.After
-		}
-	}
-	out := make([]layers.Feature, 0, len(byID))
-	for _, f := range byID {
-		out = append(out, f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	ps, err := layers.PassageSources(ctx, s.store)
 	if err != nil {
 		return nil, err
@@ -406,7 +388,22 @@ func (s *Server) draftSnapshot(c *fiber.Ctx, l layers.Layer) (*layers.Snapshot, 
 	for p, src := range draftPassages {
 		ps[p] = src
 	}
+	return query.NewOverlay(l, edits, ps)
+}
+
+// overlaid is sn, a layer decoded whole, with ov applied: for a reader
+// without an index, which decodes the layer anyway.
+func overlaid(sn *layers.Snapshot, ov *query.Overlay) (*layers.Snapshot, error) {
+	out := make([]layers.Feature, 0, len(sn.Features)+len(ov.Snapshot.Features))
+	for _, f := range sn.Features {
+		if !ov.Hidden[f.ID] {
+			out = append(out, f)
+		}
+	}
+	out = append(out, ov.Snapshot.Features...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	l := sn.Layer
 	l.Revision += "+drafts"
 	l.Count = len(out)
-	return layers.NewSnapshot(l, out, ps)
+	return layers.NewSnapshot(l, out, ov.Sources)
 }

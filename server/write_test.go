@@ -310,6 +310,31 @@ func TestDraftPublishRevert(t *testing.T) {
 	if _, b := send(t, s, "GET", "/collections/bases/items", "", bearer(env.editor2)...); strings.Contains(string(b), "New base") {
 		t.Errorf("another editor's items list shows the draft")
 	}
+	// The draft is laid over the stored layer: counted, placed, filtered
+	// and paged as a published feature would be.
+	matched := func(path string, h ...string) float64 {
+		t.Helper()
+		_, b := send(t, s, "GET", path, "", h...)
+		n, ok := decode(t, b)["numberMatched"].(float64)
+		if !ok {
+			t.Fatalf("%s: no numberMatched: %.200s", path, b)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		path  string
+		extra float64
+	}{
+		{"/collections/bases/items?limit=1", 1},
+		{"/collections/bases/items?bbox=44.4,40.1,44.6,40.3", 1}, // around the draft
+		{"/collections/bases/items?bbox=30,30,31,31", 0},         // away from it
+		{"/collections/bases/items?status=active&limit=2", 1},    // a property it has
+		{"/collections/bases/items?status=no-such-value", 0},     // one it has not
+	} {
+		if pub, own := matched(tc.path), matched(tc.path, bearer(env.editor)...); own != pub+tc.extra {
+			t.Errorf("%s: the author's list matches %v, the published %v; want %v more", tc.path, own, pub, tc.extra)
+		}
+	}
 	if res, _ := send(t, s, "GET", "/collections/bases/items/new-base", "", bearer(env.editor2)...); res.StatusCode != 404 {
 		t.Errorf("another editor sees the draft: %d", res.StatusCode)
 	}

@@ -3,11 +3,14 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +244,79 @@ func BenchmarkImport(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n), "features")
+}
+
+// BenchmarkItemsWithDrafts answers an editor's first page (200 features)
+// of a layer of 21.5k polygons and of one of benchSize() with ten drafts
+// in it (five edits, five new features): "over" lays the drafts over the
+// index (query.ItemsOver, what the server does), "whole" decodes the layer
+// and applies them (what it did until then). The first's cost should not
+// grow with the layer.
+func BenchmarkItemsWithDrafts(b *testing.B) {
+	for _, n := range []int{21_500, benchSize()} {
+		s := benchStore(b, n)
+		ctx := context.Background()
+		l, err := s.Layer(ctx, "synthetic")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var edits []layers.Edit
+		for i := range 10 {
+			id := "f" + strconv.Itoa(i*(n/10)+1)
+			if i%2 == 1 {
+				id += "-new"
+			}
+			f := layers.Feature{ID: id, Layer: "synthetic", Geometry: orb.Point{44 + float64(i)/10, 40},
+				Properties: map[string]any{"name": "draft " + id, "status": "synthetic"},
+				Claims:     []layers.Claim{{Passage: "p004-01", Aspect: "existence", Relation: layers.Supports, Basis: layers.Explicit}}}
+			edits = append(edits, layers.Edit{Layer: "synthetic", ID: id, Op: "update", After: &f})
+		}
+		ps, err := layers.PassageSources(ctx, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plan := func(query.Result) (layers.Query, query.Page, error) {
+			return layers.Query{}, query.Page{Limit: 200}, nil
+		}
+		var buf bytes.Buffer
+		b.Run("over/layer="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ov, err := query.NewOverlay(l, edits, ps)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf.Reset()
+				if _, err := query.ItemsOver(ctx, s, "synthetic", ov, plan, func(body layers.Body) error {
+					return query.WriteFeature(&buf, "synthetic", body, nil, "http://127.0.0.1")
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("whole/layer="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				feats, err := s.Features(ctx, "synthetic")
+				if err != nil {
+					b.Fatal(err)
+				}
+				byID := make(map[string]layers.Feature, len(feats))
+				for _, f := range feats {
+					byID[f.ID] = f
+				}
+				for _, e := range edits {
+					byID[e.ID] = *e.After
+				}
+				out := slices.SortedFunc(maps.Values(byID), func(a, b layers.Feature) int { return strings.Compare(a.ID, b.ID) })
+				sn, err := layers.NewSnapshot(l, out, ps)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if m := query.Match(sn, layers.Query{}); len(m) < 200 {
+					b.Fatal("short page")
+				}
+			}
+		})
+	}
 }

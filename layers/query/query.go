@@ -43,13 +43,16 @@ func Items(ctx context.Context, ix layers.Indexed, id string, plan func(Result) 
 		if err != nil {
 			return err
 		}
-		res.Matched, err = run(ctx, li, q, p, fn)
+		res.Matched, err = runHiding(ctx, li, q, p, nil, fn)
 		return err
 	})
 	return res, err
 }
 
-func run(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, fn func(layers.Body) error) (int, error) {
+// runHiding runs q and calls fn with each feature of page p, leaving out
+// the features hidden names (neither matched nor paged); it returns the
+// number matched.
+func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, hidden map[string]bool, fn func(layers.Body) error) (int, error) {
 	filtered := q.Time != nil || len(q.Equals) > 0
 	inPage := func(n int) bool { return n >= p.Offset && n < p.Offset+p.Limit }
 	var ferr error
@@ -60,6 +63,9 @@ func run(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, fn f
 				if ferr = ctx.Err(); ferr != nil {
 					return false
 				}
+			}
+			if hidden[b.ID] {
+				return true
 			}
 			if filtered {
 				var ok bool
@@ -83,8 +89,10 @@ func run(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, fn f
 		if err == nil {
 			err = ferr
 		}
-		if !filtered {
-			n = li.Layer().Count
+		if err == nil && !filtered {
+			var h int
+			h, err = storedCount(li, hidden)
+			n = li.Layer().Count - h
 		}
 		return n, err
 	}
@@ -114,6 +122,9 @@ func run(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, fn f
 		return 0
 	})
 	cands = slices.CompactFunc(cands, func(a, b cand) bool { return a.id == b.id })
+	if len(hidden) > 0 {
+		cands = slices.DeleteFunc(cands, func(c cand) bool { return hidden[c.id] })
+	}
 	n := 0
 	for i, c := range cands {
 		if i%1024 == 0 {
