@@ -31,6 +31,8 @@ type Service struct {
 	cs    *changesetCache
 	log   *slog.Logger
 	now   func() time.Time
+	// placeLayerMax: see Config.PlaceLayerMax.
+	placeLayerMax int
 
 	mu sync.Mutex
 
@@ -58,11 +60,24 @@ type Config struct {
 	Changesets layers.Changesets
 	Logger     *slog.Logger
 	Now        func() time.Time // default time.Now
+	// PlaceLayerMax is the most features a layer may have for its features
+	// to be candidates of place suggestions (default DefaultPlaceLayerMax).
+	PlaceLayerMax int
 }
+
+// DefaultPlaceLayerMax keeps the place matcher, built in memory for each
+// data version, to the size of a map's cited layers: a layer of a million
+// synthetic or bulk-imported features would be decoded whole at every
+// publish and held as names in the matcher. Its features stay found by
+// search.
+const DefaultPlaceLayerMax = 10_000
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, pub: cfg.Publisher, users: cfg.Users, cs: &changesetCache{store: cfg.Changesets}, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: cfg.Store, pub: cfg.Publisher, users: cfg.Users, cs: &changesetCache{store: cfg.Changesets}, log: cfg.Logger, now: cfg.Now, placeLayerMax: cfg.PlaceLayerMax}
+	if s.placeLayerMax <= 0 {
+		s.placeLayerMax = DefaultPlaceLayerMax
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/layers/places"
 )
 
 // newService is the write side on a real bbolt file holding the mini
@@ -328,5 +331,61 @@ func TestCommitFailureStopsWrites(t *testing.T) {
 	h, err := again.Head(ctx, ed, "bases", "kept")
 	if err != nil || h.Feature == nil || h.Feature.Properties["n"] != float64(2) {
 		t.Errorf("after a restart the draft reads %+v (%v), want n=2", h.Feature, err)
+	}
+}
+
+// A layer's geometry class comes from the store's index, without decoding
+// its features (a layer of a million would take gigabytes); a stale
+// revision gets none, so the caller decodes the current one.
+func TestIndexedClass(t *testing.T) {
+	svc, store, _, _ := newService(t)
+	ctx := context.Background()
+	for id, want := range map[string]string{"bases": geo.Points, "basemap": geo.Areas, "sites": ""} {
+		l, err := store.Layer(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := svc.indexedClass(ctx, l); err != nil || got != want {
+			t.Errorf("%s: class %q (%v), want %q", id, got, err, want)
+		}
+		l.Revision += "-stale"
+		if got, err := svc.indexedClass(ctx, l); err != nil || got != "" {
+			t.Errorf("%s at a stale revision: class %q (%v), want none", id, got, err)
+		}
+	}
+}
+
+// Place suggestions offer the features of layers up to PlaceLayerMax
+// features; a larger layer's are left out of the matcher.
+func TestSuggestionsLeaveOutLargeLayers(t *testing.T) {
+	svc, store, editor, _ := newService(t)
+	ctx := context.Background()
+	depot := cited("depot", orb.Point{44, 40.5}, map[string]any{"name": "Testville Depot"})
+	yard := cited("yard", orb.Point{44.5, 40.5}, map[string]any{"name": "Otherplace Yard"})
+	depot.Layer, yard.Layer = "sites", "sites"
+	if _, err := store.Publish(ctx, &layers.Change{Author: "test", Upserts: []layers.Feature{depot, yard}}); err != nil {
+		t.Fatal(err)
+	}
+	src, _, err := svc.AddSource(ctx, editor, SourceInput{Title: "A note", Language: "en",
+		Text: "Supplies reached the Testville Depot by rail in the winter."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := store.Editing()
+	for _, tc := range []struct {
+		limit int
+		want  bool
+	}{{0, true}, {2, true}, {1, false}} {
+		svc := New(Config{Store: store, Publisher: store, Users: ed, Changesets: ed, PlaceLayerMax: tc.limit})
+		sugs, err := svc.Suggestions(ctx, editor, src.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := slices.ContainsFunc(sugs, func(s places.Suggestion) bool {
+			return slices.ContainsFunc(s.Candidates, func(c places.Candidate) bool { return c.Feature == "sites/depot" })
+		})
+		if found != tc.want {
+			t.Errorf("limit %d on a layer of 2 features: the depot suggested %v, want %v (%+v)", tc.limit, found, tc.want, sugs)
+		}
 	}
 }

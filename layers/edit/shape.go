@@ -28,21 +28,49 @@ func (s *Service) layerClass(ctx context.Context, l layers.Layer) (string, error
 	if c, ok := s.classes.m[l.ID]; ok && c.revision == l.Revision {
 		return c.class, nil
 	}
-	feats, err := s.store.Features(ctx, l.ID)
+	class, err := s.indexedClass(ctx, l)
 	if err != nil {
 		return "", err
 	}
-	class := ""
-	for _, f := range feats {
-		if f.Geometry != nil {
-			class = geo.Class(f.Geometry)
-			break
+	if class == "" {
+		feats, err := s.store.Features(ctx, l.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, f := range feats {
+			if f.Geometry != nil {
+				class = geo.Class(f.Geometry)
+				break
+			}
 		}
 	}
 	if s.classes.m == nil {
 		s.classes.m = map[string]layerClass{}
 	}
 	s.classes.m[l.ID] = layerClass{revision: l.Revision, class: class}
+	return class, nil
+}
+
+// indexedClass is the class of layer l's geometry types as the store's
+// index keeps them, without decoding a feature: "" when the store keeps no
+// index, holds another revision of l, or l mixes classes (then its first
+// feature decides, as at import).
+func (s *Service) indexedClass(ctx context.Context, l layers.Layer) (string, error) {
+	ix, ok := s.store.(layers.Indexed)
+	if !ok {
+		return "", nil
+	}
+	class := ""
+	err := ix.ReadIndex(ctx, l.ID, func(li layers.LayerIndex) error {
+		if li.Layer().Revision == l.Revision {
+			types := li.Types()
+			class = types.Class()
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("geometry class of %s: %w", l.ID, err)
+	}
 	return class, nil
 }
 

@@ -423,7 +423,8 @@ func clip(s string) string {
 }
 
 // Suggestions finds the places a source u may see mentions, with the
-// dataset's features and the bundled gazetteer as candidates.
+// dataset's features (of layers of at most PlaceLayerMax features) and the
+// bundled gazetteer as candidates.
 func (s *Service) Suggestions(ctx context.Context, u layers.User, sourceID string) ([]places.Suggestion, error) {
 	src, _, err := s.FindSource(ctx, u, sourceID)
 	if err != nil {
@@ -458,7 +459,7 @@ func (s *Service) matcher(ctx context.Context) (*places.Matcher, error) {
 	}
 	var feats []layers.Feature
 	for _, l := range ls {
-		if l.Kind == layers.KindBasemap {
+		if l.Kind == layers.KindBasemap || l.Count > s.placeLayerMax {
 			continue
 		}
 		fs, err := s.store.Features(ctx, l.ID)
