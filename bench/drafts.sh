@@ -8,10 +8,12 @@
 #   1. POSTs a new polygon into syn1m (a draft: the write side checks it
 #      against the layer's geometry class);
 #   2. reads the first items page (limit=10) and a bbox page (limit=200)
-#      around the draft: both must hold it, laid over the stored layer.
+#      around the draft: both must hold it, laid over the stored layer;
+# then a reviewer publishes the changeset, and an anonymous reader's bbox
+# page must hold the feature.
 # Prints each request's time and the server's RSS (VmRSS, VmHWM) after it.
-# Fails on any status but 201/200, a page without the draft, or a peak RSS
-# over $MAX_RSS_MIB (300).
+# Fails on any status but 201/200, a page without the feature, or a peak
+# RSS over $MAX_RSS_MIB (300).
 #
 #   bench/drafts.sh
 #
@@ -39,6 +41,7 @@ init_db "$DB"
 log "importing $N polygons as syn1m"
 IMPORT_TIMEOUT_S=600 import_synth "$N" polygons syn1m "$DB"
 token=$("$MAPSERVER" user add drafter --role editor --db "$DB" | tail -1)
+reviewer=$("$MAPSERVER" user add publisher --role reviewer --db "$DB" | tail -1)
 start_mapserver "$DB" "$BENCH_WORK/server.log"
 BASE="http://127.0.0.1:$CM_PORT"
 for ((i = 0; i < 3000; i++)); do
@@ -65,6 +68,16 @@ for q in 'limit=10' 'limit=200&bbox=44,40,44.05,40.05'; do
 	[[ $code == 200 ]] || { log "items?$q: $code"; fail=1; }
 	grep -q '"drafted one"' "$BENCH_WORK/items.out" || { log "items?$q: the draft is not in the page"; fail=1; }
 done
+
+cs=$(grep -o '"changeset":[0-9]*' "$BENCH_WORK/post.out" | cut -d: -f2)
+read -r code secs < <(curl -s -o "$BENCH_WORK/publish.out" -w '%{http_code} %{time_total}\n' --max-time 120 \
+	-X POST "$BASE/changesets/$cs/publish" -H "Authorization: Bearer $reviewer" -H 'Content-Type: application/json' --data '{"message":"drafts.sh"}')
+echo "RESULT publish status=$code seconds=$secs $(rss)"
+[[ $code == 200 ]] || { log "publish: $code $(head -c 300 "$BENCH_WORK/publish.out")"; fail=1; }
+read -r code secs < <(curl -s -o "$BENCH_WORK/items.out" -w '%{http_code} %{time_total}\n' --max-time 120 \
+	"$BASE/collections/syn1m/items?limit=200&bbox=44,40,44.05,40.05")
+echo "RESULT published_items status=$code seconds=$secs $(rss)"
+grep -q '"drafted one"' "$BENCH_WORK/items.out" || { log "the published feature is not in the reader's page"; fail=1; }
 
 peak=$(hwm_mib)
 if ((peak > MAX_RSS_MIB)); then
