@@ -77,15 +77,15 @@ func ItemsOver(ctx context.Context, ix layers.Indexed, id string, ov *Overlay, p
 		// The page's stored features have ranks, among the stored matches,
 		// from offset-d (every draft before them) to offset+limit (none).
 		r0 := max(0, p.Offset-d)
-		var stored []layers.Body
-		matched, err := runHiding(ctx, li, q, Page{Offset: r0, Limit: p.Limit + d}, ov.Hidden, func(b layers.Body) error {
-			stored = append(stored, b) // valid until the transaction ends, after fn
-			return nil
-		})
+		present, err := storedCount(li, ov.Hidden)
 		if err != nil {
 			return err
 		}
-		present, err := storedCount(li, ov.Hidden)
+		var stored []layers.Body
+		matched, err := runHiding(ctx, li, q, Page{Offset: r0, Limit: p.Limit + d}, ov.Hidden, present, func(b layers.Body) error {
+			stored = append(stored, b) // valid until the transaction ends, after fn
+			return nil
+		})
 		if err != nil {
 			return err
 		}

@@ -43,16 +43,16 @@ func Items(ctx context.Context, ix layers.Indexed, id string, plan func(Result) 
 		if err != nil {
 			return err
 		}
-		res.Matched, err = runHiding(ctx, li, q, p, nil, fn)
+		res.Matched, err = runHiding(ctx, li, q, p, nil, 0, fn)
 		return err
 	})
 	return res, err
 }
 
 // runHiding runs q and calls fn with each feature of page p, leaving out
-// the features hidden names (neither matched nor paged); it returns the
-// number matched.
-func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, hidden map[string]bool, fn func(layers.Body) error) (int, error) {
+// the features hidden names (neither matched nor paged), stored of which
+// the layer holds; it returns the number matched.
+func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, hidden map[string]bool, stored int, fn func(layers.Body) error) (int, error) {
 	filtered := q.Time != nil || len(q.Equals) > 0
 	inPage := func(n int) bool { return n >= p.Offset && n < p.Offset+p.Limit }
 	var ferr error
@@ -89,10 +89,8 @@ func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page
 		if err == nil {
 			err = ferr
 		}
-		if err == nil && !filtered {
-			var h int
-			h, err = storedCount(li, hidden)
-			n = li.Layer().Count - h
+		if !filtered {
+			n = li.Layer().Count - stored
 		}
 		return n, err
 	}

@@ -97,7 +97,9 @@ export function woffCodepoints(buf) {
 
 // Runs in the page: draws every codepoint with the subset file that holds it.
 async function drawAll({ faces, tinySDF, size, border, radius, cutoff }) {
-  const TinySDF = new Function(tinySDF.replace('export default class TinySDF', 'return class TinySDF').replace(/^\s*$/m, ''))();
+  // The module's source as a function body that returns the class (the
+  // helpers declared after it are hoisted).
+  const TinySDF = new Function(tinySDF.replace('export default class TinySDF', 'return class TinySDF'))();
   const result = {};
   for (const face of faces) {
     const family = `g-${face.stack.replace(/\W/g, '')}-${face.subset}`;
