@@ -53,17 +53,53 @@ const slug = (s) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-'
 // --- clipping ---
 // clipPolygons intersects a (Multi)Polygon with a box, robustly (the
 // result must be valid, simple polygons), after rounding to d decimals.
+// world-atlas's rings are spherical: Russia's and Eurasia's cross the
+// antimeridian, a step from 179.9° to -179.9° that is a short hop on the
+// sphere but, read as a plane, an edge across the whole map. Each such
+// polygon is unwrapped first (longitudes made continuous, past ±180°) and
+// cut with the box once as it is and once shifted by 360°, so those edges
+// no longer turn bands of land (65–69°N, 71.5–72°N across Siberia) into sea.
 function clipPolygons(geom, box, d, hole) {
   const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
   const r = (v) => round(v, d);
-  const input = polys.map((p) => p.map((ring) => dedupe(ring.map(([x, y]) => [r(x), r(y)]))).filter((ring) => ring.length >= 4));
   const [x0, y0, x1, y1] = box;
+  const input = polys.flatMap(unwrap).filter(([outer]) => {
+    const xs = outer.map(([x]) => x);
+    return Math.max(...xs) >= x0 && Math.min(...xs) <= x1;
+  }).map((p) => p.map((ring) => dedupe(ring.map(([x, y]) => [r(x), r(y)]))).filter((ring) => ring.length >= 4));
   const rect = ([a, b, c, e]) => [[[a, b], [c, b], [c, e], [a, e], [a, b]]];
   let out = polygonClipping.intersection(input.filter((p) => p.length), rect([x0, y0, x1, y1]));
   if (hole) out = polygonClipping.difference(out, rect(hole));
   // The intersection points are rounded too; a ring left with too few
   // points after that is dropped.
   return out.map((p) => p.map((ring) => dedupe(ring.map(([x, y]) => [r(x), r(y)]))).filter((ring) => ring.length >= 4)).filter((p) => p.length);
+}
+
+// unwrap returns a polygon whose rings cross the antimeridian with their
+// longitudes made continuous (each step under 180°), and its copies 360°
+// east and west, or the polygon itself when no ring crosses. A ring around
+// a pole (its longitudes end 360° from where they start) is closed along
+// that pole's parallel.
+function unwrap(poly) {
+  if (!poly.some((ring) => ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180))) return [poly];
+  const rings = poly.map((ring) => {
+    let shift = 0;
+    const out = ring.map((p, i) => {
+      if (i > 0) {
+        const step = p[0] + shift - (ring[i - 1][0] + shift);
+        if (step > 180) shift -= 360;
+        else if (step < -180) shift += 360;
+      }
+      return [p[0] + shift, p[1]];
+    });
+    const [first, last] = [out[0], out[out.length - 1]];
+    if (Math.abs(last[0] - first[0]) > 180) {
+      const pole = ring.reduce((a, p) => a + p[1], 0) > 0 ? 90 : -90;
+      out.push([last[0], pole], [first[0], pole], first);
+    }
+    return out;
+  });
+  return [-360, 0, 360].map((k) => rings.map((ring) => ring.map(([x, y]) => [x + k, y])));
 }
 
 function clipLine(line, [x0, y0, x1, y1]) {
