@@ -41,7 +41,13 @@ func basemapAreas(t *testing.T, d *layers.Dataset) map[string]basemapArea {
 		default:
 			continue
 		}
-		a := basemapArea{polys: mp, vertices: map[orb.Point]bool{}}
+		// A country of the countries layer has a second feature, its part
+		// beyond the 1:10m extent: both make its area.
+		a, ok := areas[f.Name()]
+		if !ok {
+			a = basemapArea{vertices: map[orb.Point]bool{}}
+		}
+		a.polys = append(a.polys, mp...)
 		for _, p := range mp {
 			for _, r := range p {
 				for _, v := range r {
@@ -332,6 +338,47 @@ func TestCountryAreasHaveNoUncoveredHoles(t *testing.T) {
 				if !covered {
 					t.Errorf("%s: the hole around %v is no other country's area", f.ID, at)
 				}
+			}
+		}
+	}
+}
+
+// The country areas do not end where the basemap's 1:10m extent does
+// (26–76°E, 34–50°N): a country that goes on past it goes on in the
+// countries layer too, so no area has a long edge on one of the box's
+// lines, where its tint stopped in a straight line (Russia and Kazakhstan
+// at 50°N, Iran at 34°N, Ukraine at 26°E, Kyrgyzstan at 76°E).
+func TestCountryAreasNotCutAtTheExtent(t *testing.T) {
+	d := dataset(t)
+	const longest = 0.5 // degrees along a box line: a border may touch one, not follow it
+	checked := 0
+	for _, f := range d.Features["countries"] {
+		for _, poly := range geo.RegionOf(f.Geometry) {
+			for _, ring := range poly {
+				checked++
+				edgesOnTheBox(t, f.ID, orb.LineString(ring), longest)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("the countries layer has no rings to check")
+	}
+}
+
+// edgesOnTheBox reports each edge of ls longer than longest degrees that
+// lies on one of the 1:10m extent's lines.
+func edgesOnTheBox(t *testing.T, id string, ls orb.LineString, longest float64) {
+	t.Helper()
+	for i := 1; i < len(ls); i++ {
+		a, b := ls[i-1], ls[i]
+		for _, lat := range []float64{34, 50} {
+			if a[1] == lat && b[1] == lat && math.Abs(a[0]-b[0]) > longest {
+				t.Errorf("countries/%s: an edge of %.2f° along %g°N, from %v to %v", id, math.Abs(a[0]-b[0]), lat, a, b)
+			}
+		}
+		for _, lon := range []float64{26, 76} {
+			if a[0] == lon && b[0] == lon && math.Abs(a[1]-b[1]) > longest {
+				t.Errorf("countries/%s: an edge of %.2f° along %g°E, from %v to %v", id, math.Abs(a[1]-b[1]), lon, a, b)
 			}
 		}
 	}

@@ -708,6 +708,9 @@ func placeCountries(p *placer, o Options, size float64) {
 		if role(bm.Flat[i]) != "country" {
 			continue
 		}
+		if beyond, _ := bm.Flat[i]["beyond"].(bool); beyond {
+			continue // a country's part beyond the 1:10m extent: named on its main part
+		}
 		name := bm.Features[i].Name()
 		if name == "" || noLabel[name] {
 			continue

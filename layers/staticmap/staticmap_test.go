@@ -718,3 +718,26 @@ func TestCapitalsNamedBesideSymbols(t *testing.T) {
 		}
 	}
 }
+
+// A country's part beyond the basemap's 1:10m extent (beyond: true) is
+// drawn as land but not named: Russia is named once, on its main part,
+// in a view over both (the extent ends at 50°N).
+func TestCountryNamedOnItsMainPartOnly(t *testing.T) {
+	r := renderer(t)
+	o := options(t, 1200, 630)
+	o.Layers, o.Title = nil, "Basemap"
+	o.Bound = orb.Bound{Min: orb.Point{36, 44}, Max: orb.Point{60, 58}}
+	l, err := r.Layout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	russia := 0
+	for _, lb := range labelsOf(l, "country") {
+		if lb == "RUSSIA" {
+			russia++
+		}
+	}
+	if russia != 1 {
+		t.Errorf("RUSSIA named %d times in %v; want once (countries named: %v)", russia, o.Bound, labelsOf(l, "country"))
+	}
+}

@@ -504,6 +504,9 @@ func countryLabels(sn *layers.Snapshot) []label {
 		if r, _ := sn.Flat[i]["role"].(string); r != "" && r != "country" {
 			continue
 		}
+		if beyond, _ := sn.Flat[i]["beyond"].(bool); beyond {
+			continue // a country's part beyond the 1:10m extent: named on its main part
+		}
 		b := sn.Bounds[i]
 		if (b.Max[0]-b.Min[0])*(b.Max[1]-b.Min[1]) < 2 {
 			continue

