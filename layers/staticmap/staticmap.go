@@ -206,6 +206,9 @@ func draw(c canvas, o Options, l *Layout) {
 		var borders, rivers []orb.Geometry
 		for _, i := range o.Basemap.Search(m) {
 			g := o.Basemap.Features[i].Geometry
+			if beyond, _ := o.Basemap.Flat[i]["beyond"].(bool); beyond {
+				continue // a country's part beyond the 1:10m extent: the land under it is drawn
+			}
 			switch role(o.Basemap.Flat[i]) {
 			case "country", "land":
 				drawArea(c, v, m, g, p.land, 1, "", 0, false)

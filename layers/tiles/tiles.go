@@ -328,6 +328,9 @@ func generalize(sn *layers.Snapshot, z int) *level {
 		if basemap && sn.Flat[i]["role"] == "place" && z < placeZoom(sn.Flat[i]) {
 			continue
 		}
+		if beyond, _ := sn.Flat[i]["beyond"].(bool); basemap && beyond {
+			continue // a country's part beyond the 1:10m extent: the land tiers draw it
+		}
 		b := sn.Bounds[i]
 		switch f.Geometry.(type) {
 		case orb.Point, orb.MultiPoint:
@@ -505,7 +508,7 @@ func countryLabels(sn *layers.Snapshot) []label {
 			continue
 		}
 		if beyond, _ := sn.Flat[i]["beyond"].(bool); beyond {
-			continue // a country's part beyond the 1:10m extent: named on its main part
+			continue // a country's part beyond the 1:10m extent: not in the tiles
 		}
 		b := sn.Bounds[i]
 		if (b.Max[0]-b.Min[0])*(b.Max[1]-b.Min[1]) < 2 {

@@ -390,7 +390,8 @@ func TestBasemapLabels(t *testing.T) {
 		{ID: "a", Geometry: orb.MultiPolygon{sq(40, 38, 46, 42)}, Properties: map[string]any{"name": "Big", "role": "country"}},
 		{ID: "b", Geometry: sq(46.1, 40, 46.5, 40.5), Properties: map[string]any{"name": "Tiny", "role": "country"}},
 		{ID: "c", Geometry: orb.Point{44.5, 40.2}, Properties: map[string]any{"name": "Town", "role": "place", "population": 1000}},
-		// Big's part beyond the 1:10m extent: drawn, checked against, not named.
+		// Big's part beyond the 1:10m extent: checked against, not drawn (the
+		// land tiers are), not named.
 		{ID: "a-beyond", Geometry: orb.MultiPolygon{sq(47, 38, 53, 42)}, Properties: map[string]any{"name": "Big", "role": "country", "beyond": true}},
 	}, nil)
 	if err != nil {
@@ -419,6 +420,9 @@ func TestBasemapLabels(t *testing.T) {
 				if f.Properties["name"] == "Town" && f.Properties["role"] == "place" && f.Properties["population"] == 1000.0 {
 					town = true
 				}
+				if _, point := f.Geometry.(orb.Point); f.Properties["name"] == "Big" && !point && f.Geometry.Bound().Max[0] > 46.5 {
+					t.Errorf("z%d: the part beyond the extent is drawn in tile %v (the land tiers draw it)", z, tile)
+				}
 			}
 		}
 		return named, grid, town
@@ -433,7 +437,7 @@ func TestBasemapLabels(t *testing.T) {
 	if named, grid, _ := count(9); named != 1 || grid < 20 {
 		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
 	}
-	for _, z := range []int{3, 9} {
+	for _, z := range []int{3, 6, 9} {
 		if named, grid, _ := countIn(sq(47, 38, 53, 42).Bound(), z); named != 0 || grid != 0 {
 			t.Errorf("z%d: the part beyond the extent has %d country labels and %d grid points; want none", z, named, grid)
 		}

@@ -189,8 +189,8 @@ for (const f of c10.features) {
 // Natural Earth country at 1:50m, rounded as the 1:50m land is. One scale
 // out to the poles: a second seam (1:50m against 1:110m at MIDDLE's edge)
 // left slivers of sea enclosed in Russia and polygons touching along 65°N.
-// Drawn as land, and not named: the country's label stays on its 1:10m
-// part, the region the map is about.
+// Not drawn (the land tiers under it are) and not named: the country's
+// label stays on its 1:10m part, the region the map is about.
 const t50 = JSON.parse(readFileSync(require.resolve(TIERS[0].file), 'utf8'));
 const c50 = new Map(topojson.feature(t50, t50.objects.countries).features.map((f) => [f.id, f]));
 const cited = JSON.parse(readFileSync(countriesFile, 'utf8'));
