@@ -92,7 +92,7 @@ function unwrap(poly) {
     let shift = 0;
     const out = ring.map((p, i) => {
       if (i > 0) {
-        const step = p[0] + shift - (ring[i - 1][0] + shift);
+        const step = p[0] - ring[i - 1][0];
         if (step > 180) shift -= 360;
         else if (step < -180) shift += 360;
       }
@@ -186,9 +186,9 @@ for (const f of c10.features) {
 // 1b. The cited countries beyond DETAIL. The countries layer's areas are
 // checked against the basemap's (every vertex inside the country it
 // names), so where they go on past DETAIL the basemap's must too: the same
-// Natural Earth country at 1:50m, rounded as the 1:50m land is. One scale
-// out to the poles: a second seam (1:50m against 1:110m at MIDDLE's edge)
-// left slivers of sea enclosed in Russia and polygons touching along 65°N.
+// Natural Earth country at 1:50m, to 3 decimals. One scale out to the
+// poles: a second seam (1:50m against 1:110m at MIDDLE's edge) closed in
+// sea inside Russia and left its polygons touching along 65°N.
 // Not drawn (the land tiers under it are) and not named: the country's
 // label stays on its 1:10m part, the region the map is about.
 const t50 = JSON.parse(readFileSync(require.resolve(TIERS[0].file), 'utf8'));
