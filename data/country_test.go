@@ -32,13 +32,8 @@ func basemapAreas(t *testing.T, d *layers.Dataset) map[string]basemapArea {
 		if r, _ := f.Properties["role"].(string); r != "" && r != "country" {
 			continue // land beyond the countries' extent, border lines, towns
 		}
-		var mp orb.MultiPolygon
-		switch g := f.Geometry.(type) {
-		case orb.Polygon:
-			mp = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			mp = g
-		default:
+		mp := geo.RegionOf(f.Geometry)
+		if mp == nil {
 			continue
 		}
 		// A country of the countries layer has a second feature, its part

@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -145,14 +146,9 @@ func basemapCountries(t *testing.T, d *layers.Dataset) map[string]orb.Geometry {
 	t.Helper()
 	countries := map[string]orb.Geometry{}
 	for _, f := range d.Features["basemap"] {
-		var mp orb.MultiPolygon
-		switch g := f.Geometry.(type) {
-		case orb.Polygon:
-			mp = orb.MultiPolygon{g}
-		case orb.MultiPolygon:
-			mp = g
-		default:
-			continue
+		mp := geo.RegionOf(f.Geometry)
+		if mp == nil {
+			continue // lines and points
 		}
 		if prev, ok := countries[f.Name()].(orb.MultiPolygon); ok {
 			mp = append(append(orb.MultiPolygon{}, prev...), mp...)
