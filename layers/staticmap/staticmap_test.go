@@ -720,8 +720,8 @@ func TestCapitalsNamedBesideSymbols(t *testing.T) {
 }
 
 // A country's part beyond the basemap's 1:10m extent (beyond: true) is
-// drawn as land but not named: Russia is named once, on its main part,
-// in a view over both (the extent ends at 50°N).
+// neither drawn (the land under it is) nor named: Russia is named once, on
+// its main part, in a view over both (the extent ends at 50°N).
 func TestCountryNamedOnItsMainPartOnly(t *testing.T) {
 	r := renderer(t)
 	o := options(t, 1200, 630)

@@ -508,7 +508,7 @@ func countryLabels(sn *layers.Snapshot) []label {
 			continue
 		}
 		if beyond, _ := sn.Flat[i]["beyond"].(bool); beyond {
-			continue // a country's part beyond the 1:10m extent: not in the tiles
+			continue // a country's part beyond the 1:10m extent: named on its main part
 		}
 		b := sn.Bounds[i]
 		if (b.Max[0]-b.Min[0])*(b.Max[1]-b.Min[1]) < 2 {
