@@ -57,7 +57,7 @@ const round = (v, d) => Math.round(v * 10 ** d) / 10 ** d;
 const slug = (s) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 // --- clipping ---
-// clipPolygons intersects a (Multi)Polygon with a box, robustly (the
+// clipPolygons intersects a (Multi)Polygon with the box within, robustly (the
 // result must be valid, simple polygons), after rounding to d decimals.
 // world-atlas's rings are spherical: Russia's and Eurasia's cross the
 // antimeridian, a step from 179.9° to -179.9° that is a short hop on the
@@ -65,21 +65,25 @@ const slug = (s) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-'
 // polygon is unwrapped first (longitudes made continuous, past ±180°) and
 // cut with the box once as it is and once shifted by 360°, so those edges
 // no longer turn bands of land (65–69°N, 71.5–72°N across Siberia) into sea.
-function clipPolygons(geom, box, d, hole) {
-  const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
+function clipPolygons(geom, within, d, hole) {
+  const polys = polysOf(geom);
   const r = (v) => round(v, d);
-  const [x0, y0, x1, y1] = box;
+  const [x0, x1] = [within[0], within[2]];
   const input = polys.flatMap(unwrap).filter(([outer]) => {
     const xs = outer.map(([x]) => x);
     return Math.max(...xs) >= x0 && Math.min(...xs) <= x1;
   }).map((p) => p.map((ring) => dedupe(ring.map(([x, y]) => [r(x), r(y)]))).filter((ring) => ring.length >= 4));
-  const rect = ([a, b, c, e]) => [[[a, b], [c, b], [c, e], [a, e], [a, b]]];
-  let out = polygonClipping.intersection(input.filter((p) => p.length), rect([x0, y0, x1, y1]));
+  let out = polygonClipping.intersection(input.filter((p) => p.length), rect(within));
   if (hole) out = polygonClipping.difference(out, rect(hole));
   // The intersection points are rounded too; a ring left with too few
   // points after that is dropped.
   return out.map((p) => p.map((ring) => dedupe(ring.map(([x, y]) => [r(x), r(y)]))).filter((ring) => ring.length >= 4)).filter((p) => p.length);
 }
+
+const polysOf = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates);
+// rect is a box [west, south, east, north] as a polygon; box names it.
+const rect = ([a, b, c, e]) => [[[a, b], [c, b], [c, e], [a, e], [a, b]]];
+const box = ([a, b, c, e]) => `${a}–${c}°E, ${b}–${e}°N`;
 
 // unwrap returns a polygon whose rings cross the antimeridian with their
 // longitudes made continuous (each step under 180°), and its copies 360°
@@ -213,7 +217,7 @@ for (const iso of new Set(cited.features.map((f) => f.properties.iso_n3).filter(
   const renamed = name !== ne.properties.name && { source_name: ne.properties.name };
   features.push({
     type: 'Feature', id: `${slug(ne.properties.name)}-beyond`,
-    properties: { name, role: 'country', beyond: true, iso_n3: iso, ...renamed, source: `${NE50} (outside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N)`, licence: 'public domain' },
+    properties: { name, role: 'country', beyond: true, iso_n3: iso, ...renamed, source: `${NE50} (outside ${box(DETAIL)})`, licence: 'public domain' },
     geometry: { type: 'MultiPolygon', coordinates: polys },
   });
 }
@@ -527,9 +531,6 @@ console.log(`${features.length} features, ${placeIDs.size} towns, ${lines10.leng
 // part beyond it (1b), the same coordinates. Only the geometry and the
 // lines naming its source change, line by line, so the rest of the
 // hand-kept file (claims, notes) stays as it is.
-const box = ([a, b, c, e]) => `${a}–${c}°E, ${b}–${e}°N`;
-const rect = ([a, b, c, e]) => [[[a, b], [c, b], [c, e], [a, e], [a, b]]];
-const polysOf = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates);
 const SOURCE = `Natural Earth 4.1.0 Admin-0 countries: 1:10m inside ${box(DETAIL)}, 1:50m beyond it, via npm world-atlas@2.0.2 countries-10m.json and countries-50m.json`;
 const NOTE = `Natural Earth generalisation: 1:10m inside ${box(DETAIL)} (errors of hundreds of metres), 1:50m beyond it (errors of kilometres); the two meet at that box's edges. Not delimitation-grade.`;
 const areas = new Map(); // feature id → its new lines
