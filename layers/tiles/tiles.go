@@ -209,17 +209,18 @@ func (s *Set) encode(t maptile.Tile, lv *level, idx []int) ([]byte, error) {
 		}
 		fc.Append(f)
 	}
-	byName := map[string]*geojson.FeatureCollection{}
+	// The layers in a fixed order (mvt.NewLayers ranges over a map), so a
+	// tile's bytes, and its ETag, are the same from one start to the next.
+	var ls mvt.Layers
 	if len(fc.Features) > 0 {
-		byName[sn.Layer.ID] = fc
+		ls = append(ls, mvt.NewLayer(sn.Layer.ID, fc))
 	}
 	if lf := s.labelsIn(t); len(lf.Features) > 0 {
-		byName[LabelLayer] = lf
+		ls = append(ls, mvt.NewLayer(LabelLayer, lf))
 	}
-	if len(byName) == 0 {
+	if len(ls) == 0 {
 		return []byte{}, nil
 	}
-	ls := mvt.NewLayers(byName)
 	ls.ProjectToTile(t)
 	ls.Clip(orb.Bound{Min: orb.Point{-mvt.DefaultExtent * buffer, -mvt.DefaultExtent * buffer},
 		Max: orb.Point{mvt.DefaultExtent * (1 + buffer), mvt.DefaultExtent * (1 + buffer)}})

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -522,4 +523,35 @@ func BenchmarkZ6(b *testing.B) {
 			b.ReportMetric(float64(len(buf)), "bytes")
 		}
 	})
+}
+
+// TestBasemapTileBytesStable: a basemap tile with both its layers (features
+// and labels) is the same bytes each time it is made, so its ETag holds
+// across starts. The layers once came in a map's order.
+func TestBasemapTileBytesStable(t *testing.T) {
+	sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, []layers.Feature{
+		{ID: "a", Geometry: orb.Polygon{{{40, 38}, {46, 38}, {46, 42}, {40, 42}, {40, 38}}}, Properties: map[string]any{"name": "Big", "role": "country"}},
+		{ID: "c", Geometry: orb.Point{44.5, 40.2}, Properties: map[string]any{"name": "Town", "role": "place", "population": 1e6, "capital": 1.0}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile := maptile.At(orb.Point{44.5, 40.2}, 4)
+	var first []byte
+	for i := range 20 {
+		buf, err := NewSet(sn).Encode(4, int(tile.X), int(tile.Y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = buf
+			if got := len(decode(t, buf, tile, LabelLayer)); got != 1 {
+				t.Fatalf("%d labels in the tile, want 1", got)
+			}
+			continue
+		}
+		if !bytes.Equal(buf, first) {
+			t.Fatalf("make %d: %d bytes differ from the first make's %d", i+1, len(buf), len(first))
+		}
+	}
 }
