@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -15,6 +16,8 @@ import (
 	"github.com/paulmach/orb/planar"
 	"github.com/paulmach/orb/simplify"
 
+	"github.com/citemap/citemap/data"
+	"github.com/citemap/citemap/geo"
 	"github.com/citemap/citemap/layers"
 )
 
@@ -214,11 +217,16 @@ func TestCrowdedCellKeepsTheMainPlace(t *testing.T) {
 // capitals from 3, towns of 500,000 and more from 4, the rest from 5.
 func TestBasemapPlacesFromTheirZoom(t *testing.T) {
 	at := orb.Point{44.5, 40.2} // the four lie in one tile up to zoom 9
+	beyond := orb.Point{37.6, 55.75}
 	sn, err := layers.NewSnapshot(layers.Layer{ID: "basemap", Kind: layers.KindBasemap}, []layers.Feature{
 		{ID: "capital", Geometry: at, Properties: map[string]any{"name": "capital", "role": "place", "population": 1000.0, "capital": 1.0}},
 		{ID: "city", Geometry: orb.Point{44.55, 40.22}, Properties: map[string]any{"name": "city", "role": "place", "population": 500000.0}},
 		{ID: "town", Geometry: orb.Point{44.6, 40.18}, Properties: map[string]any{"name": "town", "role": "place", "population": 499999.0, "capital": 2.0}},
 		{ID: "region", Geometry: orb.Point{44.65, 40.25}, Properties: map[string]any{"name": "region", "role": "region"}},
+		// A capital beyond the 1:10m extent (a world town, context for a
+		// far feature's view), in a tile of its own: from zoom 5, like a
+		// small town.
+		{ID: "beyond", Geometry: beyond, Properties: map[string]any{"name": "beyond", "role": "place", "population": 2e6, "capital": 1.0, "beyond": true}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -230,6 +238,11 @@ func TestBasemapPlacesFromTheirZoom(t *testing.T) {
 		slices.Sort(got)
 		if strings.Join(got, " ") != w {
 			t.Errorf("z%d: %v, want %s", z, got, w)
+		}
+	}
+	for z, w := range map[int]string{3: "", 4: "", 5: "beyond", 9: "beyond"} {
+		if got := strings.Join(namesAt(t, set, beyond, z), " "); got != w {
+			t.Errorf("z%d at the place beyond the extent: %q, want %q", z, got, w)
 		}
 	}
 }
@@ -392,7 +405,7 @@ func TestBasemapLabels(t *testing.T) {
 		{ID: "b", Geometry: sq(46.1, 40, 46.5, 40.5), Properties: map[string]any{"name": "Tiny", "role": "country"}},
 		{ID: "c", Geometry: orb.Point{44.5, 40.2}, Properties: map[string]any{"name": "Town", "role": "place", "population": 1000}},
 		// Big's part beyond the 1:10m extent: checked against, not drawn (the
-		// land tiers are), not named.
+		// land tiers are), named only by its grid in close views.
 		{ID: "a-beyond", Geometry: orb.MultiPolygon{sq(47, 38, 53, 42)}, Properties: map[string]any{"name": "Big", "role": "country", "beyond": true}},
 	}, nil)
 	if err != nil {
@@ -438,11 +451,67 @@ func TestBasemapLabels(t *testing.T) {
 	if named, grid, _ := count(9); named != 1 || grid < 20 {
 		t.Errorf("z9: %d country labels, %d grid points; want 1 and the grid", named, grid)
 	}
-	for _, z := range []int{3, 6, 9} {
+	for _, z := range []int{3, 6} {
 		if named, grid, _ := countIn(sq(47, 38, 53, 42).Bound(), z); named != 0 || grid != 0 {
 			t.Errorf("z%d: the part beyond the extent has %d country labels and %d grid points; want none", z, named, grid)
 		}
 	}
+	if named, grid, _ := countIn(sq(47, 38, 53, 42).Bound(), 9); named != 0 || grid < 20 {
+		t.Errorf("z9: the part beyond the extent has %d country labels and %d grid points; want its grid alone", named, grid)
+	}
+}
+
+// TestGridInside: the grid points a country is named at in close views are
+// those the even-odd rule puts inside it, point by point, for every country
+// of the bundled basemap: holes, islands and a part across 160° of
+// longitude (Russia's beyond the extent).
+func TestGridInside(t *testing.T) {
+	d, err := layers.ReadFile(data.FS(), "layers/basemap.geojson", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked, points int
+	for _, f := range d.Features["basemap"] {
+		if f.Properties["role"] != "country" {
+			continue
+		}
+		b := f.Geometry.Bound()
+		var want []orb.Point
+		for gx := int(math.Ceil(b.Min[0] / labelStep)); float64(gx)*labelStep < b.Max[0]; gx++ {
+			for gy := int(math.Ceil(b.Min[1] / labelStep)); float64(gy)*labelStep < b.Max[1]; gy++ {
+				if p := (orb.Point{float64(gx) * labelStep, float64(gy) * labelStep}); evenOdd(f.Geometry, p) {
+					want = append(want, p)
+				}
+			}
+		}
+		got := gridInside(f.Geometry, b)
+		less := func(a, b orb.Point) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
+		slices.SortFunc(want, less)
+		slices.SortFunc(got, less)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d grid points inside, want %d", f.ID, len(got), len(want))
+		}
+		checked++
+		points += len(want)
+	}
+	if checked < 30 || points < 1000 {
+		t.Errorf("%d countries, %d grid points: the basemap has more", checked, points)
+	}
+}
+
+// evenOdd is the even-odd rule over every ring of an area, for one point.
+func evenOdd(g orb.Geometry, p orb.Point) bool {
+	inside := false
+	for _, poly := range geo.RegionOf(g) {
+		for _, r := range poly {
+			for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+				if (r[i][1] > p[1]) != (r[j][1] > p[1]) && p[0] < (r[j][0]-r[i][0])*(p[1]-r[i][1])/(r[j][1]-r[i][1])+r[i][0] {
+					inside = !inside
+				}
+			}
+		}
+	}
+	return inside
 }
 
 // synthetic is n polygons of 5-16 vertices, 0.5-5 km across, over the
