@@ -708,9 +708,6 @@ func placeCountries(p *placer, o Options, size float64) {
 		if role(bm.Flat[i]) != "country" {
 			continue
 		}
-		if beyond, _ := bm.Flat[i]["beyond"].(bool); beyond {
-			continue // a country's part beyond the 1:10m extent: named on its main part
-		}
 		name := bm.Features[i].Name()
 		if name == "" || noLabel[name] {
 			continue
@@ -720,8 +717,15 @@ func placeCountries(p *placer, o Options, size float64) {
 			cands = append(cands, cand{name, at, rings, area})
 		}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].area > cands[j].area })
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].area > cands[j].area })
+	// A country with a part beyond the 1:10m extent (beyond: true) has two
+	// features: it is named once, on the part that shows more of it where
+	// the name fits.
+	named := map[string]bool{}
 	for _, c := range cands {
+		if named[c.name] {
+			continue
+		}
 		lb := Label{Kind: "country", lines: []string{strings.ToUpper(c.name)}, size: size, caps: true, color: pal.countryText}
 		w, h := p.size(lb.lines, size, false)
 		if w*h*2.5 > c.area {
@@ -735,7 +739,7 @@ func placeCountries(p *placer, o Options, size float64) {
 				at = append(at, [2]float64{x, y})
 			}
 		}
-		p.try(lb, w, h, Rect{}, p.offStrokes(w, h, at, false)...)
+		named[c.name] = p.try(lb, w, h, Rect{}, p.offStrokes(w, h, at, false)...)
 	}
 }
 

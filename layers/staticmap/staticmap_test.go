@@ -719,25 +719,32 @@ func TestCapitalsNamedBesideSymbols(t *testing.T) {
 	}
 }
 
-// A country's part beyond the basemap's 1:10m extent (beyond: true) is
-// neither drawn (the land under it is) nor named: Russia is named once, on
-// its main part, in a view over both (the extent ends at 50°N).
-func TestCountryNamedOnItsMainPartOnly(t *testing.T) {
+// A country's part beyond the basemap's 1:10m extent (beyond: true) is not
+// drawn (the land under it is), and the country is named once, on the part
+// that shows more of it: in a view over both parts (the extent ends at
+// 50°N), and in a view of the part beyond alone (Yekaterinburg's), which
+// once named no country.
+func TestCountryNamedOnce(t *testing.T) {
 	r := renderer(t)
-	o := options(t, 1200, 630)
-	o.Layers, o.Title = nil, "Basemap"
-	o.Bound = orb.Bound{Min: orb.Point{36, 44}, Max: orb.Point{60, 58}}
-	l, err := r.Layout(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	russia := 0
-	for _, lb := range labelsOf(l, "country") {
-		if lb == "RUSSIA" {
-			russia++
+	for _, b := range []orb.Bound{
+		{Min: orb.Point{36, 44}, Max: orb.Point{60, 58}},
+		{Min: orb.Point{58, 55.5}, Max: orb.Point{63.5, 58.5}},
+	} {
+		o := options(t, 1200, 630)
+		o.Layers, o.Title = nil, "Basemap"
+		o.Bound = b
+		l, err := r.Layout(o)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if russia != 1 {
-		t.Errorf("RUSSIA named %d times in %v; want once (countries named: %v)", russia, o.Bound, labelsOf(l, "country"))
+		russia := 0
+		for _, lb := range labelsOf(l, "country") {
+			if lb == "RUSSIA" {
+				russia++
+			}
+		}
+		if russia != 1 {
+			t.Errorf("RUSSIA named %d times in %v; want once (countries named: %v)", russia, b, labelsOf(l, "country"))
+		}
 	}
 }
