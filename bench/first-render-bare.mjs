@@ -9,12 +9,17 @@
 //
 //   make build && cd frontend && node ../bench/first-render-bare.mjs
 //   ROUNDS=8 MAPSERVER=/tmp/ms node ../bench/first-render-bare.mjs
+//   ROUNDS=6 BARE_WITHOUT=held BARE_AGAINST=whole node ../bench/first-render-bare.mjs
 //
 // BARE_WITHOUT takes parts out of the bare page's style, to see what each
 // costs MapLibre (a diagnosis; the app is measured whole): a comma list of
 // symbols (every symbol layer), basemap (the basemap's tiles and layers),
 // countries (the country areas' tiles and layers), held (the GeoJSON of
-// every layer held whole, and its layers).
+// every layer held whole, and its layers), heldsymbols and heldgeometry
+// (the held layers' symbol layers, or the others, the source kept).
+// BARE_AGAINST=whole alternates that page with the whole bare page instead
+// of the app: the two differ only in the parts taken out, so the ratio
+// says what those cost with less of the noise two different pages bring.
 //
 // Run from frontend/ (esbuild bundles the bare page with MapLibre and the
 // app's own icon drawing). Bounded: FIRST_RENDER_TIMEOUT seconds (900) for
@@ -34,9 +39,16 @@ const PARTS = {
   basemap: (layer) => layer.source === 'basemap',
   countries: (layer) => layer.source === 'countries',
   held: (layer) => layer.source === 'citemap:held',
+  heldsymbols: (layer) => layer.source === 'citemap:held' && layer.type === 'symbol',
+  heldgeometry: (layer) => layer.source === 'citemap:held' && layer.type !== 'symbol',
 };
+// The parts whose source goes with their layers.
+const SOURCES = { basemap: 'basemap', countries: 'countries', held: 'citemap:held' };
 for (const w of WITHOUT) if (!PARTS[w]) throw new Error(`BARE_WITHOUT=${w}: one of ${Object.keys(PARTS).join(', ')}`);
 const TIMEOUT_S = Number(process.env.FIRST_RENDER_TIMEOUT || 900);
+const AGAINST = process.env.BARE_AGAINST || 'app';
+if (!['app', 'whole'].includes(AGAINST)) throw new Error(`BARE_AGAINST=${AGAINST}: app or whole`);
+if (AGAINST === 'whole' && !WITHOUT.length) throw new Error('BARE_AGAINST=whole needs BARE_WITHOUT');
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`ROUNDS=${process.env.ROUNDS}: a whole number of rounds, at least 1`);
 const timer = setTimeout(() => {
   console.error(`first-render-bare: stopped after ${TIMEOUT_S} s (FIRST_RENDER_TIMEOUT)`);
@@ -48,6 +60,8 @@ const frontend = join(repoRoot, 'frontend');
 // esbuild is the front end's (frontend/node_modules), as the helpers' playwright-core is.
 const { build } = createRequire(join(frontend, 'package.json'))('esbuild');
 const dir = mkdtempSync(join(tmpdir(), 'citemap-bare-'));
+// The whole bare page, for BARE_AGAINST=whole.
+const wholeDir = join(dir, 'whole');
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 // The bare page: MapLibre and the app's icons, nothing else.
@@ -81,7 +95,7 @@ map.on('render', () => { if (marks['first-frame'] === undefined && painter.rende
 map.once('idle', () => { mark('idle'); window.bareDone = true; });
 `;
 
-/** The app's live style and camera, and every tile and glyph file its first view fetched, into dir. */
+/** The app's live style and camera, and every tile and glyph file its first view fetched, into dir (into wholeDir too, with the style whole). */
 async function capture() {
   const srv = await startServer();
   const browser = await launch();
@@ -100,16 +114,19 @@ async function capture() {
       return { style: m.getStyle(), center: m.getCenter(), zoom: m.getZoom() };
     });
     for (const { path, b } of await Promise.all(files)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), b);
+      for (const d of [dir, wholeDir]) {
+        mkdirSync(dirname(join(d, path)), { recursive: true });
+        writeFileSync(join(d, path), b);
+      }
     }
     // Same-origin paths instead of the server's.
     const local = (u) => u.replace(srv.base, '');
     live.style.glyphs = local(live.style.glyphs);
     for (const src of Object.values(live.style.sources)) if (src.tiles) src.tiles = src.tiles.map(local);
+    writeFileSync(join(wholeDir, 'style.json'), JSON.stringify(live));
     for (const w of WITHOUT) {
       live.style.layers = live.style.layers.filter((l) => !PARTS[w](l));
-      if (w !== 'symbols') delete live.style.sources[w === 'held' ? 'citemap:held' : w];
+      if (SOURCES[w]) delete live.style.sources[SOURCES[w]];
     }
     writeFileSync(join(dir, 'style.json'), JSON.stringify(live));
     return { files: files.length, zoom: live.zoom, layers: live.style.layers.length, sources: Object.keys(live.style.sources).length };
@@ -120,14 +137,14 @@ async function capture() {
 }
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.mvt': 'application/vnd.mapbox-vector-tile', '.pbf': 'application/x-protobuf' };
-function serveDir() {
+function serveDir(root) {
   return new Promise((resolve) => {
     const srv = createServer((req, res) => {
       const asked = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       const path = asked === '/' ? '/bare.html' : asked;
       try {
         if (path.includes('..')) throw new Error('outside');
-        const b = readFileSync(join(dir, path));
+        const b = readFileSync(join(root, path));
         res.writeHead(200, { 'content-type': TYPES[path.slice(path.lastIndexOf('.'))] || 'application/octet-stream' });
         res.end(b);
       } catch {
@@ -139,9 +156,9 @@ function serveDir() {
   });
 }
 
-/** One first visit: the app's marks, or the bare page's. */
+/** One first visit: the app's marks, or the bare page's (whole: the bare page with nothing taken out). */
 async function visit(kind) {
-  const srv = kind === 'app' ? await startServer() : await serveDir();
+  const srv = kind === 'app' ? await startServer() : await serveDir(kind === 'whole' ? wholeDir : dir);
   let browser;
   try {
     browser = await launch();
@@ -172,24 +189,27 @@ async function visit(kind) {
   }
 }
 
+mkdirSync(wholeDir);
 const got = await capture();
 const ml = join(frontend, 'node_modules/maplibre-gl/dist');
-writeFileSync(join(dir, 'bare.html'), PAGE);
-writeFileSync(join(dir, 'bare.css'), 'html, body, #map { margin: 0; width: 100%; height: 100%; }\n');
-writeFileSync(join(dir, 'maplibre-gl.css'), readFileSync(join(ml, 'maplibre-gl.css')));
-writeFileSync(join(dir, 'worker.js'), readFileSync(join(ml, 'maplibre-gl-worker.mjs')));
-await build({
-  stdin: { contents: SCRIPT, resolveDir: frontend, loader: 'js' },
-  bundle: true, format: 'esm', minify: true, outfile: join(dir, 'bare.js'), logLevel: 'error',
-  define: { __GLYPHS__: '""' },
-});
+for (const d of [dir, wholeDir]) {
+  writeFileSync(join(d, 'bare.html'), PAGE);
+  writeFileSync(join(d, 'bare.css'), 'html, body, #map { margin: 0; width: 100%; height: 100%; }\n');
+  writeFileSync(join(d, 'maplibre-gl.css'), readFileSync(join(ml, 'maplibre-gl.css')));
+  writeFileSync(join(d, 'worker.js'), readFileSync(join(ml, 'maplibre-gl-worker.mjs')));
+  await build({
+    stdin: { contents: SCRIPT, resolveDir: frontend, loader: 'js' },
+    bundle: true, format: 'esm', minify: true, outfile: join(d, 'bare.js'), logLevel: 'error',
+    define: { __GLYPHS__: '""' },
+  });
+}
 console.log(`captured: ${got.layers} style layers, ${got.sources} sources, zoom ${got.zoom.toFixed(2)}, ${got.files} tile and glyph files${WITHOUT.length ? `; the bare page without ${WITHOUT.join(', ')}` : ''}`);
 
 const MARKS = ['style-load', 'first-frame', 'idle'];
-const runs = { app: [], bare: [] };
+const runs = { [AGAINST]: [], bare: [] };
 const load0 = loadavg()[0];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const kind of round % 2 ? ['bare', 'app'] : ['app', 'bare']) {
+  for (const kind of round % 2 ? ['bare', AGAINST] : [AGAINST, 'bare']) {
     const m = await visit(kind);
     runs[kind].push(m);
     console.log(`round ${round + 1} ${kind}: ${MARKS.map((k) => `${k}=${m[k]}`).join(' ')} load=${loadavg()[0].toFixed(1)}`);
@@ -211,4 +231,4 @@ for (const [kind, list] of Object.entries(runs)) {
   console.log(`| ${kind} | ${cells.join(' | ')} |`);
 }
 const ff = (kind) => median(runs[kind].map((m) => m['first-frame']));
-console.log(`RESULT app_first_frame_median_ms=${ff('app')} bare_first_frame_median_ms=${ff('bare')} ratio=${(ff('app') / ff('bare')).toFixed(3)} rounds=${ROUNDS}${WITHOUT.length ? ` bare_without=${WITHOUT.join(',')}` : ''}`);
+console.log(`RESULT ${AGAINST}_first_frame_median_ms=${ff(AGAINST)} bare_first_frame_median_ms=${ff('bare')} ratio=${(ff(AGAINST) / ff('bare')).toFixed(3)} rounds=${ROUNDS}${WITHOUT.length ? ` bare_without=${WITHOUT.join(',')}` : ''}`);
