@@ -14,7 +14,7 @@
 //     population: the larger ones over the whole DETAIL box, the small ones
 //     only where the sources' places are (the FOCUS boxes, and around the
 //     cited points of data/layers/ that would have few towns in view), and
-//     outside DETAIL the capitals and the towns of 100,000 people;
+//     outside DETAIL the capitals;
 //   - region points from the project's gazetteer (coordinates with their
 //     public source named there);
 //   - the Kura and the Aras (Araks) from Natural Earth's 1:10m rivers + lake
@@ -42,18 +42,18 @@ const DETAIL = [26, 34, 76, 50];
 const MIDDLE = [5, 20, 100, 65];
 // Towns: everywhere in DETAIL from BIG people, in the FOCUS boxes (the
 // South Caucasus; the Fergana valley around Batken) from SMALL people.
-// Outside DETAIL the capitals and the towns of WORLD_POP people (not parts
-// of a city), so the view of a feature far from the region (an event in
-// Moscow or Washington) says where it is. Every town outside DETAIL is
-// marked beyond: the tiles carry it from zoom 5, so the first view's tiles
-// do not change. Last, around each cited point with fewer than NEAR_TOWNS
-// of these within half the ground its view shows (the web map's
-// featureFrame: 160 km across for an exact place, 260 for a town, 420 for
-// a region), the towns of SMALL people there too (Aktau's view had none,
-// and in Washington's the capital's name hid one of four).
+// Outside DETAIL the national capitals. Last, around each cited point with
+// fewer than NEAR_TOWNS of these within half the ground its view shows (the
+// web map's featureFrame: 160 km across for an exact place, 260 for a town,
+// 420 for a region), the towns of SMALL people there (not parts of a city),
+// so the view of a feature far from the region (an event in Moscow or
+// Washington) says where it is; Aktau's view had none either. Every town
+// outside DETAIL is marked beyond: the tiles carry it from zoom 5, so the
+// first view's tiles do not change. (The towns of 100,000 people the world
+// over were 4,400 more, and took the idle server from 57 to 75 MiB, over
+// its 60 MiB budget.)
 const BIG = 250000;
 const SMALL = 4500;
-const WORLD_POP = 100000;
 const NEAR_TOWNS = 6;
 const VIEW_KM = { exact: 160, town: 260, region: 420 };
 const FOCUS = [[39, 37.5, 51, 44], [68, 39, 74, 42]];
@@ -521,7 +521,7 @@ const citedPoints = readdirSync(join(here, '../../data/layers'))
 const towns = cities.filter((c) => {
   const p = c.loc.coordinates;
   if (c.featureClass === 'S') return false;
-  if (!inBox(p, DETAIL)) return c.featureCode === 'PPLC' || (c.population >= WORLD_POP && c.featureCode !== 'PPLX');
+  if (!inBox(p, DETAIL)) return c.featureCode === 'PPLC';
   return c.population >= BIG || (c.population >= SMALL && FOCUS.some((b) => inBox(p, b)));
 });
 const sparse = citedPoints.filter((c) => towns.filter((t) => km(t.loc.coordinates, c.at) <= c.km).length < NEAR_TOWNS);
@@ -549,7 +549,7 @@ const fc = {
   type: 'FeatureCollection',
   layer: {
     id: 'basemap', kind: 'basemap', title: 'Natural Earth countries and GeoNames towns',
-    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N (those of the countries layer going on at 1:50m beyond it, role country, beyond: true), land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}, and beyond the extent (beyond: true) the capitals and the towns of ≥ ${WORLD_POP} that are not parts of a city; and around each cited point with fewer than ${NEAR_TOWNS} of these within half the ground its view shows, the towns of ≥ ${SMALL} there. Built by tools/basemap/build.mjs.`,
+    description: `Reference geography drawn under the other layers: Natural Earth admin-0 countries at 1:10m inside ${dx0}–${dx1}°E, ${dy0}–${dy1}°N (those of the countries layer going on at 1:50m beyond it, role country, beyond: true), land and border lines at 1:50m and 1:110m further out (public domain), three regions, the Kura and the Araks (Natural Earth 1:10m river centrelines) and two seas, and ${placeIDs.size} towns (role place) from ${GEONAMES}, ranked by population: ≥ ${BIG} people in the 1:10m extent, ≥ ${SMALL} in ${FOCUS.map((b) => b.join(',')).join(' and ')}, and beyond the extent (beyond: true) the national capitals; and around each cited point with fewer than ${NEAR_TOWNS} of these within half the ground its view shows, the towns of ≥ ${SMALL} there that are not parts of a city. Built by tools/basemap/build.mjs.`,
     licence: 'public domain (Natural Earth); CC BY 4.0 (GeoNames towns)',
     attribution: 'Made with Natural Earth · towns © GeoNames (CC BY 4.0)',
   },
