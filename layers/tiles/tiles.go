@@ -397,9 +397,9 @@ func rank(sn *layers.Snapshot, a, b int) int {
 // the web map labels it from (mapstyle.js's town tiers: capitals from 3,
 // towns of 500,000 and more from 4.5, the rest from 5), so that the first
 // view's zoom-4 tiles do not carry some 750 towns it never draws. A place
-// beyond the 1:10m extent (beyond: true), a world town there as context for
-// the views of features far from the region, is carried from 5 whatever its
-// size: the first view's tiles stay those of the region.
+// beyond the 1:10m extent (beyond: true: a capital, or a town around a cited
+// feature far from the region) is carried from 5 whatever its size: the
+// first view's tiles stay those of the region.
 func placeZoom(props map[string]any) int {
 	switch {
 	case props["beyond"] == true:

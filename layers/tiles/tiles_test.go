@@ -223,9 +223,8 @@ func TestBasemapPlacesFromTheirZoom(t *testing.T) {
 		{ID: "city", Geometry: orb.Point{44.55, 40.22}, Properties: map[string]any{"name": "city", "role": "place", "population": 500000.0}},
 		{ID: "town", Geometry: orb.Point{44.6, 40.18}, Properties: map[string]any{"name": "town", "role": "place", "population": 499999.0, "capital": 2.0}},
 		{ID: "region", Geometry: orb.Point{44.65, 40.25}, Properties: map[string]any{"name": "region", "role": "region"}},
-		// A capital beyond the 1:10m extent (a world town, context for a
-		// far feature's view), in a tile of its own: from zoom 5, like a
-		// small town.
+		// A capital beyond the 1:10m extent, in a tile of its own: from
+		// zoom 5, like a small town.
 		{ID: "beyond", Geometry: beyond, Properties: map[string]any{"name": "beyond", "role": "place", "population": 2e6, "capital": 1.0, "beyond": true}},
 	}, nil)
 	if err != nil {
