@@ -124,7 +124,7 @@ const CAPITALS = [
   { view: '#map=7/40.20/44.60', capitals: ['Yerevan'], countries: [] },
   { view: '#map=8/40.20/44.60', capitals: ['Yerevan'], countries: [] },
   { view: '#map=7/40.40/49.60', capitals: ['Baku'], countries: [] },
-  // Beyond the basemap's 1:10m extent: a world capital, and Russia named
+  // Beyond the basemap's 1:10m extent: a capital, and Russia named
   // by the grid of its part there.
   { view: '#map=8.5/55.75/37.62', capitals: ['Moscow'], countries: ['Russia'] },
 ];
