@@ -273,7 +273,7 @@ function basemapLabelLayer() {
 // Ground shown at least across the shorter side of a feature view, by the
 // feature's geo_precision (km): a base placed at a town is not shown closer
 // than the region around that town. The static pictures use the same.
-const MIN_SPAN_KM = { exact: 160, town: 260, region: 420 };
+export const MIN_SPAN_KM = { exact: 160, town: 260, region: 420 };
 
 /**
  * The bounds a feature view fits: the feature with its neighbourhood, never

@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import polygonClipping from 'polygon-clipping';
 import * as topojson from 'topojson-client';
+import { MIN_SPAN_KM } from '../../frontend/src/mapstyle.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,7 @@ const MIDDLE = [5, 20, 100, 65];
 // South Caucasus; the Fergana valley around Batken) from SMALL people.
 // Outside DETAIL the national capitals. Last, around each cited point with
 // fewer than NEAR_TOWNS of these within half the ground its view shows (the
-// web map's featureFrame: 160 km across for an exact place, 260 for a town,
+// web map's MIN_SPAN_KM, read from mapstyle.js: 160 km across for an exact place, 260 for a town,
 // 420 for a region), the towns of SMALL people there (not parts of a city),
 // so the view of a feature far from the region (an event in Moscow or
 // Washington) says where it is; Aktau's view had none either. Every town
@@ -55,7 +56,6 @@ const MIDDLE = [5, 20, 100, 65];
 const BIG = 250000;
 const SMALL = 4500;
 const NEAR_TOWNS = 6;
-const VIEW_KM = { exact: 160, town: 260, region: 420 };
 const FOCUS = [[39, 37.5, 51, 44], [68, 39, 74, 42]];
 
 const NE10 = 'Natural Earth 4.1.0 Admin-0 countries 1:10m via npm world-atlas@2.0.2 countries-10m.json';
@@ -477,13 +477,6 @@ function openWater([x0, y0, x1, y1]) {
   return best;
 }
 
-/** Great-circle distance in km (haversine, mean earth radius). */
-function km([x0, y0], [x1, y1]) {
-  const r = Math.PI / 180;
-  const h = Math.sin(((y1 - y0) * r) / 2) ** 2 + Math.cos(y0 * r) * Math.cos(y1 * r) * Math.sin(((x1 - x0) * r) / 2) ** 2;
-  return 2 * 6371.0088 * Math.asin(Math.sqrt(h));
-}
-
 function inBox([x, y], [x0, y0, x1, y1]) {
   return x >= x0 && x <= x1 && y >= y0 && y <= y1;
 }
@@ -517,17 +510,17 @@ const citedPoints = readdirSync(join(here, '../../data/layers'))
   .filter((f) => f.endsWith('.geojson') && f !== 'basemap.geojson')
   .flatMap((f) => JSON.parse(readFileSync(join(here, '../../data/layers', f), 'utf8')).features)
   .filter((f) => f.geometry?.type === 'Point')
-  .map((f) => ({ at: f.geometry.coordinates, km: (VIEW_KM[f.properties.geo_precision] ?? 320) / 2 }));
+  .map((f) => ({ at: f.geometry.coordinates, radius: (MIN_SPAN_KM[f.properties.geo_precision] ?? 320) / 2 }));
 const towns = cities.filter((c) => {
   const p = c.loc.coordinates;
   if (c.featureClass === 'S') return false;
   if (!inBox(p, DETAIL)) return c.featureCode === 'PPLC';
   return c.population >= BIG || (c.population >= SMALL && FOCUS.some((b) => inBox(p, b)));
 });
-const sparse = citedPoints.filter((c) => towns.filter((t) => km(t.loc.coordinates, c.at) <= c.km).length < NEAR_TOWNS);
+const sparse = citedPoints.filter((c) => towns.filter((t) => dist(t.loc.coordinates, c.at) <= c.radius).length < NEAR_TOWNS);
 const chosen = new Set(towns);
 towns.push(...cities.filter((c) => !chosen.has(c) && c.featureClass !== 'S' && c.featureCode !== 'PPLX' &&
-  c.population >= SMALL && sparse.some((s) => km(c.loc.coordinates, s.at) <= s.km)));
+  c.population >= SMALL && sparse.some((s) => dist(c.loc.coordinates, s.at) <= s.radius)));
 towns.sort((a, b) => b.population - a.population || a.name.localeCompare(b.name));
 const placeIDs = new Set();
 for (const c of towns) {
