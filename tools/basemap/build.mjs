@@ -45,14 +45,14 @@ const MIDDLE = [5, 20, 100, 65];
 // South Caucasus; the Fergana valley around Batken) from SMALL people.
 // Outside DETAIL the national capitals. Last, around each cited point with
 // fewer than NEAR_TOWNS of these within half the ground its view shows (the
-// web map's MIN_SPAN_KM, read from mapstyle.js: 160 km across for an exact place, 260 for a town,
-// 420 for a region), the towns of SMALL people there (not parts of a city),
-// so the view of a feature far from the region (an event in Moscow or
-// Washington) says where it is; Aktau's view had none either. Every town
-// outside DETAIL is marked beyond: the tiles carry it from zoom 5, so the
-// first view's tiles do not change. (The towns of 100,000 people the world
-// over were 4,400 more, and took the idle server from 57 to 75 MiB, over
-// its 60 MiB budget.)
+// web map's MIN_SPAN_KM, read from mapstyle.js: 160 km across for an exact
+// place, 260 for a town, 420 for a region), the towns of SMALL people there
+// (not parts of a city), so the view of a feature far from the region (an
+// event in Moscow or Washington) says where it is; Aktau's view had none
+// either. Every town outside DETAIL is marked beyond: the tiles carry it
+// from zoom 5, so the first view's tiles do not change. (The towns of
+// 100,000 people the world over were 4,400 more, and took the idle server
+// from 57 to 75 MiB, over its 60 MiB budget.)
 const BIG = 250000;
 const SMALL = 4500;
 const NEAR_TOWNS = 6;
