@@ -96,7 +96,7 @@ func fromRiver(o Options, l *Layout, name string, b Rect) float64 {
 // boxes (the bound of a slanted name holds the line beside it).
 func (a Label) strokes(l *Layout) (int, float64) {
 	if len(a.Glyphs) == 0 {
-		return l.strokesExcept(a.Box, l.ownOutline(a.own)), a.Box.W() * a.Box.H()
+		return l.strokesExcept(a.Box, l.ownOutline(a.own, a.Box)), a.Box.W() * a.Box.H()
 	}
 	var n int
 	var area float64

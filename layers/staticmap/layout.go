@@ -285,7 +285,16 @@ func legendRows(o Options) []legendRow {
 		if label == "" {
 			label = styleOf(sn.Layer.Kind).label
 		}
-		rows = append(rows, legendRow{label: fmt.Sprintf("%s (%d)", label, n), kind: sn.Layer.Kind})
+		switch {
+		case len(sn.Features) >= sn.Layer.Count:
+			label = fmt.Sprintf("%s (%d)", label, n)
+		case o.Date == nil:
+			// A large layer read only where the view lies: its count is the
+			// layer's, not what the view holds. As of a date, how many it
+			// held then would take reading it all: no count.
+			label = fmt.Sprintf("%s (%d)", label, sn.Layer.Count)
+		}
+		rows = append(rows, legendRow{label: label, kind: sn.Layer.Kind})
 	}
 	return rows
 }
@@ -459,6 +468,15 @@ func frame(o Options, area Rect) orb.Bound {
 		return frameFeature(g, props, area)
 	}
 	return fitFeatures(o)
+}
+
+// FeatureFrame is the lon/lat bound a picture of width×height shows around
+// a feature of geometry g and properties props, with its legend over the
+// map. A legend beside the map narrows the map, which can widen the bound;
+// the bound the picture shows lies within this one doubled about its
+// centre (Layout.View; TestFeatureFrameHoldsTheView).
+func FeatureFrame(g orb.Geometry, props map[string]any, width, height int) orb.Bound {
+	return frameFeature(g, props, Rect{0, 0, float64(width), float64(height)})
 }
 
 // focusGeometry is the focused feature's geometry and properties, or nil.
