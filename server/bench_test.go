@@ -128,3 +128,16 @@ func BenchmarkTileCachedHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPicture draws the whole synthetic layer's picture, each at a
+// width of its own so the picture cache never answers.
+func BenchmarkPicture(b *testing.B) {
+	for _, n := range []int{2_000, 20_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			s := benchServer(b, n)
+			for i := 0; b.Loop(); i++ {
+				benchGet(b, s, fmt.Sprintf("/static/map.png?layers=synthetic&width=%d&height=630", 600+i%1000))
+			}
+		})
+	}
+}

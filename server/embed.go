@@ -235,9 +235,13 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	v, err := s.viewOf(ctx, r, f)
+	if err != nil {
+		return o, err
+	}
 	var titles []string
 	for _, id := range f.Layers {
-		sn, err := s.viewSnapshot(ctx, r, id, f)
+		sn, passages, err := s.viewSnapshot(ctx, r, id, v, f.Width)
 		if err != nil {
 			return o, err
 		}
@@ -248,8 +252,16 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 				continue
 			}
 			_, srcs := feat.Evidence(ps)
+			if passages != nil { // read for the view, without its claims
+				srcs = srcs[:0]
+				for _, p := range passages[feat.ID] {
+					srcs = append(srcs, ps[p])
+				}
+			}
 			for _, src := range srcs {
-				sources[src] = true
+				if src != "" {
+					sources[src] = true
+				}
 			}
 		}
 	}

@@ -309,12 +309,28 @@ func collect(st Stored, q orb.Bound, z int) (items []item, generated bool, err e
 // View is what a picture of bound b drawn at the detail of zoom z shows of
 // a stored layer: the features a tile of zoom z would hold there, with
 // their generalized geometry and the properties tiles carry (without the
-// tiles' own _from and _to). Only what lies in b is read.
-func View(st Stored, b orb.Bound, z int) ([]layers.Feature, error) {
+// tiles' own _from and _to). Only what lies in b is read. The feature with
+// id keep, when there is one, is in the view even where a crowded cell
+// thins it out: a picture of one feature shows it.
+func View(st Stored, b orb.Bound, z int, keep string) ([]layers.Feature, error) {
 	z = max(0, min(MaxZoom, z))
-	items, _, err := collect(st, b, z)
+	items, generated, err := collect(st, b, z)
 	if err != nil {
 		return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
+	}
+	if keep != "" && !slices.ContainsFunc(items, func(it item) bool { return it.id == keep }) {
+		body, ok, err := st.Body(keep)
+		if err != nil {
+			return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
+		}
+		if ok {
+			it, err := bodyItem(st.Layer(), body, z, generated)
+			if err != nil {
+				return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
+			}
+			items = append(items, it)
+			slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.id, b.id) })
+		}
 	}
 	out := make([]layers.Feature, 0, len(items))
 	for _, it := range items {
