@@ -50,22 +50,23 @@ func (s *Server) viewOf(ctx context.Context, r layers.Reader, f viewFlags) (pict
 }
 
 // viewSnapshot is layer id of r as a picture of view v draws it. A layer
-// over mapTiledOver features (the web map draws it from its tiles) or over
-// the whole-layer limit, in a store that keeps generalized levels, is read
-// only where the view lies, at the detail its size in pixels needs (what a
-// tile of that zoom holds): a picture shows what the map shows and costs
-// what the view holds. Drawn whole, a layer of 100,000 polygons took a
-// picture 25-90 s. The feature the picture is of is in it even where a
-// crowded cell thins it out. Such a snapshot holds the view's features
-// without their claims; passages holds the passages each cites (nil for
-// a whole layer, whose features carry their claims).
+// over the whole-layer limit, in a store that keeps generalized levels, is
+// read only where the view lies, at the detail its size in pixels needs
+// (what a tile of that zoom holds), thinned as tiles are; the feature the
+// picture is of is in it even where a crowded cell thins it out. Such a
+// snapshot holds the view's features without their claims: passages holds
+// the passages each cites (nil for a whole layer, whose features carry
+// their claims). Any other layer is drawn whole, from the snapshot the
+// server holds: read for the view, a layer of 21,500 cited points cost the
+// load test half its throughput (bench/README.md, "Pictures and
+// export-site over large layers").
 func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, v pictureView, width int) (sn *layers.Snapshot, passages map[string][]string, err error) {
 	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	ts, ok := r.(tiles.Store)
-	if !ok || l.Kind == layers.KindBasemap || (l.Count <= mapTiledOver && l.Count <= s.cfg.MaxWholeLayer) {
+	if !ok || l.Kind == layers.KindBasemap || l.Count <= s.cfg.MaxWholeLayer {
 		sn, err := s.snapshotOf(ctx, r, id)
 		return sn, nil, err
 	}

@@ -13,22 +13,19 @@ import (
 	"github.com/citemap/citemap/layers/tiles"
 )
 
-// A picture draws a layer the web map draws from tiles (here by its
-// features: more than mapTiledOver, far under MaxWholeLayer) from the
-// store's generalized levels, as the map does: the layer is never decoded
-// whole. The feature a picture is of is in it, titled by its name, even
-// where the view's crowded cells thin it out.
-func TestPicturesReadTiledLayersFromTheirLevels(t *testing.T) {
-	store := syntheticStore(t, 2*mapTiledOver)
-	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
+// A picture draws a layer over the whole-layer limit from the store's
+// generalized levels, where its frame lies: the layer is never decoded
+// whole, and its legend row counts the layer, not the view. The feature a
+// picture is of is in it, titled by its name, even where the view's
+// crowded cells thin it out.
+func TestPicturesReadLargeLayersFromTheirLevels(t *testing.T) {
+	store := syntheticStore(t, 2000)
+	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	l := mustLayer(t, store, "synthetic")
-	if tiled, err := s.drawnFromTiles(ctx, store, l); err != nil || !tiled {
-		t.Fatalf("the layer of %d features is not drawn from tiles (%v)", l.Count, err)
-	}
 
 	// A feature the picture's view thins out: the whole layer at 300 px.
 	const width = 300
