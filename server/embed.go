@@ -235,13 +235,9 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 	if err != nil {
 		return o, err
 	}
-	v, err := s.viewOf(ctx, r, f)
-	if err != nil {
-		return o, err
-	}
 	var titles []string
 	for _, id := range f.Layers {
-		sn, passages, err := s.viewSnapshot(ctx, r, id, v, f.Width)
+		sn, passages, err := s.viewSnapshot(ctx, r, id, f)
 		if err != nil {
 			return o, err
 		}

@@ -470,15 +470,6 @@ func frame(o Options, area Rect) orb.Bound {
 	return fitFeatures(o)
 }
 
-// FeatureFrame is the lon/lat bound a picture of width×height shows around
-// a feature of geometry g and properties props, with its legend over the
-// map. A legend beside the map narrows the map, which can widen the bound;
-// the bound the picture shows lies within this one doubled about its
-// centre (Layout.View; TestFeatureFrameHoldsTheView).
-func FeatureFrame(g orb.Geometry, props map[string]any, width, height int) orb.Bound {
-	return frameFeature(g, props, Rect{0, 0, float64(width), float64(height)})
-}
-
 // focusGeometry is the focused feature's geometry and properties, or nil.
 func focusGeometry(o Options) (orb.Geometry, map[string]any) {
 	if o.Feature == "" {

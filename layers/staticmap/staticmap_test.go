@@ -748,37 +748,3 @@ func TestCountryNamedOnce(t *testing.T) {
 		}
 	}
 }
-
-// TestFeatureFrameHoldsTheView: a server reads large layers for a
-// picture of one feature over FeatureFrame doubled about its centre, so
-// the view the picture shows must lie within it, legend beside the map or
-// not, for every feature and size.
-func TestFeatureFrameHoldsTheView(t *testing.T) {
-	r := renderer(t)
-	beside := 0
-	for _, size := range append(sizes, [2]int{300, 200}, [2]int{400, 700}, [2]int{2400, 1260}) {
-		o := options(t, size[0], size[1])
-		for _, sn := range o.Layers {
-			for i, f := range sn.Features {
-				o.Feature = sn.Layer.ID + "/" + f.ID
-				l, err := r.Layout(o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if l.beside {
-					beside++
-				}
-				fr := FeatureFrame(f.Geometry, sn.Features[i].Properties, size[0], size[1])
-				c := fr.Center()
-				hw, hh := fr.Max[0]-fr.Min[0], fr.Max[1]-fr.Min[1]
-				reach := orb.Bound{Min: orb.Point{c[0] - hw, c[1] - hh}, Max: orb.Point{c[0] + hw, c[1] + hh}}
-				if !reach.Contains(l.View.Min) || !reach.Contains(l.View.Max) {
-					t.Errorf("%s %dx%d: view %v outside %v (frame %v, legend beside %v)", o.Feature, size[0], size[1], l.View, reach, fr, l.beside)
-				}
-			}
-		}
-	}
-	if beside == 0 {
-		t.Error("no picture had its legend beside the map: the case the doubling is for is untested")
-	}
-}
