@@ -27,7 +27,7 @@
 // 127.0.0.1: a request to any other origin fails the run.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { browserSettled, launch, mapIdle, newPage, openMap, repoRoot, startServer } from '../frontend/test/helpers.mjs';
@@ -192,17 +192,17 @@ async function visit(kind) {
 mkdirSync(wholeDir);
 const got = await capture();
 const ml = join(frontend, 'node_modules/maplibre-gl/dist');
-for (const d of [dir, wholeDir]) {
-  writeFileSync(join(d, 'bare.html'), PAGE);
-  writeFileSync(join(d, 'bare.css'), 'html, body, #map { margin: 0; width: 100%; height: 100%; }\n');
-  writeFileSync(join(d, 'maplibre-gl.css'), readFileSync(join(ml, 'maplibre-gl.css')));
-  writeFileSync(join(d, 'worker.js'), readFileSync(join(ml, 'maplibre-gl-worker.mjs')));
-  await build({
-    stdin: { contents: SCRIPT, resolveDir: frontend, loader: 'js' },
-    bundle: true, format: 'esm', minify: true, outfile: join(d, 'bare.js'), logLevel: 'error',
-    define: { __GLYPHS__: '""' },
-  });
-}
+writeFileSync(join(dir, 'bare.html'), PAGE);
+writeFileSync(join(dir, 'bare.css'), 'html, body, #map { margin: 0; width: 100%; height: 100%; }\n');
+writeFileSync(join(dir, 'maplibre-gl.css'), readFileSync(join(ml, 'maplibre-gl.css')));
+writeFileSync(join(dir, 'worker.js'), readFileSync(join(ml, 'maplibre-gl-worker.mjs')));
+await build({
+  stdin: { contents: SCRIPT, resolveDir: frontend, loader: 'js' },
+  bundle: true, format: 'esm', minify: true, outfile: join(dir, 'bare.js'), logLevel: 'error',
+  define: { __GLYPHS__: '""' },
+});
+// The whole bare page is the same page with the whole style.
+for (const f of ['bare.html', 'bare.css', 'maplibre-gl.css', 'worker.js', 'bare.js']) copyFileSync(join(dir, f), join(wholeDir, f));
 console.log(`captured: ${got.layers} style layers, ${got.sources} sources, zoom ${got.zoom.toFixed(2)}, ${got.files} tile and glyph files${WITHOUT.length ? `; the bare page without ${WITHOUT.join(', ')}` : ''}`);
 
 const MARKS = ['style-load', 'first-frame', 'idle'];

@@ -247,12 +247,13 @@ func (s *Server) picture(c *fiber.Ctx, f viewFlags) (staticmap.Options, error) {
 			if f.Date != nil && !sn.Times[i].Overlaps(geo.Interval{Start: *f.Date, End: *f.Date}) {
 				continue
 			}
-			_, srcs := feat.Evidence(ps)
+			var srcs []string
 			if passages != nil { // read for the view, without its claims
-				srcs = srcs[:0]
 				for _, p := range passages[feat.ID] {
 					srcs = append(srcs, ps[p])
 				}
+			} else {
+				_, srcs = feat.Evidence(ps)
 			}
 			for _, src := range srcs {
 				if src != "" {

@@ -318,7 +318,9 @@ func View(st Stored, b orb.Bound, z int, keep string) ([]layers.Feature, error) 
 	if err != nil {
 		return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
 	}
-	if keep != "" && !slices.ContainsFunc(items, func(it item) bool { return it.id == keep }) {
+	// collect returns the items in id order, which Snapshot.Index relies on.
+	i, found := slices.BinarySearchFunc(items, keep, func(it item, id string) int { return cmp.Compare(it.id, id) })
+	if keep != "" && !found {
 		body, ok, err := st.Body(keep)
 		if err != nil {
 			return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
@@ -328,8 +330,7 @@ func View(st Stored, b orb.Bound, z int, keep string) ([]layers.Feature, error) 
 			if err != nil {
 				return nil, fmt.Errorf("view of %s: %w", st.Layer().ID, err)
 			}
-			items = append(items, it)
-			slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.id, b.id) })
+			items = slices.Insert(items, i, it)
 		}
 	}
 	out := make([]layers.Feature, 0, len(items))
