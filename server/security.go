@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,17 +117,28 @@ func (e *busyError) Error() string {
 // run runs fn in a slot. It gives up with a busyError when none frees up
 // within the limiter's wait, and with ctx's error when ctx ends first.
 func (l *limiter) run(ctx context.Context, fn func() error) error {
+	release, err := l.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// acquire takes a slot for work that spans more than one call (a
+// picture's layers read for its view, then drawn) and returns the func
+// that frees it, which may be called more than once. It fails as run does.
+func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
 	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
 	case l.slots <- struct{}{}:
+		return sync.OnceFunc(func() { <-l.slots }), nil
 	case <-t.C:
-		return &busyError{retryAfter: l.wait}
+		return nil, &busyError{retryAfter: l.wait}
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-l.slots }()
-	return fn()
 }
 
 // do is run for a request.

@@ -311,7 +311,7 @@ func TestWaitersGiveUpAtTheirDeadline(t *testing.T) {
 func TestCacheBudget(t *testing.T) {
 	s := newServer(t)
 	caps := []int{s.bodies.maxBytes, s.snapshots.maxBytes, s.tiles.maxBytes, s.items.maxBytes,
-		s.pages.maxBytes, s.pictures.maxBytes, s.layerMeta.maxBytes}
+		s.pages.maxBytes, s.pictures.maxBytes, s.layerMeta.maxBytes, s.described.maxBytes}
 	sum := 0
 	for i, c := range caps {
 		if c <= 0 {

@@ -73,8 +73,11 @@ const CacheBudget = 256 << 20
 // The memory budget is then: the caches, CacheBudget (256 MiB, including
 // the snapshots' 128 MiB share); snapshots being built, at most
 // Config.Expensive of them at once and each of at most MaxWholeLayer
-// features; and per items request, the candidates of its bbox (about 50
-// bytes a match) and one page (at most 10 000 features). The file's pages
+// features; pictures of a larger layer, read from its stored levels for
+// their view, at most Config.Expensive at once, each holding what that
+// zoom stores in the view (65 MB of heap for a 2.5° view of bench's 1M
+// polygons at zoom 8); and per items request, the candidates of its bbox
+// (about 50 bytes a match) and one page (at most 10 000 features). The file's pages
 // are mapped, not allocated: the server drops its mapping of them past a
 // budget of its own (cmd/mapserver), and the page cache keeps the data.
 const MaxWholeLayer = 250_000
@@ -118,6 +121,8 @@ type Server struct {
 	layerMeta *lru[map[string]layers.Layer] // every layer of a data version
 	geomSizes *lru[int]                     // a layer's geometry bytes, by layer@revision (drawnFromTiles)
 	expensive *limiter                      // bounds work that builds large bodies
+	views     *limiter                      // bounds pictures read for their view (see picture)
+	described *lru[description]             // pages' and oEmbed's titles and source counts (see describe)
 	gpkgs     *gpkgFiles                    // large layers' GeoPackages kept on disk; nil: built per request
 	renderer  *staticmap.Renderer
 	assets    map[string]*asset // the front end's files, by path (assets/...)
@@ -154,7 +159,8 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		tileSets:  newLRU[*tiles.Set](tileSetCount),
 		pages:     newBytesLRU(2048, 16<<20, bodySize),
 		items:     newBytesLRU(8192, 6<<20, bodySize),
-		pictures:  newBytesLRU(256, 8<<20, func(b []byte) int { return len(b) }),
+		pictures:  newBytesLRU(256, 7<<20, func(b []byte) int { return len(b) }),
+		described: newBytesLRU(4096, 1<<20, func(d description) int { return 64 + len(d.title) }),
 		layerMeta: newBytesLRU(8, 2<<20, func(m map[string]layers.Layer) int { return 4096 * len(m) }),
 		geomSizes: newLRU[int](256),
 	}
@@ -175,6 +181,7 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		IdleTimeout:     120 * time.Second,
 	})
 	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
+	s.views = newLimiter(cfg.Expensive, 5*time.Second)
 	if cfg.DownloadDir != "" {
 		if s.gpkgs, err = newGPKGFiles(cfg.DownloadDir); err != nil {
 			return nil, err

@@ -30,7 +30,7 @@ func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, f
 		return nil, nil, err
 	}
 	ts, ok := r.(tiles.Store)
-	if !ok || l.Kind == layers.KindBasemap || l.Count <= s.cfg.MaxWholeLayer {
+	if !ok || !s.readForView(r, l) {
 		sn, err := s.snapshotOf(ctx, r, id)
 		return sn, nil, err
 	}
@@ -65,6 +65,13 @@ func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, f
 	}
 	sn, err = layers.NewSnapshot(l, feats, nil)
 	return sn, passages, err
+}
+
+// readForView is whether a picture reads layer l of r for its view (see
+// viewSnapshot) rather than drawing it whole.
+func (s *Server) readForView(r layers.Reader, l layers.Layer) bool {
+	_, ok := r.(tiles.Store)
+	return ok && l.Kind != layers.KindBasemap && l.Count > s.cfg.MaxWholeLayer
 }
 
 // viewZoom is the zoom whose tiles draw bound b at about width pixels.

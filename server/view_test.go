@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/citemap/citemap/layers"
+	"github.com/citemap/citemap/layers/bolt"
 	"github.com/citemap/citemap/layers/tiles"
 )
 
@@ -80,5 +84,93 @@ func TestPicturesReadLargeLayersFromTheirLevels(t *testing.T) {
 	}
 	if _, ok := s.snapshots.get("synthetic@" + l.Revision); ok {
 		t.Error("a picture decoded the whole layer")
+	}
+}
+
+// readCounter is a real store that counts the reads of its stored levels.
+type readCounter struct {
+	*bolt.Store
+	reads atomic.Int32
+}
+
+func (r *readCounter) ReadTiles(ctx context.Context, id string, fn func(tiles.Stored) error) error {
+	r.reads.Add(1)
+	return r.Store.ReadTiles(ctx, id, fn)
+}
+
+// A picture that reads a layer over the whole-layer limit for its view
+// holds the features it read until it is drawn, so such pictures take a
+// slot of their own limiter: with every slot taken one waits and answers
+// 503, while a picture of layers drawn whole goes on. A page and oEmbed
+// name their view from the same reading, kept per data version: the next
+// visit reads nothing and needs no slot.
+func TestViewReadsAreBounded(t *testing.T) {
+	store := &readCounter{Store: syntheticStore(t, 2000)}
+	page := []byte("<!doctype html><html><head><title>map</title></head><body></body></html>")
+	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: page}}, MaxWholeLayer: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.views = newLimiter(1, 10*time.Millisecond)
+	hold := func() (release func()) {
+		stop, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go func() {
+			s.views.run(context.Background(), func() error {
+				close(held)
+				<-stop
+				return nil
+			})
+			close(done)
+		}()
+		<-held
+		return func() { close(stop); <-done }
+	}
+	busy := func(path string, res_ int, b []byte) {
+		t.Helper()
+		if res_ != 503 || !strings.Contains(string(b), "too many expensive requests") {
+			t.Errorf("%s with the slot taken: %d %.200q", path, res_, b)
+		}
+	}
+	const large = "/static/map.png?layers=synthetic&width=600&height=400"
+	const whole = "/static/map.png?layers=bases,zones&width=600&height=400"
+	const pagePath = "/?layers=synthetic,bases"
+	const oembed = "/oembed?url=" + "http%3A%2F%2Fexample.com%2F%3Flayers%3Dsynthetic"
+
+	release := hold()
+	res, b := do(t, s, "GET", large)
+	busy(large, res.StatusCode, b)
+	if res.Header.Get("Retry-After") == "" {
+		t.Errorf("%s: no Retry-After", large)
+	}
+	if res, b := do(t, s, "GET", whole); res.StatusCode != 200 {
+		t.Errorf("%s, drawn whole, with the slot taken: %d %.200s", whole, res.StatusCode, b)
+	}
+	res, b = do(t, s, "GET", pagePath, "Accept", "text/html")
+	busy(pagePath, res.StatusCode, b)
+	if n := store.reads.Load(); n != 0 {
+		t.Errorf("the levels were read %d times without a slot", n)
+	}
+	release()
+
+	for _, path := range []string{large, pagePath, oembed} {
+		if res, b := do(t, s, "GET", path, "Accept", "text/html"); res.StatusCode != 200 {
+			t.Fatalf("%s: %d %.200s", path, res.StatusCode, b)
+		}
+	}
+	if n := store.reads.Load(); n != 3 {
+		t.Errorf("three views read the levels %d times", n)
+	}
+	// Once described, a page and oEmbed need no slot and read nothing.
+	release = hold()
+	defer release()
+	res, b = do(t, s, "GET", pagePath, "Accept", "text/html")
+	if res.StatusCode != 200 || !bytes.Contains(b, []byte(`content="Synthetic · Military bases"`)) {
+		t.Errorf("%s again with the slot taken: %d %.400s", pagePath, res.StatusCode, b)
+	}
+	if res, b := do(t, s, "GET", oembed); res.StatusCode != 200 || !strings.Contains(string(b), `"title":"Synthetic"`) {
+		t.Errorf("%s again with the slot taken: %d %.300s", oembed, res.StatusCode, b)
+	}
+	if n := store.reads.Load(); n != 3 {
+		t.Errorf("the described views were read again: %d reads", n)
 	}
 }
