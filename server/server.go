@@ -153,13 +153,13 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 		// load the caches must not take the memory a burst of new requests
 		// needs. A value larger than its cache's share is served, not kept.
 		snapshots: newBytesLRU(16, 128<<20, snapshotSize),
-		bodies:    newBytesLRU(32, 56<<20, bodySize),
+		bodies:    newBytesLRU(32, 55<<20, bodySize),
 		tiles:     newBytesLRU(tileCacheSize, 40<<20, bodySize),
 		hot:       newHotTiles(tileCacheSize),
 		tileSets:  newLRU[*tiles.Set](tileSetCount),
 		pages:     newBytesLRU(2048, 16<<20, bodySize),
 		items:     newBytesLRU(8192, 6<<20, bodySize),
-		pictures:  newBytesLRU(256, 7<<20, func(b []byte) int { return len(b) }),
+		pictures:  newBytesLRU(256, 8<<20, func(b []byte) int { return len(b) }),
 		described: newBytesLRU(4096, 1<<20, func(d description) int { return 64 + len(d.title) }),
 		layerMeta: newBytesLRU(8, 2<<20, func(m map[string]layers.Layer) int { return 4096 * len(m) }),
 		geomSizes: newLRU[int](256),
