@@ -270,3 +270,39 @@ func TestSearchIndex(t *testing.T) {
 		}
 	}
 }
+
+// A search reads every stored body of each layer it covers; over a layer
+// the server would not hold whole, that is expensive work, in its limiter:
+// with every slot taken such a search answers 503, while a search of
+// smaller layers goes on.
+func TestSearchOfLargeLayersUsesTheLimiter(t *testing.T) {
+	s, err := New(syntheticStore(t, 2000), Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.expensive = newLimiter(1, 10*time.Millisecond)
+	stop, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		s.expensive.run(context.Background(), func() error {
+			close(held)
+			<-stop
+			return nil
+		})
+		close(done)
+	}()
+	<-held
+	const large = "/search?q=feature%2012"
+	if res, b := do(t, s, "GET", large); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
+		t.Errorf("%s with every slot taken: %d %s", large, res.StatusCode, b)
+	}
+	if res, b := do(t, s, "GET", "/search?q=gyumri&layers=bases"); res.StatusCode != 200 || !strings.Contains(string(b), `"id":"gyumri-102nd-base"`) {
+		t.Errorf("a search of a small layer with every slot taken: %d %s", res.StatusCode, b)
+	}
+	close(stop)
+	<-done
+	res, b := do(t, s, "GET", large)
+	var got searchAnswer
+	if err := json.Unmarshal(b, &got); res.StatusCode != 200 || err != nil || len(got.Features) == 0 || got.Features[0].Name != "feature 12" {
+		t.Errorf("%s once the slot is free: %d %s", large, res.StatusCode, b)
+	}
+}
