@@ -77,9 +77,10 @@ const CacheBudget = 256 << 20
 // their view, at most Config.Expensive at once, each holding what that
 // zoom stores in the view (65 MB of heap for a 2.5° view of bench's 1M
 // polygons at zoom 8); and per items request, the candidates of its bbox
-// (about 50 bytes a match) and one page (at most 10 000 features). The file's pages
-// are mapped, not allocated: the server drops its mapping of them past a
-// budget of its own (cmd/mapserver), and the page cache keeps the data.
+// (about 50 bytes a match) and one page (at most 10 000 features). The
+// file's pages are mapped, not allocated: the server drops its mapping of
+// them past a budget of its own (cmd/mapserver), and the page cache keeps
+// the data.
 const MaxWholeLayer = 250_000
 
 // wholeLayer refuses a layer too large to hold in memory.
