@@ -51,3 +51,13 @@ type Indexed interface {
 	// read transaction; what fn is given is only valid until it returns.
 	ReadIndex(ctx context.Context, id string, fn func(LayerIndex) error) error
 }
+
+// Named is a reader that keeps each feature's names apart from its body,
+// so a search reads them without the geometry.
+type Named interface {
+	// Names calls fn, in one read transaction of the reader's data version,
+	// for each feature of layer id with its bound and its names: a JSON
+	// object of those of name, name_* and aliases it has. names is only
+	// valid until fn returns.
+	Names(ctx context.Context, id string, fn func(feature string, bound orb.Bound, names []byte) error) error
+}

@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 8). Every entity is stored under its key followed by the
+// Layout (schema 9). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -20,6 +20,9 @@
 //	          bodies in one (see index.go)
 //	ids       one bucket per layer: feature \0 v -> its level and cell
 //	levels    one bucket per layer: generalized geometry for tiles (levels.go)
+//	names     one bucket per layer: feature \0 v -> its bound and its names
+//	          (name, name_*, aliases) as JSON, which a search reads
+//	          instead of the bodies (names.go)
 //
 // A version becomes visible in one last transaction that writes its record
 // in "versions" and moves meta's version to it. Until then its keys lie
@@ -46,7 +49,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 8
+const schemaVersion = 9
 
 var (
 	bucketMeta     = []byte("meta")
@@ -61,9 +64,9 @@ var (
 	keyVersion = []byte("version")
 	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs, bucketLevels}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs, bucketLevels, bucketNames}
 	// perLayer are the buckets holding one bucket per layer.
-	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketLevels}
+	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketLevels, bucketNames}
 	// versioned are the buckets whose keys end in a data version.
 	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )

@@ -349,6 +349,9 @@ func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature, body 
 		}
 	}
 	ent := prefix(f.ID)
+	if err := ch.putNames(tx, layer, ent, f); err != nil {
+		return err
+	}
 	nc := cellOf(f.Geometry.Bound())
 	_, oval := lookup(idsOf(tx, layer), ent, ch.base)
 	if oc, ok := cellIn(oval); ok {
@@ -406,6 +409,7 @@ func (ch *change) deleteDerived(tx *bbolt.Tx, layer, id string) {
 	}
 	ch.put(layer, bucketIDs, ent, tombstone)
 	ch.put(layer, bucketBodies, bodyEntity(cell, id), tombstone)
+	ch.put(layer, bucketNames, ent, tombstone)
 }
 
 func bodiesOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
@@ -600,7 +604,7 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 	fb := tx.Bucket(bucketFeatures)
 	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
 		layer := firstPart(lent)
-		bodies, ids := bodiesOf(tx, layer), idsOf(tx, layer)
+		bodies, ids, names := bodiesOf(tx, layer), idsOf(tx, layer), namesOf(tx, layer)
 		n := 0
 		if err := walk(fb.Bucket([]byte(layer)), nil, at, func(ent, val []byte) error {
 			id := firstPart(ent)
@@ -621,16 +625,29 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 			if _, got := lookup(bodies, bodyEntity(cell, id), at); !bytes.Equal(got, body) {
 				report("layer %s: feature %s: its stored body is missing or stale", layer, id)
 			}
+			nv, err := namesValue(f)
+			if err != nil {
+				return err
+			}
+			if _, got := lookup(names, ent, at); !bytes.Equal(got, nv) {
+				report("layer %s: feature %s: its names are missing or stale", layer, id)
+			}
 			return nil
 		}); err != nil {
 			return err
 		}
-		ni := 0
+		ni, nn := 0, 0
 		if err := walk(ids, nil, at, func([]byte, []byte) error { ni++; return nil }); err != nil {
 			return err
 		}
 		if ni != n {
 			report("layer %s: %d entries in the ids index for %d features", layer, ni, n)
+		}
+		if err := walk(names, nil, at, func([]byte, []byte) error { nn++; return nil }); err != nil {
+			return err
+		}
+		if nn != n {
+			report("layer %s: %d names records for %d features", layer, nn, n)
 		}
 		// Every body must be the one its feature's ids entry points to.
 		return walk(bodies, nil, at, func(ent, _ []byte) error {
