@@ -281,16 +281,7 @@ func TestSearchOfLargeLayersUsesTheLimiter(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.expensive = newLimiter(1, 10*time.Millisecond)
-	stop, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go func() {
-		s.expensive.run(context.Background(), func() error {
-			close(held)
-			<-stop
-			return nil
-		})
-		close(done)
-	}()
-	<-held
+	release := holdSlot(s.expensive)
 	const large = "/search?q=feature%2012"
 	if res, b := do(t, s, "GET", large); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
 		t.Errorf("%s with every slot taken: %d %s", large, res.StatusCode, b)
@@ -298,8 +289,7 @@ func TestSearchOfLargeLayersUsesTheLimiter(t *testing.T) {
 	if res, b := do(t, s, "GET", "/search?q=gyumri&layers=bases"); res.StatusCode != 200 || !strings.Contains(string(b), `"id":"gyumri-102nd-base"`) {
 		t.Errorf("a search of a small layer with every slot taken: %d %s", res.StatusCode, b)
 	}
-	close(stop)
-	<-done
+	release()
 	res, b := do(t, s, "GET", large)
 	var got searchAnswer
 	if err := json.Unmarshal(b, &got); res.StatusCode != 200 || err != nil || len(got.Features) == 0 || got.Features[0].Name != "feature 12" {

@@ -246,30 +246,34 @@ func TestLRUWaiterGivesUp(t *testing.T) {
 	})
 }
 
+// holdSlot takes one slot of l until release, which returns once the slot
+// is free again.
+func holdSlot(l *limiter) (release func()) {
+	stop, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		l.run(context.Background(), func() error {
+			close(held)
+			<-stop
+			return nil
+		})
+		close(done)
+	}()
+	<-held
+	return func() { close(stop); <-done }
+}
+
 // TestSnapshotBuildsUseTheLimiter: preparing a layer in memory (for its
 // CSV download here; items and tiles read the store's file instead) takes an
 // expensive slot, so with every slot taken it waits and then answers 503.
 func TestSnapshotBuildsUseTheLimiter(t *testing.T) {
 	s := newServer(t)
 	s.expensive = newLimiter(1, 10*time.Millisecond)
-	hold := make(chan struct{})
-	held := make(chan struct{})
-	released := make(chan struct{})
-	go func() {
-		s.expensive.run(context.Background(), func() error {
-			close(held)
-			<-hold
-			return nil
-		})
-		close(released)
-	}()
-	<-held
+	release := holdSlot(s.expensive)
 	res, b := do(t, s, "GET", "/layers/bases.csv")
 	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
 		t.Errorf("a snapshot build with no slot free: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
-	close(hold)
-	<-released // the slot is free again, not just about to be
+	release() // the slot is free again, not just about to be
 	if res, b := do(t, s, "GET", "/layers/bases.csv"); res.StatusCode != 200 {
 		t.Errorf("after the slot freed: %d %s", res.StatusCode, b)
 	}

@@ -112,19 +112,6 @@ func TestViewReadsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.views = newLimiter(1, 10*time.Millisecond)
-	hold := func() (release func()) {
-		stop, held, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-		go func() {
-			s.views.run(context.Background(), func() error {
-				close(held)
-				<-stop
-				return nil
-			})
-			close(done)
-		}()
-		<-held
-		return func() { close(stop); <-done }
-	}
 	busy := func(path string, res_ int, b []byte) {
 		t.Helper()
 		if res_ != 503 || !strings.Contains(string(b), "too many expensive requests") {
@@ -136,7 +123,7 @@ func TestViewReadsAreBounded(t *testing.T) {
 	const pagePath = "/?layers=synthetic,bases"
 	const oembed = "/oembed?url=" + "http%3A%2F%2Fexample.com%2F%3Flayers%3Dsynthetic"
 
-	release := hold()
+	release := holdSlot(s.views)
 	res, b := do(t, s, "GET", large)
 	busy(large, res.StatusCode, b)
 	if res.Header.Get("Retry-After") == "" {
@@ -161,7 +148,7 @@ func TestViewReadsAreBounded(t *testing.T) {
 		t.Errorf("three views read the levels %d times", n)
 	}
 	// Once described, a page and oEmbed need no slot and read nothing.
-	release = hold()
+	release = holdSlot(s.views)
 	defer release()
 	res, b = do(t, s, "GET", pagePath, "Accept", "text/html")
 	if res.StatusCode != 200 || !bytes.Contains(b, []byte(`content="Synthetic · Military bases"`)) {
