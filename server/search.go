@@ -147,7 +147,7 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	ids, err := s.searchLayers(ctx, r, c.Query("layers"))
+	ls, err := s.searchLayers(ctx, r, c.Query("layers"))
 	if err != nil {
 		return err
 	}
@@ -156,12 +156,9 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 	// layer is not missed for earlier, looser ones; memory stays that of
 	// the answer.
 	top := &topHits{max: limit + 1}
-	for i, id := range ids {
-		l, err := s.layerOf(ctx, r, id)
-		if err != nil {
-			return err
-		}
-		search := func() error { return s.searchLayer(ctx, r, id, i, needle, top.add) }
+	for i, l := range ls {
+		search := func() error { return s.searchLayer(ctx, r, l.ID, i, needle, top.add) }
+		var err error
 		if l.Count > s.cfg.MaxWholeLayer {
 			// Every feature's names are read (0.3 s for bench's 1M
 			// polygons; their bodies, before the names were kept apart,
@@ -188,34 +185,35 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 
 // searchLayers is the layers a search covers: those named in list (which
 // must exist), or every layer but the basemap, in the store's order.
-func (s *Server) searchLayers(ctx context.Context, r layers.Reader, list string) ([]string, error) {
+func (s *Server) searchLayers(ctx context.Context, r layers.Reader, list string) ([]layers.Layer, error) {
 	all, err := r.Layers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	known := make(map[string]bool, len(all))
-	var ids []string
+	known := make(map[string]layers.Layer, len(all))
+	var ls []layers.Layer
 	for _, l := range all {
 		if l.Kind == layers.KindBasemap {
 			continue
 		}
-		known[l.ID] = true
-		ids = append(ids, l.ID)
+		known[l.ID] = l
+		ls = append(ls, l)
 	}
 	if list == "" {
-		return ids, nil
+		return ls, nil
 	}
-	var want []string
+	var want []layers.Layer
 	for _, id := range strings.Split(list, ",") {
 		id = strings.TrimSpace(id)
 		if id == "" {
 			continue
 		}
-		if !known[id] {
+		l, ok := known[id]
+		if !ok {
 			return nil, badRequest("layers=%s: there is no layer %q to search", clipParam(list), id)
 		}
-		if !slices.Contains(want, id) {
-			want = append(want, id)
+		if !slices.ContainsFunc(want, func(w layers.Layer) bool { return w.ID == id }) {
+			want = append(want, l)
 		}
 	}
 	if len(want) == 0 {

@@ -29,11 +29,11 @@ func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, f
 	if err != nil {
 		return nil, nil, err
 	}
-	ts, ok := r.(tiles.Store)
-	if !ok || !s.readForView(r, l) {
+	if !s.readForView(r, l) {
 		sn, err := s.snapshotOf(ctx, r, id)
 		return sn, nil, err
 	}
+	ts := r.(tiles.Store)
 	b := f.Bound
 	if b.IsZero() || b.IsEmpty() {
 		b = l.Bound

@@ -349,24 +349,23 @@ func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature, body 
 		}
 	}
 	ent := prefix(f.ID)
-	if err := ch.putNames(tx, layer, ent, f); err != nil {
-		return err
-	}
 	nc := cellOf(f.Geometry.Bound())
 	_, oval := lookup(idsOf(tx, layer), ent, ch.base)
 	if oc, ok := cellIn(oval); ok {
 		if bytes.Equal(oc, nc) {
+			// The body holds the names and the bound: the same body, the
+			// same names record.
 			if _, old := lookup(bodiesOf(tx, layer), bodyEntity(oc, f.ID), ch.base); bytes.Equal(old, body) {
 				return nil
 			}
 			ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
-			return nil
+			return ch.putNames(tx, layer, ent, f)
 		}
 		ch.put(layer, bucketBodies, bodyEntity(oc, f.ID), tombstone)
 	}
 	ch.put(layer, bucketIDs, ent, idValue(nc))
 	ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
-	return nil
+	return ch.putNames(tx, layer, ent, f)
 }
 
 // refreshBody stages feature id's body again when the version's evidence
@@ -636,18 +635,17 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 		}); err != nil {
 			return err
 		}
-		ni, nn := 0, 0
-		if err := walk(ids, nil, at, func([]byte, []byte) error { ni++; return nil }); err != nil {
-			return err
-		}
-		if ni != n {
-			report("layer %s: %d entries in the ids index for %d features", layer, ni, n)
-		}
-		if err := walk(names, nil, at, func([]byte, []byte) error { nn++; return nil }); err != nil {
-			return err
-		}
-		if nn != n {
-			report("layer %s: %d names records for %d features", layer, nn, n)
+		for _, b := range []struct {
+			bucket *bbolt.Bucket
+			what   string
+		}{{ids, "entries in the ids index"}, {names, "names records"}} {
+			m := 0
+			if err := walk(b.bucket, nil, at, func([]byte, []byte) error { m++; return nil }); err != nil {
+				return err
+			}
+			if m != n {
+				report("layer %s: %d %s for %d features", layer, m, b.what, n)
+			}
 		}
 		// Every body must be the one its feature's ids entry points to.
 		return walk(bodies, nil, at, func(ent, _ []byte) error {
