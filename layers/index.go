@@ -18,7 +18,8 @@ type Body struct {
 	From, To string
 	// Geometry is the GeoJSON geometry object; Properties the flat
 	// properties (Feature.Flat) as a JSON object, with source_count and
-	// passage_ids.
+	// passage_ids, compact and escaped as json.Marshal writes it (a
+	// filter reads it as such).
 	Geometry, Properties []byte
 	// Passages are the distinct passages its claims cite, sorted.
 	Passages []string
@@ -42,6 +43,11 @@ type LayerIndex interface {
 	// Scan calls fn for every body in id order, from the first id >= from,
 	// until fn returns false.
 	Scan(from string, fn func(Body) bool) error
+	// Attributes is Scan without the geometry: each Body has its ID,
+	// Bound, From, To and Properties, and no Geometry, WKB or Passages.
+	// A filter, a count or an offset over a large layer reads these, a
+	// few dozen bytes a feature, instead of every geometry.
+	Attributes(from string, fn func(Body) bool) error
 }
 
 // Indexed is a Reader that keeps a spatial index and each feature's encoded
@@ -50,14 +56,4 @@ type Indexed interface {
 	// ReadIndex runs fn with layer id of the reader's data version, in one
 	// read transaction; what fn is given is only valid until it returns.
 	ReadIndex(ctx context.Context, id string, fn func(LayerIndex) error) error
-}
-
-// Named is a reader that keeps each feature's names apart from its body,
-// so a search reads them without the geometry.
-type Named interface {
-	// Names calls fn, in one read transaction of the reader's data version,
-	// for each feature of layer id with its bound and its names: a JSON
-	// object of those of name, name_* and aliases it has. names is only
-	// valid until fn returns.
-	Names(ctx context.Context, id string, fn func(feature string, bound orb.Bound, names []byte) error) error
 }

@@ -372,13 +372,14 @@ func (s *Server) exportTo(ctx context.Context, dir, prefix string, opt SiteOptio
 	return written, writeManifests(dir, types)
 }
 
-// featureIDs lists a layer's features in id order: from the store's index
-// when it keeps one (no feature is decoded), else from the whole layer.
+// featureIDs lists a layer's features in id order: from the store's
+// attributes when it keeps an index (no geometry is read), else from the
+// whole layer.
 func (s *Server) featureIDs(ctx context.Context, layer string) ([]string, error) {
 	if ix, ok := s.store.(layers.Indexed); ok {
 		var ids []string
 		err := ix.ReadIndex(ctx, layer, func(li layers.LayerIndex) error {
-			return li.Scan("", func(b layers.Body) bool {
+			return li.Attributes("", func(b layers.Body) bool {
 				ids = append(ids, b.ID)
 				return true
 			})

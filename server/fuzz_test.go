@@ -84,3 +84,31 @@ func FuzzAcceptsCoding(f *testing.F) {
 		}
 	})
 }
+
+// mayHold may say yes to what does not hold the needle (the names are
+// then decoded), never no to what does: for ASCII without escapes it
+// decides as lower-casing the whole and searching it would.
+func FuzzMayHold(f *testing.F) {
+	f.Add(`{"name":"Gyumri Base","status":"active"}`, "gyumri")
+	f.Add(`{"name":"GYUMRI"}`, "umri")
+	f.Add(`{"name":"Şəki"}`, "seki")
+	f.Add(`{"name":"a  b"}`, "a b")
+	f.Add(`{"x":"aaab"}`, "aab")
+	f.Fuzz(func(t *testing.T, props, needle string) {
+		needle = strings.ToLower(needle)
+		want := strings.Contains(strings.ToLower(props), needle)
+		got := mayHold([]byte(props), needle)
+		if want && !got {
+			t.Errorf("mayHold(%q, %q) = false; it holds it", props, needle)
+		}
+		plain := true
+		for i := range len(props) {
+			if c := props[i]; c >= 0x80 || c == '\\' || (c == ' ' && i > 0 && props[i-1] == ' ') {
+				plain = false
+			}
+		}
+		if plain && got != want {
+			t.Errorf("mayHold(%q, %q) = %v, want %v", props, needle, got, want)
+		}
+	})
+}

@@ -116,6 +116,9 @@ func TestItemsFromTheIndexMatchTheSnapshot(t *testing.T) {
 		"/collections/synthetic/items?bbox=42,39,46,42&datetime=2000-01-01/2010-12-31&limit=500",
 		"/collections/synthetic/items?datetime=2022-06-01&limit=500",
 		"/collections/synthetic/items?status=planned&rank=3&limit=500",
+		"/collections/synthetic/items?rank=3.0&limit=20&offset=100", // a number, compared as one
+		"/collections/synthetic/items?status=Active",
+		"/collections/synthetic/items?datetime=2022-06-01&status=active&limit=5&offset=40",
 		"/collections/synthetic/items?bbox=41,39,47,43&status=closed&properties=name,status&limit=300",
 		"/collections/synthetic/items?properties=&limit=5",
 		"/collections/synthetic/items?bbox=42,39,46,42&f=html",

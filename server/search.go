@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -13,11 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/paulmach/orb"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/citemap/citemap/layers"
-	"github.com/citemap/citemap/layers/query"
 )
 
 const (
@@ -160,10 +160,10 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 		search := func() error { return s.searchLayer(ctx, r, l.ID, i, needle, top.add) }
 		var err error
 		if l.Count > s.cfg.MaxWholeLayer {
-			// Every feature's names are read (0.3 s for bench's 1M
-			// polygons; their bodies, before the names were kept apart,
-			// took 46 s): one more expensive job, so a burst of searches
-			// cannot take every core and the page cache.
+			// Every feature's attributes are read (0.6 s for bench's 1M
+			// polygons; their bodies, before the attributes were kept
+			// apart, took 46 s): one more expensive job, so a burst of
+			// searches cannot take every core and the page cache.
 			err = s.expensive.run(ctx, search)
 		} else {
 			err = search()
@@ -237,11 +237,10 @@ func (s *Server) searchLayer(ctx context.Context, r layers.Reader, id string, or
 	})
 }
 
-// scanNames reads every feature of layer id whose raw names pass may,
-// decoded: from the store's names when it keeps them apart, else from its
-// stored bodies (never the whole layer decoded at once), else from the
-// layer's snapshot. fn is given the names (name, name_*, aliases) and
-// perhaps other properties.
+// scanNames reads every feature of layer id whose raw properties pass
+// may, decoded: from the store's attributes when it keeps an index (never
+// a geometry read), else from the layer's snapshot. fn is given the
+// feature's properties, its names (name, name_*, aliases) among them.
 func (s *Server) scanNames(ctx context.Context, r layers.Reader, id string, may func([]byte) bool, fn func(fid string, bound []float64, p map[string]any) error) error {
 	try := func(fid string, bound []float64, props []byte) error {
 		if !may(props) {
@@ -253,19 +252,25 @@ func (s *Server) scanNames(ctx context.Context, r layers.Reader, id string, may 
 		}
 		return fn(fid, bound, p)
 	}
-	if nr, ok := r.(layers.Named); ok {
-		return nr.Names(ctx, id, func(fid string, b orb.Bound, names []byte) error {
-			return try(fid, bbox(b.Min[0], b.Min[1], b.Max[0], b.Max[1]), names)
-		})
-	}
 	if ix, ok := r.(layers.Indexed); ok {
-		plan := func(query.Result) (layers.Query, query.Page, error) {
-			return layers.Query{}, query.Page{Offset: 0, Limit: math.MaxInt}, nil
-		}
-		_, err := query.Items(ctx, ix, id, plan, func(b layers.Body) error {
-			return try(b.ID, bbox(b.Bound.Min[0], b.Bound.Min[1], b.Bound.Max[0], b.Bound.Max[1]), b.Properties)
+		return ix.ReadIndex(ctx, id, func(li layers.LayerIndex) error {
+			var ferr error
+			n := 0
+			err := li.Attributes("", func(a layers.Body) bool {
+				if n++; n%4096 == 0 {
+					if ferr = ctx.Err(); ferr != nil {
+						return false
+					}
+				}
+				b := a.Bound
+				ferr = try(a.ID, bbox(b.Min[0], b.Min[1], b.Max[0], b.Max[1]), a.Properties)
+				return ferr == nil
+			})
+			if err != nil {
+				return err
+			}
+			return ferr
 		})
-		return err
 	}
 	sn, err := s.collectionSnapshot(ctx, r, id)
 	if err != nil {
@@ -285,12 +290,70 @@ func bbox(a, b, c, d float64) []float64 { return []float64{a, b, c, d} }
 // mayHold reports whether props could hold needle in a name: false only
 // when the bytes, lower-cased, cannot.
 func mayHold(props []byte, needle string) bool {
-	for i, c := range props {
-		if c >= 0x80 || c == '\\' || (c == ' ' && i > 0 && props[i-1] == ' ') {
-			return true // non-ASCII, escaped or spaced-out text: fold it properly
+	if !isASCII(props) || bytes.IndexByte(props, '\\') >= 0 || bytes.Contains(props, []byte("  ")) {
+		return true // non-ASCII, escaped or spaced-out text: fold it properly
+	}
+	return containsLower(props, needle)
+}
+
+// isASCII reports whether b is ASCII, eight bytes at a time: a search
+// reads every feature's properties.
+func isASCII(b []byte) bool {
+	for ; len(b) >= 8; b = b[8:] {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
 		}
 	}
-	return strings.Contains(strings.ToLower(string(props)), needle)
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLower reports whether ASCII b, lower-cased, holds needle: what
+// strings.ToLower then Contains would, without a copy of each feature's
+// properties. Candidates are found by the needle's first byte, in either
+// case.
+func containsLower(b []byte, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	c0, u0 := needle[0], needle[0]
+	if 'a' <= c0 && c0 <= 'z' {
+		u0 = c0 - ('a' - 'A')
+	}
+	for len(b) >= len(needle) {
+		i := bytes.IndexByte(b, c0)
+		if u0 != c0 {
+			if j := bytes.IndexByte(b, u0); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		if i < 0 || len(b)-i < len(needle) {
+			return false
+		}
+		if hasLowerPrefix(b[i:], needle) {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
+}
+
+// hasLowerPrefix reports whether b, lower-cased, starts with needle.
+func hasLowerPrefix(b []byte, needle string) bool {
+	for j := range len(needle) {
+		c := b[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != needle[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // matchNames finds needle in the feature's name, its name_* and aliases

@@ -2,7 +2,7 @@
 // layers.Publisher: one file holds every data version of every layer, source,
 // passage and claim.
 //
-// Layout (schema 9). Every entity is stored under its key followed by the
+// Layout (schema 10). Every entity is stored under its key followed by the
 // data version that wrote it (see keys.go), and a version writes only what
 // it changes; a read at version N takes, per entity, the record with the
 // greatest version <= N, and a tombstone there means the entity is gone.
@@ -20,9 +20,10 @@
 //	          bodies in one (see index.go)
 //	ids       one bucket per layer: feature \0 v -> its level and cell
 //	levels    one bucket per layer: generalized geometry for tiles (levels.go)
-//	names     one bucket per layer: feature \0 v -> its bound and its names
-//	          (name, name_*, aliases) as JSON, which a search reads
-//	          instead of the bodies (names.go)
+//	attrs     one bucket per layer: feature \0 v -> its body without the
+//	          geometry (bound, validity, properties), which searches,
+//	          filters, counts and offsets read instead of the bodies
+//	          (attrs.go)
 //
 // A version becomes visible in one last transaction that writes its record
 // in "versions" and moves meta's version to it. Until then its keys lie
@@ -49,7 +50,7 @@ import (
 )
 
 // schemaVersion is written into a new file; a store refuses any other.
-const schemaVersion = 9
+const schemaVersion = 10
 
 var (
 	bucketMeta     = []byte("meta")
@@ -64,9 +65,9 @@ var (
 	keyVersion = []byte("version")
 	keyPending = []byte("pending")
 
-	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs, bucketLevels, bucketNames}
+	allBuckets = [][]byte{bucketMeta, bucketVersions, bucketLayers, bucketFeatures, bucketSources, bucketPassages, bucketCites, bucketBodies, bucketIDs, bucketLevels, bucketAttrs}
 	// perLayer are the buckets holding one bucket per layer.
-	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketLevels, bucketNames}
+	perLayer = [][]byte{bucketFeatures, bucketBodies, bucketIDs, bucketLevels, bucketAttrs}
 	// versioned are the buckets whose keys end in a data version.
 	versioned = [][]byte{bucketLayers, bucketSources, bucketPassages, bucketCites}
 )

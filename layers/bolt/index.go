@@ -353,19 +353,19 @@ func (ch *change) putDerived(tx *bbolt.Tx, layer string, f layers.Feature, body 
 	_, oval := lookup(idsOf(tx, layer), ent, ch.base)
 	if oc, ok := cellIn(oval); ok {
 		if bytes.Equal(oc, nc) {
-			// The body holds the names and the bound: the same body, the
-			// same names record.
+			// The attributes are made from the body: the same body, the
+			// same attributes.
 			if _, old := lookup(bodiesOf(tx, layer), bodyEntity(oc, f.ID), ch.base); bytes.Equal(old, body) {
 				return nil
 			}
 			ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
-			return ch.putNames(tx, layer, ent, f)
+			return ch.putAttrs(tx, layer, ent, body)
 		}
 		ch.put(layer, bucketBodies, bodyEntity(oc, f.ID), tombstone)
 	}
 	ch.put(layer, bucketIDs, ent, idValue(nc))
 	ch.put(layer, bucketBodies, bodyEntity(nc, f.ID), body)
-	return ch.putNames(tx, layer, ent, f)
+	return ch.putAttrs(tx, layer, ent, body)
 }
 
 // refreshBody stages feature id's body again when the version's evidence
@@ -393,12 +393,16 @@ func (ch *change) refreshBody(tx *bbolt.Tx, layer, id string) error {
 	bent := bodyEntity(cell, id)
 	if _, old := lookup(bodiesOf(tx, layer), bent, ch.ver); !bytes.Equal(old, body) {
 		ch.put(layer, bucketBodies, bent, body)
+		if err := ch.putAttrs(tx, layer, ent, body); err != nil { // source_count is a property
+			return err
+		}
 		return ch.touchLevels(layer, nil, f.Geometry) // tiles carry source_count
 	}
 	return nil
 }
 
-// deleteDerived stages the removal of a feature's body and ids entry.
+// deleteDerived stages the removal of a feature's body, ids entry and
+// attributes.
 func (ch *change) deleteDerived(tx *bbolt.Tx, layer, id string) {
 	ent := prefix(id)
 	_, cval := lookup(idsOf(tx, layer), ent, ch.base)
@@ -408,7 +412,7 @@ func (ch *change) deleteDerived(tx *bbolt.Tx, layer, id string) {
 	}
 	ch.put(layer, bucketIDs, ent, tombstone)
 	ch.put(layer, bucketBodies, bodyEntity(cell, id), tombstone)
-	ch.put(layer, bucketNames, ent, tombstone)
+	ch.put(layer, bucketAttrs, ent, tombstone)
 }
 
 func bodiesOf(tx *bbolt.Tx, layer string) *bbolt.Bucket {
@@ -438,15 +442,15 @@ func (v view) ReadIndex(ctx context.Context, id string, fn func(layers.LayerInde
 		if err != nil {
 			return err
 		}
-		return fn(&layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), ids: idsOf(tx, id)})
+		return fn(&layerIndex{rec: rec, at: at, bodies: bodiesOf(tx, id), ids: idsOf(tx, id), attrs: attrsOf(tx, id)})
 	})
 }
 
 // layerIndex is one layer of one version inside a read transaction.
 type layerIndex struct {
-	rec         layerRecord
-	at          uint64
-	bodies, ids *bbolt.Bucket
+	rec                layerRecord
+	at                 uint64
+	bodies, ids, attrs *bbolt.Bucket
 	// found holds the bodies the transaction's searches passed over (up to
 	// maxFound), by id: a bbox query then reads each body once, from the
 	// pages the search just read, not through the ids bucket again.
@@ -603,7 +607,7 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 	fb := tx.Bucket(bucketFeatures)
 	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
 		layer := firstPart(lent)
-		bodies, ids, names := bodiesOf(tx, layer), idsOf(tx, layer), namesOf(tx, layer)
+		bodies, ids, attrs := bodiesOf(tx, layer), idsOf(tx, layer), attrsOf(tx, layer)
 		n := 0
 		if err := walk(fb.Bucket([]byte(layer)), nil, at, func(ent, val []byte) error {
 			id := firstPart(ent)
@@ -624,12 +628,12 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 			if _, got := lookup(bodies, bodyEntity(cell, id), at); !bytes.Equal(got, body) {
 				report("layer %s: feature %s: its stored body is missing or stale", layer, id)
 			}
-			nv, err := namesValue(f)
+			av, err := attrsValue(body)
 			if err != nil {
 				return err
 			}
-			if _, got := lookup(names, ent, at); !bytes.Equal(got, nv) {
-				report("layer %s: feature %s: its names are missing or stale", layer, id)
+			if _, got := lookup(attrs, ent, at); !bytes.Equal(got, av) {
+				report("layer %s: feature %s: its attributes are missing or stale", layer, id)
 			}
 			return nil
 		}); err != nil {
@@ -638,7 +642,7 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 		for _, b := range []struct {
 			bucket *bbolt.Bucket
 			what   string
-		}{{ids, "entries in the ids index"}, {names, "names records"}} {
+		}{{ids, "entries in the ids index"}, {attrs, "attributes records"}} {
 			m := 0
 			if err := walk(b.bucket, nil, at, func([]byte, []byte) error { m++; return nil }); err != nil {
 				return err

@@ -482,7 +482,7 @@ func TestPublishWritesOnlyTheChange(t *testing.T) {
 	want["features"]++
 	want["bodies"]++ // its stored body, filed in its cell of the spatial index
 	want["ids"]++    // its cell
-	want["names"]++  // its names, for search
+	want["attrs"]++  // its attributes, for filters and search
 	want["cites"]++
 	want["layers"]++
 	want["versions"]++
@@ -544,7 +544,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return b.Put(keySchema, u64(8)) // the format without the names bucket
+		return b.Put(keySchema, u64(9)) // the format with names instead of attributes
 	})
 	db.Close()
 	if err != nil {
@@ -552,7 +552,7 @@ func TestOpenRefusesAnOldSchema(t *testing.T) {
 	}
 	for name, open := range map[string]func(string, time.Duration) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
 		_, err := open(path, time.Second)
-		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 8; this mapserver reads schema 9 (re-import") {
+		if layers.ErrorCode(err) != layers.EINVALID || !strings.Contains(err.Error(), "has schema 9; this mapserver reads schema 10 (re-import") {
 			t.Errorf("%s = %v", name, err)
 		}
 	}

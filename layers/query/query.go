@@ -5,10 +5,13 @@
 package query
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -54,22 +57,25 @@ func Items(ctx context.Context, ix layers.Indexed, id string, plan func(Result) 
 // the layer holds; it returns the number matched.
 func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page, hidden map[string]bool, stored int, fn func(layers.Body) error) (int, error) {
 	filtered := q.Time != nil || len(q.Equals) > 0
+	filt := newFilter(q)
 	inPage := func(n int) bool { return n >= p.Offset && n < p.Offset+p.Limit }
 	var ferr error
 	if len(q.BBox) == 0 {
+		// The filters, the count and the offset read the attributes; only
+		// the page's features are read whole.
 		n := 0
-		err := li.Scan("", func(b layers.Body) bool {
+		err := li.Attributes("", func(a layers.Body) bool {
 			if n%1024 == 0 {
 				if ferr = ctx.Err(); ferr != nil {
 					return false
 				}
 			}
-			if hidden[b.ID] {
+			if hidden[a.ID] {
 				return true
 			}
 			if filtered {
 				var ok bool
-				if ok, ferr = matches(b, q); ferr != nil {
+				if ok, ferr = filt.match(a); ferr != nil {
 					return false
 				}
 				if !ok {
@@ -77,6 +83,14 @@ func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page
 				}
 			}
 			if inPage(n) {
+				b, ok, err := li.Body(a.ID)
+				if err == nil && !ok {
+					err = fmt.Errorf("layer %s: feature %s has attributes but no body", li.Layer().ID, a.ID)
+				}
+				if err != nil {
+					ferr = err
+					return false
+				}
 				if ferr = fn(b); ferr != nil {
 					return false
 				}
@@ -169,7 +183,7 @@ func runHiding(ctx context.Context, li layers.LayerIndex, q layers.Query, p Page
 			if err := load(); err != nil {
 				return 0, err
 			}
-			ok, err := matches(body, q)
+			ok, err := filt.match(body)
 			if err != nil {
 				return 0, err
 			}
@@ -204,8 +218,51 @@ func intersects(b layers.Body, boxes []orb.Bound) (bool, error) {
 	return false, nil
 }
 
-// matches applies the time and property filters of q.
-func matches(b layers.Body, q layers.Query) (bool, error) {
+// filter applies the time and property filters of a query to bodies.
+type filter struct {
+	q layers.Query
+	// texts are the wanted values a match holds verbatim; pairs, for each
+	// property whose name and value are plain, the "name":"value" it
+	// holds, and for a wanted true or false also "name":true as a whole
+	// value; decode is set when some property is decided only by decoding.
+	texts  [][]byte
+	pairs  []pair
+	decode bool
+}
+
+type pair struct {
+	quoted, bare []byte // bare: nil unless the value may be a boolean
+}
+
+func newFilter(q layers.Query) *filter {
+	f := &filter{q: q}
+	for k, want := range q.Equals {
+		if !verbatim(want) {
+			f.decode = true
+			continue
+		}
+		f.texts = append(f.texts, []byte(want))
+		if !verbatim(k) {
+			f.decode = true
+			continue
+		}
+		p := pair{quoted: []byte(`"` + k + `":"` + want + `"`)}
+		if want == "true" || want == "false" {
+			p.bare = []byte(`"` + k + `":` + want)
+		}
+		f.pairs = append(f.pairs, p)
+	}
+	return f
+}
+
+// match reports whether b passes the filters. Decoding the properties is
+// most of a filter's time over a large layer, so it is avoided where the
+// compact JSON of b.Properties decides: a feature that does not hold a
+// wanted text anywhere cannot match, and one whose JSON holds
+// "name":"value", both plain, has that property (a raw quote only
+// delimits a string, and a string followed by a colon is a name).
+func (f *filter) match(b layers.Body) (bool, error) {
+	q := f.q
 	if q.Time != nil {
 		iv, err := geo.FeatureInterval(b.From, b.To)
 		if err != nil {
@@ -218,6 +275,19 @@ func matches(b layers.Body, q layers.Query) (bool, error) {
 	if len(q.Equals) == 0 {
 		return true, nil
 	}
+	for _, t := range f.texts {
+		if !bytes.Contains(b.Properties, t) {
+			return false, nil
+		}
+	}
+	for _, p := range f.pairs {
+		if !bytes.Contains(b.Properties, p.quoted) && (p.bare == nil || !holdsBare(b.Properties, p.bare)) {
+			return false, nil
+		}
+	}
+	if !f.decode {
+		return true, nil
+	}
 	var props map[string]any
 	if err := json.Unmarshal(b.Properties, &props); err != nil {
 		return false, fmt.Errorf("decode properties of %s: %w", b.ID, err)
@@ -225,19 +295,59 @@ func matches(b layers.Body, q layers.Query) (bool, error) {
 	return Equals(props, q.Equals), nil
 }
 
+// holdsBare reports whether props holds pair ("name":true) as a whole
+// value.
+func holdsBare(props, pair []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(props[i:], pair)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(pair)
+		if end < len(props) && (props[end] == ',' || props[end] == '}') {
+			return true
+		}
+		i = end
+	}
+}
+
+// verbatim reports whether a property equal to want holds it in its JSON
+// as it is: not a number (whose JSON may be written otherwise), nothing
+// JSON escapes.
+func verbatim(want string) bool {
+	if want == "" {
+		return false
+	}
+	if _, err := strconv.ParseFloat(want, 64); err == nil {
+		return false
+	}
+	for _, r := range want {
+		if r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
 // Equals reports whether every property named in eq has that value,
-// compared as text.
+// compared as text, and a number also as a number (1000000 is "1e+06" as
+// text).
 func Equals(props map[string]any, eq map[string]string) bool {
 	for k, want := range eq {
 		v, ok := props[k]
 		if !ok {
 			return false
 		}
-		if s, ok := v.(string); ok {
-			if s != want {
+		switch v := v.(type) {
+		case string:
+			if v != want {
 				return false
 			}
 			continue
+		case float64:
+			if n, err := strconv.ParseFloat(want, 64); err == nil && n == v {
+				continue
+			}
 		}
 		if fmt.Sprint(v) != want {
 			return false
