@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -234,5 +235,46 @@ func TestStreamedGeoJSONIsTheLayer(t *testing.T) {
 	}
 	if err := writeLayerGeoJSON(context.Background(), store, "synthetic-none", head, tail, &buf); layers.ErrorCode(err) != layers.ENOTFOUND {
 		t.Errorf("missing layer: %v", err)
+	}
+}
+
+// An items request that reads every feature of a layer over the
+// whole-layer limit (a filter without a bbox) takes a slot of the
+// expensive limiter; a page, an offset or a bbox does not.
+func TestFiltersOfLargeLayersUseTheLimiter(t *testing.T) {
+	s, err := New(syntheticStore(t, 2000), Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxWholeLayer: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.expensive = newLimiter(1, 10*time.Millisecond)
+	release := holdSlot(s.expensive)
+	scans := []string{
+		"/collections/synthetic/items?status=planned&limit=5",
+		"/collections/synthetic/items?datetime=2022-06-01&limit=5",
+	}
+	for _, u := range scans {
+		if res, b := do(t, s, "GET", u); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "too many expensive requests") {
+			t.Errorf("%s with every slot taken: %d %s", u, res.StatusCode, b)
+		}
+	}
+	for _, u := range []string{
+		"/collections/synthetic/items?limit=5&offset=1990",
+		"/collections/synthetic/items?bbox=43,40,44,41&status=planned&limit=5",
+		"/collections/bases/items?status=active",
+	} {
+		if res, b := do(t, s, "GET", u); res.StatusCode != 200 {
+			t.Errorf("%s with every slot taken: %d %s", u, res.StatusCode, b)
+		}
+	}
+	release()
+	res, b := do(t, s, "GET", scans[0])
+	var got struct {
+		Matched  int `json:"numberMatched"`
+		Features []struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &got); res.StatusCode != 200 || err != nil || got.Matched != 667 || len(got.Features) != 5 || got.Features[0].Properties["status"] != "planned" {
+		t.Errorf("%s once the slot is free: %d %.300s", scans[0], res.StatusCode, b)
 	}
 }

@@ -514,7 +514,15 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		// Read from the store's index and stored bodies, in one read
 		// transaction: nothing of the layer is decoded but the page (and
 		// the drafts' own features).
-		err = s.itemsFromIndex(c, ix, l.ID, drafts, f, base, &buf, &res)
+		read := func() error { return s.itemsFromIndex(c, ix, l.ID, drafts, f, base, &buf, &res) }
+		if l.Count > s.cfg.MaxWholeLayer && scansLayer(c) {
+			// A filter without a bbox reads every feature's attributes
+			// (1-2 s over bench's 1M polygons): expensive work, so a burst
+			// of them cannot take every core and the page cache.
+			err = s.expensive.run(c.UserContext(), read)
+		} else {
+			err = read()
+		}
 	} else {
 		var sn *layers.Snapshot
 		if sn, err = s.snapshotOf(c.UserContext(), r, l.ID); err != nil {
@@ -595,6 +603,23 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	}
 	s.pages.put(key, b)
 	return sendBody(c, b, mimeGeoJSON)
+}
+
+// scansLayer reports whether an items request reads every feature of the
+// layer: a filter (datetime or a property) without a bbox. A bbox reads
+// its candidates, a plain page its features.
+func scansLayer(c *fiber.Ctx) bool {
+	args := c.Context().QueryArgs()
+	if args.Has("bbox") {
+		return false
+	}
+	scans := false
+	args.VisitAll(func(k, _ []byte) {
+		if !slices.Contains(itemsParams, string(k)) || string(k) == "datetime" {
+			scans = true
+		}
+	})
+	return scans
 }
 
 // itemsFromIndex answers an items query from the store's spatial index and
