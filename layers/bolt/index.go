@@ -605,6 +605,8 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 	}
 	sourceOf := sourcesAt(tx, at)
 	fb := tx.Bucket(bucketFeatures)
+	cites := tx.Bucket(bucketCites)
+	cited := 0 // the passages' index entries the features imply
 	err := walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
 		layer := firstPart(lent)
 		bodies, ids, attrs := bodiesOf(tx, layer), idsOf(tx, layer), attrsOf(tx, layer)
@@ -635,6 +637,12 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 			if _, got := lookup(attrs, ent, at); !bytes.Equal(got, av) {
 				report("layer %s: feature %s: its attributes are missing or stale", layer, id)
 			}
+			for _, p := range factsOf(f).passages {
+				cited++
+				if _, got := lookup(cites, prefix(p, layer, id), at); !live(got) {
+					report("layer %s: feature %s: the passages' index lacks its passage %s", layer, id, p)
+				}
+			}
 			return nil
 		}); err != nil {
 			return err
@@ -664,6 +672,13 @@ func checkDerived(tx *bbolt.Tx, at uint64) error {
 			return nil
 		})
 	})
+	if err == nil {
+		n := 0
+		err = walk(cites, nil, at, func([]byte, []byte) error { n++; return nil })
+		if n != cited {
+			report("the passages' index holds %d entries for %d citations of a passage by a feature", n, cited)
+		}
+	}
 	return errors.Join(append(errs, err)...)
 }
 

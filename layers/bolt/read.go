@@ -2,11 +2,13 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -272,18 +274,50 @@ func (v view) PassageFeatures(ctx context.Context, passage string) ([]layers.Fea
 	return out, err
 }
 
+// Claims reads the features that cite anything from the passages' index,
+// in layer and id order: proportional to the evidence, where walking every
+// feature of every layer took 1-9 s with bench's 1M polygons beside it.
 func (v view) Claims(ctx context.Context) ([]layers.Claim, error) {
 	var out []layers.Claim
 	err := v.read(func(tx *bbolt.Tx, at uint64) error {
-		fb := tx.Bucket(bucketFeatures)
-		return walk(tx.Bucket(bucketLayers), nil, at, func(lent, _ []byte) error {
-			layer := firstPart(lent)
-			return walk(fb.Bucket([]byte(layer)), nil, at, func(ent, val []byte) error {
-				cs, err := featureClaims(layer, firstPart(ent), val)
-				out = append(out, cs...)
-				return err
-			})
+		type ref struct{ layer, id string }
+		seen := map[ref]bool{}
+		var refs []ref
+		err := walk(tx.Bucket(bucketCites), nil, at, func(ent, _ []byte) error {
+			ps := parts(ent)
+			if len(ps) != 3 {
+				return fmt.Errorf("corrupt index key %q", ent)
+			}
+			if r := (ref{ps[1], ps[2]}); !seen[r] {
+				seen[r] = true
+				refs = append(refs, r)
+			}
+			return nil
 		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(refs, func(a, b ref) int {
+			return cmp.Or(cmp.Compare(a.layer, b.layer), cmp.Compare(a.id, b.id))
+		})
+		fb := tx.Bucket(bucketFeatures)
+		for i, r := range refs {
+			if i%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			_, val := lookup(fb.Bucket([]byte(r.layer)), prefix(r.id), at)
+			if val == nil {
+				return fmt.Errorf("the passages' index names feature %s/%s, which does not exist", r.layer, r.id)
+			}
+			cs, err := featureClaims(r.layer, r.id, val)
+			if err != nil {
+				return err
+			}
+			out = append(out, cs...)
+		}
+		return nil
 	})
 	return out, err
 }
