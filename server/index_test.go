@@ -278,3 +278,40 @@ func TestFiltersOfLargeLayersUseTheLimiter(t *testing.T) {
 		t.Errorf("%s once the slot is free: %d %.300s", scans[0], res.StatusCode, b)
 	}
 }
+
+// An items page of over bigPage features is built in a slot of the pages'
+// limiter; a smaller page, and a page already built, are not held up.
+func TestLargePagesAreBuiltFewAtATime(t *testing.T) {
+	s, err := New(syntheticStore(t, 2000), Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bigPages = newLimiter(1, 10*time.Millisecond)
+	const large = "/collections/synthetic/items?limit=5000"
+	release := holdSlot(s.bigPages)
+	if res, b := do(t, s, "GET", large); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+		t.Errorf("%s with every slot taken: %d %.200s", large, res.StatusCode, b)
+	}
+	for _, u := range []string{
+		"/collections/synthetic/items?limit=1000",
+		"/collections/synthetic/items?limit=5000&offset=1500", // 500 left
+		"/collections/bases/items?limit=10000",
+	} {
+		if res, b := do(t, s, "GET", u); res.StatusCode != 200 {
+			t.Errorf("%s with every slot taken: %d %.200s", u, res.StatusCode, b)
+		}
+	}
+	release()
+	res, b := do(t, s, "GET", large)
+	var page struct {
+		Returned int `json:"numberReturned"`
+	}
+	if err := json.Unmarshal(b, &page); res.StatusCode != 200 || err != nil || page.Returned != 2000 {
+		t.Fatalf("%s once the slot is free: %d %.200s", large, res.StatusCode, b)
+	}
+	release = holdSlot(s.bigPages)
+	defer release()
+	if res, b := do(t, s, "GET", large); res.StatusCode != 200 {
+		t.Errorf("%s built before, with every slot taken: %d %.200s", large, res.StatusCode, b)
+	}
+}

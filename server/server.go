@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"time"
 
@@ -77,7 +78,9 @@ const CacheBudget = 256 << 20
 // their view, at most Config.Expensive at once, each holding what that
 // zoom stores in the view (65 MB of heap for a 2.5° view of bench's 1M
 // polygons at zoom 8); and per items request, the candidates of its bbox
-// (about 50 bytes a match) and one page (at most 10 000 features). The
+// (about 50 bytes a match) and one page (at most 10 000 features; pages of
+// over bigPage features are built at most Config.Expensive, and no more
+// than there are cores, at once). The
 // file's pages are mapped, not allocated: the server drops its mapping of
 // them past a budget of its own (cmd/mapserver), and the page cache keeps
 // the data.
@@ -123,6 +126,7 @@ type Server struct {
 	geomSizes *lru[int]                     // a layer's geometry bytes, by layer@revision (drawnFromTiles)
 	expensive *limiter                      // bounds work that builds large bodies
 	views     *limiter                      // bounds pictures read for their view (see picture)
+	bigPages  *limiter                      // bounds items pages of over bigPage features being built
 	described *lru[description]             // pages' and oEmbed's titles and source counts (see describe)
 	gpkgs     *gpkgFiles                    // large layers' GeoPackages kept on disk; nil: built per request
 	renderer  *staticmap.Renderer
@@ -183,6 +187,11 @@ func New(store layers.Store, cfg Config) (*Server, error) {
 	})
 	s.expensive = newLimiter(cfg.Expensive, 5*time.Second)
 	s.views = newLimiter(cfg.Expensive, 5*time.Second)
+	// Building a page is CPU work: more at once than there are cores ends
+	// none sooner and holds each one's memory longer. A client paging
+	// through a layer (QGIS, GDAL) had rather wait than be refused: a page
+	// waits up to 30 s for its slot, within the request's deadline.
+	s.bigPages = newLimiter(min(cfg.Expensive, runtime.GOMAXPROCS(0)), 30*time.Second)
 	if cfg.DownloadDir != "" {
 		if s.gpkgs, err = newGPKGFiles(cfg.DownloadDir); err != nil {
 			return nil, err
