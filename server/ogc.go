@@ -510,7 +510,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 	}
 	if pageSize(c, l) > bigPage {
 		// 16 pages of 10 000 polygons built at once took the process to
-		// 591 MiB: a few at a time, the others waiting their turn.
+		// 600-700 MiB: a few at a time, the others waiting their turn.
 		release, err := s.bigPages.acquire(c.UserContext())
 		if err != nil {
 			return err
@@ -526,7 +526,7 @@ func (s *Server) handleItems(c *fiber.Ctx) error {
 		read := func() error { return s.itemsFromIndex(c, ix, l.ID, drafts, f, base, &buf, &res) }
 		if l.Count > s.cfg.MaxWholeLayer && scansLayer(c) {
 			// A filter without a bbox reads every feature's attributes
-			// (1-2 s over bench's 1M polygons): expensive work, so a burst
+			// (0.5 s over bench's 1M polygons): expensive work, so a burst
 			// of them cannot take every core and the page cache.
 			err = s.expensive.run(c.UserContext(), read)
 		} else {
