@@ -45,14 +45,10 @@ func decodeAttrs(id string, val []byte) (layers.Body, error) {
 		return a, errCorrupt
 	}
 	a.Bound = getBound(val[1:33])
-	rest := val[33:]
 	var parts [2][]byte
-	for i := range parts {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < n {
-			return a, errCorrupt
-		}
-		parts[i], rest = rest[k:k+int(n)], rest[k+int(n):]
+	rest, ok := cutParts(val[33:], parts[:])
+	if !ok {
+		return a, errCorrupt
 	}
 	a.From, a.To, a.Properties = string(parts[0]), string(parts[1]), rest
 	return a, nil

@@ -302,6 +302,19 @@ func appendPart[S string | []byte](b []byte, part S) []byte {
 	return append(b, part...)
 }
 
+// cutParts fills parts with the parts appendPart wrote at the start of b
+// and returns what follows them; ok is false when b is cut short.
+func cutParts(b []byte, parts [][]byte) (rest []byte, ok bool) {
+	for i := range parts {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, false
+		}
+		parts[i], b = b[k:k+int(n)], b[k+int(n):]
+	}
+	return b, true
+}
+
 // decodeBody splits a live body record; its slices alias val.
 func decodeBody(id string, val []byte) (layers.Body, error) {
 	body := layers.Body{ID: id}
@@ -309,14 +322,10 @@ func decodeBody(id string, val []byte) (layers.Body, error) {
 		return body, errCorrupt
 	}
 	body.Bound = getBound(val[1:33])
-	rest := val[33:]
 	var parts [5][]byte
-	for i := range parts {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || uint64(len(rest)-k) < n {
-			return body, errCorrupt
-		}
-		parts[i], rest = rest[k:k+int(n)], rest[k+int(n):]
+	rest, ok := cutParts(val[33:], parts[:])
+	if !ok {
+		return body, errCorrupt
 	}
 	body.From, body.To = string(parts[0]), string(parts[1])
 	body.Geometry, body.Properties, body.WKB = parts[2], parts[3], rest
