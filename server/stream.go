@@ -200,56 +200,26 @@ func (s *Server) table(ctx context.Context, r layers.Reader, id string) (layers.
 	return t, nil
 }
 
-// evidence reads the evidence rows of layer id of r (pinned): the claims
-// of each feature that cites a passage, found a chunk of bodies at a time,
-// with their passages and sources.
+// evidence reads the evidence rows of layer id of r (pinned): every
+// claim's row, read through the passages' index (layers.EvidenceTable),
+// those of the layer's features kept. It is proportional to the evidence:
+// reading a large layer's bodies for the features that cite took most of
+// the file in the mapped pages' churn.
 func evidence(r layers.Reader, id string) gpkg.Evidence {
 	return func(ctx context.Context, fn func(layers.EvidenceRow) error) error {
-		ix, ok := r.(layers.Indexed)
-		if !ok {
-			rows, err := layers.EvidenceTable(ctx, r)
-			if err != nil {
+		rows, err := layers.EvidenceTable(ctx, r)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if row.Layer != id {
+				continue
+			}
+			if err := fn(row); err != nil {
 				return err
 			}
-			return gpkg.Rows(rows)(ctx, fn)
 		}
-		passages := map[string]layers.Passage{}
-		sources := map[string]layers.Source{}
-		var cited []string
-		return scanChunks(ctx, ix, id, func(b layers.Body) error {
-			if len(b.Passages) > 0 {
-				cited = append(cited, b.ID)
-			}
-			return nil
-		}, func() error {
-			for _, fid := range cited {
-				f, err := r.Feature(ctx, id, fid)
-				if err != nil {
-					return err
-				}
-				for _, c := range f.Claims {
-					p, ok := passages[c.Passage]
-					if !ok {
-						if p, err = r.Passage(ctx, c.Passage); err != nil && layers.ErrorCode(err) != layers.ENOTFOUND {
-							return err
-						}
-						passages[c.Passage] = p
-					}
-					src, ok := sources[p.Source]
-					if !ok && p.Source != "" {
-						if src, err = r.Source(ctx, p.Source); err != nil && layers.ErrorCode(err) != layers.ENOTFOUND {
-							return err
-						}
-						sources[p.Source] = src
-					}
-					if err := fn(layers.NewEvidenceRow(c, p, src)); err != nil {
-						return err
-					}
-				}
-			}
-			cited = cited[:0]
-			return nil
-		})
+		return nil
 	}
 }
 
