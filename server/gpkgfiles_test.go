@@ -250,3 +250,47 @@ func TestGPKGFilesWaitAndFailure(t *testing.T) {
 		t.Errorf("the folder holds %v, want r2's file alone", entries)
 	}
 }
+
+// A build goes on when the request that started it gives up (a GeoPackage
+// of a million polygons takes longer than a request may): the next request
+// for the same revision sends its file without building it again.
+func TestGPKGBuildOutlivesItsRequest(t *testing.T) {
+	g, err := newGPKGFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	builds := 0
+	slow := func(ctx context.Context, path string) error {
+		builds++
+		close(started)
+		<-release
+		if err := ctx.Err(); err != nil {
+			return err // the build's own context must outlive the request's
+		}
+		return os.WriteFile(path, []byte("built"), 0o644)
+	}
+	req, cancel := context.WithCancel(context.Background())
+	errc := make(chan error)
+	go func() {
+		_, err := g.open(req, "big", "r1", slow)
+		errc <- err
+	}()
+	<-started
+	cancel() // the request's deadline passes
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the request that gave up: %v, want context.Canceled", err)
+	}
+	close(release)
+	f, err := g.open(context.Background(), "big", "r1", func(context.Context, string) error {
+		t.Error("built again")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, err := io.ReadAll(f); err != nil || string(b) != "built" || builds != 1 {
+		t.Errorf("the next request: %q %v, %d builds", b, err, builds)
+	}
+}
