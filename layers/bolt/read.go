@@ -281,17 +281,13 @@ func (v view) Claims(ctx context.Context) ([]layers.Claim, error) {
 	var out []layers.Claim
 	err := v.read(func(tx *bbolt.Tx, at uint64) error {
 		type ref struct{ layer, id string }
-		seen := map[ref]bool{}
-		var refs []ref
+		var refs []ref // one per passage a feature cites
 		err := walk(tx.Bucket(bucketCites), nil, at, func(ent, _ []byte) error {
 			ps := parts(ent)
 			if len(ps) != 3 {
 				return fmt.Errorf("corrupt index key %q", ent)
 			}
-			if r := (ref{ps[1], ps[2]}); !seen[r] {
-				seen[r] = true
-				refs = append(refs, r)
-			}
+			refs = append(refs, ref{ps[1], ps[2]})
 			return nil
 		})
 		if err != nil {
@@ -300,6 +296,7 @@ func (v view) Claims(ctx context.Context) ([]layers.Claim, error) {
 		slices.SortFunc(refs, func(a, b ref) int {
 			return cmp.Or(cmp.Compare(a.layer, b.layer), cmp.Compare(a.id, b.id))
 		})
+		refs = slices.Compact(refs)
 		fb := tx.Bucket(bucketFeatures)
 		for i, r := range refs {
 			if i%4096 == 0 {

@@ -221,10 +221,11 @@ func intersects(b layers.Body, boxes []orb.Bound) (bool, error) {
 // filter applies the time and property filters of a query to bodies.
 type filter struct {
 	q layers.Query
-	// texts are the wanted values a match holds verbatim; pairs, for each
-	// property whose name and value are plain, the "name":"value" it
-	// holds, and for a wanted true or false also "name":true as a whole
-	// value; decode is set when some property is decided only by decoding.
+	// pairs are, for each property whose name and value are plain, the
+	// "name":"value" a match holds, and for a wanted true or false also
+	// "name":true as a whole value; texts, for a plain value under a name
+	// that is not, the value a match holds verbatim; decode is set when
+	// some property is decided only by decoding.
 	texts  [][]byte
 	pairs  []pair
 	decode bool
@@ -241,8 +242,8 @@ func newFilter(q layers.Query) *filter {
 			f.decode = true
 			continue
 		}
-		f.texts = append(f.texts, []byte(want))
 		if !verbatim(k) {
+			f.texts = append(f.texts, []byte(want))
 			f.decode = true
 			continue
 		}
