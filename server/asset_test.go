@@ -3,9 +3,12 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"io/fs"
+	"path"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -107,6 +110,89 @@ func TestAssetEncodings(t *testing.T) {
 	}
 }
 
+// countingFS counts the files read out of it, by name.
+type countingFS struct {
+	fs.FS
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingFS) Open(name string) (fs.File, error) {
+	f, err := c.FS.Open(name)
+	if err == nil {
+		if st, serr := f.Stat(); serr == nil && !st.IsDir() {
+			c.mu.Lock()
+			c.reads[name]++
+			c.mu.Unlock()
+		}
+	}
+	return f, err
+}
+
+func (c *countingFS) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads[name]
+}
+
+// A server reads no asset at start, and a request reads only the form it
+// sends, once however often it is asked for: the built front end (5 MB)
+// is not held in memory by a server nobody has visited.
+func TestAssetsReadOnFirstRequest(t *testing.T) {
+	fsys := &countingFS{reads: map[string]int{}, FS: fstest.MapFS{
+		"index.html":          {Data: []byte("<!doctype html>")},
+		"assets/app-X1.js":    {Data: []byte("console.log(1)")},
+		"assets/app-X1.js.br": {Data: []byte("brotli form")},
+		"assets/app-X1.js.gz": {Data: []byte("gzip form")},
+		"assets/style-S1.css": {Data: []byte("body{}")},
+	}}
+	s, err := New(miniStore(t), Config{Assets: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"assets/app-X1.js", "assets/app-X1.js.br", "assets/app-X1.js.gz", "assets/style-S1.css"} {
+		if n := fsys.count(name); n != 0 {
+			t.Errorf("%s read %d times at start, want 0", name, n)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		res, body := do(t, s, "GET", "/assets/app-X1.js", "Accept-Encoding", "br")
+		if res.StatusCode != 200 || string(body) != "brotli form" {
+			t.Fatalf("request %d: %d %q", i, res.StatusCode, body)
+		}
+	}
+	for name, want := range map[string]int{"assets/app-X1.js.br": 1, "assets/app-X1.js": 0, "assets/app-X1.js.gz": 0, "assets/style-S1.css": 0} {
+		if n := fsys.count(name); n != want {
+			t.Errorf("%s read %d times after three brotli requests, want %d", name, n, want)
+		}
+	}
+}
+
+// An asset that cannot be read when first asked for is a server error,
+// with a problem body, not an empty answer.
+func TestAssetUnreadable(t *testing.T) {
+	fsys := &failingFS{FS: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}, "assets/app-X1.js": {Data: []byte("x")}}}
+	s, err := New(miniStore(t), Config{Assets: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := do(t, s, "GET", "/assets/app-X1.js")
+	if res.StatusCode != 500 || !strings.Contains(res.Header.Get("Content-Type"), "problem+json") {
+		t.Errorf("unreadable asset: %d %s, want a 500 problem", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// failingFS lists its files but fails to open any under assets/ (only
+// Open is promoted: fs.ReadFile goes through it).
+type failingFS struct{ fs.FS }
+
+func (f *failingFS) Open(name string) (fs.File, error) {
+	if strings.HasPrefix(name, "assets/") && path.Ext(name) != "" {
+		return nil, errors.New("disk gone")
+	}
+	return f.FS.Open(name)
+}
+
 // The gzip files the front end's build made are the files they stand for
 // (the brotli ones are checked by the build test, as Go has no brotli).
 func TestBuiltAssetsCompressedForms(t *testing.T) {
@@ -119,24 +205,35 @@ func TestBuiltAssetsCompressedForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	withForms := 0
-	for name, a := range all {
-		if strings.HasSuffix(name, ".js") && len(a.plain) > 10_000 && (a.br == nil || a.gzip == nil) {
-			t.Errorf("%s (%d bytes): the build made no brotli or gzip form", name, len(a.plain))
+	read := func(f *assetFile) []byte {
+		if f == nil {
+			return nil
 		}
-		if a.gzip == nil {
+		b, err := f.bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for name, a := range all {
+		plain, br, gz := read(a.plain), read(a.br), read(a.gzip)
+		if strings.HasSuffix(name, ".js") && len(plain) > 10_000 && (br == nil || gz == nil) {
+			t.Errorf("%s (%d bytes): the build made no brotli or gzip form", name, len(plain))
+		}
+		if gz == nil {
 			continue
 		}
 		withForms++
-		zr, err := gzip.NewReader(bytes.NewReader(a.gzip))
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
 		if err != nil {
 			t.Fatalf("%s.gz: %v", name, err)
 		}
 		got, err := io.ReadAll(zr)
-		if err != nil || !bytes.Equal(got, a.plain) {
+		if err != nil || !bytes.Equal(got, plain) {
 			t.Errorf("%s.gz does not inflate to %s (%v)", name, name, err)
 		}
-		if len(a.br) >= len(a.gzip) {
-			t.Errorf("%s: brotli form %d bytes, gzip %d: the build's brotli level is off", name, len(a.br), len(a.gzip))
+		if len(br) >= len(gz) {
+			t.Errorf("%s: brotli form %d bytes, gzip %d: the build's brotli level is off", name, len(br), len(gz))
 		}
 	}
 	if withForms < 3 {
