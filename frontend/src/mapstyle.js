@@ -261,9 +261,12 @@ function basemapLabelLayer() {
       'text-letter-spacing': 0.08,
       'text-max-width': 8,
       'text-padding': 4,
-      // Placed after the capitals: a small country's name (Armenia,
-      // Azerbaijan) moves off its point rather than hide its capital.
-      'text-variable-anchor': ['center', 'bottom', 'top'],
+      // Placed after the capitals and the features' names: a small
+      // country's name (Armenia, Azerbaijan) moves off its point, to any
+      // side, rather than hide them. Above, below and centred only, Armenia
+      // went unnamed at zoom 6, between the base at Gyumri and the events
+      // at Yerevan.
+      'text-variable-anchor': ['center', 'bottom', 'top', 'left', 'right', 'bottom-left', 'bottom-right', 'top-left', 'top-right'],
       'text-radial-offset': 0.7,
     },
     paint: { 'text-color': '#7d745f', 'text-halo-color': '#f5f2ea', 'text-halo-width': 1.4 },
