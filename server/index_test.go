@@ -18,6 +18,7 @@ import (
 
 	"github.com/citemap/citemap/layers"
 	"github.com/citemap/citemap/layers/bolt"
+	"github.com/citemap/citemap/layers/tiles"
 )
 
 // unindexed hides the store's index: the server then answers items from a
@@ -313,5 +314,41 @@ func TestLargePagesAreBuiltFewAtATime(t *testing.T) {
 	defer release()
 	if res, b := do(t, s, "GET", large); res.StatusCode != 200 {
 		t.Errorf("%s built before, with every slot taken: %d %.200s", large, res.StatusCode, b)
+	}
+}
+
+// Warm decodes no layer the map draws from tiles: it is read from the
+// file, and its snapshot (larger than the cache keeps, for bench's 100k
+// polygons) would serve nothing. The layers the map holds whole are
+// decoded, and the tiled layer's first-view tiles made from its levels.
+func TestWarmDecodesNoTiledLayer(t *testing.T) {
+	store := syntheticStore(t, mapTiledOver+1)
+	s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	syn := mustLayer(t, store, "synthetic")
+	if tiled, err := s.drawnFromTiles(ctx, store, syn); err != nil || !tiled || syn.Count > s.cfg.MaxWholeLayer {
+		t.Fatalf("synthetic: %d features, drawn from tiles %v (%v); the test needs a tiled layer under MaxWholeLayer", syn.Count, tiled, err)
+	}
+	if err := s.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.snapshots.get("synthetic@" + syn.Revision); ok {
+		t.Error("Warm decoded the layer drawn from tiles")
+	}
+	if _, ok := s.snapshots.get("bases@" + mustLayer(t, store, "bases").Revision); !ok {
+		t.Error("Warm left out bases, a layer the map holds whole")
+	}
+	cover := tiles.Cover(syn.Bound, warmTileZoom)
+	if len(cover) == 0 {
+		t.Fatal("no tile covers the layer")
+	}
+	for _, tl := range cover {
+		key := fmt.Sprintf("synthetic/%d/%d/%d@%s", warmTileZoom, tl.X, tl.Y, syn.Revision)
+		if _, ok := s.tiles.get(key); !ok {
+			t.Errorf("Warm left out tile %s", key)
+		}
 	}
 }
