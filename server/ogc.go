@@ -217,9 +217,9 @@ func (s *Server) handleAPI(c *fiber.Ctx) error {
 // Warm prepares what the first readers of the latest data version ask for,
 // so they do not wait for it: the snapshots of the layers the map holds
 // whole and of the basemap, and the first view's tiles. It stops early when
-// ctx is done. The
-// basemap comes first, with its tile set: placing its country names takes
-// about half a second, and its tiles are the first thing the map asks for.
+// ctx is done. The basemap comes first, with its tile set: placing its
+// country names takes about half a second, and its tiles are the first
+// thing the map asks for.
 // The tiles every first visit of the map asks for are made here too (see
 // warmTiles): made on that visit's requests, the twelve of the bundled
 // map's default view came 0.4 s after they were asked for, on the two
