@@ -242,7 +242,11 @@ func (s *Server) picture(ctx context.Context, f viewFlags) (o staticmap.Options,
 		if err != nil {
 			return o, release, err
 		}
-		if s.readForView(r, l) {
+		forView, err := s.readForView(ctx, r, l)
+		if err != nil {
+			return o, release, err
+		}
+		if forView {
 			if release, err = s.views.acquire(ctx); err != nil {
 				return o, func() {}, err
 			}

@@ -29,40 +29,44 @@ func (s *Server) drawnFromTiles(ctx context.Context, r layers.Reader, l layers.L
 	if l.Kind == layers.KindBasemap || l.Count > mapTiledOver {
 		return true, nil
 	}
-	n, err := s.geometryBytes(ctx, r, l)
-	return n > mapTiledBytes, err
+	n, err := s.sizeOf(ctx, r, l)
+	return n.geometry > mapTiledBytes, err
 }
 
-// geometryBytes is the size of layer l's geometry as GeoJSON, read from the
-// stored bodies (or the snapshot of a store without an index) once per
-// layer revision. Only layers of at most mapTiledOver features are
-// measured.
-func (s *Server) geometryBytes(ctx context.Context, r layers.Reader, l layers.Layer) (int, error) {
-	key := l.ID + "@" + l.Revision
-	if n, ok := s.geomSizes.get(key); ok {
-		return n, nil
-	}
-	n := 0
-	ix, ok, err := s.pinnedIndex(ctx, r)
-	if err != nil {
-		return 0, err
-	}
-	if ok {
+// layerSize is what one pass over a layer's stored bodies measures.
+type layerSize struct {
+	geometry int // GeoJSON geometry of all the features, in bytes
+	snapshot int // the memory the layer would hold decoded (snapshotSize)
+}
+
+// sizeOf measures layer l of r from its stored bodies (or, in a store
+// without an index, from its snapshot), once per layer revision: 0.2 s for
+// bench's 100k polygons, against 1.4 s and 190 MiB of heap to decode them.
+func (s *Server) sizeOf(ctx context.Context, r layers.Reader, l layers.Layer) (layerSize, error) {
+	return s.sizes.getOr(ctx, l.ID+"@"+l.Revision, func(ctx context.Context) (layerSize, error) {
+		var n layerSize
+		ix, ok, err := s.pinnedIndex(ctx, r)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			sn, err := s.snapshotOf(ctx, r, l.ID)
+			if err != nil {
+				return n, err
+			}
+			for _, g := range sn.Geometry {
+				n.geometry += len(g)
+			}
+			n.snapshot = snapshotSize(sn)
+			return n, nil
+		}
 		err = scanChunks(ctx, ix, l.ID, func(b layers.Body) error {
-			n += len(b.Geometry)
+			n.geometry += len(b.Geometry)
+			// A claim per passage cited: the bodies keep the passages,
+			// not the claims.
+			n.snapshot += featureSize(len(b.Geometry), len(b.Properties), len(b.Passages))
 			return nil
 		}, func() error { return nil })
-	} else {
-		var sn *layers.Snapshot
-		if sn, err = s.snapshotOf(ctx, r, l.ID); err == nil {
-			for _, g := range sn.Geometry {
-				n += len(g)
-			}
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	s.geomSizes.put(key, n)
-	return n, nil
+		return n, err
+	})
 }

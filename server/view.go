@@ -13,23 +13,26 @@ import (
 )
 
 // viewSnapshot is layer id of r as a picture of the view f draws it. A
-// layer over the whole-layer limit, in a store that keeps generalized
-// levels, is read only where the view lies (its own bound when f has no
-// bbox), at the detail a picture of that bound's size in pixels needs
-// (what a tile of that zoom holds); the feature the picture is of is in it
-// even where a crowded cell thins it out. Such a snapshot holds the view's
-// features without their claims: passages holds the passages each cites
-// (nil for a whole layer, whose features carry their claims). Any other
-// layer is drawn whole, from the snapshot the server holds: read for the
-// view, a layer of 21,500 cited points cost the load test half its
-// throughput (bench/README.md, "Pictures and export-site over large
-// layers").
+// layer readForView picks, in a store that keeps generalized levels, is
+// read only where the view lies (its own bound when f has no bbox), at the
+// detail a picture of that bound's size in pixels needs (what a tile of
+// that zoom holds); the feature the picture is of is in it even where a
+// crowded cell thins it out. Such a snapshot holds the view's features
+// without their claims: passages holds the passages each cites (nil for a
+// whole layer, whose features carry their claims). Any other layer is
+// drawn whole, from the snapshot the server holds: read for the view, a
+// layer of 21,500 cited points cost the load test half its throughput
+// (bench/README.md, "Pictures and export-site over large layers").
 func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, f viewFlags) (sn *layers.Snapshot, passages map[string][]string, err error) {
 	l, err := s.layerOf(ctx, r, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.readForView(r, l) {
+	forView, err := s.readForView(ctx, r, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !forView {
 		sn, err := s.snapshotOf(ctx, r, id)
 		return sn, nil, err
 	}
@@ -68,10 +71,19 @@ func (s *Server) viewSnapshot(ctx context.Context, r layers.Reader, id string, f
 }
 
 // readForView is whether a picture reads layer l of r for its view (see
-// viewSnapshot) rather than drawing it whole.
-func (s *Server) readForView(r layers.Reader, l layers.Layer) bool {
-	_, ok := r.(tiles.Store)
-	return ok && l.Kind != layers.KindBasemap && l.Count > s.cfg.MaxWholeLayer
+// viewSnapshot) rather than drawing it whole: a layer over the whole-layer
+// limit, or one whose snapshot is larger than the cache keeps, which every
+// picture would decode anew (bench's 100k polygons: 0.9-1.0 s and some
+// 400 MiB of RSS for each new view).
+func (s *Server) readForView(ctx context.Context, r layers.Reader, l layers.Layer) (bool, error) {
+	if _, ok := r.(tiles.Store); !ok || l.Kind == layers.KindBasemap {
+		return false, nil
+	}
+	if l.Count > s.cfg.MaxWholeLayer {
+		return true, nil
+	}
+	n, err := s.sizeOf(ctx, r, l)
+	return n.snapshot > s.snapshots.maxBytes, err
 }
 
 // viewZoom is the zoom whose tiles draw bound b at about width pixels.

@@ -87,10 +87,16 @@ func TestPicturesReadLargeLayersFromTheirLevels(t *testing.T) {
 	}
 }
 
-// readCounter is a real store that counts the reads of its stored levels.
+// readCounter is a real store that counts the reads of its stored levels
+// and the whole reads of its layers (what a snapshot decodes).
 type readCounter struct {
 	*bolt.Store
-	reads atomic.Int32
+	reads, wholeReads atomic.Int32
+}
+
+func (r *readCounter) Features(ctx context.Context, id string) ([]layers.Feature, error) {
+	r.wholeReads.Add(1)
+	return r.Store.Features(ctx, id)
 }
 
 func (r *readCounter) ReadTiles(ctx context.Context, id string, fn func(tiles.Stored) error) error {
@@ -159,5 +165,55 @@ func TestViewReadsAreBounded(t *testing.T) {
 	}
 	if n := store.reads.Load(); n != 3 {
 		t.Errorf("the described views were read again: %d reads", n)
+	}
+}
+
+// A layer under the whole-layer limit whose snapshot is larger than the
+// snapshot cache keeps is drawn from its levels as well: decoded, it would
+// be decoded anew for every picture (bench's 100k polygons: about a second
+// and 400 MiB each). A layer whose snapshot the cache keeps is decoded
+// once and drawn whole.
+func TestPicturesReadLayersTooLargeToKeep(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		keep         int // the snapshot cache's cap, in bytes
+		levelReads   int32
+		wholeReads   int32
+		snapshotKept bool
+	}{
+		{"kept", 128 << 20, 0, 1, true},
+		{"too large to keep", 256 << 10, 2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &readCounter{Store: syntheticStore(t, 2000)}
+			s, err := New(store, Config{Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.snapshots.maxBytes = tc.keep
+			l := mustLayer(t, store, "synthetic")
+			if l.Count > s.cfg.MaxWholeLayer {
+				t.Fatalf("%d features: over the whole-layer limit", l.Count)
+			}
+			b := l.Bound
+			for _, bbox := range []string{
+				fmt.Sprintf("%g,%g,%g,%g", b.Min[0], b.Min[1], b.Max[0], b.Max[1]),
+				fmt.Sprintf("%g,%g,%g,%g", b.Min[0], b.Min[1], b.Center()[0], b.Center()[1]),
+			} {
+				path := "/static/map.png?layers=synthetic&width=600&height=400&bbox=" + bbox
+				if res, body := do(t, s, "GET", path); res.StatusCode != 200 {
+					t.Fatalf("%s: %d %.300s", path, res.StatusCode, body)
+				}
+			}
+			if n := store.reads.Load(); n != tc.levelReads {
+				t.Errorf("two pictures read the levels %d times, want %d", n, tc.levelReads)
+			}
+			if n := store.wholeReads.Load(); n != tc.wholeReads {
+				t.Errorf("two pictures read the whole layer %d times, want %d", n, tc.wholeReads)
+			}
+			if _, ok := s.snapshots.get("synthetic@" + l.Revision); ok != tc.snapshotKept {
+				t.Errorf("snapshot kept: %v, want %v", ok, tc.snapshotKept)
+			}
+		})
 	}
 }
